@@ -1,0 +1,390 @@
+"""Every differentiable operation: its forward and its vector-Jacobian products, side by side.
+
+An :class:`Op` is a name, a ``forward`` function on raw data (Python floats or numpy
+arrays) and one ``vjp`` function per input, in the style of JAX's ``defvjp``::
+
+    MUL = Op("*", lambda a, b: a * b,
+             lambda g, out, a, b: g * b,     # d(out)/da, times the incoming gradient g
+             lambda g, out, a, b: g * a)     # d(out)/db, times g
+
+A vjp gets the gradient ``g`` flowing into the op's output, the output ``out`` and the
+op's inputs (then any op parameters, such as ``axis``). It returns the gradient for its
+input. Only the vjps of inputs that need a gradient are called, so a matmul with a
+constant batch ``x`` never computes ``dx``.
+
+The vjps are written with operations that numpy arrays, floats *and* Values all support
+(``* + - / @``, ``.sum``, ``.reshape``, ``.transpose`` and the helpers below), so the
+same rule serves ``backward()`` (on raw data) and ``grad(..., create_graph=True)``
+(on Values, which records a graph of the backward pass for second derivatives).
+
+Adding an op: one ``Op(...)`` entry here, a method on ``Value`` that applies it, one test.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any, Callable
+
+import numpy as np
+
+
+class Op:
+    """A differentiable operation: a name, a forward function and one vjp per input.
+
+    ``params`` are extra arguments that are not inputs (an axis, a shape, an exponent);
+    ``op.with_params(...)`` makes the applied copy that a Value records.
+    """
+
+    __slots__ = ("name", "forward", "vjps", "params", "passes_gradient")
+
+    def __init__(self, name: str, forward: Callable, *vjps: Callable) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.params: tuple = ()
+        # True for a plain sum of its inputs: every input's gradient is g itself, so
+        # backward can skip the vjp calls (they would only return g).
+        self.passes_gradient = False
+
+    def with_params(self, *params: Any) -> Op:
+        """This op with ``params`` passed after the inputs to its forward and vjps."""
+        bound = Op(self.name, self.forward, *self.vjps)
+        bound.params = params
+        return bound
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+# ---------------------------------------------------------------- dual-mode helpers
+# These work on raw data (float / ndarray) and on Values, so vjps can use them in both
+# modes. A Value is recognised by not being raw data (ops must not import Value).
+
+_RAW = (float, int, np.ndarray, np.generic)
+
+
+def raw(x: Any) -> Any:
+    """The numbers behind ``x``: ``x.data`` for a Value, ``x`` itself otherwise."""
+    return x if isinstance(x, _RAW) else x.data
+
+
+def shape_of(x: Any) -> tuple:
+    """Shape of a float, an array or a Value."""
+    return () if type(x) is float else x.shape
+
+
+def broadcast_to(x: Any, shape: tuple) -> Any:
+    """Broadcast ``x`` to ``shape`` (a read-only view for arrays)."""
+    if isinstance(x, _RAW):
+        return np.broadcast_to(x, shape)
+    return x.broadcast_to(shape)
+
+
+def reshape(x: Any, shape: tuple) -> Any:
+    """Reshape a float, an array or a Value."""
+    if type(x) is float:
+        return x if shape == () else np.full(shape, x)
+    return x.reshape(shape)
+
+
+def sum_to(x: Any, shape: tuple) -> Any:
+    """Undo broadcasting: sum ``x`` over the axes that broadcasting added or stretched."""
+    xshape = shape_of(x)
+    if xshape == shape:
+        return x
+    if shape == ():
+        total = x.sum()
+        return float(total) if isinstance(total, np.generic) else total
+    if len(xshape) < len(shape) or any(
+        n != 1 and n != m for n, m in zip(shape, xshape[len(xshape) - len(shape) :])
+    ):
+        return broadcast_to(x, shape)  # a scalar gradient spread over a tensor input
+    lead = len(xshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and xshape[lead + i] != 1
+    )
+    return x.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def expand_reduced(g: Any, in_shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
+    """Broadcast the gradient of a reduction (sum, mean, max) back to the input's shape."""
+    if axis is not None and not keepdims:
+        kept = list(in_shape)
+        for ax in axis:
+            kept[ax] = 1
+        g = reshape(g, tuple(kept))
+    return broadcast_to(g, in_shape)
+
+
+def _log(x: Any) -> Any:
+    if type(x) is float:
+        return math.log(x) if x > 0 else float(np.log(np.float64(x)))
+    return np.log(x) if isinstance(x, _RAW) else x.log()
+
+
+def _exp(x: Any) -> Any:
+    return np.exp(x) if isinstance(x, _RAW) else x.exp()
+
+
+def _swap_last(x: Any) -> Any:
+    """Matrix transpose over the last two axes (batched matmul)."""
+    n = len(shape_of(x))
+    if n == 2:
+        return x.T
+    axes = tuple(range(n - 2)) + (n - 1, n - 2)
+    return x.transpose(axes)
+
+
+# ---------------------------------------------------------------- scalar forwards
+# Python's math module is several times faster than numpy on single floats, but it raises
+# where numpy returns inf/nan; fall back to numpy there so both paths agree.
+
+
+def _guarded(math_fn: Callable, np_fn: Callable) -> Callable:
+    def forward(a):
+        if type(a) is float:
+            try:
+                return math_fn(a)
+            except (ValueError, OverflowError, ZeroDivisionError):
+                with np.errstate(all="ignore"):
+                    return float(np_fn(np.float64(a)))
+        return np_fn(a)
+
+    forward.__name__ = np_fn.__name__
+    return forward
+
+
+def _sigmoid(a):
+    if type(a) is float:
+        if a >= 0:
+            return 1.0 / (1.0 + math.exp(-a))
+        e = math.exp(a)
+        return e / (1.0 + e)
+    e = np.exp(-np.abs(a))  # never overflows
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _div(a, b):
+    try:
+        return a / b
+    except ZeroDivisionError:  # floats: follow numpy (inf, -inf or nan)
+        with np.errstate(all="ignore"):
+            return float(np.float64(a) / b)
+
+
+def _pow(a, b):
+    try:
+        out = a**b
+    except (ZeroDivisionError, OverflowError):
+        with np.errstate(all="ignore"):
+            return float(np.power(np.float64(a), b))
+    if type(out) is complex:  # (-8.0) ** 0.5 in Python is complex; numpy says nan
+        return math.nan
+    return out
+
+
+def _sign(a):
+    if type(a) is float:
+        return float((a > 0) - (a < 0))
+    return np.sign(raw(a))
+
+
+def _pow_vjp_exponent(g, out, a, b):
+    with np.errstate(all="ignore"):
+        return g * out * _log(a)
+
+
+# ---------------------------------------------------------------- matmul
+def _matmul_vjp_a(g, out, a, b):
+    na, nb = len(shape_of(a)), len(shape_of(b))
+    if na == 1 and nb == 1:
+        return g * b
+    if nb == 1:  # (..., n, k) @ (k,) -> (..., n)
+        return sum_to(g.reshape(shape_of(g) + (1,)) * b, shape_of(a))
+    if na == 1:  # (n,) @ (..., n, m) -> (..., m)
+        gs = shape_of(g)
+        col = b @ g.reshape(gs + (1,))  # (..., n, 1)
+        return sum_to(col.reshape(shape_of(col)[:-1]), shape_of(a))
+    return sum_to(g @ _swap_last(b), shape_of(a))
+
+
+def _matmul_vjp_b(g, out, a, b):
+    na, nb = len(shape_of(a)), len(shape_of(b))
+    if na == 1 and nb == 1:
+        return g * a
+    if na == 1:  # (n,) @ (..., n, m)
+        gs = shape_of(g)
+        outer = a.reshape((shape_of(a)[0], 1)) * g.reshape(gs[:-1] + (1, gs[-1]))
+        return sum_to(outer, shape_of(b))
+    if nb == 1:  # (..., n, k) @ (k,)
+        gs = shape_of(g)
+        col = _swap_last(a) @ g.reshape(gs + (1,))  # (..., k, 1)
+        return sum_to(col.reshape(shape_of(col)[:-1]), shape_of(b))
+    return sum_to(_swap_last(a) @ g, shape_of(b))
+
+
+# ---------------------------------------------------------------- reductions
+def _sum(a, axis, keepdims):
+    return np.sum(a, axis=axis, keepdims=keepdims)
+
+
+def _mean(a, axis, keepdims):
+    return np.mean(a, axis=axis, keepdims=keepdims)
+
+
+def _count(shape: tuple, axis: tuple | None) -> int:
+    return math.prod(shape) if axis is None else math.prod(shape[i] for i in axis)
+
+
+def _max_vjp(g, out, a, axis, keepdims):
+    # The gradient is shared equally among tied maxima (like torch.amax).
+    a_raw, out_raw = raw(a), raw(out)
+    shape = shape_of(a_raw)
+    peak = expand_reduced(out_raw, shape, axis, keepdims)
+    mask = np.asarray(a_raw == peak, dtype=np.result_type(a_raw, np.float32))
+    ties = expand_reduced(np.sum(mask, axis=axis, keepdims=keepdims), shape, axis, keepdims)
+    return expand_reduced(g, shape, axis, keepdims) * (mask / ties)
+
+
+# ---------------------------------------------------------------- indexing
+def _is_basic_index(idx) -> bool:
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
+
+
+def scatter_add(g, idx, shape):
+    """Zeros of ``shape`` with ``g`` added at ``idx`` (repeated indices add up)."""
+    if not isinstance(g, _RAW):
+        return g.scatter(idx, shape)
+    g = np.asarray(g)
+    out = np.zeros(shape, dtype=np.result_type(g.dtype, np.float32))
+    if _is_basic_index(idx):
+        out[idx] = g
+    else:
+        np.add.at(out, idx, g)
+    return out
+
+
+# ---------------------------------------------------------------- softmax family
+def _log_softmax(a, axis):
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _softmax(a, axis):
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+# ---------------------------------------------------------------- the table
+ADD = Op("+", lambda a, b: a + b, lambda g, out, a, b: g, lambda g, out, a, b: g)
+SUB = Op("-", lambda a, b: a - b, lambda g, out, a, b: g, lambda g, out, a, b: -g)
+MUL = Op("*", lambda a, b: a * b, lambda g, out, a, b: g * b, lambda g, out, a, b: g * a)
+DIV = Op("/", _div, lambda g, out, a, b: _div(g, b), lambda g, out, a, b: _div(-g * out, b))
+NEG = Op("neg", lambda a: -a, lambda g, out, a: -g)
+POW = Op("**", _pow, lambda g, out, a, b: g * b * _pow(a, b - 1), _pow_vjp_exponent)
+# x ** p with a plain number p: p is a parameter, not an input (no log(x) needed).
+POW_CONST = Op("**", _pow, lambda g, out, a, p: g * p * _pow(a, p - 1))
+MATMUL = Op("@", lambda a, b: a @ b, _matmul_vjp_a, _matmul_vjp_b)
+
+EXP = Op("exp", _guarded(math.exp, np.exp), lambda g, out, a: g * out)
+LOG = Op("log", _guarded(math.log, np.log), lambda g, out, a: _div(g, a))
+TANH = Op("tanh", _guarded(math.tanh, np.tanh), lambda g, out, a: g * (1 - out * out))
+SIGMOID = Op("sigmoid", _sigmoid, lambda g, out, a: g * (out * (1 - out)))
+SQRT = Op("sqrt", _guarded(math.sqrt, np.sqrt), lambda g, out, a: _div(g, 2 * out))
+ABS = Op("abs", abs, lambda g, out, a: g * _sign(a))
+RELU = Op(
+    "relu",
+    lambda a: (a if a > 0 else 0.0) if type(a) is float else np.maximum(a, 0),
+    lambda g, out, a: g * (a > 0),  # `a > 0` is plain data for a Value too
+)
+LEAKY_RELU = Op(
+    "leaky_relu",
+    lambda a, slope: (a if a > 0 else a * slope) if type(a) is float else np.where(a > 0, a, a * slope),
+    lambda g, out, a, slope: g * np.where(raw(a) > 0, 1.0, slope),
+)
+
+SUM = Op(
+    "sum",
+    _sum,
+    lambda g, out, a, axis, keepdims: expand_reduced(g, shape_of(a), axis, keepdims),
+)
+MEAN = Op(
+    "mean",
+    _mean,
+    lambda g, out, a, axis, keepdims: expand_reduced(g, shape_of(a), axis, keepdims)
+    * (1.0 / _count(shape_of(a), axis)),
+)
+MAX = Op("max", lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims), _max_vjp)
+
+RESHAPE = Op("reshape", lambda a, shape: np.reshape(a, shape), lambda g, out, a, shape: reshape(g, shape_of(a)))
+TRANSPOSE = Op(
+    "transpose",
+    lambda a, axes: np.transpose(a, axes),
+    lambda g, out, a, axes: g if type(g) is float else g.transpose(tuple(np.argsort(axes))),
+)
+BROADCAST = Op(
+    "broadcast_to",
+    lambda a, shape: np.broadcast_to(a, shape),
+    lambda g, out, a, shape: sum_to(g, shape_of(a)),
+)
+GETITEM = Op("[]", lambda a, idx: a[idx], lambda g, out, a, idx: scatter_add(g, idx, shape_of(a)))
+SCATTER = Op("scatter", scatter_add, lambda g, out, a, idx, shape: g[idx])
+
+LOG_SOFTMAX = Op(
+    "log_softmax",
+    _log_softmax,
+    lambda g, out, a, axis: g - _exp(out) * g.sum(axis=axis, keepdims=True),
+)
+SOFTMAX = Op(
+    "softmax",
+    _softmax,
+    lambda g, out, a, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)),
+)
+
+
+def _identity_vjp(g, out, *args):
+    return g
+
+
+@lru_cache(maxsize=256)
+def add_n_op(n: int) -> Op:
+    """The sum of ``n`` inputs as one node: every input's gradient is ``g`` itself."""
+    op = Op("+", lambda *args: sum(args), *(_identity_vjp,) * n)
+    op.passes_gradient = True
+    return op
+
+
+def _part(g, axis: int, start: int, stop: int):
+    index = (slice(None),) * axis + (slice(start, stop),)
+    return g[index]
+
+
+@lru_cache(maxsize=64)
+def concat_op(n: int) -> Op:
+    """The concatenation of ``n`` inputs; input i's gradient is its slice of ``g``."""
+
+    def vjp_for(i: int) -> Callable:
+        def vjp(g, out, *args):
+            *ins, axis = args
+            start = sum(shape_of(x)[axis] for x in ins[:i])
+            return _part(g, axis, start, start + shape_of(ins[i])[axis])
+
+        return vjp
+
+    return Op("concat", lambda *args: np.concatenate(args[:-1], axis=args[-1]), *map(vjp_for, range(n)))
+
+
+@lru_cache(maxsize=64)
+def stack_op(n: int) -> Op:
+    """The stacking of ``n`` inputs along a new axis; input i's gradient is ``g[..., i, ...]``."""
+
+    def vjp_for(i: int) -> Callable:
+        def vjp(g, out, *args):
+            axis = args[-1]
+            return g[(slice(None),) * axis + (i,)]
+
+        return vjp
+
+    return Op("stack", lambda *args: np.stack(args[:-1], axis=args[-1]), *map(vjp_for, range(n)))

@@ -1,0 +1,1 @@
+"""Neural networks on the autograd engine (see issue: nn)."""

@@ -1,0 +1,470 @@
+"""The engine: every op against finite differences, the reference numbers, the rules."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from autograd import Value, add_n, concat, detect_anomaly, grad, gradcheck, no_grad, stack
+
+FAST = settings(max_examples=25, deadline=None)
+
+
+def arrays(shape_strategy=None, low=-3.0, high=3.0):
+    shapes = shape_strategy if shape_strategy is not None else hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+    return hnp.arrays(
+        np.float64, shapes, elements=st.floats(low, high, allow_nan=False, allow_infinity=False)
+    )
+
+
+# ------------------------------------------------------------------ reference numbers
+def test_seed_neuron_reference_numbers():
+    w = [Value(0.0), Value(1.0)]
+    b = Value(4.0)
+    x = [Value(2.0), Value(3.0)]
+    out = (w[0] * x[0] + w[1] * x[1] + b).sigmoid()
+    assert out.data == 0.9990889488055994
+    out.backward()
+    s = out.data * (1 - out.data)  # sigmoid'(7)
+    assert w[0].grad == pytest.approx(s * 2, rel=1e-15)
+    assert w[1].grad == pytest.approx(s * 3, rel=1e-15)
+    assert b.grad == pytest.approx(s, rel=1e-15)
+    assert x[1].grad == pytest.approx(s * 1.0, rel=1e-15)
+    assert x[0].grad == 0.0
+
+
+def test_micrograd_sanity_check():
+    # micrograd's test_engine.py::test_sanity_check; the numbers are PyTorch's.
+    x = Value(-4.0)
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+    assert y.data == -20.0
+    assert x.grad == 46.0
+
+
+def test_micrograd_more_ops():
+    # micrograd's test_engine.py::test_more_ops; numbers as PyTorch computes them.
+    a = Value(-4.0)
+    b = Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    tol = 1e-6
+    assert abs(g.data - 24.70408163265306) < tol
+    assert abs(a.grad - 138.83381924198252) < tol
+    assert abs(b.grad - 645.5772594752186) < tol
+
+
+# ------------------------------------------------------------------ gradcheck, every op
+UNARY = {
+    "exp": lambda v: v.exp(),
+    "tanh": lambda v: v.tanh(),
+    "sigmoid": lambda v: v.sigmoid(),
+    "relu": lambda v: v.relu(),
+    "leaky_relu": lambda v: v.leaky_relu(0.1),
+    "abs": lambda v: v.abs(),
+    "neg": lambda v: -v,
+    "square": lambda v: v**2,
+    "cube": lambda v: v**3,
+    "sum": lambda v: v.sum(),
+    "sum_axis0": lambda v: v.sum(axis=0),
+    "sum_last_keep": lambda v: v.sum(axis=-1, keepdims=True),
+    "mean": lambda v: v.mean(),
+    "mean_axis0": lambda v: v.mean(axis=0),
+    "max": lambda v: v.max(),
+    "max_axis_last": lambda v: v.max(axis=-1),
+    "softmax": lambda v: v.softmax(),
+    "log_softmax": lambda v: v.log_softmax(axis=0),
+    "reshape": lambda v: v.reshape(-1) * Value(np.arange(v.size, dtype=float)),
+    "transpose": lambda v: v.T * Value(np.arange(v.size, dtype=float).reshape(v.T.shape)),
+    "index_first": lambda v: v[0],
+    "index_slice": lambda v: v[..., ::2],
+}
+POSITIVE = {
+    "log": lambda v: v.log(),
+    "sqrt": lambda v: v.sqrt(),
+    "pow_frac": lambda v: v**1.5,
+    "rdiv": lambda v: 1.0 / v,
+    "rpow": lambda v: 2.0**v,
+    "pow_value": lambda v: v ** Value(np.full(v.shape, 1.3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@FAST
+@given(x=arrays())
+def test_unary_ops_gradcheck(name, x):
+    if name in ("relu", "leaky_relu", "abs"):
+        x = np.where(np.abs(x) < 1e-3, 0.5, x)  # keep off the kink
+    if name.startswith("max"):
+        x = x + np.arange(x.size).reshape(x.shape) * 1e-3  # no ties
+    assert gradcheck(UNARY[name], Value(x))
+
+
+@pytest.mark.parametrize("name", sorted(POSITIVE))
+@FAST
+@given(x=arrays(low=0.2, high=3.0))
+def test_positive_domain_ops_gradcheck(name, x):
+    assert gradcheck(POSITIVE[name], Value(x))
+
+
+BROADCAST_SHAPES = [
+    ((3, 4), (3, 4)),
+    ((3, 4), (4,)),
+    ((3, 1), (1, 4)),
+    ((2, 3, 4), (3, 1)),
+    ((4,), ()),
+    ((), (2, 2)),
+]
+
+
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES)
+@pytest.mark.parametrize("op", ["+", "-", "*", "/"])
+def test_binary_ops_broadcast_gradcheck(shapes, op):
+    rng = np.random.default_rng(len(shapes[0]) * 10 + len(shapes[1]))
+    a = Value(rng.uniform(0.5, 2.0, shapes[0]) if shapes[0] else 1.3)
+    b = Value(rng.uniform(0.5, 2.0, shapes[1]) if shapes[1] else 0.7)
+    fn = {
+        "+": lambda x, y: x + y,
+        "-": lambda x, y: x - y,
+        "*": lambda x, y: x * y,
+        "/": lambda x, y: x / y,
+    }[op]
+    assert gradcheck(fn, a, b)
+    out = fn(a, b)
+    assert out.shape == np.broadcast_shapes(shapes[0], shapes[1])
+
+
+@pytest.mark.parametrize(
+    "sa,sb", [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 2))]
+)
+def test_matmul_gradcheck(sa, sb):
+    rng = np.random.default_rng(7)
+    assert gradcheck(lambda a, b: a @ b, Value(rng.normal(size=sa)), Value(rng.normal(size=sb)))
+
+
+@FAST
+@given(
+    x=arrays(hnp.array_shapes(min_dims=1, max_dims=2, min_side=2, max_side=5)),
+    data=st.data(),
+)
+def test_integer_array_indexing_scatter_adds(x, data):
+    idx = data.draw(hnp.arrays(np.int64, st.integers(1, 6), elements=st.integers(0, x.shape[0] - 1)))
+    v = Value(x)
+    assert gradcheck(lambda t: t[idx], v)
+    v[idx].sum().backward()
+    counts = np.bincount(idx, minlength=x.shape[0]).astype(float)
+    expected = np.broadcast_to(counts.reshape((-1,) + (1,) * (x.ndim - 1)), x.shape)
+    np.testing.assert_array_equal(v.grad, expected)
+
+
+def test_repeated_indices_accumulate():
+    v = Value([1.0, 2.0, 3.0])
+    v[[0, 0, 2, 0]].sum().backward()
+    np.testing.assert_array_equal(v.grad, [3.0, 0.0, 1.0])
+
+
+def test_concat_and_stack_gradcheck():
+    rng = np.random.default_rng(3)
+    a, b, c = (Value(rng.normal(size=(2, n))) for n in (1, 2, 3))
+    assert gradcheck(lambda x, y, z: concat([x, y, z], axis=1) ** 2, a, b, c)
+    p, q = Value(rng.normal(size=(2, 3))), Value(rng.normal(size=(2, 3)))
+    assert gradcheck(lambda x, y: stack([x, y], axis=1).tanh(), p, q)
+    assert stack([p, q], axis=-1).shape == (2, 3, 2)
+    s = stack([Value(1.0), Value(2.0), 3.0])
+    np.testing.assert_array_equal(s.data, [1.0, 2.0, 3.0])
+
+
+def test_add_n_is_one_node_and_right():
+    xs = [Value(float(i)) for i in range(5)]
+    total = add_n(xs + [10.0])
+    assert total.data == 20.0 and total.op == "+" and len(total.parents) == 6
+    (total * total).backward()
+    assert all(x.grad == 40.0 for x in xs)
+    m = Value(np.ones((2, 3)))
+    assert gradcheck(lambda a, b: add_n([a, b, a * b]), m, Value(np.arange(3.0)))
+
+
+def test_max_ties_share_gradient():
+    v = Value([1.0, 3.0, 3.0])
+    v.max().backward()
+    np.testing.assert_array_equal(v.grad, [0.0, 0.5, 0.5])
+
+
+# ------------------------------------------------------------------ stability
+def test_softmax_family_is_stable_at_extremes():
+    v = Value([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]])
+    p = v.softmax()
+    lp = v.log_softmax()
+    assert p.isfinite() and lp.isfinite()
+    np.testing.assert_allclose(p.data.sum(axis=-1), 1.0)
+    np.testing.assert_allclose(lp.data[0], [0.0, -2000.0, -1000.0])
+    lp[0, 1].backward()
+    assert np.isfinite(v.grad).all()
+
+
+def test_sigmoid_stable_for_huge_inputs():
+    assert Value(-1000.0).sigmoid().data == 0.0
+    assert Value(1000.0).sigmoid().data == 1.0
+    big = Value(np.array([-1000.0, 0.0, 1000.0])).sigmoid()
+    np.testing.assert_allclose(big.data, [0.0, 0.5, 1.0])
+
+
+def test_scalar_and_tensor_paths_agree():
+    rng = np.random.default_rng(11)
+    xs = rng.normal(size=6)
+    fns = [
+        lambda v: (v * 1.5 + 0.2).tanh() * v.exp() - v.sigmoid() / (v * v + 1.0),
+        lambda v: (v.abs() + 0.1).log() + (v.abs() + 0.2).sqrt() + v.relu() ** 2 - v.leaky_relu(0.2),
+    ]
+    for fn in fns:
+        vector = Value(xs)
+        fn(vector).sum().backward()
+        for i, x in enumerate(xs):
+            scalar = Value(float(x))
+            out = fn(scalar)
+            out.backward()
+            assert out.data == pytest.approx(fn(Value(xs)).data[i], rel=1e-12)
+            assert scalar.grad == pytest.approx(vector.grad[i], rel=1e-12)
+
+
+# ------------------------------------------------------------------ backward rules
+def test_gradients_accumulate_across_backward_calls():
+    a = Value(3.0)
+    b = a * a
+    b.backward()
+    b.backward()
+    assert a.grad == 12.0
+    assert b.grad == 1.0  # an intermediate gradient is this pass's, not a running sum
+    a.grad = 0.0
+    (a * 2).backward()
+    assert a.grad == 2.0
+
+
+def test_tensor_leaf_grad_is_owned_not_shared():
+    a = Value(np.ones(3))
+    b = Value(np.ones(3))
+    (a + b).sum().backward()
+    a.grad += 5.0  # editing one gradient in place must not touch the other
+    np.testing.assert_array_equal(b.grad, np.ones(3))
+
+
+def test_backward_of_many_elements_needs_grad():
+    v = Value(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"needs grad="):
+        (v * 2).backward()
+    (v * 2).backward(np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(v.grad, np.ones((2, 3)))
+    with pytest.raises(ValueError, match="shape"):
+        (v * 2).backward(np.ones(3))
+
+
+def test_million_op_chain_backpropagates():
+    x = Value(1.0)
+    y = x
+    for _ in range(500_000):
+        y = y * 1.0000001 + 0.0
+    y.backward()
+    assert x.grad == pytest.approx(1.0000001**500_000, rel=1e-9)
+    assert y.data == pytest.approx(1.0000001**500_000, rel=1e-9)
+
+
+def test_grad_leaves_dot_grad_alone():
+    a, b = Value(2.0), Value(5.0)
+    c = a * b + a
+    ga, gb = grad(c, [a, b])
+    assert (ga, gb) == (6.0, 2.0)
+    assert a.grad == 0.0 and b.grad == 0.0
+    unused = Value(1.0)
+    assert grad(c, unused) == 0.0
+
+
+def test_second_derivatives():
+    x = Value(2.0)
+    d1 = grad(x**3, x, create_graph=True)
+    assert d1.data == 12.0
+    assert grad(d1, x) == 12.0  # 6x
+    t = Value(0.7)
+    dt = grad(t.tanh(), t, create_graph=True)
+    th = math.tanh(0.7)
+    assert grad(dt, t) == pytest.approx(-2 * th * (1 - th**2), rel=1e-12)
+    s = Value(-0.3)
+    ds = grad(s.sigmoid(), s, create_graph=True)
+    sg = 1 / (1 + math.exp(0.3))
+    assert grad(ds, s) == pytest.approx(sg * (1 - sg) * (1 - 2 * sg), rel=1e-12)
+    a, b = Value(1.5), Value(-2.0)
+    f = a * a * b + (a * b).exp()
+    dfa = grad(f, a, create_graph=True)
+    # d2f/da db = 2a + exp(ab) + ab exp(ab)
+    expected = 2 * 1.5 + math.exp(-3.0) * (1 - 3.0)
+    assert grad(dfa, b) == pytest.approx(expected, rel=1e-12)
+
+
+def test_second_derivative_of_tensor_expression():
+    rng = np.random.default_rng(5)
+    W = Value(rng.normal(size=(3, 2)))
+    x = Value(rng.normal(size=(4, 3)))
+    loss = ((x @ W).tanh() ** 2).sum()
+    (gW,) = grad(loss, [W], create_graph=True)
+    # the Hessian-vector product along V, against finite differences of the gradient
+    V = rng.normal(size=(3, 2))
+    hv = grad((gW * V).sum(), W)
+    eps = 1e-6
+    plus = grad(((x @ Value(W.data + eps * V)).tanh() ** 2).sum(), x)  # sanity: runs
+    assert plus.shape == (4, 3)
+    gp = grad(((x @ (W + eps * V)).tanh() ** 2).sum(), W)
+    gm = grad(((x @ (W - eps * V)).tanh() ** 2).sum(), W)
+    np.testing.assert_allclose(hv, (gp - gm) / (2 * eps), rtol=1e-5, atol=1e-7)
+
+
+def test_no_grad_and_detach():
+    w = Value(2.0)
+    with no_grad():
+        y = w * 3
+    assert y.parents == () and y.op == "" and not y.requires_grad
+    z = (w * 3).detach()
+    assert z.parents == () and z.data == 6.0
+    t = Value(np.ones(3))
+    d = t.detach()
+    assert d.data is t.data and not d.requires_grad
+
+
+def test_requires_grad_false_gets_no_gradient():
+    x = Value(np.ones((2, 2)), requires_grad=False)
+    W = Value(np.eye(2))
+    (x @ W).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 2)))
+    np.testing.assert_array_equal(W.grad, np.full((2, 2), 2.0))
+
+
+def test_float32_stays_float32():
+    W = Value(np.ones((3, 2)), dtype="float32")
+    x = Value(np.ones((4, 3), dtype=np.float32), requires_grad=False)
+    out = (x @ W).relu().sum()
+    out.backward()
+    assert W.dtype == np.float32 and W.grad.dtype == np.float32
+    assert (x @ W).dtype == np.float32
+    with pytest.raises(ValueError, match="float32 or float64"):
+        Value([1, 2], dtype="int32")
+
+
+# ------------------------------------------------------------------ construction, repr
+def test_construction_and_properties():
+    assert type(Value(3).data) is float
+    assert Value(np.float32(2.5)).data == 2.5
+    v = Value([[1, 2], [3, 4]])
+    assert v.data.dtype == np.float64 and v.shape == (2, 2) and v.ndim == 2 and v.size == 4
+    assert Value(np.array([True, False])).data.dtype == np.float64
+    assert Value(np.array(5)).data == 5.0 and Value(np.array(5)).shape == ()
+    assert repr(Value(2.0)) == "Value(data=2.0, grad=0.0)"
+    assert "shape=(2, 2)" in repr(v)
+    assert Value([[7.0]]).item() == 7.0
+    with pytest.raises(ValueError, match="one element"):
+        v.item()
+    src = np.ones(3)
+    copied = Value(src)
+    src[0] = 5.0
+    assert copied.data[0] == 1.0
+
+
+def test_operators_with_numbers_and_arrays_on_both_sides():
+    v = Value(np.array([1.0, 2.0]))
+    for expr, expected in [
+        (v + 1, [2, 3]),
+        (1 + v, [2, 3]),
+        (np.array([1.0, 1.0]) + v, [2, 3]),
+        (v - np.array([1.0, 1.0]), [0, 1]),
+        (np.array([3.0, 3.0]) - v, [2, 1]),
+        (2 * v, [2, 4]),
+        (v / 2, [0.5, 1]),
+        (2 / v, [2, 1]),
+        (v**2, [1, 4]),
+        (2**v, [2, 4]),
+        ([1.0, 1.0] * v, [1, 2]),
+    ]:
+        assert isinstance(expr, Value)
+        np.testing.assert_allclose(expr.data, expected)
+    assert (np.ones((2, 2)) @ v).shape == (2,)
+
+
+# ------------------------------------------------------------------ bad input
+def test_shape_mismatch_names_op_and_shapes():
+    a = Value(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"\+.*\(2, 3\).*\(4,\)"):
+        a + Value(np.ones(4))
+    with pytest.raises(ValueError, match=r"@ \(matmul\).*\(2, 3\).*\(2, 3\)"):
+        a @ a
+    with pytest.raises(ValueError, match=r"reshape.*\(2, 3\)"):
+        a.reshape(4, 2)
+    with pytest.raises(ValueError, match=r"concat"):
+        concat([a, Value(np.ones((3, 3)))], axis=1)
+    with pytest.raises(ValueError, match="axis"):
+        a.sum(axis=2)
+
+
+def test_unsupported_operands_are_type_errors():
+    v = Value(1.0)
+    with pytest.raises(TypeError):
+        v + "1"
+    with pytest.raises(TypeError):
+        None * v
+    with pytest.raises(TypeError):
+        Value("abc")
+    with pytest.raises(TypeError):
+        Value([Value(1.0)])
+    with pytest.raises(TypeError):
+        Value(np.ones(3))[Value(0.0)]
+
+
+def test_log_and_sqrt_outside_domain_give_nan_inf_not_crashes():
+    cases = [(0.0, "log"), (-1.0, "log"), (-1.0, "sqrt"), (0.0, "reciprocal")]
+    fns = {"log": lambda v: v.log(), "sqrt": lambda v: v.sqrt(), "reciprocal": lambda v: 1.0 / v}
+    for x, name in cases:
+        v = Value(x)
+        out = fns[name](v)
+        assert not out.isfinite(), name
+        out.backward()  # no crash: the gradient is inf or nan, as numpy would give
+        if x == 0.0:
+            assert not math.isfinite(v.grad), name
+    assert Value(0.0).log().data == -math.inf
+    assert math.isnan(Value(-1.0).sqrt().data)
+    assert Value(1.0).isfinite()
+    arr = Value(np.array([1.0, 0.0]))
+    with np.errstate(divide="ignore"):
+        assert not arr.log().isfinite()
+    assert math.isnan((Value(-8.0) ** 0.5).data)
+    assert Value(1000.0).exp().data == math.inf
+
+
+def test_detect_anomaly_names_the_op():
+    with detect_anomaly():
+        Value(1.0).log()  # fine
+        with pytest.raises(FloatingPointError, match="log"):
+            Value(-1.0).log()
+    Value(-1.0).log()  # off again
+
+
+def test_gradcheck_catches_a_wrong_gradient():
+    from autograd import ops
+
+    original = ops.TANH.vjps
+    ops.TANH.vjps = (lambda g, out, a: g * (1 + out * out),)  # a deliberately wrong rule
+    try:
+        with pytest.raises(AssertionError, match=r"input 0.*analytic"):
+            gradcheck(lambda v: v.tanh(), Value(np.array([0.5, -0.3])))
+    finally:
+        ops.TANH.vjps = original
