@@ -7,7 +7,8 @@ before it is passed on to its parents, and both call the same per-op vjps from
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -15,13 +16,14 @@ from . import ops
 from .value import Value, _constant, as_data
 
 
-def topological_order(root: Value) -> list[Value]:
+def topological_order(root: Value, leaves: bool = True) -> list[Value]:
     """Every value ``root`` depends on (with a gradient), parents before children.
 
     Iterative depth-first search. Expanding a value pushes it back with a ``None``
     marker above it, then its parents; when the marker pops, all of the parents have
     been emitted and the value under the marker is emitted too. A value can be pushed
     twice (by two children); the second time it pops it is already seen and skipped.
+    ``leaves=False`` leaves out the inputs (``backward`` only visits values made by ops).
     """
     order: list[Value] = []
     seen: set[Value] = set()
@@ -38,7 +40,7 @@ def topological_order(root: Value) -> list[Value]:
         push(node)
         push(None)
         for parent in node.parents:
-            if parent not in seen and parent.requires_grad:
+            if parent.requires_grad and parent not in seen and (leaves or parent._op is not None):
                 push(parent)
     return order
 
@@ -54,7 +56,9 @@ def _seed(root: Value, grad: Any) -> Any:
         return 1.0 if type(root.data) is float else np.ones_like(root.data)
     seed = as_data(grad.data if isinstance(grad, Value) else grad, dtype=root.dtype)
     if np.shape(seed) != root.shape:
-        raise ValueError(f"backward(): grad has shape {np.shape(seed)} but the value has shape {root.shape}")
+        raise ValueError(
+            f"backward(): grad has shape {np.shape(seed)} but the value has shape {root.shape}"
+        )
     return seed
 
 
@@ -86,15 +90,15 @@ def _add_to(node: Value, g: Any, incoming: Any) -> None:
 def backward(root: Value, grad: Any = None) -> None:
     """``root.backward(grad)``: see :meth:`Value.backward`."""
     seed = _seed(root, grad)
-    order = topological_order(root)
+    if root._op is None:  # a leaf: its gradient is the seed
+        _add_to(root, seed, None)
+        return
+    order = topological_order(root, leaves=False)
     for node in order:  # gradients of intermediate values are recomputed, never stale
-        if node._op is not None:
-            node._g = 0.0 if type(node.data) is float else None
+        node._g = 0.0 if type(node.data) is float else None
     _add_to(root, seed, None)
     for node in reversed(order):
         op = node._op
-        if op is None:
-            continue
         g, parents = node._g, node.parents
         if type(g) is float and not op.params:
             # The scalar engine's hot path: floats in, a float out, plain accumulation.

@@ -23,8 +23,9 @@ Adding an op: one ``Op(...)`` entry here, a method on ``Value`` that applies it,
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -301,7 +302,9 @@ RELU = Op(
 )
 LEAKY_RELU = Op(
     "leaky_relu",
-    lambda a, slope: (a if a > 0 else a * slope) if type(a) is float else np.where(a > 0, a, a * slope),
+    lambda a, slope: (
+        (a if a > 0 else a * slope) if type(a) is float else np.where(a > 0, a, a * slope)
+    ),
     lambda g, out, a, slope: g * np.where(raw(a) > 0, 1.0, slope),
 )
 
@@ -313,12 +316,17 @@ SUM = Op(
 MEAN = Op(
     "mean",
     _mean,
-    lambda g, out, a, axis, keepdims: expand_reduced(g, shape_of(a), axis, keepdims)
-    * (1.0 / _count(shape_of(a), axis)),
+    lambda g, out, a, axis, keepdims: (
+        expand_reduced(g, shape_of(a), axis, keepdims) * (1.0 / _count(shape_of(a), axis))
+    ),
 )
 MAX = Op("max", lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims), _max_vjp)
 
-RESHAPE = Op("reshape", lambda a, shape: np.reshape(a, shape), lambda g, out, a, shape: reshape(g, shape_of(a)))
+RESHAPE = Op(
+    "reshape",
+    lambda a, shape: np.reshape(a, shape),
+    lambda g, out, a, shape: reshape(g, shape_of(a)),
+)
 TRANSPOSE = Op(
     "transpose",
     lambda a, axes: np.transpose(a, axes),
@@ -373,7 +381,9 @@ def concat_op(n: int) -> Op:
 
         return vjp
 
-    return Op("concat", lambda *args: np.concatenate(args[:-1], axis=args[-1]), *map(vjp_for, range(n)))
+    return Op(
+        "concat", lambda *args: np.concatenate(args[:-1], axis=args[-1]), *map(vjp_for, range(n))
+    )
 
 
 @lru_cache(maxsize=64)

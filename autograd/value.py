@@ -8,7 +8,8 @@ Python operators and methods into applications of those rules.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,8 +52,7 @@ def as_data(x: Any, dtype: Any = None, copy: bool = True) -> float | np.ndarray:
             return float(arr)
         return np.array(arr, dtype=target, copy=True) if copy else arr.astype(target, copy=False)
     raise TypeError(
-        f"Value(...) takes a number, a nested list of numbers or a numpy array, "
-        f"got {kind.__name__}"
+        f"Value(...) takes a number, a nested list of numbers or a numpy array, got {kind.__name__}"
     )
 
 
@@ -98,7 +98,9 @@ def _shape_error(op: ops.Op, parents: tuple, err: Exception) -> ValueError:
     if op.name == "@":
         sa, sb = (p.shape for p in parents)
         if not sa or not sb:
-            return ValueError(f"@ (matmul): needs values with at least one dimension, got shapes {sa} and {sb}")
+            return ValueError(
+                f"@ (matmul): needs values with at least one dimension, got shapes {sa} and {sb}"
+            )
         inner_b = sb[0] if len(sb) == 1 else sb[-2]
         return ValueError(
             f"@ (matmul): shapes {sa} and {sb} do not line up: the left's last dimension "
@@ -138,13 +140,15 @@ def _binary_operator(op: ops.Op) -> Any:
     graph is made.
     """
 
+    forward = op.forward
+
     def operator(self: Value, other: Any) -> Value:
         if type(other) is not Value:
             other = _constant(other)
             if other is None:
                 return NotImplemented
         try:
-            out = op.forward(self.data, other.data)
+            out = forward(self.data, other.data)
         except ValueError as err:
             raise _shape_error(op, (self, other), err) from None
         if type(out) is float and flags.plain:
@@ -292,7 +296,9 @@ class Value:
     def item(self) -> float:
         """The single number this value holds."""
         if self.size != 1:
-            raise ValueError(f"item() needs a value with one element, this one has shape {self.shape}")
+            raise ValueError(
+                f"item() needs a value with one element, this one has shape {self.shape}"
+            )
         return float(self.data) if type(self.data) is float else float(self.data.reshape(()))
 
     def __float__(self) -> float:
@@ -357,10 +363,11 @@ class Value:
     def __ge__(self, other: Any) -> Any:
         return self.data >= (other.data if isinstance(other, Value) else other)
 
-
     # ------------------------------------------------------------ elementwise functions
     exp = _unary_method(ops.EXP, "e to the power of each element.")
-    log = _unary_method(ops.LOG, "Natural logarithm; of 0 or a negative number: -inf or nan, as numpy.")
+    log = _unary_method(
+        ops.LOG, "Natural logarithm; of 0 or a negative number: -inf or nan, as numpy."
+    )
     tanh = _unary_method(ops.TANH, "Hyperbolic tangent.")
     sigmoid = _unary_method(ops.SIGMOID, "1 / (1 + exp(-x)), without overflow for large |x|.")
     relu = _unary_method(ops.RELU, "max(x, 0); its gradient at exactly 0 is 0 (as in PyTorch).")
@@ -416,9 +423,13 @@ class Value:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         n = self.ndim
-        perm = tuple(reversed(range(n))) if not axes else tuple(int(a) % n if n else a for a in axes)
+        perm = (
+            tuple(reversed(range(n))) if not axes else tuple(int(a) % n if n else a for a in axes)
+        )
         if sorted(perm) != list(range(n)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of a value with shape {self.shape}")
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of a value with shape {self.shape}"
+            )
         return _apply(ops.TRANSPOSE, (self,), (perm,))
 
     @property
@@ -437,7 +448,9 @@ class Value:
         try:
             self.data[index]
         except IndexError as err:
-            raise IndexError(f"[]: index {index!r} does not fit shape {self.shape}: {err}") from None
+            raise IndexError(
+                f"[]: index {index!r} does not fit shape {self.shape}: {err}"
+            ) from None
         return _apply(ops.GETITEM, (self,), (index,))
 
     def scatter(self, index: Any, shape: Sequence[int]) -> Value:
@@ -459,7 +472,9 @@ class Value:
 def _clean_index(index: Any) -> Any:
     """Make an index hashable-free of Values and lists (lists become integer arrays)."""
     if isinstance(index, Value):
-        raise TypeError("cannot index with a Value; index with ints, slices or a numpy integer array")
+        raise TypeError(
+            "cannot index with a Value; index with ints, slices or a numpy integer array"
+        )
     if isinstance(index, list):
         return np.asarray(index)
     if isinstance(index, tuple):
@@ -476,15 +491,26 @@ def add_n(values: Sequence[Any]) -> Value:
     >>> add_n([Value(1.0), Value(2.0), 3.0]).data
     6.0
     """
-    parts = _lift_all(values, "add_n")
+    parts = tuple(v if type(v) is Value else _lift_all([v], "add_n")[0] for v in values)
+    if not parts:
+        raise ValueError("add_n: needs a non-empty list of values")
     if len(parts) == 1:
         return parts[0]
     op = ops.add_n_op(len(parts))
     try:
         out = op.forward(*[p.data for p in parts])
     except ValueError as err:
-        raise _shape_error(op, tuple(parts), err) from None
-    return _wrap(out, op, tuple(parts))
+        raise _shape_error(op, parts, err) from None
+    if type(out) is float and flags.plain:  # the scalar fast path, as in _binary_operator
+        node = _new(Value)
+        node.data = out
+        for p in parts:
+            if p.requires_grad:
+                node._op, node.parents, node.requires_grad = op, parts, True
+                return node
+        node._op, node.parents, node.requires_grad, node._g = None, (), False, 0.0
+        return node
+    return _wrap(out, op, parts)
 
 
 def concat(values: Sequence[Any], axis: int = 0) -> Value:

@@ -1,1 +1,65 @@
-"""Neural networks on the autograd engine (see issue: nn)."""
+"""Neural networks on the autograd engine: neurons, layers, MLPs (scalar and vectorized),
+losses, optimizers, regularization, toy data sets and a training loop.
+
+>>> from nn import MLP, manual_seed
+>>> manual_seed(0)
+>>> model = MLP(2, [4, 1])
+>>> model([1.0, -1.0]).data != 0.0
+True
+"""
+
+from . import datasets
+from .layers import (
+    ACTIVATIONS,
+    MLP,
+    Dropout,
+    Layer,
+    Linear,
+    Neuron,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    mse_loss,
+)
+from .module import Module
+from .optim import SGD, Adam, EarlyStopping, ExponentialLR, Optimizer, StepLR
+from .random import get_rng, manual_seed
+from .train import History, evaluate, fit
+
+__all__ = [
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Linear",
+    "Sequential",
+    "Tanh",
+    "ReLU",
+    "Sigmoid",
+    "Dropout",
+    "ACTIVATIONS",
+    "mse_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "hinge_loss",
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "StepLR",
+    "ExponentialLR",
+    "EarlyStopping",
+    "fit",
+    "evaluate",
+    "History",
+    "manual_seed",
+    "get_rng",
+    "datasets",
+]

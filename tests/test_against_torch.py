@@ -23,9 +23,21 @@ UNARY = [
     ("neg", lambda v: -v, lambda t: -t),
     ("softmax", lambda v: v.softmax(), lambda t: t.softmax(-1)),
     ("log_softmax", lambda v: v.log_softmax(), lambda t: t.log_softmax(-1)),
-    ("sum_keep", lambda v: v.sum(axis=-1, keepdims=True) + v, lambda t: t.sum(-1, keepdim=True) + t),
-    ("mean_keep", lambda v: v - v.mean(axis=0, keepdims=True), lambda t: t - t.mean(0, keepdim=True)),
-    ("max_keep", lambda v: v.max(axis=-1, keepdims=True) * v, lambda t: t.amax(-1, keepdim=True) * t),
+    (
+        "sum_keep",
+        lambda v: v.sum(axis=-1, keepdims=True) + v,
+        lambda t: t.sum(-1, keepdim=True) + t,
+    ),
+    (
+        "mean_keep",
+        lambda v: v - v.mean(axis=0, keepdims=True),
+        lambda t: t - t.mean(0, keepdim=True),
+    ),
+    (
+        "max_keep",
+        lambda v: v.max(axis=-1, keepdims=True) * v,
+        lambda t: t.amax(-1, keepdim=True) * t,
+    ),
     ("flip", lambda v: v[::-1], lambda t: t.flip(0)),
     ("double_T", lambda v: v.T.T, lambda t: t.T.T),
     ("reshape", lambda v: v.reshape(-1).reshape(v.shape), lambda t: t.reshape(-1).reshape(t.shape)),
@@ -38,7 +50,11 @@ BINARY = [
     ("pow", lambda a, b: (a * a + 0.5) ** (b * 0.5), lambda a, b: (a * a + 0.5) ** (b * 0.5)),
     ("matmul", lambda a, b: a @ b.T, lambda a, b: a @ b.T),
     ("concat", lambda a, b: concat([a, b], axis=0)[2:5], lambda a, b: torch.cat([a, b], 0)[2:5]),
-    ("stack", lambda a, b: stack([a, b], axis=1).sum(axis=1), lambda a, b: torch.stack([a, b], 1).sum(1)),
+    (
+        "stack",
+        lambda a, b: stack([a, b], axis=1).sum(axis=1),
+        lambda a, b: torch.stack([a, b], 1).sum(1),
+    ),
 ]
 
 

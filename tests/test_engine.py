@@ -14,7 +14,11 @@ FAST = settings(max_examples=25, deadline=None)
 
 
 def arrays(shape_strategy=None, low=-3.0, high=3.0):
-    shapes = shape_strategy if shape_strategy is not None else hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+    shapes = (
+        shape_strategy
+        if shape_strategy is not None
+        else hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+    )
     return hnp.arrays(
         np.float64, shapes, elements=st.floats(low, high, allow_nan=False, allow_infinity=False)
     )
@@ -150,7 +154,15 @@ def test_binary_ops_broadcast_gradcheck(shapes, op):
 
 
 @pytest.mark.parametrize(
-    "sa,sb", [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 3, 4), (4, 5)), ((2, 3, 4), (2, 4, 2))]
+    "sa,sb",
+    [
+        ((3, 4), (4, 2)),
+        ((4,), (4, 2)),
+        ((3, 4), (4,)),
+        ((4,), (4,)),
+        ((2, 3, 4), (4, 5)),
+        ((2, 3, 4), (2, 4, 2)),
+    ],
 )
 def test_matmul_gradcheck(sa, sb):
     rng = np.random.default_rng(7)
@@ -163,7 +175,9 @@ def test_matmul_gradcheck(sa, sb):
     data=st.data(),
 )
 def test_integer_array_indexing_scatter_adds(x, data):
-    idx = data.draw(hnp.arrays(np.int64, st.integers(1, 6), elements=st.integers(0, x.shape[0] - 1)))
+    idx = data.draw(
+        hnp.arrays(np.int64, st.integers(1, 6), elements=st.integers(0, x.shape[0] - 1))
+    )
     v = Value(x)
     assert gradcheck(lambda t: t[idx], v)
     v[idx].sum().backward()
@@ -229,7 +243,9 @@ def test_scalar_and_tensor_paths_agree():
     xs = rng.normal(size=6)
     fns = [
         lambda v: (v * 1.5 + 0.2).tanh() * v.exp() - v.sigmoid() / (v * v + 1.0),
-        lambda v: (v.abs() + 0.1).log() + (v.abs() + 0.2).sqrt() + v.relu() ** 2 - v.leaky_relu(0.2),
+        lambda v: (
+            (v.abs() + 0.1).log() + (v.abs() + 0.2).sqrt() + v.relu() ** 2 - v.leaky_relu(0.2)
+        ),
     ]
     for fn in fns:
         vector = Value(xs)

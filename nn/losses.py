@@ -1,0 +1,114 @@
+"""Loss functions. Each takes a tensor Value or a list of scalar Values (scalar mode)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd import Value, stack
+
+
+def as_prediction(pred: Any) -> Value:
+    """A tensor Value from a Value or a (nested) list of Values and numbers."""
+    if isinstance(pred, Value):
+        return pred
+    if isinstance(pred, (list, tuple)):
+        if not pred:
+            raise ValueError("loss: got an empty list of predictions")
+        if isinstance(pred[0], (list, tuple)):
+            return stack([as_prediction(row) for row in pred])
+        return stack(list(pred))
+    raise TypeError(
+        f"loss: predictions must be a Value or a list of Values, got {type(pred).__name__}"
+    )
+
+
+def _targets(target: Any, pred: Value, name: str) -> np.ndarray:
+    y = np.asarray(target.data if isinstance(target, Value) else target, dtype=np.float64)
+    if y.shape != pred.shape:
+        if y.size == pred.size:
+            y = y.reshape(pred.shape)  # (N,) targets for (N, 1) outputs, and the like
+        else:
+            raise ValueError(f"{name}: predictions have shape {pred.shape}, targets {y.shape}")
+    return y.astype(pred.dtype, copy=False)
+
+
+def mse_loss(pred: Any, target: Any) -> Value:
+    """Mean of (pred - target)^2.
+
+    >>> mse_loss(Value([1.0, 2.0]), [1.0, 4.0]).data
+    2.0
+    """
+    p = as_prediction(pred)
+    diff = p - _targets(target, p, "mse_loss")
+    return (diff * diff).mean()
+
+
+def binary_cross_entropy(prob: Any, target: Any, eps: float = 1e-12) -> Value:
+    """Mean of -(y log p + (1 - y) log(1 - p)) for probabilities p in (0, 1); ``eps``
+    keeps log finite at p = 0 or 1. Prefer ``binary_cross_entropy_with_logits``."""
+    p = as_prediction(prob)
+    y = _targets(target, p, "binary_cross_entropy")
+    _check_01(y, "binary_cross_entropy")
+    return -(y * (p + eps).log() + (1.0 - y) * (1.0 - p + eps).log()).mean()
+
+
+def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value:
+    """``binary_cross_entropy(sigmoid(z), y)`` computed stably from the logits z:
+    max(z, 0) - z*y + log(1 + exp(-|z|)), finite for any z."""
+    z = as_prediction(logits)
+    y = _targets(target, z, "binary_cross_entropy_with_logits")
+    _check_01(y, "binary_cross_entropy_with_logits")
+    return (z.relu() - z * y + ((-z.abs()).exp() + 1.0).log()).mean()
+
+
+def cross_entropy(logits: Any, labels: Any) -> Value:
+    """Softmax cross-entropy: mean of -log softmax(logits)[label], from logits (N, C) and
+    integer class labels (N,). Stable at logits of +-1000.
+
+    >>> round(cross_entropy(Value([[2.0, 0.0]]), [0]).item(), 4)
+    0.1269
+    """
+    z = as_prediction(logits)
+    if z.ndim == 1:
+        z = z.reshape(1, -1)
+    if z.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {z.shape}")
+    y = np.asarray(labels.data if isinstance(labels, Value) else labels)
+    if y.ndim == 0:
+        y = y.reshape(1)
+    n, c = z.shape
+    if y.shape != (n,):
+        raise ValueError(f"cross_entropy: {n} rows of logits but labels of shape {y.shape}")
+    if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iu":
+        raise ValueError(
+            f"cross_entropy: labels must be integer class indices, got dtype {y.dtype}"
+        )
+    if n and (y.min() < 0 or y.max() >= c):
+        raise ValueError(
+            f"cross_entropy: labels must be in [0, {c - 1}], got values from {y.min()} to {y.max()}"
+        )
+    return -z.log_softmax(axis=1)[np.arange(n), y].mean()
+
+
+def hinge_loss(scores: Any, target: Any) -> Value:
+    """Mean of max(0, 1 - y * score) for targets y in {-1, +1} (micrograd's moons loss).
+
+    >>> hinge_loss(Value([2.0, -0.5]), [1, 1]).data
+    0.75
+    """
+    s = as_prediction(scores)
+    y = _targets(target, s, "hinge_loss")
+    if not np.all(np.isin(y, (-1.0, 1.0))):
+        raise ValueError("hinge_loss: targets must be -1 or +1")
+    return (1.0 - s * y).relu().mean()
+
+
+def _check_01(y: np.ndarray, name: str) -> None:
+    if y.size and (y.min() < 0 or y.max() > 1):
+        raise ValueError(
+            f"{name}: targets must be in [0, 1], got values from {y.min()} to {y.max()}"
+        )

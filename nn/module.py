@@ -1,0 +1,162 @@
+"""``Module``: parameters by name, train/eval mode, state dicts, saving and loading."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from autograd import Value
+
+_REGISTRY: dict[str, type] = {}
+
+
+class Module:
+    """Base class of every model part. Attributes that are Values with ``requires_grad``
+    are its parameters; attributes that are Modules (or lists of them) are its children.
+    """
+
+    training = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[cls.__name__] = cls
+
+    # ------------------------------------------------------------ structure
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct sub-modules, with their attribute names (``layers.0`` for list items)."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{name}.{i}", item
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """Every parameter with a dotted name, e.g. ``layers.0.W`` or ``neurons.1.w.0``."""
+        for name, value in vars(self).items():
+            if isinstance(value, Value) and value.requires_grad:
+                yield prefix + name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Value) and item.requires_grad:
+                        yield f"{prefix}{name}.{i}", item
+        for name, child in self.named_children():
+            yield from child.named_parameters(f"{prefix}{name}.")
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in a fixed order (the order of ``named_parameters``)."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (Dropout active); returns the module."""
+        self.training = mode
+        for _, child in self.named_children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode (Dropout off); returns the module."""
+        return self.train(False)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this module (used by ``save``/``load``)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot be rebuilt from a file; save its state_dict() "
+            "instead and load it into a new instance with load_state_dict()"
+        )
+
+    # ------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Parameter name -> a copy of its numbers (0-d arrays for scalar parameters)."""
+        return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Copy numbers into the parameters. Every key and shape is checked first: a
+        missing or unexpected key or a wrong shape is a ``ValueError`` naming the
+        parameter, and nothing is changed.
+        """
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state]
+        unexpected = [k for k in state if k not in params]
+        if missing or unexpected:
+            raise ValueError(
+                f"load_state_dict: missing parameters {missing}, unexpected parameters {unexpected}"
+            )
+        arrays = {}
+        for name, p in params.items():
+            arr = np.asarray(state[name])
+            if arr.shape != p.shape:
+                raise ValueError(
+                    f"load_state_dict: parameter {name!r} has shape {p.shape}, the state has {arr.shape}"
+                )
+            if arr.dtype.kind not in "biuf":
+                raise ValueError(
+                    f"load_state_dict: parameter {name!r} is not numeric ({arr.dtype})"
+                )
+            if not np.isfinite(arr).all():
+                raise ValueError(f"load_state_dict: parameter {name!r} holds NaN or infinity")
+            arrays[name] = arr
+        for name, p in params.items():  # only now, with everything checked
+            if p.ndim == 0:
+                p.data = float(arrays[name])
+            else:
+                p.data[...] = arrays[name]
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the parameters and the constructor arguments to an ``.npz`` file."""
+        state = self.state_dict()
+        meta = json.dumps({"class": type(self).__name__, "config": self.config()})
+        np.savez(path, __meta__=np.array(meta), **state)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Module:
+        """Rebuild a module saved with ``save``. The file is read with
+        ``allow_pickle=False``: a bad file is a ``ValueError`` naming it, never code run.
+        """
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                contents = {k: archive[k] for k in archive.files}
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+            raise ValueError(f"{path}: not a backproplab model file ({err})") from None
+        if "__meta__" not in contents:
+            raise ValueError(f"{path}: has no __meta__ entry; was it written by Module.save()?")
+        try:
+            meta = json.loads(str(contents.pop("__meta__")))
+            kind = _REGISTRY[meta["class"]]
+            config = dict(meta["config"])
+        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            raise ValueError(f"{path}: unreadable model description ({err!r})") from None
+        if cls is not Module and not issubclass(kind, cls):
+            raise ValueError(f"{path}: holds a {kind.__name__}, not a {cls.__name__}")
+        model = kind(**config)
+        try:
+            model.load_state_dict(contents)
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+        return model
+
+    def __repr__(self) -> str:
+        try:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        except NotImplementedError:
+            args = ""
+        return f"{type(self).__name__}({args})"

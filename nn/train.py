@@ -1,0 +1,194 @@
+"""``fit``: the training loop (mini-batches, validation, callbacks, a progress bar)."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from autograd import Value, no_grad
+
+from . import losses as L
+from .datasets import batches
+from .optim import SGD, Optimizer
+
+LOSSES: dict[str, Callable] = {
+    "mse": L.mse_loss,
+    "bce": L.binary_cross_entropy,
+    "bce_with_logits": L.binary_cross_entropy_with_logits,
+    "cross_entropy": L.cross_entropy,
+    "hinge": L.hinge_loss,
+}
+
+
+@dataclass
+class History:
+    """What ``fit`` measured, one entry per epoch (``None`` where it does not apply)."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+    val_loss: list[float | None] = field(default_factory=list)
+    val_accuracy: list[float | None] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+
+def predictions_array(out: Any) -> np.ndarray:
+    """The numbers of a model's output (a Value or a list of Values) as an array."""
+    if isinstance(out, Value):
+        return np.asarray(out.data, dtype=np.float64)
+    return np.array([predictions_array(o) for o in out], dtype=np.float64)
+
+
+def accuracy(loss_name: str, out: Any, y: Any) -> float | None:
+    """Fraction classified right, read the way the loss reads the outputs; ``None`` for
+    a regression (an ``mse`` target that is not 0/1 or -1/+1)."""
+    pred = predictions_array(out)
+    y = np.asarray(y)
+    if loss_name == "cross_entropy":
+        return float(np.mean(pred.reshape(len(y), -1).argmax(axis=1) == y))
+    pred = pred.reshape(y.shape) if pred.size == y.size else pred
+    if loss_name == "hinge":
+        return float(np.mean(np.sign(pred) == np.sign(y)))
+    if loss_name == "bce_with_logits":
+        return float(np.mean((pred > 0) == (y > 0.5)))
+    values = set(np.unique(y).tolist())
+    if values <= {0, 1}:
+        return float(np.mean((pred > 0.5) == (y > 0.5)))
+    if values <= {-1, 1}:
+        return float(np.mean(np.sign(pred) == y))
+    return None
+
+
+def fit(
+    model: Any,
+    X: Any,
+    y: Any,
+    loss: str | Callable = "mse",
+    optimizer: Optimizer | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    val: tuple[Any, Any] | None = None,
+    callbacks: Sequence[Callable] = (),
+    progress: bool = True,
+    shuffle: bool = True,
+    l2: float = 0.0,
+    scheduler: Any = None,
+    seed: Any = None,
+) -> History:
+    """Train ``model`` on ``(X, y)`` and return a :class:`History`.
+
+    ``loss`` is a name (``mse bce bce_with_logits cross_entropy hinge``) or a function
+    ``loss(output, y_batch) -> Value``. ``batch_size=None`` means the full batch. ``l2``
+    adds ``l2 * sum(w^2)`` to the loss (micrograd's regularization; optimizers also take
+    ``weight_decay``). Each callback is called as ``cb(epoch, logs, model)`` after every
+    epoch and stops training by returning True. The progress bar shows only when
+    ``progress`` is on and stderr is a terminal.
+
+    A NaN or infinite loss stops training with a ``FloatingPointError`` naming the epoch.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"fit: X has {len(X)} rows but y has {len(y)}")
+    if int(epochs) < 1:
+        raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
+    loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"fit: unknown loss {loss!r}; valid ones are {', '.join(LOSSES)}")
+        loss_fn = LOSSES[loss]
+    else:
+        loss_fn = loss
+    loss_name = {"mse_loss": "mse", "hinge_loss": "hinge", "binary_cross_entropy": "bce"}.get(
+        loss_name, loss_name
+    )
+    params = model.parameters()
+    optimizer = optimizer or SGD(params, lr=0.1)
+    size = len(X) if batch_size is None else int(batch_size)
+    history = History()
+    bar = _progress(int(epochs), progress)
+    model.train()
+    try:
+        for epoch in range(int(epochs)):
+            total, count = 0.0, 0
+            for xb, yb in batches(
+                X, y, size, shuffle=shuffle, seed=seed if seed is None else seed + epoch
+            ):
+                out = model(xb)
+                batch_loss = loss_fn(out, yb)
+                if l2:
+                    batch_loss = batch_loss + l2 * _sum_of_squares(params)
+                value = batch_loss.item()
+                if not math.isfinite(value):
+                    raise FloatingPointError(
+                        f"fit: the loss became {value} in epoch {epoch + 1} (after {count} "
+                        f"samples of it); try a smaller learning rate or check the data"
+                    )
+                optimizer.zero_grad()
+                batch_loss.backward()
+                optimizer.step()
+                total += value * len(xb)
+                count += len(xb)
+            logs = evaluate(model, X, y, loss_fn, loss_name)
+            logs["loss"] = total / count
+            history.loss.append(logs["loss"])
+            history.accuracy.append(logs["accuracy"])
+            history.lr.append(optimizer.lr)
+            if val is not None:
+                v = evaluate(model, val[0], val[1], loss_fn, loss_name)
+                logs["val_loss"], logs["val_accuracy"] = v["loss"], v["accuracy"]
+            history.val_loss.append(logs.get("val_loss"))
+            history.val_accuracy.append(logs.get("val_accuracy"))
+            if scheduler is not None:
+                scheduler.step()
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items() if v is not None})
+            if any(cb(epoch, logs, model) for cb in callbacks):
+                history.stopped_early = True
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    model.eval()
+    return history
+
+
+def evaluate(model: Any, X: Any, y: Any, loss_fn: Callable, loss_name: str) -> dict:
+    """Loss and accuracy on ``(X, y)`` without recording a graph (evaluation mode)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            out = model(np.asarray(X))
+            value = loss_fn(out, np.asarray(y)).item()
+    finally:
+        model.train(was_training)
+    return {"loss": value, "accuracy": accuracy(loss_name, out, y)}
+
+
+def _sum_of_squares(params: list[Value]) -> Value:
+    from autograd import add_n
+
+    scalars = [p for p in params if p.ndim == 0]
+    tensors = [(p * p).sum() for p in params if p.ndim > 0]
+    parts = tensors + ([add_n([p * p for p in scalars])] if scalars else [])
+    return add_n(parts)
+
+
+def _progress(total: int, wanted: bool) -> Any:
+    if not wanted or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is a dependency, but a bar is never worth a crash
+        return None
+    return tqdm(total=total, unit="epoch", leave=False)
