@@ -18,6 +18,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(PY) examples/neuron.py
+	$(PY) examples/feedforward.py
+	$(PY) examples/moons.py
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest

@@ -1,1 +1,16 @@
-"""Drawings of graphs and networks (see issue: viz)."""
+"""Drawings of backpropagation: computation graphs with every gradient, networks, a
+step-through page of the backward pass, and plots.
+
+>>> from autograd import Value
+>>> from viz import draw_dot
+>>> c = Value(2.0, label="a") * Value(-3.0, label="b"); c.backward()
+>>> type(draw_dot(c)).__name__
+'Drawing'
+"""
+
+from .graph import draw_dot
+from .network import draw_mlp
+from .render import Drawing, render, to_svg
+from .stepper import backprop_html
+
+__all__ = ["draw_dot", "draw_mlp", "render", "to_svg", "backprop_html", "Drawing"]

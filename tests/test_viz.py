@@ -1,0 +1,161 @@
+"""viz: drawings, rendering with and without a system Graphviz, the step-through page, plots."""
+
+import os
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from autograd import Value
+from nn import MLP, History
+from viz import backprop_html, draw_dot, draw_mlp, render, to_svg
+from viz.graph import grad_colour, summary
+
+
+def seed_neuron():
+    x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
+    w1, w2, b = Value(0.0, label="w1"), Value(1.0, label="w2"), Value(4.0, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    out = n.sigmoid()
+    out.label = "out"
+    out.backward()
+    return out
+
+
+@pytest.fixture
+def no_system_dot(monkeypatch, tmp_path):
+    """PATH without any directory holding `dot`."""
+    dirs = [
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if not os.path.exists(os.path.join(d, "dot"))
+    ]
+    monkeypatch.setenv("PATH", os.pathsep.join(dirs))
+
+
+def test_draw_dot_has_a_box_per_value_and_a_node_per_op():
+    out = seed_neuron()
+    src = draw_dot(out).source
+    for text in ("x1", "w2", "data 0.9991", "grad 0.00182 ", "grad 1", "sigmoid"):
+        assert text in src, text
+    assert src.count("shape=record") == 10  # 5 leaves, 4 intermediates, out
+    assert src.count("shape=circle") == 5  # *, *, +, +, sigmoid
+    assert "blue > 0, red < 0" in src
+
+
+def test_colour_encodes_sign_and_size():
+    assert grad_colour(0.0, 1.0) == "#ffffff"
+    pos, neg = grad_colour(0.5, 1.0), grad_colour(-0.5, 1.0)
+    assert pos != neg
+    r, g, b = (int(pos[i : i + 2], 16) for i in (1, 3, 5))
+    assert b > r  # blue-ish for positive
+    r, g, b = (int(neg[i : i + 2], 16) for i in (1, 3, 5))
+    assert r > b  # red-ish for negative
+    assert int(grad_colour(1.0, 1.0)[1:3], 16) < int(
+        grad_colour(0.1, 1.0)[1:3], 16
+    )  # larger = darker
+
+
+def test_tensors_show_shape_and_summary():
+    W = Value(np.arange(12.0).reshape(3, 4), label="W")
+    small = Value([1.0, 2.0], label="s")
+    y = (W.sum(axis=0) * 0.5).sum() + (small * small).sum()
+    y.backward()
+    src = draw_dot(y).source
+    assert "W (3, 4)" in src and "range [0, 11]" in src
+    assert "[1, 2]" in src
+    assert summary(np.array([1.0, 2.0])) == "[1, 2]"
+
+
+def test_max_nodes_draws_a_summary():
+    x = Value(1.0)
+    y = x
+    for _ in range(100):
+        y = y * 1.01
+    src = draw_dot(y, max_nodes=20).source
+    assert src.count("shape=record") == 20
+    assert re.search(r"… \d+ more values not drawn", src)
+
+
+def test_svg_renders_without_system_graphviz(no_system_dot, tmp_path):
+    out = seed_neuron()
+    path = render(draw_dot(out), tmp_path / "neuron.svg")
+    text = path.read_text()
+    root = ET.fromstring(text[text.index("<svg") :])  # valid XML, an <svg> root
+    assert root.tag.endswith("svg")
+    assert "0.9991" in text
+    with pytest.raises(RuntimeError, match="install"):
+        render(draw_dot(out), tmp_path / "neuron.png")
+    assert (
+        draw_dot(out)
+        ._repr_mimebundle_()["image/svg+xml"]
+        .lstrip()
+        .startswith(("<?xml", "<svg", "<!"))
+    )
+
+
+@pytest.mark.skipif(not __import__("shutil").which("dot"), reason="system Graphviz not installed")
+def test_png_and_pdf_with_system_graphviz(tmp_path):
+    out = seed_neuron()
+    assert render(draw_dot(out), tmp_path / "n.png").read_bytes()[:4] == b"\x89PNG"
+    assert render(draw_dot(out), tmp_path / "n.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_render_refuses_unknown_suffix(tmp_path):
+    with pytest.raises(ValueError, match="format"):
+        render(draw_dot(Value(1.0)), tmp_path / "x.jpg")
+    assert "digraph" in render(draw_dot(Value(1.0)), tmp_path / "x.dot").read_text()
+
+
+def test_draw_mlp_weights_and_grads():
+    model = MLP(2, [3, 1], rng=0)
+    model([1.0, -1.0]).backward()
+    src = draw_mlp(model).source
+    assert src.count("->") == 2 * 3 + 3
+    assert "hidden 1" in src and "output" in src
+    grads = draw_mlp(model, show="grads").source
+    assert grads != src
+    vec = draw_mlp(model.vectorize()).source
+    assert vec.count("->") == src.count("->")
+    with pytest.raises(ValueError):
+        draw_mlp(model, show="biases")
+    assert to_svg(draw_mlp(model)).count('<g id="edge') == 9
+
+
+def test_backprop_page_is_self_contained_and_has_every_step(tmp_path):
+    out = seed_neuron()
+    path = backprop_html(out, tmp_path / "page.html")
+    page = path.read_text()
+    assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
+    steps = __import__("json").loads(re.search(r"const STEPS = (.*);\n", page).group(1))
+    phases = [s["phase"] for s in steps]
+    assert phases.count("forward") == 5 and phases.count("backward") == 6  # 5 ops, + the seed
+    texts = "\n".join(s["text"] for s in steps)
+    assert re.search(r"w1\.grad \+= x1 × v\d+\.grad = 2 × 0\.0009102 = 0\.00182", texts), texts
+    assert "out = sigmoid(n) = sigmoid(7) = 0.9991" in texts
+    assert "n.grad += out·(1 - out) × out.grad" in texts
+
+
+def test_plots_write_pngs(tmp_path):
+    pytest.importorskip("matplotlib")
+    from viz.plots import plot_activations, plot_decision_boundary, plot_history, plot_neuron
+
+    model = MLP(2, [4, 1], vectorized=True, rng=0)
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    h = History(
+        loss=[1.0, 0.5, 0.2],
+        accuracy=[0.5, 0.7, 0.9],
+        val_loss=[1.1, 0.6, 0.3],
+        val_accuracy=[0.4, 0.6, 0.8],
+    )
+    for path in (
+        plot_decision_boundary(model, X, y, tmp_path / "b.png"),
+        plot_history(h, tmp_path / "h.png"),
+        plot_neuron(tmp_path / "n.png"),
+        plot_activations(tmp_path / "a.png"),
+    ):
+        data = path.read_bytes()
+        assert data[:4] == b"\x89PNG" and len(data) > 5000
