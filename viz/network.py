@@ -118,11 +118,10 @@ def draw_mlp(
                     fontcolor="#333333",
                 )
     what = "weight" if show == "weights" else "gradient of the weight"
-    dot.node(
-        "legend",
-        f"edge colour: sign of the {what} (blue +, red -); width: its size",
-        shape="plaintext",
-        fontsize="9",
+    dot.attr(
+        label=f"edge colour: sign of the {what} (blue +, red -); width: its size",
+        labelloc="b",
+        fontsize="10",
         fontcolor="#555555",
     )
     return dot
