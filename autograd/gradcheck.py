@@ -44,8 +44,7 @@ def gradcheck(
     weights = None
     if out.size != 1:
         weights = np.random.default_rng(0).standard_normal(out.shape)
-    seed = None if weights is None else weights
-    analytic = grad(out, list(inputs), grad_output=seed)
+    analytic = grad(out, list(inputs), grad_output=weights)
 
     for i, (x, g) in enumerate(zip(inputs, analytic)):
         name = f"input {i}" + (f" ({x.label!r})" if x.label else "")

@@ -312,10 +312,8 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data (shared, not copied) and no graph behind it."""
-        node = Value.__new__(Value)
-        node.data, node._g = self.data, (0.0 if type(self.data) is float else None)
+        node = _constant(self.data)  # arrays of a Value's dtype are not copied
         node.label = self.label
-        node._op, node.parents, node.requires_grad = None, (), False
         return node
 
     def __repr__(self) -> str:

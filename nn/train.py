@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, no_grad
+from autograd import Value, add_n, no_grad
 
 from . import losses as L
 from .datasets import batches
@@ -23,6 +23,9 @@ LOSSES: dict[str, Callable] = {
     "cross_entropy": L.cross_entropy,
     "hinge": L.hinge_loss,
 }
+
+
+_LOSS_NAMES = {fn.__name__: name for name, fn in LOSSES.items()}  # mse_loss -> "mse", ...
 
 
 @dataclass
@@ -100,15 +103,14 @@ def fit(
         raise ValueError(f"fit: X has {len(X)} rows but y has {len(y)}")
     if int(epochs) < 1:
         raise ValueError(f"fit: epochs must be >= 1, got {epochs}")
-    loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "custom")
     if isinstance(loss, str):
         if loss not in LOSSES:
             raise ValueError(f"fit: unknown loss {loss!r}; valid ones are {', '.join(LOSSES)}")
         loss_fn = LOSSES[loss]
     else:
         loss_fn = loss
-    loss_name = {"mse_loss": "mse", "hinge_loss": "hinge", "binary_cross_entropy": "bce"}.get(
-        loss_name, loss_name
+    loss_name = (
+        loss if isinstance(loss, str) else _LOSS_NAMES.get(getattr(loss, "__name__", ""), "custom")
     )
     params = model.parameters()
     optimizer = optimizer or SGD(params, lr=0.1)
@@ -176,8 +178,6 @@ def evaluate(model: Any, X: Any, y: Any, loss_fn: Callable, loss_name: str) -> d
 
 
 def _sum_of_squares(params: list[Value]) -> Value:
-    from autograd import add_n
-
     scalars = [p for p in params if p.ndim == 0]
     tensors = [(p * p).sum() for p in params if p.ndim > 0]
     parts = tensors + ([add_n([p * p for p in scalars])] if scalars else [])

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from autograd import Value
 from viz import backprop_html
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -30,19 +29,8 @@ ARGS = [
 OUT = Path(__file__).resolve().parent.parent / "out"
 
 
-def seed_neuron():
-    x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
-    w1, w2, b = Value(0.0, label="w1"), Value(1.0, label="w2"), Value(4.0, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    out = n.sigmoid()
-    out.label = "out"
-    out.backward()
-    return out
-
-
-def test_step_through_page_in_chromium(tmp_path):
-    page_path = backprop_html(seed_neuron(), tmp_path / "neuron.html")
+def test_step_through_page_in_chromium(seed_neuron, tmp_path):
+    page_path = backprop_html(seed_neuron, tmp_path / "neuron.html")
     steps = json.loads(re.search(r"const STEPS = (.*);\n", page_path.read_text()).group(1))
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)

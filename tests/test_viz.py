@@ -13,17 +13,6 @@ from viz import backprop_html, draw_dot, draw_mlp, render, to_svg
 from viz.graph import grad_colour, summary
 
 
-def seed_neuron():
-    x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
-    w1, w2, b = Value(0.0, label="w1"), Value(1.0, label="w2"), Value(4.0, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    out = n.sigmoid()
-    out.label = "out"
-    out.backward()
-    return out
-
-
 @pytest.fixture
 def no_system_dot(monkeypatch, tmp_path):
     """PATH without any directory holding `dot`."""
@@ -35,8 +24,8 @@ def no_system_dot(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", os.pathsep.join(dirs))
 
 
-def test_draw_dot_has_a_box_per_value_and_a_node_per_op():
-    out = seed_neuron()
+def test_draw_dot_has_a_box_per_value_and_a_node_per_op(seed_neuron):
+    out = seed_neuron
     src = draw_dot(out).source
     for text in ("x1", "w2", "data 0.9991", "grad 0.00182 ", "grad 1", "sigmoid"):
         assert text in src, text
@@ -79,8 +68,8 @@ def test_max_nodes_draws_a_summary():
     assert re.search(r"… \d+ more values not drawn", src)
 
 
-def test_svg_renders_without_system_graphviz(no_system_dot, tmp_path):
-    out = seed_neuron()
+def test_svg_renders_without_system_graphviz(seed_neuron, no_system_dot, tmp_path):
+    out = seed_neuron
     path = render(draw_dot(out), tmp_path / "neuron.svg")
     text = path.read_text()
     root = ET.fromstring(text[text.index("<svg") :])  # valid XML, an <svg> root
@@ -97,8 +86,8 @@ def test_svg_renders_without_system_graphviz(no_system_dot, tmp_path):
 
 
 @pytest.mark.skipif(not __import__("shutil").which("dot"), reason="system Graphviz not installed")
-def test_png_and_pdf_with_system_graphviz(tmp_path):
-    out = seed_neuron()
+def test_png_and_pdf_with_system_graphviz(seed_neuron, tmp_path):
+    out = seed_neuron
     assert render(draw_dot(out), tmp_path / "n.png").read_bytes()[:4] == b"\x89PNG"
     assert render(draw_dot(out), tmp_path / "n.pdf").read_bytes()[:4] == b"%PDF"
 
@@ -124,8 +113,8 @@ def test_draw_mlp_weights_and_grads():
     assert to_svg(draw_mlp(model)).count('<g id="edge') == 9
 
 
-def test_backprop_page_is_self_contained_and_has_every_step(tmp_path):
-    out = seed_neuron()
+def test_backprop_page_is_self_contained_and_has_every_step(seed_neuron, tmp_path):
+    out = seed_neuron
     path = backprop_html(out, tmp_path / "page.html")
     page = path.read_text()
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page

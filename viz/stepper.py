@@ -127,9 +127,9 @@ def _formula(v: Value, i: int, names: dict) -> str:
     return f"∂{names[v]}/∂{names[ps[i]]}"
 
 
-def build_steps(root: Value) -> tuple[list[dict], dict]:
-    """The steps of the page and each value's starting state (leaves known, rest '?')."""
-    order = topological_order(root)
+def build_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict]:
+    """The steps of the page and each value's starting state (leaves known, rest '?');
+    ``order`` is ``topological_order(root)``."""
     drawn = collect(root)[0]  # draw_dot's numbering and names, so the page matches the picture
     names = names_for(drawn)
     ids = {v: f"v{i}" for i, v in enumerate(drawn)}
@@ -232,7 +232,7 @@ def backprop_html(
         )
     if root.size == 1 and all(np.all(np.asarray(v.grad) == 0) for v in order):
         root.backward()
-    steps, initial = build_steps(root)
+    steps, initial = build_steps(root, order)
     svg = to_svg(draw_dot(root, max_nodes=None, legend=False))
     svg = svg[svg.index("<svg") :]
     template = (Path(__file__).parent / "stepper.html").read_text()

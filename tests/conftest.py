@@ -1,0 +1,18 @@
+"""Shared test fixtures."""
+
+import pytest
+
+from autograd import Value
+
+
+@pytest.fixture
+def seed_neuron() -> Value:
+    """The seed neuron (w=[0, 1], b=4, sigmoid, x=[2, 3]) after backward(): its output."""
+    x1, x2 = Value(2.0, label="x1"), Value(3.0, label="x2")
+    w1, w2, b = Value(0.0, label="w1"), Value(1.0, label="w2"), Value(4.0, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    out = n.sigmoid()
+    out.label = "out"
+    out.backward()
+    return out
