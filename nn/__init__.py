@@ -8,7 +8,7 @@ losses, optimizers, regularization, toy data sets and a training loop.
 True
 """
 
-from . import datasets
+from . import datasets, playground
 from .layers import (
     ACTIVATIONS,
     MLP,
@@ -62,4 +62,5 @@ __all__ = [
     "manual_seed",
     "get_rng",
     "datasets",
+    "playground",
 ]

@@ -1,7 +1,8 @@
-"""Toy 2-D data sets (TensorFlow Playground's and scikit-learn's classics), splits, batches.
+"""Toy 2-D classification sets (scikit-learn's classics and a spiral), splits, batches.
 
 Every generator takes ``n`` points, ``noise`` and ``seed`` and returns ``X`` (n, 2)
-float64 and ``y`` (n,): integer labels 0/1 for classification, floats for regression.
+float64, about unit scale, and ``y`` (n,) integer labels 0/1. TensorFlow Playground's
+six data sets, in its own units, are in :mod:`nn.playground`.
 """
 
 from __future__ import annotations
@@ -106,29 +107,6 @@ def make_gaussians(
     return X[order], y[order]
 
 
-def make_plane(n: int = 200, noise: float = 0.1, seed: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """Regression: y = (x0 + x1) / 2 on [-1, 1]^2, plus noise (the Playground's 'plane')."""
-    _check(n, noise)
-    rng = _rng(seed)
-    X = rng.uniform(-1, 1, (n, 2))
-    y = (X[:, 0] + X[:, 1]) / 2 + rng.normal(0.0, noise * 0.5, n)
-    return X, y
-
-
-def make_multi_gaussians(
-    n: int = 200, noise: float = 0.1, seed: Any = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Regression: a sum of Gaussian bumps of both signs over [-1, 1]^2 ('multi-gauss')."""
-    _check(n, noise)
-    rng = _rng(seed)
-    X = rng.uniform(-1, 1, (n, 2))
-    centres = np.array([[-0.5, -0.5], [0.5, 0.5], [-0.5, 0.5], [0.5, -0.5], [0.0, 0.0]])
-    signs = np.array([1.0, 1.0, -1.0, -1.0, 0.5])
-    d2 = ((X[:, None, :] - centres[None]) ** 2).sum(-1)
-    y = (signs * np.exp(-d2 / 0.08)).sum(1) + rng.normal(0.0, noise * 0.5, n)
-    return X, y
-
-
 def train_test_split(X: Any, y: Any, test_ratio: float = 0.2, seed: Any = None) -> tuple:
     """Shuffle and split: returns ``X_train, X_test, y_train, y_test``."""
     X, y = np.asarray(X), np.asarray(y)
@@ -155,13 +133,3 @@ def batches(
     for start in range(0, len(X), int(batch_size)):
         idx = order[start : start + int(batch_size)]
         yield X[idx], y[idx]
-
-
-CLASSIFICATION = {
-    "moons": make_moons,
-    "circle": make_circles,
-    "xor": make_xor,
-    "gauss": make_gaussians,
-    "spiral": make_spiral,
-}
-REGRESSION = {"plane": make_plane, "multi-gauss": make_multi_gaussians}

@@ -27,6 +27,7 @@ from nn import (
     hinge_loss,
     manual_seed,
     mse_loss,
+    playground,
 )
 
 
@@ -308,6 +309,62 @@ def test_datasets_shapes_labels_and_seeds(name):
     np.testing.assert_array_equal(X, X2)
     X3, _ = make(101, noise=0.1, seed=5)
     assert not np.array_equal(X, X3)
+
+
+@pytest.mark.parametrize("name", playground.DATASETS)
+def test_playground_data_units_labels_and_seeds(name):
+    X, y = playground.data(name, noise=0.1, seed=3)
+    n = 500 if playground.task(name) == "classification" else 1200
+    assert X.shape == (n, 2) and y.shape == (n,)
+    assert np.abs(X).max() <= 6.5  # the Playground's [-6, 6] square (plus noise)
+    if playground.task(name) == "classification":
+        assert set(np.unique(y)) == {-1.0, 1.0}
+        assert 0.3 < np.mean(y > 0) < 0.7
+    else:
+        assert -1.5 < y.min() < 0 < y.max() < 1.5
+    X2, y2 = playground.data(name, noise=0.1, seed=3)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+
+
+def test_playground_recipes_without_noise():
+    X, y = playground.data("circle", n=200, seed=0)
+    np.testing.assert_array_equal(y > 0, np.hypot(X[:, 0], X[:, 1]) < 2.5)
+    X, y = playground.data("xor", n=200, seed=0)
+    np.testing.assert_array_equal(y > 0, X[:, 0] * X[:, 1] >= 0)
+    assert np.abs(X).min() >= 0.3  # kept off the axes
+    X, y = playground.data("plane", n=200, seed=0)
+    np.testing.assert_allclose(y, X.sum(axis=1) / 10)
+    X, y = playground.data("multi-gauss", n=200, seed=0)
+    near = np.hypot(X[:, 0] - 0, X[:, 1] - 2.5) < 0.5  # the top-middle cone points down
+    assert near.any() and (y[near] < -0.7).all()
+    X, y = playground.data("spiral", n=200, seed=0)
+    r = np.hypot(X[:, 0], X[:, 1])
+    assert r.max() == pytest.approx(5.0) and r.min() < 0.5
+
+
+def test_playground_noise_flips_labels_near_the_edge():
+    clean = playground.data("circle", n=400, noise=0.0, seed=0)[1]
+    noisy = playground.data("circle", n=400, noise=0.3, seed=0)[1]
+    assert 0 < np.mean(clean != noisy) < 0.4
+
+
+def test_playground_features_and_bad_names():
+    X = np.array([[1.0, 2.0], [-0.5, 3.0]])
+    F = playground.features(X, ["x", "y", "xy", "x2", "y2", "sinx", "siny"])
+    np.testing.assert_allclose(F[1], [-0.5, 3.0, -1.5, 0.25, 9.0, np.sin(-0.5), np.sin(3.0)])
+    with pytest.raises(ValueError, match="unknown feature 'z'"):
+        playground.features(X, ["x", "z"])
+    with pytest.raises(ValueError, match="given twice"):
+        playground.check_features(["x", "x"])
+    with pytest.raises(ValueError, match="at least one"):
+        playground.check_features([])
+    with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
+        playground.features(np.ones((3, 3)), ["x"])
+    with pytest.raises(ValueError, match="unknown data set 'moons'"):
+        playground.data("moons")
+    with pytest.raises(ValueError, match="noise"):
+        playground.data("spiral", noise=-0.1)
 
 
 def test_split_and_batches_cover_everything():

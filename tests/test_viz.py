@@ -102,7 +102,8 @@ def test_draw_mlp_weights_and_grads():
     model = MLP(2, [3, 1], rng=0)
     model([1.0, -1.0]).backward()
     src = draw_mlp(model).source
-    assert src.count("->") == 2 * 3 + 3
+    weights = [line for line in src.splitlines() if "->" in line and "invis" not in line]
+    assert len(weights) == 2 * 3 + 3
     assert "hidden 1" in src and "output" in src
     grads = draw_mlp(model, show="grads").source
     assert grads != src
@@ -110,7 +111,16 @@ def test_draw_mlp_weights_and_grads():
     assert vec.count("->") == src.count("->")
     with pytest.raises(ValueError):
         draw_mlp(model, show="biases")
-    assert to_svg(draw_mlp(model)).count('<g id="edge') == 9
+    svg = to_svg(draw_mlp(model, input_names=["first", "second"]))
+    assert svg.count('<g id="edge') == 9  # the chains that keep the order are invisible
+    assert _node_y(svg, "first") < _node_y(svg, "second")  # inputs stay in order, top down
+
+
+def _node_y(svg: str, text: str) -> float:
+    """The y of the SVG text element reading ``text``."""
+    return float(
+        re.search(rf'<text[^>]* y="([-\d.]+)"[^>]*>{re.escape(text)}</text>', svg).group(1)
+    )
 
 
 def test_backprop_page_is_self_contained_and_has_every_step(seed_neuron, tmp_path):
@@ -145,6 +155,40 @@ def test_plots_write_pngs(tmp_path):
         plot_history(h, tmp_path / "h.png"),
         plot_neuron(tmp_path / "n.png"),
         plot_activations(tmp_path / "a.png"),
+        plot_decision_boundary(
+            model, X, X[:, 0] * 0.3, tmp_path / "r.png", regression=True, extent=(-3, 3, -3, 3)
+        ),
     ):
         data = path.read_bytes()
         assert data[:4] == b"\x89PNG" and len(data) > 5000
+
+
+def test_animation_has_one_frame_per_snapshot_and_shows_change(tmp_path):
+    pytest.importorskip("matplotlib")
+    from PIL import Image, ImageChops
+
+    from viz.plots import animate_boundaries, score_grid
+
+    model = MLP(2, [4, 1], vectorized=True, rng=0)
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = np.where(X[:, 0] > 0, 1.0, -1.0)
+    xs, ys, z = score_grid(model, (-3, 3, -3, 3), resolution=40)
+    assert z.shape == (40, 40)
+    # z[row, col] is the score at (xs[col], ys[row])
+    from autograd import no_grad
+
+    with no_grad():
+        corner = model(np.array([[xs[5], ys[30]]])).data.item()
+    assert z[30, 5] == pytest.approx(corner)
+    path = animate_boundaries(
+        [("one", z), ("two", -z), ("three", 0 * z)], xs, ys, X, y, tmp_path / "a.gif"
+    )
+    gif = Image.open(path)
+    assert gif.n_frames == 3
+    frames = []
+    for k in range(3):
+        gif.seek(k)
+        frames.append(gif.convert("RGB"))
+    assert ImageChops.difference(frames[0], frames[1]).getbbox() is not None
+    with pytest.raises(ValueError):
+        animate_boundaries([], xs, ys, X, y, tmp_path / "b.gif")

@@ -74,6 +74,14 @@ def collect(root: Value, max_nodes: int | None = None) -> tuple[list[Value], int
     return order, 0
 
 
+def op_text(v: Value) -> str:
+    """The op's symbol for a drawing; a power by a constant shows it (``**2``)."""
+    params = v._op.params if v._op is not None else ()
+    if v.op == "**" and params:
+        return f"**{fmt(float(params[0]))}"
+    return v.op
+
+
 def names_for(values: list[Value]) -> dict[Value, str]:
     """A display name per value: its label, else ``v1``, ``v2``, ... (unique)."""
     names, used = {}, set()
@@ -152,7 +160,7 @@ def draw_dot(
             oid = vid + "_op"
             dot.node(
                 oid,
-                _escape(v.op),
+                _escape(op_text(v)),
                 shape="circle",
                 width="0.3",
                 fixedsize="false",

@@ -29,6 +29,9 @@ def layer_matrices(model: Any, show: str) -> list[tuple[np.ndarray, np.ndarray]]
     return mats
 
 
+_NEURON = {"shape": "circle", "style": "filled", "width": "0.6", "fixedsize": "true"}
+
+
 def _hex(rgb: tuple[int, int, int], strength: float) -> str:
     t = 0.25 + 0.75 * strength
     r, g, b = (round(255 + (c - 255) * t) for c in rgb)
@@ -68,43 +71,35 @@ def draw_mlp(
     dot.attr("node", fontname="Helvetica", fontsize="10")
     shown = [min(n, max_neurons) for n in sizes]
     for col, n in enumerate(sizes):
-        with dot.subgraph(name=f"cluster_{col}") as sub:
+        # One rank per layer; the invisible chain title -> n_0 -> n_1 -> ... keeps the
+        # neurons in their order, top to bottom (clusters would let dot reorder them).
+        with dot.subgraph(name=f"layer_{col}") as sub:
+            sub.attr(rank="same")
             title = (
                 "input" if col == 0 else ("output" if col == len(sizes) - 1 else f"hidden {col}")
             )
             act = "" if col == 0 else f"\n{acts[col - 1]}"
-            sub.attr(label=f"{title}{act}", color="white", fontsize="11")
+            chain = [f"title{col}"]
+            sub.node(chain[0], f"{title}{act}", shape="plaintext", fontsize="11")
             for i in range(shown[col]):
+                chain.append(f"n{col}_{i}")
                 if col == 0:
                     text = input_names[i] if input_names and i < len(input_names) else f"x{i + 1}"
-                    sub.node(
-                        f"n{col}_{i}",
-                        text,
-                        shape="circle",
-                        style="filled",
-                        fillcolor="#eeeeee",
-                        width="0.5",
-                    )
+                    sub.node(chain[-1], text, fillcolor="#eeeeee", fontsize="9", **_NEURON)
                 else:
-                    b = mats[col - 1][1][i]
-                    sub.node(
-                        f"n{col}_{i}",
-                        f"b={fmt(float(b))}",
-                        shape="circle",
-                        style="filled",
-                        fillcolor="#fff8e1",
-                        width="0.6",
-                        fixedsize="true",
-                        fontsize="8",
-                    )
+                    b = float(mats[col - 1][1][i])
+                    sub.node(chain[-1], f"b={b:.2g}", fillcolor="#fff8e1", fontsize="8", **_NEURON)
             if n > shown[col]:
-                sub.node(f"more{col}", f"+{n - shown[col]} more", shape="plaintext", fontsize="9")
+                chain.append(f"more{col}")
+                sub.node(chain[-1], f"+{n - shown[col]} more", shape="plaintext", fontsize="9")
+            for a, b in zip(chain, chain[1:]):
+                sub.edge(a, b, style="invis")
     for col, (W, _) in enumerate(mats):
         for i in range(shown[col]):
             for j in range(shown[col + 1]):
                 w = float(W[i, j])
                 strength = min(1.0, abs(w) / biggest)
-                label = fmt(w) if W.size <= 12 else ""
+                label = fmt(w) if W.shape[1] == 1 or W.size <= 4 else ""
                 dot.edge(
                     f"n{col}_{i}",
                     f"n{col + 1}_{j}",
@@ -113,7 +108,7 @@ def draw_mlp(
                     arrowsize="0.4",
                     taillabel=label,
                     labeldistance="3.5",
-                    labelangle="0",
+                    labelangle="18",
                     fontsize="8",
                     fontcolor="#333333",
                 )

@@ -49,6 +49,106 @@ def model_scores(model: Any, points: np.ndarray, features: Any = None) -> np.nda
     return data[:, 0] if data.shape[1] == 1 else data.argmax(axis=1).astype(float)
 
 
+def score_grid(
+    model: Any, extent: Sequence[float], features: Any = None, resolution: int = 150
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The model's scores on a ``resolution`` x ``resolution`` grid over
+    ``extent = (x_min, x_max, y_min, y_max)``: returns ``xs, ys, z`` with z[row=y, col=x]."""
+    xs = np.linspace(extent[0], extent[1], resolution)
+    ys = np.linspace(extent[2], extent[3], resolution)
+    grid = np.array(np.meshgrid(xs, ys)).reshape(2, -1).T
+    return xs, ys, model_scores(model, grid, features).reshape(resolution, resolution)
+
+
+def data_extent(X: np.ndarray) -> tuple[float, float, float, float]:
+    """A view of the plane around the points ``X`` with a margin."""
+    X = np.asarray(X, dtype=float)
+    pad = 0.25 * (X.max(axis=0) - X.min(axis=0)) + 0.1
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    return (lo[0], hi[0], lo[1], hi[1])
+
+
+# The Playground's palette: orange for negative, blue for positive, pale shading, strong points.
+_CLASS_COLOURS = ("#d9661f", "#0b64a8")
+_SHADES = ("#f2a172", "#f7f7f7", "#7fb2dc")
+
+
+def _shading() -> Any:
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list("backproplab", _SHADES)
+
+
+def _boundary_line(ax: Any, xs: np.ndarray, ys: np.ndarray, z: np.ndarray, level: float) -> Any:
+    if z.min() < level < z.max():
+        return ax.contour(xs, ys, z, levels=[level], colors="k", linewidths=1.5)
+    return None
+
+
+def draw_boundary(
+    ax: Any,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    z: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    threshold: float,
+    X_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    regression: bool = False,
+    vrange: tuple[float, float] | None = None,
+) -> tuple[Any, Any]:
+    """Draw shaded scores ``z``, the boundary line at ``threshold`` and the points on
+    ``ax``. Classes are red/blue (split at ``threshold``); for a regression the points
+    take the colour of their value. Test points are hollow. Returns the shading (an
+    image) and the boundary line (or None), for an animation to update."""
+    if vrange is None:
+        span = max(abs(z.min() - threshold), abs(z.max() - threshold)) or 1.0
+        vrange = (threshold - span, threshold + span)
+    vmin, vmax = vrange
+    image = ax.imshow(
+        z,
+        origin="lower",
+        extent=(xs[0], xs[-1], ys[0], ys[-1]),
+        cmap=_shading(),
+        vmin=vmin,
+        vmax=vmax,
+        interpolation="bilinear",
+        aspect="auto",
+    )
+    line = None if regression else _boundary_line(ax, xs, ys, z, threshold)
+    from matplotlib.colors import LinearSegmentedColormap
+
+    cmap = LinearSegmentedColormap.from_list("points", _CLASS_COLOURS)
+
+    def colours(t: Any) -> Any:
+        t = np.asarray(t, dtype=float)
+        if regression:
+            return cmap((np.clip(t, vmin, vmax) - vmin) / ((vmax - vmin) or 1.0))
+        return np.where(t > threshold, *_CLASS_COLOURS[::-1])
+
+    X = np.asarray(X, dtype=float)
+    ax.scatter(
+        X[:, 0], X[:, 1], c=colours(y), s=22, edgecolors="white", linewidths=0.5, label="train"
+    )
+    if X_test is not None and y_test is not None:
+        X_test = np.asarray(X_test, dtype=float)
+        ax.scatter(
+            X_test[:, 0],
+            X_test[:, 1],
+            facecolors="none",
+            edgecolors=colours(y_test),
+            s=26,
+            linewidths=1.2,
+            label="test",
+        )
+        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+    ax.set_xlim(xs[0], xs[-1])
+    ax.set_ylim(ys[0], ys[-1])
+    ax.set_aspect("equal", adjustable="box")
+    return image, line
+
+
 def plot_decision_boundary(
     model: Any,
     X: np.ndarray,
@@ -60,47 +160,78 @@ def plot_decision_boundary(
     features: Any = None,
     threshold: float | None = None,
     ax: Any = None,
+    extent: Sequence[float] | None = None,
+    regression: bool = False,
+    vrange: tuple[float, float] | None = None,
 ) -> Path | None:
     """The model's output over the plane around ``X`` (shaded), its decision boundary
-    (black line) and the points, coloured by class (test points hollow)."""
+    (black line) and the points, coloured by class (test points hollow).
+
+    ``features`` maps points (N, 2) to the model's inputs; ``extent`` fixes the view
+    ``(x_min, x_max, y_min, y_max)``; ``regression=True`` colours points by value and
+    draws no boundary; ``vrange`` fixes the colour scale. With ``ax`` it draws there
+    and saves nothing."""
     plt = _pyplot()
-    X = np.asarray(X, dtype=float)
-    pad = 0.25 * (X.max(axis=0) - X.min(axis=0)) + 0.1
-    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
-    xs, ys = np.linspace(lo[0], hi[0], 150), np.linspace(lo[1], hi[1], 150)
-    grid = np.array(np.meshgrid(xs, ys)).reshape(2, -1).T
-    z = model_scores(model, grid, features).reshape(150, 150)
+    xs, ys, z = score_grid(model, extent or data_extent(X), features)
     if threshold is None:
         threshold = 0.5 if 0.0 <= z.min() and z.max() <= 1.0 else 0.0
     own = ax is None
     if own:
         fig, ax = plt.subplots(figsize=(5.2, 4.6))
-    span = max(abs(z.min() - threshold), abs(z.max() - threshold)) or 1.0
-    ax.contourf(
-        xs, ys, z, levels=30, cmap="RdBu", vmin=threshold - span, vmax=threshold + span, alpha=0.55
-    )
-    if z.min() < threshold < z.max():
-        ax.contour(xs, ys, z, levels=[threshold], colors="k", linewidths=1.5)
-    y = np.asarray(y)
-    colours = np.where(y > (0.5 if threshold != 0.0 or y.min() >= 0 else 0), "#1f4e9c", "#b2302b")
-    ax.scatter(X[:, 0], X[:, 1], c=colours, s=22, edgecolors="white", linewidths=0.6, label="train")
-    if X_test is not None:
-        tc = np.where(np.asarray(y_test) > 0.5, "#1f4e9c", "#b2302b")
-        ax.scatter(
-            X_test[:, 0],
-            X_test[:, 1],
-            facecolors="none",
-            edgecolors=tc,
-            s=26,
-            linewidths=1.2,
-            label="test",
-        )
-        ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
-    ax.set_xlim(lo[0], hi[0])
-    ax.set_ylim(lo[1], hi[1])
-    ax.set_title(title or "decision boundary")
-    ax.set_aspect("equal", adjustable="box")
+    draw_boundary(ax, xs, ys, z, X, y, threshold, X_test, y_test, regression, vrange)
+    ax.set_title(title or ("model output" if regression else "decision boundary"))
     return _save(fig, path) if own else None
+
+
+def animate_boundaries(
+    frames: Sequence[tuple[str, np.ndarray]],
+    xs: np.ndarray,
+    ys: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    path: str | os.PathLike,
+    threshold: float = 0.0,
+    X_test: np.ndarray | None = None,
+    y_test: np.ndarray | None = None,
+    regression: bool = False,
+    vrange: tuple[float, float] | None = None,
+    ms_per_frame: int = 150,
+) -> Path:
+    """A GIF of the decision boundary as it learns: one frame per ``(title, z)``, where
+    ``z`` is a :func:`score_grid` over ``xs, ys``. The last frame stays up longer."""
+    plt = _pyplot()
+    try:
+        from PIL import Image
+    except ImportError as err:
+        raise ImportError("animations need pillow: pip install 'backproplab[plot]'") from err
+    if not frames:
+        raise ValueError("animate_boundaries needs at least one frame")
+    fig, ax = plt.subplots(figsize=(4.4, 4.0), dpi=80)
+    image, line = draw_boundary(
+        ax, xs, ys, frames[0][1], X, y, threshold, X_test, y_test, regression, vrange
+    )
+    vmin, vmax = image.get_clim()  # every frame on the first frame's colour scale
+    ax.set_xticks([])  # ticks cost most of a frame's drawing and say little here
+    ax.set_yticks([])
+    title_text = ax.set_title(max((t for t, _ in frames), key=len), fontsize=10)
+    fig.tight_layout()  # with the longest title in place, so no title is clipped
+    images = []
+    for title, z in frames:
+        image.set_data(np.clip(z, vmin, vmax))
+        if line is not None:
+            line.remove()
+        line = None if regression else _boundary_line(ax, xs, ys, z, threshold)
+        title_text.set_text(title)
+        fig.canvas.draw()
+        rgba = np.asarray(fig.canvas.buffer_rgba())
+        frame = Image.fromarray(rgba[..., :3].copy())
+        images.append(frame.quantize(256, method=Image.Quantize.FASTOCTREE))  # fast palette
+    plt.close(fig)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    durations = [ms_per_frame] * (len(images) - 1) + [2000]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
+    return path
 
 
 def plot_history(history: Any, path: str | os.PathLike, title: str = "training") -> Path:
