@@ -119,7 +119,10 @@ def draw_boundary(
     line = None if regression else _boundary_line(ax, xs, ys, z, threshold)
     from matplotlib.colors import LinearSegmentedColormap
 
-    cmap = LinearSegmentedColormap.from_list("points", _CLASS_COLOURS)
+    # Regression points: the class colours at the ends, pale grey for values near 0.
+    cmap = LinearSegmentedColormap.from_list(
+        "points", [_CLASS_COLOURS[0], "#d8d8d8", _CLASS_COLOURS[1]]
+    )
 
     def colours(t: Any) -> Any:
         t = np.asarray(t, dtype=float)
@@ -127,9 +130,16 @@ def draw_boundary(
             return cmap((np.clip(t, vmin, vmax) - vmin) / ((vmax - vmin) or 1.0))
         return np.where(t > threshold, *_CLASS_COLOURS[::-1])
 
+    size = 12 if regression else 22  # a regression set has many more points
     X = np.asarray(X, dtype=float)
     ax.scatter(
-        X[:, 0], X[:, 1], c=colours(y), s=22, edgecolors="white", linewidths=0.5, label="train"
+        X[:, 0],
+        X[:, 1],
+        c=colours(y),
+        s=size,
+        edgecolors="#555555" if regression else "white",
+        linewidths=0.3 if regression else 0.5,
+        label="train",
     )
     if X_test is not None and y_test is not None:
         X_test = np.asarray(X_test, dtype=float)
@@ -138,8 +148,8 @@ def draw_boundary(
             X_test[:, 1],
             facecolors="none",
             edgecolors=colours(y_test),
-            s=26,
-            linewidths=1.2,
+            s=size + 4,
+            linewidths=1.0 if regression else 1.2,
             label="test",
         )
         ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
