@@ -11,7 +11,7 @@ from .backprop import grad, topological_order
 from .gradcheck import gradcheck
 from .mode import detect_anomaly, is_grad_enabled, no_grad
 from .ops import Op
-from .value import Value, add_n, concat, stack
+from .value import Value, add_n, apply, concat, linear, stack, sum_of_squares, weighted_sum
 
 __all__ = [
     "Value",
@@ -22,6 +22,10 @@ __all__ = [
     "detect_anomaly",
     "concat",
     "add_n",
+    "weighted_sum",
+    "sum_of_squares",
+    "linear",
+    "apply",
     "stack",
     "topological_order",
     "Op",

@@ -119,6 +119,15 @@ def backward(root: Value, grad: Any = None) -> None:
                     continue
         if g is None:
             continue
+        if op.vjp_all is not None:  # an n-ary op: all of its inputs' gradients at once
+            grads = op.vjp_all(g, node.data, *[p.data for p in parents], *op.params)
+            for parent, gp in zip(parents, grads):
+                if parent.requires_grad:
+                    if type(gp) is float and type(parent.data) is float:
+                        parent._g += gp
+                    else:
+                        _add_to(parent, gp, g)
+            continue
         if op.passes_gradient:
             for parent in parents:
                 if parent.requires_grad:
@@ -173,10 +182,13 @@ def grad(
         else:
             out, args = node.data, [p.data for p in node.parents]
         args.extend(op.params)
-        for parent, vjp in zip(node.parents, op.vjps):
+        if op.vjp_all is not None:
+            per_input = op.vjp_all(g, out, *args)
+        else:
+            per_input = (vjp(g, out, *args) for vjp in op.vjps)
+        for parent, gp in zip(node.parents, per_input):
             if not parent.requires_grad:
                 continue
-            gp = vjp(g, out, *args)
             if create_graph:
                 gp = gp if isinstance(gp, Value) else _constant(gp)
                 if gp.shape != parent.shape:

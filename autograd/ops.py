@@ -23,6 +23,7 @@ Adding an op: one ``Op(...)`` entry here, a method on ``Value`` that applies it,
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -37,7 +38,7 @@ class Op:
     ``op.with_params(...)`` makes the applied copy that a Value records.
     """
 
-    __slots__ = ("name", "forward", "vjps", "params", "passes_gradient")
+    __slots__ = ("name", "forward", "vjps", "params", "passes_gradient", "vjp_all")
 
     def __init__(self, name: str, forward: Callable, *vjps: Callable) -> None:
         self.name = name
@@ -47,11 +48,14 @@ class Op:
         # True for a plain sum of its inputs: every input's gradient is g itself, so
         # backward can skip the vjp calls (they would only return g).
         self.passes_gradient = False
+        # Optional: every input's vjp in one call, (g, out, *args) -> list. For n-ary ops,
+        # where calling n vjps that each take all n inputs would cost n^2.
+        self.vjp_all: Callable | None = None
 
     def with_params(self, *params: Any) -> Op:
         """This op with ``params`` passed after the inputs to its forward and vjps."""
         bound = Op(self.name, self.forward, *self.vjps)
-        bound.params = params
+        bound.params, bound.vjp_all = params, self.vjp_all
         return bound
 
     def __repr__(self) -> str:
@@ -76,7 +80,10 @@ def shape_of(x: Any) -> tuple:
 
 
 def broadcast_to(x: Any, shape: tuple) -> Any:
-    """Broadcast ``x`` to ``shape`` (a read-only view for arrays)."""
+    """Broadcast ``x`` to ``shape`` (a read-only view for arrays; a new array for a
+    number, which is much cheaper to make than numpy's view of one)."""
+    if type(x) is float:
+        return np.full(shape, x)
     if isinstance(x, _RAW):
         return np.broadcast_to(x, shape)
     return x.broadcast_to(shape)
@@ -289,6 +296,29 @@ POW = Op("**", _pow, lambda g, out, a, b: g * b * _pow(a, b - 1), _pow_vjp_expon
 POW_CONST = Op("**", _pow, lambda g, out, a, p: g * p * _pow(a, p - 1))
 MATMUL = Op("@", lambda a, b: a @ b, _matmul_vjp_a, _matmul_vjp_b)
 
+
+# The hinge loss mean(max(0, 1 - s*y)) in one node (instead of *, -, relu and mean).
+def _hinge(s, y):
+    return float(np.mean(np.maximum(1.0 - s * y, 0.0)))
+
+
+def _hinge_vjp(g, out, a, other):
+    """d/da of mean(max(0, 1 - a * other)): -other / N where the margin is violated."""
+    margin = 1.0 - raw(a) * raw(other)
+    active = (margin > 0) * (-1.0 / np.size(margin))  # a constant, even under create_graph
+    return sum_to(g * active * other, shape_of(a))
+
+
+HINGE = Op("hinge", _hinge, _hinge_vjp, lambda g, out, s, y: _hinge_vjp(g, out, y, s))
+# x @ W + b in one node (a dense layer): one node and one traversal step instead of two.
+LINEAR = Op(
+    "linear",
+    lambda x, W, b: x @ W + b,
+    lambda g, out, x, W, b: _matmul_vjp_a(g, out, x, W),
+    lambda g, out, x, W, b: _matmul_vjp_b(g, out, x, W),
+    lambda g, out, x, W, b: sum_to(g, shape_of(b)),
+)
+
 EXP = Op("exp", _guarded(math.exp, np.exp), lambda g, out, a: g * out)
 LOG = Op("log", _guarded(math.log, np.log), lambda g, out, a: _div(g, a))
 TANH = Op("tanh", _guarded(math.tanh, np.tanh), lambda g, out, a: g * (1 - out * out))
@@ -361,6 +391,56 @@ def add_n_op(n: int) -> Op:
     """The sum of ``n`` inputs as one node: every input's gradient is ``g`` itself."""
     op = Op("+", lambda *args: sum(args), *(_identity_vjp,) * n)
     op.passes_gradient = True
+    return op
+
+
+@lru_cache(maxsize=256)
+def weighted_sum_op(n: int, bias: bool) -> Op:
+    """``w1*x1 + ... + wn*xn (+ b)`` as one node; inputs in the order w1..wn, x1..xn[, b].
+
+    A neuron's pre-activation: weight i's gradient is ``g * xi``, input i's is
+    ``g * wi``, the bias's is ``g``. The sum runs in the same order as the chain
+    ``w1*x1 + w2*x2 + ... + b``, so the numbers are the same to the last bit.
+    """
+
+    def forward(*args):
+        total = sum(map(operator.mul, args[:n], args[n : 2 * n]))
+        return total + args[2 * n] if bias else total
+
+    def vjp_weight(i: int) -> Callable:
+        return lambda g, out, *args: g * args[n + i]
+
+    def vjp_input(i: int) -> Callable:
+        return lambda g, out, *args: g * args[i]
+
+    def vjp_all(g, out, *args):
+        grads = [g * x for x in args[n : 2 * n]]
+        grads.extend([g * w for w in args[:n]])
+        if bias:
+            grads.append(g)
+        return grads
+
+    vjps = [vjp_weight(i) for i in range(n)] + [vjp_input(i) for i in range(n)]
+    if bias:
+        vjps.append(_identity_vjp)
+    op = Op("w·x+b" if bias else "w·x", forward, *vjps)
+    op.vjp_all = vjp_all
+    return op
+
+
+@lru_cache(maxsize=256)
+def sum_of_squares_op(n: int) -> Op:
+    """``sum(x1**2) + ... + sum(xn**2)`` as one node (an L2 penalty): input i's
+    gradient is ``2 * g * xi``."""
+
+    def forward(*args):
+        return sum(float(np.vdot(x, x)) if type(x) is not float else x * x for x in args)
+
+    def vjp_for(i: int) -> Callable:
+        return lambda g, out, *args: 2.0 * g * args[i]
+
+    op = Op("Σx²", forward, *map(vjp_for, range(n)))
+    op.vjp_all = lambda g, out, *args: [2.0 * g * x for x in args]
     return op
 
 

@@ -8,6 +8,7 @@ Python operators and methods into applications of those rules.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from . import ops
 from .mode import flags
 
 _FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+_DATA = operator.attrgetter("data")
 
 
 def as_data(x: Any, dtype: Any = None, copy: bool = True) -> float | np.ndarray:
@@ -511,6 +513,75 @@ def add_n(values: Sequence[Any]) -> Value:
     return _wrap(out, op, parts)
 
 
+def weighted_sum(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None) -> Value:
+    """``w1*x1 + ... + wn*xn + bias`` as one node (a neuron's pre-activation).
+
+    Every weight, input and the bias keeps its own gradient; the products are not
+    separate nodes, which makes a scalar network's graph several times smaller (and
+    its training as much faster). Numbers may stand in for Values (constants).
+
+    >>> w = [Value(0.0), Value(1.0)]
+    >>> n = weighted_sum(w, [2.0, 3.0], Value(4.0)); n.backward()
+    >>> n.data, w[0].grad, w[1].grad
+    (7.0, 2.0, 3.0)
+    """
+    if len(weights) != len(inputs):
+        raise ValueError(
+            f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs; they must pair up"
+        )
+    if not len(weights):
+        raise ValueError("weighted_sum: needs at least one weight and input")
+    parts = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
+    if set(map(type, parts)) != _JUST_VALUE:  # (map/set: this is the scalar hot path)
+        parts = tuple(_lift_all(parts, "weighted_sum"))
+    op = ops.weighted_sum_op(len(weights), bias is not None)
+    try:
+        out = op.forward(*map(_DATA, parts))
+    except ValueError as err:
+        raise _shape_error(op, parts, err) from None
+    if type(out) is float and flags.plain:  # the scalar fast path, as in add_n
+        node = _new(Value)
+        node.data = out
+        for p in parts:
+            if p.requires_grad:
+                node._op, node.parents, node.requires_grad = op, parts, True
+                return node
+        node._op, node.parents, node.requires_grad, node._g = None, (), False, 0.0
+        return node
+    return _wrap(out, op, parts)
+
+
+def apply(op: ops.Op, *inputs: Any, params: tuple = ()) -> Value:
+    """Apply an :class:`~autograd.ops.Op` to ``inputs`` (numbers become constants);
+    ``params`` are its extra non-input arguments. How a new op gets used:
+
+    >>> from autograd import ops
+    >>> apply(ops.HINGE, Value([2.0, -0.5]), [1.0, 1.0]).data
+    0.75
+    """
+    return _apply(op, tuple(_lift_all(inputs, op.name)), params)
+
+
+def linear(x: Any, W: Any, b: Any) -> Value:
+    """``x @ W + b`` as one node (a dense layer; ``W`` is (nin, nout)).
+
+    >>> linear(Value([[1.0, 2.0]]), Value([[1.0], [1.0]]), Value([0.5])).data
+    array([[3.5]])
+    """
+    return _apply(ops.LINEAR, tuple(_lift_all((x, W, b), "linear")))
+
+
+def sum_of_squares(values: Sequence[Any]) -> Value:
+    """The sum of the squares of every number in ``values`` (scalars and tensors), as one
+    node: an L2 penalty without a square and a sum node per parameter.
+
+    >>> sum_of_squares([Value(3.0), Value([1.0, 2.0])]).data
+    14.0
+    """
+    parts = tuple(_lift_all(values, "sum_of_squares"))
+    return _apply(ops.sum_of_squares_op(len(parts)), parts)
+
+
 def concat(values: Sequence[Any], axis: int = 0) -> Value:
     """Join values along an existing axis (numpy.concatenate with gradients).
 
@@ -559,3 +630,4 @@ def _lift_all(values: Sequence[Any], op: str) -> list[Value]:
 
 
 _new = object.__new__
+_JUST_VALUE = {Value}

@@ -37,8 +37,8 @@ def setup_scalar_moons(engine: str):
     X, y = moons_data()
     weights = mlp_weights([2, 16, 16, 1])
     if engine == "backproplab":
+        from autograd import sum_of_squares
         from nn import MLP, SGD, hinge_loss
-        from nn.train import _sum_of_squares
 
         model = MLP(2, [16, 16, 1], activation="relu", rng=0)
         _load_scalar(model, weights)
@@ -46,7 +46,7 @@ def setup_scalar_moons(engine: str):
         opt = SGD(params, lr=0.05)
 
         def step():
-            loss = hinge_loss(model(X), y) + 1e-4 * _sum_of_squares(params)
+            loss = hinge_loss(model(X), y) + 1e-4 * sum_of_squares(params)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -119,8 +119,8 @@ def setup_tensor_mlp(engine: str, sizes: list[int], batch: int, act: str, loss: 
         y = rng.integers(0, sizes[-1], batch)
     lr = 0.01
     if engine == "backproplab":
+        from autograd import sum_of_squares
         from nn import MLP, SGD, cross_entropy, hinge_loss, mse_loss
-        from nn.train import _sum_of_squares
 
         model = MLP(sizes[0], sizes[1:], activation=act, vectorized=True, dtype=dtype, rng=0)
         for layer, (W, b) in zip(model.layers, weights):
@@ -134,7 +134,7 @@ def setup_tensor_mlp(engine: str, sizes: list[int], batch: int, act: str, loss: 
             out = model(X)
             total = fn(out, y)
             if loss == "hinge":
-                total = total + 1e-4 * _sum_of_squares(params)
+                total = total + 1e-4 * sum_of_squares(params)
             opt.zero_grad()
             total.backward()
             opt.step()

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from autograd import no_grad
+from autograd import no_grad, sum_of_squares
 from nn import MLP, SGD, datasets, hinge_loss
-from nn.train import _sum_of_squares
 
 OUT = Path(__file__).resolve().parent.parent / "out"
 STEPS = int(os.environ.get("BACKPROPLAB_MOONS_STEPS", 100))
@@ -26,7 +25,7 @@ def train(model: MLP, X: np.ndarray, y: np.ndarray, steps: int = STEPS) -> float
     params = model.parameters()
     opt = SGD(params, lr=1.0)
     for k in range(steps):
-        loss = hinge_loss(model(X), y) + 1e-4 * _sum_of_squares(params)
+        loss = hinge_loss(model(X), y) + 1e-4 * sum_of_squares(params)
         opt.zero_grad()
         loss.backward()
         opt.lr = 1.0 - 0.9 * k / steps

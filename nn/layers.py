@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, add_n
+from autograd import Value, linear, weighted_sum
 
 from .module import Module
 from .random import get_rng
@@ -59,9 +59,7 @@ class Neuron(Module):
     def forward(self, x: Sequence[Any]) -> Value:
         if len(x) != self.nin:
             raise ValueError(f"Neuron expected {self.nin} inputs, got {len(x)}")
-        products = [wi * xi for wi, xi in zip(self.w, x)]
-        products.append(self.b)
-        total = add_n(products)  # one "+" node: w1*x1 + ... + wn*xn + b
+        total = weighted_sum(self.w, x, self.b)  # one node: w1*x1 + ... + wn*xn + b
         return total if self.activation == "linear" else _METHODS[self.activation](total)
 
     def config(self) -> dict:
@@ -80,6 +78,8 @@ class Layer(Module):
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         if len(x) != self.nin:
             raise ValueError(f"Layer expected {self.nin} inputs, got {len(x)}")
+        # Numbers become constant Values once here, shared by every neuron of the layer.
+        x = [v if type(v) is Value else Value(v, requires_grad=False) for v in x]
         outs = [n(x) for n in self.neurons]
         return outs[0] if len(outs) == 1 else outs
 
@@ -118,8 +118,7 @@ class Linear(Module):
         x = as_input(x, self.W.dtype)
         if x.shape[-1:] != (self.nin,):
             raise ValueError(f"Linear expected inputs of width {self.nin}, got shape {x.shape}")
-        out = x @ self.W
-        return out + self.b if self.b is not None else out
+        return x @ self.W if self.b is None else linear(x, self.W, self.b)
 
     def config(self) -> dict:
         return {
@@ -308,11 +307,11 @@ class MLP(Module):
         other = MLP(
             self.nin, self.nouts, self.activation, self.output_activation, vectorized=True, rng=0
         )
-        for layer, linear in zip(self.layers, other.layers):
-            linear.W.data[...] = np.array(
+        for layer, dense in zip(self.layers, other.layers):
+            dense.W.data[...] = np.array(
                 [[n.w[i].data for n in layer.neurons] for i in range(layer.nin)]
             )
-            linear.b.data[...] = [n.b.data for n in layer.neurons]
+            dense.b.data[...] = [n.b.data for n in layer.neurons]
         return other
 
     def scalarize(self) -> MLP:
@@ -322,12 +321,12 @@ class MLP(Module):
         other = MLP(
             self.nin, self.nouts, self.activation, self.output_activation, vectorized=False, rng=0
         )
-        for linear, layer in zip(self.layers, other.layers):
-            W = linear.W.data.astype(np.float64)
+        for dense, layer in zip(self.layers, other.layers):
+            W = dense.W.data.astype(np.float64)
             for j, neuron in enumerate(layer.neurons):
                 for i, w in enumerate(neuron.w):
                     w.data = float(W[i, j])
-                neuron.b.data = float(linear.b.data[j])
+                neuron.b.data = float(dense.b.data[j])
         return other
 
     def config(self) -> dict:

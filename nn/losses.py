@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, stack
+from autograd import Value, apply, ops, stack
 
 
 def as_prediction(pred: Any) -> Value:
@@ -102,9 +102,9 @@ def hinge_loss(scores: Any, target: Any) -> Value:
     """
     s = as_prediction(scores)
     y = _targets(target, s, "hinge_loss")
-    if not np.all(np.isin(y, (-1.0, 1.0))):
+    if not ((y == 1.0) | (y == -1.0)).all():
         raise ValueError("hinge_loss: targets must be -1 or +1")
-    return (1.0 - s * y).relu().mean()
+    return apply(ops.HINGE, s, y)  # mean(max(0, 1 - s*y)) as one node
 
 
 def _check_01(y: np.ndarray, name: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, add_n, no_grad
+from autograd import Value, no_grad, sum_of_squares
 
 from . import losses as L
 from .datasets import batches
@@ -127,7 +127,7 @@ def fit(
                 out = model(xb)
                 batch_loss = loss_fn(out, yb)
                 if l2:
-                    batch_loss = batch_loss + l2 * _sum_of_squares(params)
+                    batch_loss = batch_loss + l2 * sum_of_squares(params)
                 value = batch_loss.item()
                 if not math.isfinite(value):
                     raise FloatingPointError(
@@ -175,13 +175,6 @@ def evaluate(model: Any, X: Any, y: Any, loss_fn: Callable, loss_name: str) -> d
     finally:
         model.train(was_training)
     return {"loss": value, "accuracy": accuracy(loss_name, out, y)}
-
-
-def _sum_of_squares(params: list[Value]) -> Value:
-    scalars = [p for p in params if p.ndim == 0]
-    tensors = [(p * p).sum() for p in params if p.ndim > 0]
-    parts = tensors + ([add_n([p * p for p in scalars])] if scalars else [])
-    return add_n(parts)
 
 
 def _progress(total: int, wanted: bool) -> Any:

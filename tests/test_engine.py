@@ -8,7 +8,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd import Value, add_n, concat, detect_anomaly, grad, gradcheck, no_grad, stack
+from autograd import (
+    Value,
+    add_n,
+    apply,
+    concat,
+    detect_anomaly,
+    grad,
+    gradcheck,
+    linear,
+    no_grad,
+    ops,
+    stack,
+    sum_of_squares,
+    weighted_sum,
+)
 
 FAST = settings(max_examples=25, deadline=None)
 
@@ -211,6 +225,92 @@ def test_add_n_is_one_node_and_right():
     assert all(x.grad == 40.0 for x in xs)
     m = Value(np.ones((2, 3)))
     assert gradcheck(lambda a, b: add_n([a, b, a * b]), m, Value(np.arange(3.0)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ws=st.lists(st.floats(-3, 3), min_size=1, max_size=6),
+    data=st.data(),
+    with_bias=st.booleans(),
+)
+def test_weighted_sum_equals_the_chain_of_products_bit_for_bit(ws, data, with_bias):
+    xs = data.draw(st.lists(st.floats(-3, 3), min_size=len(ws), max_size=len(ws)))
+    b = data.draw(st.floats(-3, 3))
+    W1, X1 = [Value(w) for w in ws], [Value(x) for x in xs]
+    W2, X2 = [Value(w) for w in ws], [Value(x) for x in xs]
+    B1, B2 = Value(b), Value(b)
+    fused = weighted_sum(W1, X1, B1 if with_bias else None)
+    chain = add_n([w * x for w, x in zip(W2, X2)] + ([B2] if with_bias else []))
+    assert fused.data == chain.data  # same order of summation, same bits
+    assert len(fused.parents) == 2 * len(ws) + with_bias
+    fused.tanh().backward()
+    chain.tanh().backward()
+    assert [v.grad for v in W1 + X1] == [v.grad for v in W2 + X2]
+    assert B1.grad == (B2.grad if with_bias else 0.0)
+
+
+def test_weighted_sum_tensors_constants_second_derivatives_and_errors():
+    rng = np.random.default_rng(5)
+    w = [Value(rng.normal(size=3)) for _ in range(2)]
+    x = [Value(rng.normal(size=(4, 3))), Value(rng.normal(size=3))]
+    assert gradcheck(lambda a, b, c, d, e: weighted_sum([a, b], [c, d], e), *w, *x, Value(0.5))
+    n = weighted_sum([Value(2.0)], [3.0], 1.0)  # numbers are constants
+    assert n.data == 7.0
+    a = Value(1.5)
+    d1 = grad(weighted_sum([a], [a]), a, create_graph=True)  # d(a*a)/da = 2a, as a Value
+    assert d1.data == 3.0 and grad(d1, a) == 2.0
+    with pytest.raises(ValueError, match="2 weights but 1 inputs"):
+        weighted_sum([Value(1.0), Value(2.0)], [Value(1.0)])
+    with pytest.raises(ValueError, match="at least one"):
+        weighted_sum([], [])
+    with pytest.raises(TypeError, match="weighted_sum: cannot use a str"):
+        weighted_sum([Value(1.0)], ["x"])
+    with pytest.raises(ValueError, match=r"w·x: cannot combine shapes \(3,\) and \(2,\)"):
+        weighted_sum([Value(np.ones(3))], [Value(np.ones(2))])
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 5), nin=st.integers(1, 4), nout=st.integers(1, 4), seed=st.integers(0, 99))
+def test_linear_is_matmul_plus_bias(n, nin, nout, seed):
+    rng = np.random.default_rng(seed)
+    x, W, b = (Value(rng.normal(size=s)) for s in ((n, nin), (nin, nout), (nout,)))
+    out = linear(x, W, b)
+    assert out.op == "linear" and len(out.parents) == 3
+    np.testing.assert_allclose(out.data, x.data @ W.data + b.data)
+    assert gradcheck(lambda a, w, c: linear(a, w, c).tanh(), x, W, b)
+    assert gradcheck(lambda a, w, c: linear(a[0], w, c), x, W, b)  # one sample, 1-d
+
+
+def test_sum_of_squares_is_one_node_over_scalars_and_tensors():
+    a, m = Value(3.0), Value(np.arange(6.0).reshape(2, 3))
+    total = sum_of_squares([a, m])
+    assert total.data == 9.0 + 55.0 and total.op == "Σx²"
+    total.backward()
+    assert a.grad == 6.0
+    np.testing.assert_array_equal(m.grad, 2 * m.data)
+    assert gradcheck(lambda p, q: sum_of_squares([p, q]) * p, Value(-1.5), Value([0.5, 2.0]))
+    f32 = sum_of_squares([Value(np.ones(3), dtype="float32")])
+    assert f32.data == 3.0
+    with pytest.raises(ValueError, match="sum_of_squares: needs a non-empty list"):
+        sum_of_squares([])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    scores=hnp.arrays(np.float64, st.integers(1, 8), elements=st.floats(-3, 3)),
+    seed=st.integers(0, 99),
+)
+def test_hinge_op_matches_its_formula(scores, seed):
+    y = np.random.default_rng(seed).choice([-1.0, 1.0], size=scores.shape)
+    s = Value(scores)
+    assert apply(ops.HINGE, s, y).data == pytest.approx(np.maximum(1 - scores * y, 0).mean())
+    if np.all(np.abs(1 - scores * y) > 1e-3):  # away from the kink
+        assert gradcheck(lambda v: apply(ops.HINGE, v, y), s)
+    # the same through the engine's elementary ops
+    a, b = Value(scores), Value(scores)
+    apply(ops.HINGE, a, y).backward()
+    (1.0 - b * y).relu().mean().backward()
+    np.testing.assert_allclose(a.grad, b.grad, atol=1e-15)
 
 
 def test_max_ties_share_gradient():

@@ -137,6 +137,23 @@ def test_backprop_page_is_self_contained_and_has_every_step(seed_neuron, tmp_pat
     assert "n.grad += out·(1 - out) × out.grad" in texts
 
 
+def test_page_explains_a_library_neuron(tmp_path):
+    from autograd import Value
+    from nn import Neuron
+
+    neuron = Neuron(2, activation="sigmoid")
+    neuron.w[0].data, neuron.w[1].data, neuron.b.data = 0.0, 1.0, 4.0
+    out = neuron([Value(2.0, label="x1"), Value(3.0, label="x2")])
+    out.backward()
+    page = backprop_html(out, tmp_path / "neuron.html").read_text()
+    steps = __import__("json").loads(re.search(r"const STEPS = (.*);\n", page).group(1))
+    page = "\n".join(s["text"] for s in steps)
+    assert re.search(r"v\d+ = w1·x1 \+ w2·x2 \+ b = 0·2 \+ 1·3 \+ 4 = 7", page)
+    assert re.search(r"w2\.grad \+= x2 × v\d+\.grad = 3 × 0\.0009102 = 0\.002731", page)
+    assert re.search(r"x1\.grad \+= w1 × v\d+\.grad = 0 × 0\.0009102 = 0 ", page)
+    assert "w·x+b" in draw_dot(out).source
+
+
 def test_plots_write_pngs(tmp_path):
     pytest.importorskip("matplotlib")
     from viz.plots import plot_activations, plot_decision_boundary, plot_history, plot_neuron

@@ -74,6 +74,11 @@ def forward_text(v: Value, names: dict) -> str:
         return f"{names[v]} = {sep.join(pn)} = {sep.join(num)} = {out}"
     if op == "neg":
         return f"{names[v]} = -{pn[0]} = -({num[0]}) = {out}"
+    if op.startswith("w·x"):  # weighted_sum: inputs w1..wn, x1..xn[, b]
+        n = len(ps) // 2
+        terms = [f"{pn[i]}·{pn[n + i]}" for i in range(n)] + pn[2 * n :]
+        values = [f"{num[i]}·{num[n + i]}" for i in range(n)] + num[2 * n :]
+        return f"{names[v]} = {' + '.join(terms)} = {' + '.join(values)} = {out}"
     return f"{names[v]} = {op}({', '.join(pn)}) = {op}({', '.join(num)}) = {out}"
 
 
@@ -124,6 +129,9 @@ def _formula(v: Value, i: int, names: dict) -> str:
         return LOCAL[op][i].format(**fields)
     if op == "+":  # many inputs: each gets the gradient unchanged
         return "1"
+    if op.startswith("w·x"):  # a weight's local derivative is its input, and vice versa
+        n = len(ps) // 2
+        return "1" if i == 2 * n else names[ps[(i + n) % (2 * n)]]
     return f"∂{names[v]}/∂{names[ps[i]]}"
 
 
