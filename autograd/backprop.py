@@ -75,7 +75,14 @@ def _fit(g: Any, data: Any) -> Any:
 
 def _add_to(node: Value, g: Any, incoming: Any) -> None:
     """Accumulate ``g`` into ``node._g`` without ever writing into a shared array."""
-    g = _fit(g, node.data)
+    data = node.data
+    if (
+        type(g) is not np.ndarray
+        or type(data) is float
+        or g.shape != data.shape
+        or g.dtype != data.dtype
+    ):
+        g = _fit(g, data)
     current = node._g
     if current is None:
         # A leaf keeps its gradient across calls and users may edit it in place, so it

@@ -316,7 +316,9 @@ LINEAR = Op(
     lambda x, W, b: x @ W + b,
     lambda g, out, x, W, b: _matmul_vjp_a(g, out, x, W),
     lambda g, out, x, W, b: _matmul_vjp_b(g, out, x, W),
-    lambda g, out, x, W, b: sum_to(g, shape_of(b)),
+    lambda g, out, x, W, b: (
+        g.sum(axis=0) if len(shape_of(g)) == 2 and len(shape_of(b)) == 1 else sum_to(g, shape_of(b))
+    ),
 )
 
 EXP = Op("exp", _guarded(math.exp, np.exp), lambda g, out, a: g * out)
@@ -328,7 +330,9 @@ ABS = Op("abs", abs, lambda g, out, a: g * _sign(a))
 RELU = Op(
     "relu",
     lambda a: (a if a > 0 else 0.0) if type(a) is float else np.maximum(a, 0),
-    lambda g, out, a: g * (a > 0),  # `a > 0` is plain data for a Value too
+    # The mask is plain data even for Values; for arrays sign(out) is the same 0/1 mask,
+    # and multiplying by it is cheaper than by a boolean array.
+    lambda g, out, a: g * (a > 0) if type(a) is float else g * np.sign(raw(out)),
 )
 LEAKY_RELU = Op(
     "leaky_relu",

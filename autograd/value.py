@@ -568,7 +568,10 @@ def linear(x: Any, W: Any, b: Any) -> Value:
     >>> linear(Value([[1.0, 2.0]]), Value([[1.0], [1.0]]), Value([0.5])).data
     array([[3.5]])
     """
-    return _apply(ops.LINEAR, tuple(_lift_all((x, W, b), "linear")))
+    parts = (x, W, b)
+    if set(map(type, parts)) != _JUST_VALUE:
+        parts = tuple(_lift_all(parts, "linear"))
+    return _apply(ops.LINEAR, parts)
 
 
 def sum_of_squares(values: Sequence[Any]) -> Value:
