@@ -94,7 +94,9 @@ def fit(
     adds ``l2 * sum(w^2)`` to the loss (micrograd's regularization; optimizers also take
     ``weight_decay``). Each callback is called as ``cb(epoch, logs, model)`` after every
     epoch and stops training by returning True. The progress bar shows only when
-    ``progress`` is on and stderr is a terminal.
+    ``progress`` is on and stderr is a terminal. The training loss and accuracy of an
+    epoch are averaged over its batches as they were seen (no second pass over the data);
+    the validation numbers are computed after the epoch.
 
     A NaN or infinite loss stops training with a ``FloatingPointError`` naming the epoch.
     """
@@ -120,7 +122,7 @@ def fit(
     model.train()
     try:
         for epoch in range(int(epochs)):
-            total, count = 0.0, 0
+            total, count, right = 0.0, 0, 0.0
             for xb, yb in batches(
                 X, y, size, shuffle=shuffle, seed=seed if seed is None else seed + epoch
             ):
@@ -139,8 +141,11 @@ def fit(
                 optimizer.step()
                 total += value * len(xb)
                 count += len(xb)
-            logs = evaluate(model, X, y, loss_fn, loss_name)
-            logs["loss"] = total / count
+                hits = accuracy(loss_name, out, yb)
+                right = None if hits is None or right is None else right + hits * len(xb)
+            # Loss and accuracy over the epoch's batches, as they were seen (as Keras
+            # reports them): no second pass over the training set.
+            logs = {"loss": total / count, "accuracy": None if right is None else right / count}
             history.loss.append(logs["loss"])
             history.accuracy.append(logs["accuracy"])
             history.lr.append(optimizer.lr)
