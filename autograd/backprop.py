@@ -135,14 +135,6 @@ def backward(root: Value, grad: Any = None) -> None:
                     else:
                         _add_to(parent, gp, g)
             continue
-        if op.passes_gradient:
-            for parent in parents:
-                if parent.requires_grad:
-                    if type(g) is float and type(parent.data) is float:
-                        parent._g += g
-                    else:
-                        _add_to(parent, g, g)
-            continue
         args = [p.data for p in parents]
         args.extend(op.params)
         for parent, vjp in zip(parents, op.vjps):

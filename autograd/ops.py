@@ -38,16 +38,13 @@ class Op:
     ``op.with_params(...)`` makes the applied copy that a Value records.
     """
 
-    __slots__ = ("name", "forward", "vjps", "params", "passes_gradient", "vjp_all")
+    __slots__ = ("name", "forward", "vjps", "params", "vjp_all")
 
     def __init__(self, name: str, forward: Callable, *vjps: Callable) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.params: tuple = ()
-        # True for a plain sum of its inputs: every input's gradient is g itself, so
-        # backward can skip the vjp calls (they would only return g).
-        self.passes_gradient = False
         # Optional: every input's vjp in one call, (g, out, *args) -> list. For n-ary ops,
         # where calling n vjps that each take all n inputs would cost n^2.
         self.vjp_all: Callable | None = None
@@ -394,7 +391,7 @@ def _identity_vjp(g, out, *args):
 def add_n_op(n: int) -> Op:
     """The sum of ``n`` inputs as one node: every input's gradient is ``g`` itself."""
     op = Op("+", lambda *args: sum(args), *(_identity_vjp,) * n)
-    op.passes_gradient = True
+    op.vjp_all = lambda g, out, *args: [g] * n
     return op
 
 

@@ -113,13 +113,26 @@ def _shape_error(op: ops.Op, parents: tuple, err: Exception) -> ValueError:
 
 
 def _apply(op: ops.Op, parents: tuple, params: tuple = ()) -> Value:
-    """Run ``op``'s forward on the parents' data and wrap the result in a new Value."""
+    """Run ``op``'s forward on the parents' data and wrap the result in a new Value.
+
+    A float result skips numpy and ``_make``: n-ary scalar ops (``add_n``,
+    ``weighted_sum``) are on the scalar engine's hot path, as the operators are.
+    """
     if params:
         op = op.with_params(*params)
     try:
-        out = op.forward(*[p.data for p in parents], *params)
+        out = op.forward(*map(_DATA, parents), *params)
     except ValueError as err:
         raise _shape_error(op, parents, err) from None
+    if type(out) is float and flags.plain:
+        node = _new(Value)
+        node.data = out
+        for p in parents:
+            if p.requires_grad:
+                node._op, node.parents, node.requires_grad = op, parents, True
+                return node
+        node._op, node.parents, node.requires_grad, node._g = None, (), False, 0.0
+        return node
     return _wrap(out, op, parents)
 
 
@@ -496,21 +509,7 @@ def add_n(values: Sequence[Any]) -> Value:
         raise ValueError("add_n: needs a non-empty list of values")
     if len(parts) == 1:
         return parts[0]
-    op = ops.add_n_op(len(parts))
-    try:
-        out = op.forward(*[p.data for p in parts])
-    except ValueError as err:
-        raise _shape_error(op, parts, err) from None
-    if type(out) is float and flags.plain:  # the scalar fast path, as in _binary_operator
-        node = _new(Value)
-        node.data = out
-        for p in parts:
-            if p.requires_grad:
-                node._op, node.parents, node.requires_grad = op, parts, True
-                return node
-        node._op, node.parents, node.requires_grad, node._g = None, (), False, 0.0
-        return node
-    return _wrap(out, op, parts)
+    return _apply(ops.add_n_op(len(parts)), parts)
 
 
 def weighted_sum(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None) -> Value:
@@ -534,21 +533,7 @@ def weighted_sum(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None
     parts = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
     if set(map(type, parts)) != _JUST_VALUE:  # (map/set: this is the scalar hot path)
         parts = tuple(_lift_all(parts, "weighted_sum"))
-    op = ops.weighted_sum_op(len(weights), bias is not None)
-    try:
-        out = op.forward(*map(_DATA, parts))
-    except ValueError as err:
-        raise _shape_error(op, parts, err) from None
-    if type(out) is float and flags.plain:  # the scalar fast path, as in add_n
-        node = _new(Value)
-        node.data = out
-        for p in parts:
-            if p.requires_grad:
-                node._op, node.parents, node.requires_grad = op, parts, True
-                return node
-        node._op, node.parents, node.requires_grad, node._g = None, (), False, 0.0
-        return node
-    return _wrap(out, op, parts)
+    return _apply(ops.weighted_sum_op(len(weights), bias is not None), parts)
 
 
 def apply(op: ops.Op, *inputs: Any, params: tuple = ()) -> Value:
