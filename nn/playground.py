@@ -131,8 +131,15 @@ FEATURES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "sinx": lambda x, y: np.sin(x),
     "siny": lambda x, y: np.sin(y),
 }
-FEATURE_LABELS = {"x": "x", "y": "y", "xy": "x·y", "x2": "x²", "y2": "y²"}
-FEATURE_LABELS.update(sinx="sin(x)", siny="sin(y)")
+FEATURE_LABELS = {
+    "x": "x",
+    "y": "y",
+    "xy": "x·y",
+    "x2": "x²",
+    "y2": "y²",
+    "sinx": "sin(x)",
+    "siny": "sin(y)",
+}
 
 
 def check_features(names: Sequence[str]) -> list[str]:

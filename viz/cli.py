@@ -120,6 +120,17 @@ def _add_output(parser: argparse.ArgumentParser, default: str, pictures: str) ->
     )
 
 
+def _add_graph_output(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--format`` and ``--out`` for the commands that draw a graph and its page."""
+    parser.add_argument(
+        "--format",
+        choices=("svg", "png", "pdf"),
+        default="svg",
+        help="graph picture format (png/pdf need Graphviz's dot; default: svg)",
+    )
+    _add_output(parser, default, "graph.svg and backprop.html")
+
+
 def _write_graph(out: Value, folder: Path, fmt: str, title: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     graph = render(draw_dot(out), folder / f"graph.{fmt}")
@@ -171,8 +182,6 @@ def _graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     unused = sorted(set(variables) - set(leaves))
     if unused:
         print(f"note: {', '.join(unused)} not in the expression", file=sys.stderr)
-    if out.size != 1:
-        parser.error("the expression must give one number")
     out.backward()
     print(f"{args.expression} = {out.data!r}")
     print()
@@ -248,13 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     neuron.add_argument(
         "--activation", choices=ACTIVATIONS, default="sigmoid", help="default: sigmoid"
     )
-    neuron.add_argument(
-        "--format",
-        choices=("svg", "png", "pdf"),
-        default="svg",
-        help="graph picture format (png/pdf need Graphviz's dot; default: svg)",
-    )
-    _add_output(neuron, "out/neuron", "graph.svg and backprop.html")
+    _add_graph_output(neuron, "out/neuron")
     neuron.set_defaults(run=_neuron, parser=neuron)
 
     graph = commands.add_parser(
@@ -271,13 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=NUMBER",
         help="a value for each variable, e.g. a=2 b=-3 c=10",
     )
-    graph.add_argument(
-        "--format",
-        choices=("svg", "png", "pdf"),
-        default="svg",
-        help="graph picture format (png/pdf need Graphviz's dot; default: svg)",
-    )
-    _add_output(graph, "out/expr", "graph.svg and backprop.html")
+    _add_graph_output(graph, "out/expr")
     graph.set_defaults(run=_graph, parser=graph)
 
     pg = commands.add_parser(

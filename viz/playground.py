@@ -73,6 +73,7 @@ def run(settings: Settings, out_dir: str | os.PathLike, progress: bool = True) -
     X, y = playground.data(s.dataset, s.points, s.noise, seed=s.seed)
     X_train, X_test, y_train, y_test = train_test_split(X, y, s.test_ratio, seed=s.seed)
     inputs = lambda P: playground.features(P, names)
+    F_train, F_test = inputs(X_train), inputs(X_test)
     model = MLP(
         len(names),
         [*s.layers, 1],
@@ -94,19 +95,19 @@ def run(settings: Settings, out_dir: str | os.PathLike, progress: bool = True) -
 
     history = fit(
         model,
-        inputs(X_train),
+        F_train,
         y_train,
         loss="mse",
         optimizer=SGD(model.parameters(), lr=s.lr, weight_decay=s.l2),
         epochs=s.epochs,
         batch_size=min(s.batch_size, len(X_train)),
-        val=(inputs(X_test), y_test),
+        val=(F_test, y_test),
         callbacks=[snapshot] if s.frames else [],
         progress=progress,
         seed=s.seed,
     )
-    train = evaluate(model, inputs(X_train), y_train, mse_loss, "mse")
-    test = evaluate(model, inputs(X_test), y_test, mse_loss, "mse")
+    train = evaluate(model, F_train, y_train, mse_loss, "mse")
+    test = evaluate(model, F_test, y_test, mse_loss, "mse")
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -73,10 +73,10 @@ _CLASS_COLOURS = ("#d9661f", "#0b64a8")
 _SHADES = ("#f2a172", "#f7f7f7", "#7fb2dc")
 
 
-def _shading() -> Any:
+def _colour_map(colours: Sequence[str]) -> Any:
     from matplotlib.colors import LinearSegmentedColormap
 
-    return LinearSegmentedColormap.from_list("backproplab", _SHADES)
+    return LinearSegmentedColormap.from_list("backproplab", list(colours))
 
 
 def _boundary_line(ax: Any, xs: np.ndarray, ys: np.ndarray, z: np.ndarray, level: float) -> Any:
@@ -110,19 +110,15 @@ def draw_boundary(
         z,
         origin="lower",
         extent=(xs[0], xs[-1], ys[0], ys[-1]),
-        cmap=_shading(),
+        cmap=_colour_map(_SHADES),
         vmin=vmin,
         vmax=vmax,
         interpolation="bilinear",
         aspect="auto",
     )
     line = None if regression else _boundary_line(ax, xs, ys, z, threshold)
-    from matplotlib.colors import LinearSegmentedColormap
-
     # Regression points: the class colours at the ends, pale grey for values near 0.
-    cmap = LinearSegmentedColormap.from_list(
-        "points", [_CLASS_COLOURS[0], "#d8d8d8", _CLASS_COLOURS[1]]
-    )
+    cmap = _colour_map([_CLASS_COLOURS[0], "#d8d8d8", _CLASS_COLOURS[1]])
 
     def colours(t: Any) -> Any:
         t = np.asarray(t, dtype=float)
