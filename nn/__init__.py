@@ -8,7 +8,7 @@ losses, optimizers, regularization, toy data sets and a training loop.
 True
 """
 
-from . import datasets, playground
+from . import activations, datasets, playground
 from .layers import (
     ACTIVATIONS,
     MLP,
@@ -63,4 +63,5 @@ __all__ = [
     "get_rng",
     "datasets",
     "playground",
+    "activations",
 ]

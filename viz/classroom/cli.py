@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from autograd import Value, add_n
-from nn import ACTIVATIONS, playground
-from nn.layers import activate
+from nn import playground
+from nn.activations import ACTIVATIONS, activate
 
+from ..graph import draw_dot
+from ..render import render
+from ..stepper import backprop_html
 from .expression import FUNCTIONS, ExpressionError, build, parse_assignments
-from .graph import draw_dot
-from .render import render
-from .stepper import backprop_html
 
 
 class _Parser(argparse.ArgumentParser):

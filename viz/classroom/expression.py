@@ -19,17 +19,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from autograd import Value
+from nn.activations import REGISTRY
 
+# The activations come from nn's one registry (a new one is callable here at once);
+# the other functions are the engine's elementwise math.
 FUNCTIONS: dict[str, Callable] = {
     "exp": Value.exp,
     "log": Value.log,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
+    **{name: act.apply for name, act in REGISTRY.items() if name != "linear"},
     "abs": Value.abs,
     "sqrt": Value.sqrt,
 }
+_PARAMETER = {name: act.parameter for name, act in REGISTRY.items() if act.parameter}
 OPERATORS: dict[type, Callable] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -181,7 +182,7 @@ class _Builder:
             )
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             raise self.refuse(node, "keyword or * arguments")
-        wanted = (1, 2) if name == "leaky_relu" else (1,)
+        wanted = (1, 2) if name in _PARAMETER else (1,)
         if len(node.args) not in wanted:
             raise ExpressionError(
                 f"{name}() takes {' or '.join(map(str, wanted))} argument(s), got "
@@ -190,7 +191,7 @@ class _Builder:
         arg = self.visit(node.args[0])
         extra = [self.visit(a) for a in node.args[1:]]
         if any(isinstance(e, Value) for e in extra):
-            raise self.refuse(node.args[1], "a slope that is not a number")
+            raise self.refuse(node.args[1], f"a {_PARAMETER[name]} that is not a number")
         return FUNCTIONS[name](arg if isinstance(arg, Value) else Value(arg), *extra)
 
 

@@ -20,9 +20,9 @@ from nn import MLP, SGD, fit, mse_loss, playground
 from nn.datasets import train_test_split
 from nn.train import History, evaluate
 
-from . import plots
-from .network import draw_mlp
-from .render import render
+from .. import plots
+from ..network import draw_mlp
+from ..render import render
 
 EXTENT = (-playground.RADIUS, playground.RADIUS, -playground.RADIUS, playground.RADIUS)
 _FRAME_RESOLUTION = 100  # grid points per side in the animation (the still uses 150)
