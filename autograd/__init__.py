@@ -20,7 +20,23 @@ and ``gradcheck.py`` (finite differences).
 """
 
 from .backprop import BackwardStep, grad, topological_order, trace_backward
-from .functions import add_n, apply, concat, linear, stack, sum_of_squares, weighted_sum
+from .functions import (
+    add_n,
+    apply,
+    avg_pool2d,
+    concat,
+    conv1d,
+    conv2d,
+    linear,
+    max_pool2d,
+    maximum,
+    minimum,
+    one_hot,
+    stack,
+    sum_of_squares,
+    weighted_sum,
+    where,
+)
 from .gradcheck import gradcheck
 from .mode import detect_anomaly, is_grad_enabled, no_grad
 from .ops import Op
@@ -44,4 +60,12 @@ __all__ = [
     "stack",
     "topological_order",
     "Op",
+    "where",
+    "maximum",
+    "minimum",
+    "one_hot",
+    "conv1d",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
 ]
