@@ -272,6 +272,16 @@ def conv1d(
             f"got x of shape {x.shape} and weight of shape {w.shape}"
         )
     (s,), (p,), (d,) = (_ints("conv1d", n, v, 1) for n, v in _named(stride, padding, dilation))
+    if groups < 1 or x.shape[1] != w.shape[1] * groups or w.shape[0] % groups:
+        raise ValueError(
+            f"conv1d: x of shape {x.shape} has {x.shape[1]} channels but weight of shape "
+            f"{w.shape} with groups={groups} expects {w.shape[1] * groups}"
+        )
+    if d * (w.shape[2] - 1) + 1 > x.shape[2] + 2 * p:
+        raise ValueError(
+            f"conv1d: the kernel spans {d * (w.shape[2] - 1) + 1} but the padded input has "
+            f"only {x.shape[2] + 2 * p} (x of shape {x.shape}, weight {w.shape}, padding {p})"
+        )
     x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
     w4 = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
     out = conv2d(x4, w4, bias, (1, s), (0, p), (1, d), groups)

@@ -8,17 +8,25 @@ losses, optimizers, regularization, toy data sets and a training loop.
 True
 """
 
-from . import activations, datasets, playground
+from . import activations, datasets, init, playground
+from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     ACTIVATIONS,
+    ELU,
+    GELU,
     MLP,
     Dropout,
+    Embedding,
+    Flatten,
     Layer,
+    LeakyReLU,
     Linear,
     Neuron,
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
+    Softplus,
     Tanh,
 )
 from .losses import (
@@ -29,6 +37,7 @@ from .losses import (
     mse_loss,
 )
 from .module import Module
+from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .optim import SGD, Adam, EarlyStopping, ExponentialLR, Optimizer, StepLR
 from .random import get_rng, manual_seed
 from .train import History, evaluate, fit
@@ -44,6 +53,20 @@ __all__ = [
     "ReLU",
     "Sigmoid",
     "Dropout",
+    "LeakyReLU",
+    "GELU",
+    "SiLU",
+    "Softplus",
+    "ELU",
+    "Flatten",
+    "Embedding",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "LayerNorm",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "init",
     "ACTIVATIONS",
     "mse_loss",
     "binary_cross_entropy",

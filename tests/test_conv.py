@@ -94,6 +94,7 @@ def test_conv2d_matches_torch(case):
     seed=st.integers(0, 2**31),
 )
 def test_conv1d_gradcheck_and_torch(n, c, o, length, k, stride, padding, dilation, seed):
+    assume(dilation * (k - 1) + 1 <= length + 2 * padding)
     rng = np.random.default_rng(seed)
     x, w, b = rng.normal(size=(n, c, length)), rng.normal(size=(o, c, k)), rng.normal(size=o)
     kw = dict(stride=stride, padding=padding, dilation=dilation)
@@ -196,7 +197,14 @@ def test_float32_stays_float32():
             lambda: conv2d(np.ones((1, 1, 5, 5)), Value(np.ones((2, 1, 3, 3))), np.ones(3)),
             ["conv2d", "bias", "(3,)"],
         ),
-        (lambda: conv1d(np.ones((1, 2, 5)), Value(np.ones((1, 3, 2)))), ["conv2d", "channels"]),
+        (
+            lambda: conv1d(np.ones((1, 2, 5)), Value(np.ones((1, 3, 2)))),
+            ["conv1d", "channels", "(1, 2, 5)"],
+        ),
+        (
+            lambda: conv1d(np.ones((1, 1, 2)), Value(np.ones((1, 1, 3)))),
+            ["conv1d", "kernel", "(1, 1, 2)"],
+        ),
         (
             lambda: max_pool2d(Value(np.ones((1, 1, 2, 2))), 3),
             ["max_pool2d", "kernel", "(1, 1, 2, 2)"],
