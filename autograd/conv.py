@@ -4,7 +4,7 @@ with its forward and vjps side by side, are ``CONV2D``, ``MAX_POOL2D`` and ``AVG
 in ``ops.py``.
 
 Layout is PyTorch's: images ``(N, C, H, W)``, weights ``(O, C // groups, kh, kw)``.
-A window view ``(N, C, OH, OW, kh, kw)`` is made without copying (``as_strided``); the
+A window view ``(N, C, OH, OW, kh, kw)`` is made without copying (strides); the
 matmul then runs on one contiguous copy of it (im2col), which is what makes a
 convolution a single BLAS call per group.
 """
@@ -12,7 +12,6 @@ convolution a single BLAS call per group.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 Pair = tuple[int, int]
 
@@ -23,23 +22,29 @@ def output_size(n: int, k: int, stride: int, pad: int, dilation: int) -> int:
 
 
 def pad2d(x: np.ndarray, padding: Pair, value: float = 0.0) -> np.ndarray:
+    """``x`` with ``padding`` rows and columns of ``value`` around each image, contiguous."""
     ph, pw = padding
     if not ph and not pw:
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+        return np.ascontiguousarray(x)
+    n, c, h, w = x.shape
+    # np.pad costs ~40 µs of Python per call; a filled array and one copy do the same
+    out = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    out[:, :, ph : ph + h, pw : pw + w] = x
+    return out
 
 
 def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
-    """A read-only view ``(N, C, OH, OW, kh, kw)`` of every window of a padded batch."""
+    """A view ``(N, C, OH, OW, kh, kw)`` of every window of a contiguous padded batch."""
     n, c, h, w = xp.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     oh, ow = output_size(h, kh, sh, 0, dh), output_size(w, kw, sw, 0, dw)
     s0, s1, s2, s3 = xp.strides
-    return as_strided(
-        xp,
+    # ndarray(buffer=...) is as_strided without its ~35 µs of Python
+    return np.ndarray(
         (n, c, oh, ow, kh, kw),
-        (s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw),
-        writeable=False,
+        xp.dtype,
+        buffer=xp,
+        strides=(s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw),
     )
 
 
@@ -63,20 +68,22 @@ def col2im(cols: np.ndarray, padded: tuple, stride: Pair, dilation: Pair, pad: P
 
 
 # ---------------------------------------------------------------- conv2d
+# Columns are laid out (G, C/G·kh·kw, N·OH·OW): the copy out of the window view then
+# runs along output rows (contiguous for stride 1), measured 2x faster than windows last.
 def _im2col(x, kernel, stride, padding, dilation, groups):
-    """(G, N*OH*OW, C/G*kh*kw): one row per output position, one matrix per group."""
+    """(G, C/G*kh*kw, N*OH*OW): one column per output position, one matrix per group."""
     win = windows(pad2d(x, padding), kernel, stride, dilation)
     n, c, oh, ow, kh, kw = win.shape
     cg = c // groups
-    cols = win.reshape(n, groups, cg, oh, ow, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6)
-    return cols.reshape(groups, n * oh * ow, cg * kh * kw), (oh, ow)
+    cols = win.reshape(n, groups, cg, oh, ow, kh, kw).transpose(1, 2, 5, 6, 0, 3, 4)
+    return cols.reshape(groups, cg * kh * kw, n * oh * ow), (oh, ow)
 
 
 def _grad_rows(g: np.ndarray, groups: int) -> np.ndarray:
-    """The output gradient (N, O, OH, OW) as (G, N*OH*OW, O/G), rows like ``_im2col``'s."""
+    """The output gradient (N, O, OH, OW) as (G, O/G, N*OH*OW), laid out like the output."""
     n, o, oh, ow = g.shape
-    rows = g.reshape(n, groups, o // groups, oh, ow).transpose(1, 0, 3, 4, 2)
-    return rows.reshape(groups, n * oh * ow, o // groups)
+    rows = g.reshape(n, groups, o // groups, oh, ow).transpose(1, 2, 0, 3, 4)
+    return rows.reshape(groups, o // groups, n * oh * ow)
 
 
 def conv2d(x, w, b, stride, padding, dilation, groups):
@@ -84,10 +91,9 @@ def conv2d(x, w, b, stride, padding, dilation, groups):
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     cols, (oh, ow) = _im2col(x, (kh, kw), stride, padding, dilation, groups)
-    wg = w.reshape(groups, o // groups, cg * kh * kw)
-    out = np.matmul(cols, wg.transpose(0, 2, 1))  # (G, N*OH*OW, O/G)
-    out = out.reshape(groups, n, oh, ow, o // groups).transpose(1, 0, 4, 2, 3)
-    return out.reshape(n, o, oh, ow) + b.reshape(o, 1, 1)
+    out = np.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)  # (G, O/G, M)
+    out = out.reshape(o, n, oh, ow) + b.reshape(o, 1, 1, 1)
+    return out.transpose(1, 0, 2, 3)  # a view: (N, O, OH, OW), channels-major in memory
 
 
 def _no_graph(x) -> None:
@@ -101,11 +107,11 @@ def _no_graph(x) -> None:
 def conv2d_vjp_x(g, out, x, w, b, stride, padding, dilation, groups):
     _no_graph(g)
     o, cg, kh, kw = w.shape
-    rows = _grad_rows(g, groups)
-    dcols = np.matmul(rows, w.reshape(groups, o // groups, cg * kh * kw))  # (G, M, K)
+    wg = w.reshape(groups, o // groups, cg * kh * kw)
+    dcols = np.matmul(wg.transpose(0, 2, 1), _grad_rows(g, groups))  # (G, K, M)
     n, _, oh, ow = g.shape
-    dcols = dcols.reshape(groups, n, oh, ow, cg, kh, kw).transpose(1, 0, 4, 2, 3, 5, 6)
-    dcols = dcols.reshape(n, groups * cg, oh, ow, kh, kw)
+    dcols = dcols.reshape(groups, cg, kh, kw, n, oh, ow).transpose(4, 0, 1, 5, 6, 2, 3)
+    dcols = dcols.reshape(n, groups * cg, oh, ow, kh, kw)  # a view
     ph, pw = padding
     padded = (n, x.shape[1], x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)
     return col2im(dcols, padded, stride, dilation, padding)
@@ -114,7 +120,7 @@ def conv2d_vjp_x(g, out, x, w, b, stride, padding, dilation, groups):
 def conv2d_vjp_w(g, out, x, w, b, stride, padding, dilation, groups):
     _no_graph(g)
     cols, _ = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
-    dw = np.matmul(_grad_rows(g, groups).transpose(0, 2, 1), cols)  # (G, O/G, K)
+    dw = np.matmul(_grad_rows(g, groups), cols.transpose(0, 2, 1))  # (G, O/G, K)
     return dw.reshape(w.shape)
 
 
@@ -129,21 +135,34 @@ def _pool_windows(x, kernel, stride, padding, dilation, fill):
     return win.reshape(win.shape[:4] + (-1,))  # a copy: (N, C, OH, OW, kh*kw)
 
 
+def _positions(kernel: Pair):
+    return ((i, j) for i in range(kernel[0]) for j in range(kernel[1]))
+
+
+# Pooling walks the kh*kw kernel positions over the window view (no copy of the windows):
+# measured 4x faster than reducing a (N, C, OH, OW, kh*kw) copy.
 def max_pool2d(x, kernel, stride, padding, dilation):
     """The largest entry of every window (padding counts as -inf)."""
-    return _pool_windows(x, kernel, stride, padding, dilation, -np.inf).max(axis=-1)
+    win = windows(pad2d(x, padding, -np.inf), kernel, stride, dilation)
+    out = win[..., 0, 0].copy()
+    for i, j in _positions(kernel):
+        np.maximum(out, win[..., i, j], out=out)
+    return out
 
 
 def max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation):
     _no_graph(g)
-    # The whole gradient goes to the first maximum of each window, as in PyTorch.
-    win = _pool_windows(x, kernel, stride, padding, dilation, -np.inf)
-    first = win.argmax(axis=-1)[..., None]
-    cols = np.zeros(win.shape, dtype=g.dtype)
-    np.put_along_axis(cols, first, g[..., None], axis=-1)
-    n, c, h, w = x.shape
-    padded = (n, c, h + 2 * padding[0], w + 2 * padding[1])
-    return col2im(cols.reshape(g.shape + tuple(kernel)), padded, stride, dilation, padding)
+    xp = pad2d(x, padding, -np.inf)
+    win = windows(xp, kernel, stride, dilation)
+    dxp = np.zeros(xp.shape, dtype=g.dtype)
+    dwin = windows(dxp, kernel, stride, dilation)  # writes land in dxp
+    free = np.ones(out.shape, dtype=bool)
+    for i, j in _positions(kernel):  # row by row: the first maximum of a window wins, as in torch
+        hit = (win[..., i, j] == out) & free
+        dwin[..., i, j] += g * hit
+        free &= ~hit
+    ph, pw = padding
+    return dxp[:, :, ph : xp.shape[2] - ph, pw : xp.shape[3] - pw]
 
 
 def _avg_divisor(shape, kernel, stride, padding, count_include_pad, dtype):

@@ -243,6 +243,64 @@ def setup_drawing(engine: str):
     return step
 
 
+# ------------------------------------------------------------------ 7. CNN on digits
+def setup_cnn_digits(engine: str, batch: int = 64):
+    """One SGD step of a small CNN (conv 1->8, relu, max-pool, conv 8->16, relu, flatten,
+    linear 256->10, softmax cross-entropy) on a batch of 8x8 digits, float32."""
+    rng = np.random.default_rng(SEED)
+    try:
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        X = (digits.data[:batch] / 16.0).reshape(-1, 1, 8, 8).astype(np.float32)
+        y = digits.target[:batch].astype(np.int64)
+    except ImportError:  # the same shapes without scikit-learn
+        X = rng.uniform(0, 1, (batch, 1, 8, 8)).astype(np.float32)
+        y = rng.integers(0, 10, batch)
+    shapes = [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (16 * 4 * 4, 10), (10,)]
+    weights = [(rng.normal(size=s) * 0.3).astype(np.float32) for s in shapes]
+    lr = 0.05
+    if engine == "backproplab":
+        from autograd import Value, conv2d, max_pool2d
+        from nn import SGD, cross_entropy
+
+        params = [Value(w) for w in weights]
+        w1, b1, w2, b2, W, b = params
+        opt = SGD(params, lr=lr)
+
+        def step():
+            h = max_pool2d(conv2d(X, w1, b1, padding=1).relu(), 2)
+            h = conv2d(h, w2, b2, padding=1).relu()
+            total = cross_entropy(h.reshape(batch, -1) @ W + b, y)
+            opt.zero_grad()
+            total.backward()
+            opt.step()
+            return total.item()
+
+        return step
+    if engine == "torch":
+        import torch
+        import torch.nn.functional as F
+
+        torch.set_num_threads(1)
+        params = [torch.tensor(w, requires_grad=True) for w in weights]
+        w1, b1, w2, b2, W, b = params
+        opt = torch.optim.SGD(params, lr=lr)
+        tX, ty = torch.tensor(X), torch.tensor(y)
+
+        def step():
+            h = F.max_pool2d(F.conv2d(tX, w1, b1, padding=1).relu(), 2)
+            h = F.conv2d(h, w2, b2, padding=1).relu()
+            total = F.cross_entropy(h.reshape(batch, -1) @ W + b, ty)
+            opt.zero_grad()
+            total.backward()
+            opt.step()
+            return total.item()
+
+        return step
+    raise ValueError(engine)
+
+
 WORKLOADS = {
     "scalar_moons": (setup_scalar_moons, ("backproplab", "micrograd", "micrograd_gc_off")),
     "chain_1e3": (lambda e: setup_chain(e, 1_000), ("backproplab",)),
@@ -266,6 +324,7 @@ WORKLOADS = {
         ("backproplab", "numpy", "torch"),
     ),
     "drawing_1000": (setup_drawing, ("backproplab",)),
+    "cnn_digits": (setup_cnn_digits, ("backproplab", "torch")),
 }
 
 
