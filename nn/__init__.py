@@ -8,7 +8,7 @@ losses, optimizers, regularization, toy data sets and a training loop.
 True
 """
 
-from . import activations, datasets, init, playground
+from . import activations, augment, datasets, init, playground
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     ACTIVATIONS,
@@ -38,9 +38,21 @@ from .losses import (
 )
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
-from .optim import SGD, Adam, EarlyStopping, ExponentialLR, Optimizer, StepLR
+from .optim import (
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    CosineAnnealingLR,
+    EarlyStopping,
+    ExponentialLR,
+    Optimizer,
+    ReduceLROnPlateau,
+    RMSprop,
+    StepLR,
+)
 from .random import get_rng, manual_seed
-from .train import History, evaluate, fit
+from .train import History, evaluate, fit, predict
 
 __all__ = [
     "Module",
@@ -67,6 +79,7 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "init",
+    "augment",
     "ACTIVATIONS",
     "mse_loss",
     "binary_cross_entropy",
@@ -78,9 +91,15 @@ __all__ = [
     "Adam",
     "StepLR",
     "ExponentialLR",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "CosineAnnealingLR",
+    "ReduceLROnPlateau",
     "EarlyStopping",
     "fit",
     "evaluate",
+    "predict",
     "History",
     "manual_seed",
     "get_rng",

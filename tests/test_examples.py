@@ -52,3 +52,20 @@ def test_digits_example_reaches_97_percent():
     out = run("digits.py")
     acc = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
     assert acc >= 97.0
+
+
+def test_digits_cnn_example_reaches_98_5_percent_and_draws(tmp_path):
+    pytest.importorskip("sklearn")
+    out = run("digits_cnn.py")
+    acc = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
+    seconds = float(re.search(r"\(([\d.]+) s\)", out).group(1))
+    assert acc >= 98.5, out
+    assert seconds < 60, out
+    assert "confusion matrix" in out
+    rows = [
+        line.split() for line in out.splitlines() if re.match(r"^\s+\d\s+(\d+\s+){9}\d+$", line)
+    ]
+    assert len(rows) == 10 and sum(int(v) for r in rows for v in r[1:]) == 449
+    pytest.importorskip("matplotlib")
+    for name in ("digits_cnn_filters.png", "digits_cnn_mistakes.png"):
+        assert (ROOT / "out" / name).stat().st_size > 1000

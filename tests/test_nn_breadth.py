@@ -237,3 +237,159 @@ def test_layer_input_errors_name_the_layer_and_the_shape():
         Conv2d(3, 4, 3)(np.ones((1, 2, 5, 5)))
     with pytest.raises(ValueError, match="Conv2d: groups"):
         Conv2d(3, 4, 3, groups=2)
+
+
+# ------------------------------------------------------------------ optimizers and schedules
+from nn import (  # noqa: E402
+    SGD,
+    Adagrad,
+    AdamW,
+    CosineAnnealingLR,
+    ReduceLROnPlateau,
+    RMSprop,
+    augment,
+    fit,
+    predict,
+)
+
+OPTIMIZERS = [
+    (
+        lambda p: SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    ),
+    (lambda p: AdamW(p, lr=0.01), lambda p: torch.optim.AdamW(p, lr=0.01)),
+    (
+        lambda p: AdamW(p, lr=0.02, betas=(0.8, 0.9), weight_decay=0.1),
+        lambda p: torch.optim.AdamW(p, lr=0.02, betas=(0.8, 0.9), weight_decay=0.1),
+    ),
+    (lambda p: RMSprop(p), lambda p: torch.optim.RMSprop(p)),
+    (
+        lambda p: RMSprop(p, lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
+        lambda p: torch.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True, weight_decay=0.1),
+    ),
+    (lambda p: Adagrad(p, lr=0.1), lambda p: torch.optim.Adagrad(p, lr=0.1)),
+    (
+        lambda p: Adagrad(
+            p, lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5
+        ),
+        lambda p: torch.optim.Adagrad(
+            p, lr=0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.5
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("make", OPTIMIZERS)
+def test_optimizers_match_torch_step_for_step(make):
+    ours_opt, torch_opt = make
+    rng = np.random.default_rng(6)
+    w0, x = rng.normal(size=(3, 2)), rng.normal(size=(5, 3))
+    w, tw = Value(w0), torch.tensor(w0, requires_grad=True)
+    opt, topt = ours_opt([w]), torch_opt([tw])
+    for _ in range(8):
+        loss = ((Value(x) @ w).tanh() ** 2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        tloss = (torch.tanh(torch.tensor(x) @ tw) ** 2).sum()
+        topt.zero_grad()
+        tloss.backward()
+        topt.step()
+        np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_cosine_annealing_and_plateau_match_torch():
+    w, tw = Value([1.0]), torch.zeros(1, requires_grad=True)
+    opt, topt = SGD([w], lr=0.5), torch.optim.SGD([tw], lr=0.5)
+    ours, theirs = (
+        CosineAnnealingLR(opt, T_max=7, eta_min=0.01),
+        torch.optim.lr_scheduler.CosineAnnealingLR(topt, 7, 0.01),
+    )
+    for _ in range(7):
+        topt.step()
+        ours.step()
+        theirs.step()
+        assert opt.lr == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12)
+    opt, topt = SGD([w], lr=1.0), torch.optim.SGD([tw], lr=1.0)
+    ours = ReduceLROnPlateau(opt, factor=0.5, patience=2, cooldown=1, min_lr=0.1)
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        topt, factor=0.5, patience=2, cooldown=1, min_lr=0.1
+    )
+    for metric in [5, 4, 4, 4, 4, 4, 3.9999, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4]:
+        topt.step()
+        ours.step(metric)
+        theirs.step(metric)
+        assert opt.lr == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12)
+    assert opt.lr == 0.1  # down to min_lr
+
+
+# ------------------------------------------------------------------ fit: l1, transform, predict
+def test_fit_l1_transform_and_predict():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)  # three classes
+    seen = []
+
+    def spy(xb):
+        seen.append(xb.copy())
+        return xb
+
+    model = MLP(4, [8, 3], activation="gelu", vectorized=True, rng=0)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        epochs=2,
+        batch_size=20,
+        transform=spy,
+        val=(X[:10], y[:10]),
+        progress=False,
+        seed=0,
+    )
+    assert len(seen) == 6  # training batches only: never the validation data
+    assert history.val_accuracy[-1] is not None
+    pred = predict(model, X)
+    assert pred.shape == (60,) and pred.dtype.kind == "i" and set(pred) <= {0, 1, 2}
+    np.testing.assert_array_equal(pred, model(X).data.argmax(axis=1))
+    sparse = MLP(4, [3], vectorized=True, rng=0)
+    plain = MLP(4, [3], vectorized=True, rng=0)
+    fit(sparse, X, y, loss="cross_entropy", epochs=30, l1=0.05, progress=False, seed=0)
+    fit(plain, X, y, loss="cross_entropy", epochs=30, progress=False, seed=0)
+    assert np.abs(sparse.layers[0].W.data).sum() < np.abs(plain.layers[0].W.data).sum()
+    mse = MLP(4, [3], vectorized=True, rng=0)  # multi-class accuracy by argmax, any loss
+    h = fit(mse, X, np.eye(3)[y], loss="mse", epochs=1, progress=False)
+    assert h.accuracy[-1] is not None
+
+
+def test_augmentations_are_reproducible_and_keep_the_input():
+    img = np.random.default_rng(8).random((5, 1, 8, 8))
+    before = img.copy()
+    for make in (
+        lambda: augment.shift(2, rng=0),
+        lambda: augment.flip(0.5, rng=0),
+        lambda: augment.rotate(15, rng=0),
+        lambda: augment.noise(0.1, rng=0),
+        lambda: augment.jitter(0.1, rng=0),
+    ):
+        a, b = make()(img), make()(img)
+        np.testing.assert_array_equal(a, b)
+        assert a.shape == img.shape
+    np.testing.assert_array_equal(img, before)
+    shifted = augment.shift(1, rng=0)(img[:, 0])
+    assert shifted.shape == (5, 8, 8)
+    turned = augment.rotate(90, rng=0)(np.ones((50, 7, 7)))  # the centre stays inside
+    assert np.allclose(turned[:, 3, 3], 1.0)
+    half = augment.rotate(0)(np.arange(9.0).reshape(1, 3, 3))
+    np.testing.assert_allclose(half, np.arange(9.0).reshape(1, 3, 3), atol=1e-12)
+    with pytest.raises(ValueError, match=r"augment.shift.*\(3, 4\)"):
+        augment.shift(1)(np.ones((3, 4)))
+
+
+def test_plateau_schedule_works_as_a_fit_callback():
+    model = MLP(2, [1], vectorized=True, rng=0)
+    opt = SGD(model.parameters(), lr=0.1)
+    plateau = ReduceLROnPlateau(opt, patience=0, factor=0.5)
+    X = np.zeros((4, 2))  # nothing to learn: the loss never improves after epoch one
+    fit(model, X, np.zeros(4), optimizer=opt, epochs=3, callbacks=[plateau], progress=False)
+    assert opt.lr == pytest.approx(0.025)
