@@ -232,3 +232,14 @@ def test_cnn_benchmark_workload_agrees_with_torch():
     ours, theirs = setup("backproplab"), setup("torch")
     for _ in range(3):  # the same losses step after step (float32)
         assert ours() == pytest.approx(theirs(), rel=1e-4)
+
+
+def test_second_derivatives_through_conv_say_so():
+    from autograd import grad
+
+    x = Value(np.ones((1, 1, 4, 4)))
+    w = Value(np.ones((1, 1, 3, 3)))
+    for out in (conv2d(x, w), max_pool2d(x, 2), avg_pool2d(x, 2)):
+        with pytest.raises(NotImplementedError, match="second derivatives"):
+            grad(out.square().sum(), x, create_graph=True)
+    assert grad(conv2d(x, w).sum(), w).shape == (1, 1, 3, 3)  # first derivatives are fine

@@ -69,3 +69,14 @@ def test_digits_cnn_example_reaches_98_5_percent_and_draws(tmp_path):
     pytest.importorskip("matplotlib")
     for name in ("digits_cnn_filters.png", "digits_cnn_mistakes.png"):
         assert (ROOT / "out" / name).stat().st_size > 1000
+
+
+def test_regularization_example_prints_a_row_per_remedy():
+    out = run("regularization.py", BACKPROPLAB_REG_EPOCHS="300")
+    rows = re.findall(r"^(.+?)\s+([\d.]+)%\s+([\d.]+)%\s+(\d+)$", out, re.M)
+    names = [r[0].split(" (")[0].strip() for r in rows]
+    assert names == ["none", "L2", "early stopping", "lr decay", "augmentation", "dropout", "L1"]
+    train, test = float(rows[0][1]), float(rows[0][2])
+    assert train > test  # the baseline overfits
+    if "wrote" in out:
+        assert (ROOT / "out" / "regularization.png").stat().st_size > 1000
