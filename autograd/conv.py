@@ -1,7 +1,7 @@
 """The numbers behind convolution and pooling: strided window views, im2col and its
 adjoint (col2im), on raw numpy arrays only. The op entries that use them, each one node
 with its forward and vjps side by side, are ``CONV2D``, ``MAX_POOL2D`` and ``AVG_POOL2D``
-in ``ops.py``.
+in ``ops.py``, with the ops of their gradients (for second derivatives).
 
 Layout is PyTorch's: images ``(N, C, H, W)``, weights ``(O, C // groups, kh, kw)``.
 A window view ``(N, C, OH, OW, kh, kw)`` is made without copying (strides); the
@@ -86,26 +86,27 @@ def _grad_rows(g: np.ndarray, groups: int) -> np.ndarray:
     return rows.reshape(groups, o // groups, n * oh * ow)
 
 
-def conv2d(x, w, b, stride, padding, dilation, groups):
-    """Cross-correlation of ``x`` (N, C, H, W) with ``w`` (O, C/G, kh, kw), plus ``b`` (O,)."""
+def conv2d(x, w, stride, padding, dilation, groups):
+    """Cross-correlation of ``x`` (N, C, H, W) with ``w`` (O, C/G, kh, kw), no bias."""
     n = x.shape[0]
     o, cg, kh, kw = w.shape
     cols, (oh, ow) = _im2col(x, (kh, kw), stride, padding, dilation, groups)
     out = np.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)  # (G, O/G, M)
+    return out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)  # a view, channels-major
+
+
+def conv2d_bias(x, w, b, stride, padding, dilation, groups):
+    """``conv2d`` plus ``b`` (O,), added before the transposing view (one pass, no copy)."""
+    n = x.shape[0]
+    o, cg, kh, kw = w.shape
+    cols, (oh, ow) = _im2col(x, (kh, kw), stride, padding, dilation, groups)
+    out = np.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
     out = out.reshape(o, n, oh, ow) + b.reshape(o, 1, 1, 1)
-    return out.transpose(1, 0, 2, 3)  # a view: (N, O, OH, OW), channels-major in memory
+    return out.transpose(1, 0, 2, 3)
 
 
-def _no_graph(x) -> None:
-    if not isinstance(x, (np.ndarray, float)):
-        raise NotImplementedError(
-            "conv and pooling ops have no second derivatives: use grad(create_graph=True) "
-            "on graphs without them"
-        )
-
-
-def conv2d_vjp_x(g, out, x, w, b, stride, padding, dilation, groups):
-    _no_graph(g)
+def input_grad(g, w, stride, padding, dilation, groups, x_shape):
+    """d<g, conv2d(x, w)>/dx: the transposed convolution of ``g`` with ``w``."""
     o, cg, kh, kw = w.shape
     wg = w.reshape(groups, o // groups, cg * kh * kw)
     dcols = np.matmul(wg.transpose(0, 2, 1), _grad_rows(g, groups))  # (G, K, M)
@@ -113,20 +114,15 @@ def conv2d_vjp_x(g, out, x, w, b, stride, padding, dilation, groups):
     dcols = dcols.reshape(groups, cg, kh, kw, n, oh, ow).transpose(4, 0, 1, 5, 6, 2, 3)
     dcols = dcols.reshape(n, groups * cg, oh, ow, kh, kw)  # a view
     ph, pw = padding
-    padded = (n, x.shape[1], x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)
+    padded = (n, x_shape[1], x_shape[2] + 2 * ph, x_shape[3] + 2 * pw)
     return col2im(dcols, padded, stride, dilation, padding)
 
 
-def conv2d_vjp_w(g, out, x, w, b, stride, padding, dilation, groups):
-    _no_graph(g)
-    cols, _ = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
+def weight_grad(g, x, stride, padding, dilation, groups, w_shape):
+    """d<g, conv2d(x, w)>/dw: every window of ``x`` weighted by ``g``."""
+    cols, _ = _im2col(x, w_shape[2:], stride, padding, dilation, groups)
     dw = np.matmul(_grad_rows(g, groups), cols.transpose(0, 2, 1))  # (G, O/G, K)
-    return dw.reshape(w.shape)
-
-
-def conv2d_vjp_b(g, out, x, w, b, stride, padding, dilation, groups):
-    _no_graph(g)
-    return g.sum(axis=(0, 2, 3))
+    return dw.reshape(w_shape)
 
 
 # ---------------------------------------------------------------- pooling
@@ -150,19 +146,35 @@ def max_pool2d(x, kernel, stride, padding, dilation):
     return out
 
 
-def max_pool2d_vjp(g, out, x, kernel, stride, padding, dilation):
-    _no_graph(g)
+def max_pool2d_grad(g, x, kernel, stride, padding, dilation):
+    """Each window's gradient ``g`` routed to its first maximum in ``x``, as in PyTorch."""
     xp = pad2d(x, padding, -np.inf)
     win = windows(xp, kernel, stride, dilation)
-    dxp = np.zeros(xp.shape, dtype=g.dtype)
+    out = max_pool2d(x, kernel, stride, padding, dilation)
+    dxp = np.zeros(xp.shape, dtype=np.result_type(g, x))
     dwin = windows(dxp, kernel, stride, dilation)  # writes land in dxp
     free = np.ones(out.shape, dtype=bool)
-    for i, j in _positions(kernel):  # row by row: the first maximum of a window wins, as in torch
+    for i, j in _positions(kernel):  # row by row: the first maximum of a window wins
         hit = (win[..., i, j] == out) & free
         dwin[..., i, j] += g * hit
         free &= ~hit
     ph, pw = padding
     return dxp[:, :, ph : xp.shape[2] - ph, pw : xp.shape[3] - pw]
+
+
+def max_pool2d_pick(u, x, kernel, stride, padding, dilation):
+    """The adjoint of ``max_pool2d_grad``: each window of ``u`` read where ``x`` has its
+    first maximum."""
+    win = windows(pad2d(x, padding, -np.inf), kernel, stride, dilation)
+    uwin = windows(pad2d(u, padding), kernel, stride, dilation)
+    out = max_pool2d(x, kernel, stride, padding, dilation)
+    picked = np.zeros(out.shape, dtype=np.result_type(u, x))
+    free = np.ones(out.shape, dtype=bool)
+    for i, j in _positions(kernel):
+        hit = (win[..., i, j] == out) & free
+        picked += uwin[..., i, j] * hit
+        free &= ~hit
+    return picked
 
 
 def _avg_divisor(shape, kernel, stride, padding, count_include_pad, dtype):
@@ -178,10 +190,10 @@ def avg_pool2d(x, kernel, stride, padding, count_include_pad):
     return total / _avg_divisor(x.shape, kernel, stride, padding, count_include_pad, x.dtype)
 
 
-def avg_pool2d_vjp(g, out, x, kernel, stride, padding, count_include_pad):
-    _no_graph(g)
-    share = g / _avg_divisor(x.shape, kernel, stride, padding, count_include_pad, x.dtype)
+def avg_pool2d_grad(g, kernel, stride, padding, count_include_pad, x_shape):
+    """Each window's gradient ``g`` shared equally by the window's entries."""
+    share = g / _avg_divisor(x_shape, kernel, stride, padding, count_include_pad, g.dtype)
     cols = np.broadcast_to(share[..., None, None], g.shape + tuple(kernel))
-    n, c, h, w = x.shape
+    n, c, h, w = x_shape
     padded = (n, c, h + 2 * padding[0], w + 2 * padding[1])
     return col2im(cols, padded, stride, (1, 1), padding)

@@ -241,13 +241,13 @@ def conv2d(
             f"expects {cg * groups} ({cg} per group x {groups} groups)"
         )
     _check_fits("conv2d", x.shape, (kh, kw), padding, dilation)
+    params = (stride, padding, dilation, groups)
     if bias is None:
-        b = Value(np.zeros(o, dtype=w.dtype), requires_grad=False)
-    else:
-        (b,) = _lift_all([bias], "conv2d")
-        if b.shape != (o,):
-            raise ValueError(f"conv2d: bias must have shape ({o},), got {b.shape}")
-    return _apply(ops.CONV2D, (x, w, b), (stride, padding, dilation, groups))
+        return _apply(ops.CONV2D_NO_BIAS, (x, w), params)
+    (b,) = _lift_all([bias], "conv2d")
+    if b.shape != (o,):
+        raise ValueError(f"conv2d: bias must have shape ({o},), got {b.shape}")
+    return _apply(ops.CONV2D, (x, w, b), params)
 
 
 def conv1d(

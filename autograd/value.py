@@ -720,6 +720,11 @@ class Value:
 
     gather = take_along_axis
 
+    def _apply_op(self, op: ops.Op, others: Sequence[Value], params: tuple) -> Value:
+        """``op`` applied to this value and ``others``: how a vjp in ``ops.py`` that needs an
+        op of its own (a convolution's gradient) records it under ``create_graph``."""
+        return _apply(op, (self, *others), params)
+
     # ------------------------------------------------------------ differentiation
     def backward(self, grad: Any = None) -> None:
         """Fill ``.grad`` of every value this one depends on with d(self)/d(that value).

@@ -234,12 +234,51 @@ def test_cnn_benchmark_workload_agrees_with_torch():
         assert ours() == pytest.approx(theirs(), rel=1e-4)
 
 
-def test_second_derivatives_through_conv_say_so():
+@pytest.mark.skipif(torch is None, reason="torch not installed")
+@settings(max_examples=12, deadline=None)
+@given(conv_cases())
+def test_second_derivatives_through_conv_and_pools_match_torch(case):
     from autograd import grad
 
-    x = Value(np.ones((1, 1, 4, 4)))
-    w = Value(np.ones((1, 1, 3, 3)))
-    for out in (conv2d(x, w), max_pool2d(x, 2), avg_pool2d(x, 2)):
-        with pytest.raises(NotImplementedError, match="second derivatives"):
-            grad(out.square().sum(), x, create_graph=True)
-    assert grad(conv2d(x, w).sum(), w).shape == (1, 1, 3, 3)  # first derivatives are fine
+    rng, x, w, b = _data(case)
+    geo = _geometry(case)
+    ours = [Value(x), Value(w)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w)]
+
+    def ours_f(xv, wv):
+        h = conv2d(xv, wv, None if b is None else Value(b), **geo).tanh()
+        return (max_pool2d(h, 1) * avg_pool2d(h, 1)).sum() + (h * h).sum()
+
+    def torch_f(tx, tw):
+        h = F.conv2d(tx, tw, None if b is None else torch.tensor(b), **geo).tanh()
+        return (F.max_pool2d(h, 1) * F.avg_pool2d(h, 1)).sum() + (h * h).sum()
+
+    firsts = grad(ours_f(*ours), ours, create_graph=True)
+    tfirsts = torch.autograd.grad(torch_f(*theirs), theirs, create_graph=True)
+    dirs = [rng.normal(size=a.shape) for a in (x, w)]
+    seconds = grad(sum((g * d).sum() for g, d in zip(firsts, dirs)), ours)
+    tseconds = torch.autograd.grad(
+        sum((g * torch.tensor(d)).sum() for g, d in zip(tfirsts, dirs)), theirs
+    )
+    for a, t in zip(seconds, tseconds):
+        np.testing.assert_allclose(a, t.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.skipif(torch is None, reason="torch not installed")
+@pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d])
+def test_second_derivatives_through_pools_with_overlap(pool):
+    from autograd import grad
+
+    rng = np.random.default_rng(3)
+    size = 2 * 2 * 6 * 5
+    x0 = (rng.permutation(size) * 0.3 + rng.uniform(-0.05, 0.05, size)).reshape(2, 2, 6, 5)
+    kw = dict(kernel_size=3, stride=(2, 1), padding=1)
+    x, t = Value(x0), torch.tensor(x0, requires_grad=True)
+    tpool = F.max_pool2d if pool is max_pool2d else F.avg_pool2d
+    first = grad((pool(x, **kw) ** 3).sum(), x, create_graph=True)
+    (tfirst,) = torch.autograd.grad((tpool(t, **kw) ** 3).sum(), t, create_graph=True)
+    d = rng.normal(size=x0.shape)
+    second = grad((first * d).sum(), x)
+    (tsecond,) = torch.autograd.grad((tfirst * torch.tensor(d)).sum(), t)
+    np.testing.assert_allclose(first.data, tfirst.detach().numpy(), rtol=1e-9)
+    np.testing.assert_allclose(second, tsecond.numpy(), rtol=1e-9, atol=1e-12)
