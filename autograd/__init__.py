@@ -15,8 +15,9 @@ Reading order for a newcomer — three files, about 1,000 lines:
 3. ``backprop.py``: the chain rule over the recorded graph — ``trace_backward`` (every
    step, for pictures), ``backward`` (its fast twin) and ``grad`` (higher order).
 
-Then ``functions.py`` (n-ary ops such as ``weighted_sum``), ``mode.py`` (``no_grad``)
-and ``gradcheck.py`` (finite differences).
+Then ``functions.py`` (n-ary ops such as ``weighted_sum``, and ``conv2d``), ``conv.py``
+(the numpy behind convolution and pooling), ``mode.py`` (``no_grad``) and
+``gradcheck.py`` (finite differences).
 """
 
 from .backprop import BackwardStep, grad, topological_order, trace_backward

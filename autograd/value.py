@@ -466,7 +466,8 @@ class Value:
     # Comparisons as data: a constant 0/1 mask (a Value with no gradient), for masking
     # and counting. `==` stays identity (Values are dict keys and graph nodes).
     def eq(self, other: Any) -> Value:
-        """1.0 where equal, else 0.0 (a constant).
+        """1.0 where equal, else 0.0 (a constant). ``==`` itself compares identity:
+        Values are graph nodes and dictionary keys.
 
         >>> Value([1.0, 2.0]).eq(2.0).data
         array([0., 1.])
@@ -474,23 +475,43 @@ class Value:
         return _mask(np.equal, self, other)
 
     def ne(self, other: Any) -> Value:
-        """1.0 where not equal, else 0.0 (a constant)."""
+        """1.0 where not equal, else 0.0 (a constant).
+
+        >>> Value([1.0, 2.0]).ne(2.0).data
+        array([1., 0.])
+        """
         return _mask(np.not_equal, self, other)
 
     def lt(self, other: Any) -> Value:
-        """1.0 where less than ``other``, else 0.0 (a constant)."""
+        """1.0 where less than ``other``, else 0.0 (a constant).
+
+        >>> Value([1.0, 2.0]).lt(2.0).data
+        array([1., 0.])
+        """
         return _mask(np.less, self, other)
 
     def le(self, other: Any) -> Value:
-        """1.0 where less than or equal to ``other``, else 0.0 (a constant)."""
+        """1.0 where less than or equal to ``other``, else 0.0 (a constant).
+
+        >>> Value([1.0, 3.0]).le(2.0).data
+        array([1., 0.])
+        """
         return _mask(np.less_equal, self, other)
 
     def gt(self, other: Any) -> Value:
-        """1.0 where greater than ``other``, else 0.0 (a constant)."""
+        """1.0 where greater than ``other``, else 0.0 (a constant).
+
+        >>> Value([1.0, 3.0]).gt(2.0).data
+        array([0., 1.])
+        """
         return _mask(np.greater, self, other)
 
     def ge(self, other: Any) -> Value:
-        """1.0 where greater than or equal to ``other``, else 0.0 (a constant)."""
+        """1.0 where greater than or equal to ``other``, else 0.0 (a constant).
+
+        >>> Value([1.0, 2.0]).ge(2.0).data
+        array([0., 1.])
+        """
         return _mask(np.greater_equal, self, other)
 
     # ------------------------------------------------------------ more reductions

@@ -195,7 +195,11 @@ class EarlyStopping:
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): every step also shrinks
     the weights by ``lr * weight_decay * w``, outside the adaptive scaling, as
-    ``torch.optim.AdamW`` (default ``weight_decay=0.01``)."""
+    ``torch.optim.AdamW`` (default ``weight_decay=0.01``).
+
+    >>> w = Value([1.0]); w.grad = [0.0]; AdamW([w], lr=0.1).step(); w.data
+    array([0.999])
+    """
 
     def __init__(
         self,
@@ -217,7 +221,11 @@ class AdamW(Adam):
 class RMSprop(Optimizer):
     """RMSprop (Hinton): divide the gradient by a running root-mean-square of recent
     gradients, as ``torch.optim.RMSprop`` (``alpha``, ``eps``, ``weight_decay``,
-    ``momentum``, ``centered``)."""
+    ``momentum``, ``centered``).
+
+    >>> w = Value([1.0]); w.grad = [2.0]; RMSprop([w], lr=0.01).step(); w.data.round(4)
+    array([0.9])
+    """
 
     def __init__(
         self,
@@ -258,7 +266,11 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al.): each weight's step shrinks with the sum of its squared
     gradients so far, as ``torch.optim.Adagrad`` (``lr_decay``, ``weight_decay``,
-    ``initial_accumulator_value``, ``eps``)."""
+    ``initial_accumulator_value``, ``eps``).
+
+    >>> w = Value([1.0]); w.grad = [2.0]; Adagrad([w], lr=0.1).step(); w.data
+    array([0.9])
+    """
 
     def __init__(
         self,
@@ -293,7 +305,12 @@ class CosineAnnealingLR:
     """The learning rate follows half a cosine from its initial value down to ``eta_min``
     over ``T_max`` epochs (call ``step()`` once per epoch), as
     ``torch.optim.lr_scheduler.CosineAnnealingLR``:
-    ``lr = eta_min + (lr0 - eta_min) · (1 + cos(π · epoch / T_max)) / 2``."""
+    ``lr = eta_min + (lr0 - eta_min) · (1 + cos(π · epoch / T_max)) / 2``.
+
+    >>> opt = SGD([Value(1.0)], lr=1.0); sched = CosineAnnealingLR(opt, T_max=4)
+    >>> sched.step(); sched.step(); round(opt.lr, 6)
+    0.5
+    """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         if T_max < 1:
@@ -316,6 +333,11 @@ class ReduceLROnPlateau:
 
     Call ``step(metric)`` once per epoch, or pass it to ``fit(callbacks=[...])``, where it
     watches ``monitor`` (``val_loss`` when there is validation data, else ``loss``).
+
+    >>> opt = SGD([Value(1.0)], lr=1.0); plateau = ReduceLROnPlateau(opt, patience=1)
+    >>> for loss in (3.0, 3.0, 3.0): plateau.step(loss)
+    >>> opt.lr
+    0.1
     """
 
     def __init__(
