@@ -126,11 +126,6 @@ def weight_grad(g, x, stride, padding, dilation, groups, w_shape):
 
 
 # ---------------------------------------------------------------- pooling
-def _pool_windows(x, kernel, stride, padding, dilation, fill):
-    win = windows(pad2d(x, padding, fill), kernel, stride, dilation)
-    return win.reshape(win.shape[:4] + (-1,))  # a copy: (N, C, OH, OW, kh*kw)
-
-
 def _positions(kernel: Pair):
     return ((i, j) for i in range(kernel[0]) for j in range(kernel[1]))
 
@@ -177,16 +172,23 @@ def max_pool2d_pick(u, x, kernel, stride, padding, dilation):
     return picked
 
 
+def _window_sums(x, kernel, stride, padding):
+    win = windows(pad2d(x, padding), kernel, stride, (1, 1))
+    total = win[..., 0, 0].copy()
+    for i, j in list(_positions(kernel))[1:]:
+        total += win[..., i, j]
+    return total
+
+
 def _avg_divisor(shape, kernel, stride, padding, count_include_pad, dtype):
     if count_include_pad or not any(padding):
         return float(kernel[0] * kernel[1])
-    ones = np.ones((1, 1) + tuple(shape[2:]), dtype=dtype)
-    return _pool_windows(ones, kernel, stride, padding, (1, 1), 0.0).sum(axis=-1)
+    return _window_sums(np.ones((1, 1) + tuple(shape[2:]), dtype=dtype), kernel, stride, padding)
 
 
 def avg_pool2d(x, kernel, stride, padding, count_include_pad):
     """The mean of every window (zero padding; ``count_include_pad`` as in PyTorch)."""
-    total = _pool_windows(x, kernel, stride, padding, (1, 1), 0.0).sum(axis=-1)
+    total = _window_sums(x, kernel, stride, padding)
     return total / _avg_divisor(x.shape, kernel, stride, padding, count_include_pad, x.dtype)
 
 

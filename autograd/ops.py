@@ -552,7 +552,7 @@ def _gelu_vjp(g, out, a, approximate):
     if approximate == "tanh":
         t = _tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))
         return g * (
-            0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * _SQRT_2_PI * (1.0 + 0.134145 * a * a)
+            0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * _SQRT_2_PI * (1.0 + 3 * 0.044715 * a * a)
         )
     cdf = 0.5 * (1.0 + _erf(a * (1 / math.sqrt(2.0))))
     pdf = _exp(a * a * -0.5) * (1 / math.sqrt(2 * math.pi))
