@@ -53,7 +53,12 @@ def col2im(cols: np.ndarray, padded: tuple, stride: Pair, dilation: Pair, pad: P
     (overlapping windows add up), then drop the padding."""
     n, c, oh, ow, kh, kw = cols.shape
     (sh, sw), (dh, dw) = stride, dilation
-    out = np.zeros(padded, dtype=cols.dtype)
+    if cols.strides[1] > cols.strides[0]:
+        # channels-major columns (a convolution's): accumulate in the same memory order,
+        # measured ~2x faster than adding them into a batch-major array
+        out = np.zeros((c, n) + tuple(padded[2:]), dtype=cols.dtype).transpose(1, 0, 2, 3)
+    else:
+        out = np.zeros(padded, dtype=cols.dtype)
     # kh * kw strided additions (9 for a 3x3 kernel), each over the whole batch
     for i in range(kh):
         for j in range(kw):
@@ -141,11 +146,11 @@ def max_pool2d(x, kernel, stride, padding, dilation):
     return out
 
 
-def max_pool2d_grad(g, x, kernel, stride, padding, dilation):
-    """Each window's gradient ``g`` routed to its first maximum in ``x``, as in PyTorch."""
+def max_pool2d_grad(g, x, out, kernel, stride, padding, dilation):
+    """Each window's gradient ``g`` routed to its first maximum (``out``) in ``x``, as in
+    PyTorch."""
     xp = pad2d(x, padding, -np.inf)
     win = windows(xp, kernel, stride, dilation)
-    out = max_pool2d(x, kernel, stride, padding, dilation)
     dxp = np.zeros(xp.shape, dtype=np.result_type(g, x))
     dwin = windows(dxp, kernel, stride, dilation)  # writes land in dxp
     free = np.ones(out.shape, dtype=bool)
@@ -157,12 +162,11 @@ def max_pool2d_grad(g, x, kernel, stride, padding, dilation):
     return dxp[:, :, ph : xp.shape[2] - ph, pw : xp.shape[3] - pw]
 
 
-def max_pool2d_pick(u, x, kernel, stride, padding, dilation):
+def max_pool2d_pick(u, x, out, kernel, stride, padding, dilation):
     """The adjoint of ``max_pool2d_grad``: each window of ``u`` read where ``x`` has its
-    first maximum."""
+    first maximum (``out``)."""
     win = windows(pad2d(x, padding, -np.inf), kernel, stride, dilation)
     uwin = windows(pad2d(u, padding), kernel, stride, dilation)
-    out = max_pool2d(x, kernel, stride, padding, dilation)
     picked = np.zeros(out.shape, dtype=np.result_type(u, x))
     free = np.ones(out.shape, dtype=bool)
     for i, j in _positions(kernel):

@@ -336,8 +336,12 @@ def _named(stride: Any, padding: Any, dilation: Any) -> list[tuple[str, Any]]:
 def _ints(op: str, name: str, value: Any, n: int) -> tuple[int, ...]:
     """``value`` as ``n`` ints (one int is repeated), checked: stride/dilation/kernel
     >= 1, padding >= 0."""
-    items = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
     low = 0 if name == "padding" else 1
+    if type(value) is int and value >= low:  # the common case, checked in one step
+        return (value,) * n
+    if type(value) is tuple and len(value) == n and all(type(v) is int and v >= low for v in value):
+        return value
+    items = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
     if len(items) != n or not all(isinstance(v, (int, np.integer)) and v >= low for v in items):
         raise ValueError(f"{op}: {name} must be {n} int(s) >= {low}, got {value!r}")
     return tuple(int(v) for v in items)

@@ -898,16 +898,17 @@ CONV2D_WEIGHT_GRAD = Op(
 MAX_POOL2D = Op(
     "max_pool2d",
     conv.max_pool2d,
-    lambda g, out, x, *p: _via(MAX_POOL2D_GRAD, g, *p, raw(x)),
+    lambda g, out, x, *p: _via(MAX_POOL2D_GRAD, g, *p, raw(x), raw(out)),
 )
+# params: kernel, stride, padding, dilation, then x and the window maxima (data)
 MAX_POOL2D_GRAD = Op(
     "max_pool2d_grad",
-    lambda g, *p: conv.max_pool2d_grad(g, p[-1], *p[:-1]),
+    lambda g, *p: conv.max_pool2d_grad(g, *p[-2:], *p[:-2]),
     lambda u, out, g, *p: _via(MAX_POOL2D_PICK, u, *p),
 )
 MAX_POOL2D_PICK = Op(
     "max_pool2d_pick",
-    lambda u, *p: conv.max_pool2d_pick(u, p[-1], *p[:-1]),
+    lambda u, *p: conv.max_pool2d_pick(u, *p[-2:], *p[:-2]),
     lambda v, out, u, *p: _via(MAX_POOL2D_GRAD, v, *p),
 )
 AVG_POOL2D = Op(
