@@ -193,6 +193,7 @@ def one_hot(labels: Any, num_classes: int) -> Value:
         y = y.astype(np.int64)
     if y.dtype.kind not in "iub":
         raise ValueError(f"one_hot: labels must be integers, got dtype {y.dtype}")
+    y = y.astype(np.int64)  # booleans too: as indices, never as a mask
     if int(num_classes) < 1:
         raise ValueError(f"one_hot: num_classes must be >= 1, got {num_classes}")
     if y.size and (y.min() < 0 or y.max() >= num_classes):

@@ -58,9 +58,12 @@ def accuracy(loss_name: str, out: Any, y: Any) -> float | None:
     y = np.asarray(y)
     if loss_name == "cross_entropy":
         return float(np.mean(pred.reshape(len(y), -1).argmax(axis=1) == y))
-    if pred.ndim == 2 and pred.shape[1] > 1 and len(pred) == len(y):  # multi-class: argmax
-        labels = y.argmax(axis=1) if y.ndim == 2 else y
-        return float(np.mean(pred.argmax(axis=1) == labels))
+    if loss_name in ("mse", "custom") and pred.ndim == 2 and pred.shape[1] > 1:
+        # several outputs per sample against class labels or one-hot rows: classes by argmax
+        if y.ndim == 1 and len(y) == len(pred):
+            return float(np.mean(pred.argmax(axis=1) == y))
+        if y.shape == pred.shape and np.all(y.sum(axis=1) == 1):
+            return float(np.mean(pred.argmax(axis=1) == y.argmax(axis=1)))
     pred = pred.reshape(y.shape) if pred.size == y.size else pred
     if loss_name == "hinge":
         return float(np.mean(np.sign(pred) == np.sign(y)))

@@ -360,6 +360,11 @@ def test_fit_l1_transform_and_predict():
     mse = MLP(4, [3], vectorized=True, rng=0)  # multi-class accuracy by argmax, any loss
     h = fit(mse, X, np.eye(3)[y], loss="mse", epochs=1, progress=False)
     assert h.accuracy[-1] is not None
+    from nn.train import accuracy as acc
+
+    multi_label = np.array([[1, 1, 0], [0, 1, 1]])  # bce reads every output on its own
+    assert acc("bce", Value([[0.9, 0.8, 0.1], [0.2, 0.3, 0.9]]), multi_label) == 5 / 6
+    assert acc("mse", Value([[0.9, 0.1, 0.0], [0.2, 0.3, 0.9]]), [0, 1]) == 0.5
 
 
 def test_augmentations_are_reproducible_and_keep_the_input():

@@ -261,6 +261,7 @@ def test_argmax_argmin_split_one_hot():
     assert [p.shape for p in parts] == [(2, 1)] * 3
     assert [p.shape for p in v.split([1, 2], axis=1)] == [(2, 1), (2, 1), (2, 1)]
     np.testing.assert_array_equal(one_hot(np.array([[1], [0]]), 2).data, [[[0, 1]], [[1, 0]]])
+    np.testing.assert_array_equal(one_hot(np.array([True, False]), 2).data, [[0, 1], [1, 0]])
 
 
 @pytest.mark.parametrize(
