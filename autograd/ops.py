@@ -871,6 +871,8 @@ def _conv_dx(g, out, x, w, *rest):  # rest: (b,) and the four params, or the par
 
 
 def _conv_dw(g, out, x, w, *rest):
+    if isinstance(g, _RAW):  # backward(): reuse the forward's columns of x
+        return conv.weight_grad(g, x, *rest[-4:], shape_of(w), conv.kept_columns(out))
     return _via(CONV2D_WEIGHT_GRAD, g, x, *rest[-4:], shape_of(w))
 
 

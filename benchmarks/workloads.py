@@ -245,8 +245,9 @@ def setup_drawing(engine: str):
 
 # ------------------------------------------------------------------ 7. CNN on digits
 def setup_cnn_digits(engine: str, batch: int = 64):
-    """One SGD step of a small CNN (conv 1->8, relu, max-pool, conv 8->16, relu, flatten,
-    linear 256->10, softmax cross-entropy) on a batch of 8x8 digits, float32."""
+    """One SGD step of examples/digits_cnn.py's CNN (conv 1->16, relu, max-pool, conv
+    16->32, relu, flatten, linear 512->10, softmax cross-entropy) on a batch of 8x8
+    digits, float32."""
     rng = np.random.default_rng(SEED)
     try:
         from sklearn.datasets import load_digits
@@ -257,7 +258,7 @@ def setup_cnn_digits(engine: str, batch: int = 64):
     except ImportError:  # the same shapes without scikit-learn
         X = rng.uniform(0, 1, (batch, 1, 8, 8)).astype(np.float32)
         y = rng.integers(0, 10, batch)
-    shapes = [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (16 * 4 * 4, 10), (10,)]
+    shapes = [(16, 1, 3, 3), (16,), (32, 16, 3, 3), (32,), (32 * 4 * 4, 10), (10,)]
     weights = [(rng.normal(size=s) * 0.3).astype(np.float32) for s in shapes]
     lr = 0.05
     if engine == "backproplab":

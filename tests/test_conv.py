@@ -282,3 +282,23 @@ def test_second_derivatives_through_pools_with_overlap(pool):
     (tsecond,) = torch.autograd.grad((tfirst * torch.tensor(d)).sum(), t)
     np.testing.assert_allclose(first.data, tfirst.detach().numpy(), rtol=1e-9)
     np.testing.assert_allclose(second, tsecond.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_kept_columns_live_as_long_as_the_output():
+    import gc
+
+    from autograd import conv as conv_math
+    from autograd import no_grad
+
+    before = len(conv_math._COLUMNS)
+    x, w = Value(np.ones((2, 1, 5, 5))), Value(np.ones((3, 1, 3, 3)))
+    out = conv2d(x, w, padding=1)
+    assert len(conv_math._COLUMNS) == before + 1
+    out.sum().backward()
+    np.testing.assert_allclose(w.grad[0, 0], [[32, 40, 32], [40, 50, 40], [32, 40, 32]])
+    del out
+    gc.collect()
+    assert len(conv_math._COLUMNS) == before
+    with no_grad():
+        conv2d(x, w)
+    assert len(conv_math._COLUMNS) == before
