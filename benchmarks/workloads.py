@@ -325,7 +325,7 @@ WORKLOADS = {
         ("backproplab", "numpy", "torch"),
     ),
     "drawing_1000": (setup_drawing, ("backproplab",)),
-    "cnn_digits": (setup_cnn_digits, ("backproplab", "torch")),
+    "cnn_digits_f32": (setup_cnn_digits, ("backproplab", "torch")),
 }
 
 
