@@ -1,0 +1,178 @@
+"""``backproplab serve``: the live classroom, a Starlette app served by uvicorn.
+
+``GET /`` is the page; ``/static/...`` its scripts and styles (package data, nothing from
+a CDN); ``/ws`` is one WebSocket per browser tab, carrying JSON messages that
+:class:`~viz.classroom.sessions.Session` answers. The engine's work runs in a worker
+thread so one busy tab never stalls the others; the playground's Play loop is a task per
+WebSocket, capped at ``MAX_FPS`` frames a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .limits import MAX_FPS, MAX_MESSAGE
+from .sessions import Session, SettingsError, decode, encode
+
+STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("backproplab.serve")
+
+
+async def index(request):  # noqa: ANN001
+    return FileResponse(STATIC / "index.html", headers=_HEADERS)
+
+
+_HEADERS = {
+    # The page loads nothing from elsewhere and runs no inline script.
+    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; "
+    "img-src 'self' data: blob:; style-src 'self'; object-src 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def _same_origin(ws: WebSocket) -> bool:
+    """Refuse WebSockets opened by pages of other sites (a browser sends their Origin)."""
+    origin = ws.headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == ws.headers.get("host", "")
+
+
+class Connection:
+    """One WebSocket: its Session, a lock so messages and the play loop take turns, and
+    the play task."""
+
+    def __init__(self, ws: WebSocket) -> None:
+        self.ws, self.session = ws, Session()
+        self.lock = asyncio.Lock()
+        self.player: asyncio.Task | None = None
+        self.fps = 20
+
+    async def send(self, reply: dict) -> None:
+        await self.ws.send_text(encode(reply))
+
+    async def handle(self, text: str) -> None:
+        try:
+            message = decode(text)
+        except SettingsError as err:
+            await self.send({"type": "error", "about": "message", "message": str(err)})
+            return
+        kind = message["type"]
+        if kind in ("playground.play", "playground.pause"):
+            await self.play(kind == "playground.play", message)
+            return
+        if kind == "playground":
+            await self.play(False, {})
+        async with self.lock:
+            replies = await run_in_threadpool(self._handle, message)
+        for reply in replies:
+            await self.send(reply)
+
+    def _handle(self, message: dict) -> list[dict]:
+        try:
+            return self.session.handle(message)
+        except Exception:  # a bug must not end the connection: say so, keep serving
+            log.exception("message %r failed", message.get("type"))
+            return [{"type": "error", "about": "server", "message": "internal error (logged)"}]
+
+    async def play(self, on: bool, message: dict) -> None:
+        fps = message.get("fps", self.fps)
+        if isinstance(fps, (int, float)) and not isinstance(fps, bool):
+            self.fps = int(min(max(fps, 1), MAX_FPS))
+        if self.player is not None:
+            self.player.cancel()
+            self.player = None
+        if on:
+            if self.session.trainer is None:
+                await self.send(
+                    {"type": "error", "about": "playground", "message": "no playground yet"}
+                )
+                return
+            self.player = asyncio.create_task(self._play())
+        await self.send({"type": "playground.playing", "playing": on})
+
+    async def _play(self) -> None:
+        try:
+            while True:
+                start = time.perf_counter()
+                async with self.lock:
+                    frame = await run_in_threadpool(self.session.tick)
+                await self.send(frame)
+                if frame["diverged"]:
+                    await self.send({"type": "playground.playing", "playing": False})
+                    return
+                wait = 1.0 / self.fps - (time.perf_counter() - start)
+                await asyncio.sleep(max(wait, 0.001))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a closed socket or a bug: stop playing, keep the server up
+            log.exception("play loop stopped")
+
+    def close(self) -> None:
+        if self.player is not None:
+            self.player.cancel()
+
+
+async def websocket(ws: WebSocket) -> None:
+    if not _same_origin(ws):
+        await ws.close(code=1008)
+        return
+    await ws.accept()
+    conn = Connection(ws)
+    try:
+        await conn.send(conn.session.hello())
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            if text is None:
+                data = message.get("bytes") or b""
+                text = data.decode("utf-8", "replace") if len(data) <= MAX_MESSAGE else data
+            await conn.handle(text)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        conn.close()
+
+
+def create_app() -> Starlette:
+    """The classroom app: the page, its static files and the WebSocket."""
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/favicon.ico", lambda request: Response(status_code=204)),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            WebSocketRoute("/ws", websocket),
+        ]
+    )
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> None:
+    """Run the classroom with uvicorn until interrupted (binds 127.0.0.1 by default)."""
+    import uvicorn
+
+    if open_browser:
+        import threading
+        import webbrowser
+
+        threading.Timer(1.0, webbrowser.open, [f"http://{host}:{port}/"]).start()
+    uvicorn.run(
+        create_app(),
+        host=host,
+        port=port,
+        ws_max_size=MAX_MESSAGE,
+        log_level="warning",
+    )

@@ -1,0 +1,214 @@
+"""The Playground tab's training: TensorFlow Playground's data, features and controls,
+trained by ``nn`` one epoch at a time, each epoch reported as one frame.
+
+A frame carries the decision boundary over the plane, a small heatmap per neuron (its
+output over the plane, features included), every weight and its gradient ∂loss/∂w over
+the training set, and the train / test loss. Grids go as base64 bytes: a value v in
+[-1, 1] is the byte round((v + 1) · 127.5).
+
+>>> t = Trainer(check_playground({"layers": [2]}))
+>>> frame = t.step()
+>>> frame["epoch"], len(frame["neurons"]), len(t.points()["train"])
+(1, 3, 250)
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+
+from autograd import add_n, no_grad, sum_of_squares
+from nn import MLP, SGD, fit, mse_loss, playground
+from nn.activations import ACTIVATIONS, activate
+from nn.datasets import train_test_split
+
+from .limits import MAX_HIDDEN, SettingsError, choice, integer, number, sizes
+
+BOUNDARY = 50  # grid points per side of the decision boundary
+HEATMAP = 20  # grid points per side of a neuron's heatmap
+REGULARIZATION = ("none", "L1", "L2")
+MAX_EPOCHS = 100_000
+
+
+def check_playground(settings: dict) -> dict:
+    """The Playground's settings with its defaults, each bounded; the data set decides
+    the problem type (classification or regression)."""
+    dataset = choice(settings, "dataset", "circle", playground.DATASETS)
+    features = settings.get("features", ["x", "y"])
+    if not isinstance(features, list) or len(features) > len(playground.FEATURES):
+        raise SettingsError("features must be a list of feature names")
+    try:
+        features = playground.check_features([str(f)[:10] for f in features])
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
+    return {
+        "dataset": dataset,
+        "problem": playground.task(dataset),
+        "noise": integer(settings, "noise", 0, 0, 50),
+        "ratio": integer(settings, "ratio", 50, 10, 90),
+        "batch": integer(settings, "batch", 10, 1, 30),
+        "features": features,
+        "layers": sizes(settings, "layers", [4, 2], 0, MAX_HIDDEN),
+        "activation": choice(settings, "activation", "tanh", ACTIVATIONS),
+        "lr": number(settings, "lr", 0.03, 1e-5, 10.0),
+        "reg": choice(settings, "reg", "none", REGULARIZATION),
+        "rate": number(settings, "rate", 0.0, 0.0, 10.0),
+        "seed": integer(settings, "seed", 1, 0, 10**6),
+    }
+
+
+def _bytes(values: np.ndarray) -> str:
+    """Values in about [-1, 1] as base64 bytes (0 = -1, 255 = +1)."""
+    q = np.round((np.clip(np.nan_to_num(values), -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    return base64.b64encode(q.tobytes()).decode("ascii")
+
+
+def _grid(n: int) -> np.ndarray:
+    """n × n points over the Playground's square, row by row from the top (y = +6)."""
+    r = playground.RADIUS
+    xs = np.linspace(-r, r, n)
+    gx, gy = np.meshgrid(xs, xs[::-1])
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+class Trainer:
+    """One playground run: its data, model and optimizer, trained an epoch at a time."""
+
+    def __init__(self, settings: dict) -> None:
+        s = self.settings = settings
+        self.task = s["problem"]
+        X, y = playground.data(s["dataset"], None, s["noise"] / 100.0, seed=s["seed"])
+        test_ratio = 1.0 - s["ratio"] / 100.0
+        self.X_train, self.X_test, self.y_train, self.y_test = train_test_split(
+            X, y, test_ratio, seed=s["seed"]
+        )
+        self.F_train, self.F_test = self.features(self.X_train), self.features(self.X_test)
+        regression = self.task == "regression"
+        self.model = MLP(
+            len(s["features"]),
+            [*s["layers"], 1],
+            activation=s["activation"],
+            output_activation="linear" if regression else "tanh",
+            vectorized=True,
+            rng=s["seed"],
+        )
+        self.weights = [layer.W for layer in self.model.layers]
+        self.optimizer = SGD(self.model.parameters(), lr=s["lr"])
+        self.epoch = 0
+        self.diverged: str | None = None
+        self.boundary_grid, self.heat_grid = _grid(BOUNDARY), _grid(HEATMAP)
+        self.heat_features = self.features(self.heat_grid)
+
+    def features(self, P: np.ndarray) -> np.ndarray:
+        return playground.features(P, self.settings["features"])
+
+    def loss(self, out, y):
+        """The data loss (mean squared error, as the Playground) plus the penalty."""
+        s, loss = self.settings, mse_loss(out, y)
+        if s["reg"] == "L2" and s["rate"]:
+            loss = loss + s["rate"] * sum_of_squares(self.weights)
+        elif s["reg"] == "L1" and s["rate"]:
+            loss = loss + s["rate"] * add_n([W.abs().sum() for W in self.weights])
+        return loss
+
+    def points(self) -> dict:
+        """The data set, sent once per reset: [x, y, label] rows, train and test."""
+        row = lambda X, y: np.column_stack([X, y]).round(4).tolist()
+        return {
+            "type": "playground.reset",
+            "settings": self.settings,
+            "train": row(self.X_train, self.y_train),
+            "test": row(self.X_test, self.y_test),
+            "features": [playground.FEATURE_LABELS[f] for f in self.settings["features"]],
+        }
+
+    def step(self, epochs: int = 1) -> dict:
+        """Train ``epochs`` epochs (mini-batch SGD, shuffled) and return the frame."""
+        if self.diverged is None and self.epoch < MAX_EPOCHS:
+            try:
+                with np.errstate(all="ignore"):
+                    for _ in range(epochs):
+                        fit(
+                            self.model,
+                            self.F_train,
+                            self.y_train,
+                            loss=self.loss,
+                            optimizer=self.optimizer,
+                            epochs=1,
+                            batch_size=self.settings["batch"],
+                            progress=False,
+                            seed=self.settings["seed"] * 7919 + self.epoch,
+                        )
+                        self.epoch += 1
+            except FloatingPointError:
+                self.epoch += 1
+                self.diverged = (
+                    f"the network diverged in epoch {self.epoch} (the loss is not a number): "
+                    "lower the learning rate, then Reset"
+                )
+        return self.frame()
+
+    def _score(self, F: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        out = self.model(F).data.ravel()
+        loss = float(np.mean((out - y) ** 2))
+        if self.task != "classification":
+            return loss, None
+        return loss, float(np.mean(np.where(out >= 0, 1.0, -1.0) == y))
+
+    def frame(self) -> dict:
+        """What the page draws now (computed under ``no_grad``, plus one gradient pass)."""
+        model = self.model
+        with np.errstate(all="ignore"):
+            with no_grad():
+                train_loss, train_acc = self._score(self.F_train, self.y_train)
+                test_loss, test_acc = self._score(self.F_test, self.y_test)
+                boundary = model(self.features(self.boundary_grid)).data.ravel()
+                heat = self._heatmaps()
+            model.zero_grad()
+            mse_loss(model(self.F_train), self.y_train).backward()  # ∂loss/∂w on the data
+            layers = []
+            for li, layer in enumerate(model.layers):
+                layers.append(
+                    {
+                        "weights": layer.W.data.tolist(),
+                        "grads": layer.W.grad.tolist(),
+                        "biases": layer.b.data.tolist(),
+                        "bias_grads": layer.b.grad.tolist(),
+                        "heat": heat[li + 1],
+                    }
+                )
+            model.zero_grad()
+        if self.diverged is None and not math.isfinite(train_loss):
+            self.diverged = "the network diverged (the loss is not a number): lower the learning rate, then Reset"
+        return {
+            "type": "playground.frame",
+            "epoch": self.epoch,
+            "train_loss": train_loss,
+            "test_loss": test_loss,
+            "train_accuracy": train_acc,
+            "test_accuracy": test_acc,
+            "boundary": _bytes(boundary),
+            "boundary_size": BOUNDARY,
+            "heat_size": HEATMAP,
+            "inputs": heat[0],
+            "layers": layers,
+            "diverged": self.diverged,
+        }
+
+    def _heatmaps(self) -> list[list[str]]:
+        """Each feature's and each neuron's value over the plane, one list per layer;
+        unbounded outputs (relu, linear, x²) are scaled by their largest size."""
+        x = self.heat_features
+        out = [[_bytes(_scaled(col)) for col in x.T]]
+        h = x
+        for layer, act in zip(self.model.layers, self.model.activations):
+            h = activate(layer(h), act).data
+            out.append([_bytes(_scaled(col)) for col in h.T])
+        return out
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    top = float(np.max(np.abs(values))) if values.size else 0.0
+    return values / top if top > 1.0 and math.isfinite(top) else values
