@@ -73,8 +73,8 @@ class Connection:
         if kind in ("playground.play", "playground.pause"):
             await self.play(kind == "playground.play", message)
             return
-        if kind == "playground":
-            await self.play(False, {})
+        if kind == "playground" and self.stop():  # new settings: a new run, paused
+            await self.send({"type": "playground.playing", "playing": False})
         async with self.lock:
             replies = await run_in_threadpool(self._handle, message)
         for reply in replies:
@@ -91,9 +91,7 @@ class Connection:
         fps = message.get("fps", self.fps)
         if isinstance(fps, (int, float)) and not isinstance(fps, bool):
             self.fps = int(min(max(fps, 1), MAX_FPS))
-        if self.player is not None:
-            self.player.cancel()
-            self.player = None
+        self.stop()
         if on:
             if self.session.trainer is None:
                 await self.send(
@@ -120,9 +118,13 @@ class Connection:
         except Exception:  # a closed socket or a bug: stop playing, keep the server up
             log.exception("play loop stopped")
 
-    def close(self) -> None:
-        if self.player is not None:
-            self.player.cancel()
+    def stop(self) -> bool:
+        """Stop the play loop; True if it was running."""
+        if self.player is None:
+            return False
+        self.player.cancel()
+        self.player = None
+        return True
 
 
 async def websocket(ws: WebSocket) -> None:
@@ -145,7 +147,7 @@ async def websocket(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        conn.close()
+        conn.stop()
 
 
 def create_app() -> Starlette:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +78,8 @@ class Session:
     def __init__(self) -> None:
         self.network: lessons.NetworkLesson | None = None
         self.trainer: Trainer | None = None
+        # The server runs messages and the play loop in worker threads: one at a time.
+        self._lock = threading.Lock()
         self.handlers: dict[str, Callable[[dict], list[dict]]] = {
             "neuron": self._neuron,
             "neuron.step": self._neuron_step,
@@ -103,6 +106,10 @@ class Session:
         and leaves the session as it was."""
         kind = message.get("type")
         handler = self.handlers.get(kind)
+        with self._lock:
+            return self._run(kind, handler, message)
+
+    def _run(self, kind: Any, handler: Callable | None, message: dict) -> list[dict]:
         try:
             if handler is None:
                 raise SettingsError(
@@ -147,13 +154,16 @@ class Session:
         return [self.trainer.points(), self.trainer.frame()]
 
     def _playground_step(self, message: dict) -> list[dict]:
-        return [self.tick()]
-
-    def tick(self) -> dict:
-        """One epoch of playground training and the frame after it."""
         if self.trainer is None:
             raise SettingsError("no playground yet: send its settings first")
-        return self.trainer.step()
+        return [self.trainer.step()]
+
+    def tick(self) -> dict:
+        """One epoch of playground training and the frame after it (the play loop)."""
+        with self._lock:
+            if self.trainer is None:
+                raise SettingsError("no playground yet: send its settings first")
+            return self.trainer.step()
 
 
 def _dict(message: dict, key: str) -> dict:

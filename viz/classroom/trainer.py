@@ -8,8 +8,8 @@ the training set, and the train / test loss. Grids go as base64 bytes: a value v
 
 >>> t = Trainer(check_playground({"layers": [2]}))
 >>> frame = t.step()
->>> frame["epoch"], len(frame["neurons"]), len(t.points()["train"])
-(1, 3, 250)
+>>> frame["epoch"], len(frame["layers"]), len(t.points()["train"])
+(1, 2, 250)
 """
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ function request(group, message) {
   send(message);
 }
 
-function send(message) {
+// Anything the user does clears the last error message; replies never do.
+function send(message, quiet = false) {
+  if (!quiet) showError("");
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
 }
 
@@ -45,7 +47,6 @@ function receive(event) {
     const tab = TABS[group];
     if (tab && tab.onError) tab.onError(message);
   } else if (TABS[group]) {
-    if (group === current) showError("");
     TABS[group].onMessage(message);
   }
   done(group);
@@ -94,4 +95,6 @@ for (const button of document.querySelectorAll("nav button")) {
   button.onclick = () => show(button.dataset.tab);
 }
 show(hashParams().get("tab") || "neuron");
+// A link pasted into this tab (the page itself only uses replaceState): start from it.
+window.addEventListener("hashchange", () => location.reload());
 connect();

@@ -11,7 +11,7 @@ const DEFAULTS = {
 };
 let ctx = null, hello = null, playing = false;
 let s = structuredClone(DEFAULTS);
-let points = null, frame = null, curve = { train: [], test: [] }, selected = null;
+let lastGood = null, points = null, frame = null, curve = { train: [], test: [] }, selected = null;
 const NODE = 44, GAP_Y = 58;
 
 // ------------------------------------------------------------ settings <-> URL
@@ -92,6 +92,7 @@ export function init(context) {
   $("pg-edge-grad").onchange = () => drawNetwork();
   options($("pg-lr"), LEARNING_RATES);
   options($("pg-rate"), REG_RATES);
+  if (ctx.hashParams().get("tab") === "playground") fromUrl();  // before the URL is rewritten
 }
 
 export function start(info) {
@@ -103,7 +104,6 @@ export function start(info) {
     b.onclick = () => change("dataset", name);
     return b;
   }));
-  if (ctx.hashParams().get("tab") === "playground") fromUrl();
   curve = { train: [], test: [] };
   reset();
 }
@@ -112,6 +112,7 @@ export function start(info) {
 export function onMessage(m) {
   if (m.type === "playground.reset") {
     s = m.settings;
+    lastGood = structuredClone(s);
     points = m;
     curve = { train: [], test: [] };
     selected = null;
@@ -132,7 +133,13 @@ export function onMessage(m) {
   }
 }
 
-export function onError() {}
+// Settings the server refused (say, from an edited link): back to the last good ones.
+export function onError(m) {
+  if (m.about !== "playground") return;
+  s = structuredClone(lastGood || DEFAULTS);
+  if (!lastGood) ctx.send({ type: "playground", settings: s }, true);
+  else syncControls();
+}
 
 // ------------------------------------------------------------ drawing
 function decode(b64) {
