@@ -81,7 +81,9 @@ def test_decode_refuses_oversized_and_malformed_messages_and_encode_has_no_nan()
 
 
 def test_neuron_numbers_are_the_engines():
-    view = Session().handle({"type": "neuron", "state": {"x": [2, -1], "w": [0.5, 3], "b": 1}})[0]
+    view, graph = Session().handle(
+        {"type": "neuron", "state": {"x": [2, -1], "w": [0.5, 3], "b": 1}}
+    )
     x = [Value(2.0), Value(-1.0)]
     w = [Value(0.5), Value(3.0)]
     out = (x[0] * w[0] + x[1] * w[1] + 1.0).sigmoid()
@@ -89,7 +91,11 @@ def test_neuron_numbers_are_the_engines():
     assert view["out"] == out.data
     assert view["values"]["w2"]["grad"] == pytest.approx(w[1].grad, rel=1e-15)
     assert view["formula"] == f"sigmoid(0.5·2 + 3·(-1) + 1) = {out.data:.4g}"
-    assert view["svg"].startswith("<svg") and "data 0.5" in view["svg"]
+    assert graph["type"] == "neuron.graph"
+    assert graph["svg"].startswith("<svg") and "data 0.5" in graph["svg"]
+    # what each box of the drawing now reads, by draw_dot's ids
+    boxes = [v for v in view["nodes"].values() if v["data"] == "0.5"]
+    assert [b["grad"] for b in boxes] == [f"{w[0].grad:.4g}"]
 
 
 def test_one_step_of_gradient_descent_lowers_the_loss():
@@ -220,9 +226,12 @@ def test_each_tab_over_the_websocket(client):
         hello = ws.receive_json()
         assert hello["type"] == "hello" and "sigmoid" in hello["activations"]
         assert talk(ws, {"type": "neuron", "state": {}})["out"] == SEED_OUT
+        assert "data 0.9991" in ws.receive_json()["svg"]
         moved = talk(ws, {"type": "neuron", "state": {"w": [0, 2]}})
         assert moved["out"] == Value(10.0).sigmoid().data
+        assert ws.receive_json()["type"] == "neuron.graph"
         assert talk(ws, {"type": "neuron.step", "state": {}})["step"]["changes"]
+        assert ws.receive_json()["type"] == "neuron.graph"
         assert talk(ws, {"type": "expression", "text": "a*b", "variables": "a=2 b=3"})["out"] == 6
         assert talk(ws, {"type": "network", "settings": {}})["output"] == [NETWORK_OUT]
         assert talk(ws, {"type": "network.update"})["updates"] == 1
@@ -241,6 +250,19 @@ def test_each_tab_over_the_websocket(client):
         assert m["playing"] is False
 
 
+def test_a_moving_slider_gets_every_number_and_the_newest_graph(client):
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        for k in range(8):
+            ws.send_json({"type": "neuron", "state": {"b": k}})
+        numbers, graphs = [], []
+        while len(numbers) < 8 or not graphs or graphs[-1]["state"]["b"] != 7:
+            reply = ws.receive_json()
+            (numbers if reply["type"] == "neuron" else graphs).append(reply)
+        assert [n["state"]["b"] for n in numbers] == list(range(8))
+        assert len(graphs) <= 8
+
+
 def test_bad_messages_get_an_error_and_the_connection_keeps_serving(client):
     with client.websocket_connect("/ws") as ws:
         ws.receive_json()
@@ -256,6 +278,7 @@ def test_bad_messages_get_an_error_and_the_connection_keeps_serving(client):
         ws.send_bytes(b"\xff" * (MAX_MESSAGE + 1))
         assert ws.receive_json()["type"] == "error"
         assert talk(ws, {"type": "neuron", "state": {}})["out"] == SEED_OUT
+        assert ws.receive_json()["type"] == "neuron.graph"
     # and another tab is served as before
     with client.websocket_connect("/ws") as other:
         other.receive_json()

@@ -18,7 +18,7 @@ from autograd import Value, add_n, topological_order, trace_backward
 from nn import MLP, SGD
 from nn.activations import ACTIVATIONS, REGISTRY, activate
 
-from ..graph import collect, draw_dot, fmt
+from ..graph import collect, colour_scale, draw_dot, fmt, grad_colour, summary
 from ..render import to_svg
 from ..stepper import backward_line, build_steps
 from .expression import build, parse_assignments
@@ -70,9 +70,13 @@ def _num(x: float) -> str:
 
 
 def neuron_view(state: dict) -> dict:
-    """Output, formula with numbers, the graph (SVG) and every value's gradient."""
+    """Output, formula with numbers, every value's gradient, and what each box of the
+    graph now reads (``nodes``: draw_dot's ids -> data, grad and fill), so the page can
+    update the drawing it has at once; :func:`neuron_graph` lays out the new one."""
     out, xs, ws, b = _neuron(state)
     out.backward()
+    values = collect(out)[0]
+    scale = colour_scale(values, out)
     terms = " + ".join(f"{_num(w.data)}·{_num(x.data)}" for w, x in zip(ws, xs))
     inner = f"{terms} + {_num(b.data)}"
     act = state["activation"]
@@ -83,10 +87,24 @@ def neuron_view(state: dict) -> dict:
         "state": state,
         "out": out.data,
         "formula": f"{formula} = {fmt(out.data)}",
-        "svg": _svg(out),
+        "nodes": {
+            f"v{i}": {
+                "data": summary(v.data),
+                "grad": summary(v.grad),
+                "fill": grad_colour(v.grad, scale),
+            }
+            for i, v in enumerate(values)
+        },
         "values": {v.label: {"data": v.data, "grad": v.grad} for v in [*xs, *ws, b]},
         "loss": loss.data,
     }
+
+
+def neuron_graph(state: dict) -> dict:
+    """The neuron's graph as ``draw_dot`` draws it, as SVG (the slow part: a layout)."""
+    out = _neuron(state)[0]
+    out.backward()
+    return {"type": "neuron.graph", "state": state, "svg": _svg(out)}
 
 
 def neuron_step(state: dict) -> dict:

@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -26,6 +29,8 @@ from .limits import MAX_FPS, MAX_MESSAGE
 from .sessions import Session, SettingsError, decode, encode
 
 STATIC = Path(__file__).resolve().parent / "static"
+MAX_WAITING = 64  # messages queued per connection before new ones are refused
+_CLOSED = object()  # put in the inbox when the socket closes
 log = logging.getLogger("backproplab.serve")
 
 
@@ -51,7 +56,8 @@ def _same_origin(ws: WebSocket) -> bool:
 
 
 class Connection:
-    """One WebSocket: its Session, a lock so messages and the play loop take turns, and
+    """One WebSocket: its Session, a reader that queues the page's messages, a worker
+    that answers them in turn, a lock so messages and the play loop take turns, and
     the play task."""
 
     def __init__(self, ws: WebSocket) -> None:
@@ -59,33 +65,63 @@ class Connection:
         self.lock = asyncio.Lock()
         self.player: asyncio.Task | None = None
         self.fps = 20
+        self.inbox: asyncio.Queue = asyncio.Queue()  # decoded messages (or errors)
+        self.waiting: Counter[str] = Counter()  # their types, to skip stale slow replies
 
     async def send(self, reply: dict) -> None:
         await self.ws.send_text(encode(reply))
 
-    async def handle(self, text: str) -> None:
+    async def read(self) -> None:
+        """Decode the socket's messages into the inbox, at most MAX_WAITING at a time."""
         try:
-            message = decode(text)
-        except SettingsError as err:
-            await self.send({"type": "error", "about": "message", "message": str(err)})
-            return
+            while True:
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                text = message.get("text")
+                if text is None:
+                    data = message.get("bytes") or b""
+                    text = data.decode("utf-8", "replace") if len(data) <= MAX_MESSAGE else data
+                if self.inbox.qsize() >= MAX_WAITING:
+                    await self.send(_error("message", "too many messages at once"))
+                    continue
+                try:
+                    decoded = decode(text)
+                except SettingsError as err:
+                    decoded = _error("message", str(err))
+                self.waiting[decoded["type"]] += 1
+                self.inbox.put_nowait(decoded)
+        finally:
+            self.inbox.put_nowait(_CLOSED)
+
+    async def handle(self, message: dict) -> None:
         kind = message["type"]
+        self.waiting[kind] -= 1
+        if kind == "error":
+            await self.send(message)
+            return
         if kind in ("playground.play", "playground.pause"):
             await self.play(kind == "playground.play", message)
             return
         if kind == "playground" and self.stop():  # new settings: a new run, paused
             await self.send({"type": "playground.playing", "playing": False})
         async with self.lock:
-            replies = await run_in_threadpool(self._handle, message)
-        for reply in replies:
-            await self.send(reply)
+            replies = await run_in_threadpool(self._guarded, self.session.replies, message)
+            for reply in replies:
+                if callable(reply):
+                    if self.waiting[kind] > 0:  # a newer one is waiting: its reply will do
+                        continue
+                    reply = await run_in_threadpool(self._guarded, self.session.resolve, reply)
+                for r in reply if isinstance(reply, list) else [reply]:
+                    await self.send(r)
 
-    def _handle(self, message: dict) -> list[dict]:
+    @staticmethod
+    def _guarded(method: Callable, argument: Any) -> dict | list:
         try:
-            return self.session.handle(message)
+            return method(argument)
         except Exception:  # a bug must not end the connection: say so, keep serving
-            log.exception("message %r failed", message.get("type"))
-            return [{"type": "error", "about": "server", "message": "internal error (logged)"}]
+            log.exception("a reply failed")
+            return [_error("server", "internal error (logged)")]
 
     async def play(self, on: bool, message: dict) -> None:
         fps = message.get("fps", self.fps)
@@ -94,9 +130,7 @@ class Connection:
         self.stop()
         if on:
             if self.session.trainer is None:
-                await self.send(
-                    {"type": "error", "about": "playground", "message": "no playground yet"}
-                )
+                await self.send(_error("playground", "no playground yet"))
                 return
             self.player = asyncio.create_task(self._play())
         await self.send({"type": "playground.playing", "playing": on})
@@ -133,21 +167,20 @@ async def websocket(ws: WebSocket) -> None:
         return
     await ws.accept()
     conn = Connection(ws)
+    await conn.send(conn.session.hello())
+    reader = asyncio.create_task(conn.read())
     try:
-        await conn.send(conn.session.hello())
-        while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            text = message.get("text")
-            if text is None:
-                data = message.get("bytes") or b""
-                text = data.decode("utf-8", "replace") if len(data) <= MAX_MESSAGE else data
-            await conn.handle(text)
+        while (message := await conn.inbox.get()) is not _CLOSED:
+            await conn.handle(message)
     except WebSocketDisconnect:
         pass
     finally:
+        reader.cancel()
         conn.stop()
+
+
+def _error(about: str, text: str) -> dict:
+    return {"type": "error", "about": about, "message": text}
 
 
 def create_app() -> Starlette:

@@ -104,12 +104,26 @@ class Session:
     def handle(self, message: dict) -> list[dict]:
         """The replies to one decoded message; a bad message gets one ``error`` reply
         and leaves the session as it was."""
+        return [self.resolve(r) if callable(r) else r for r in self.replies(message)]
+
+    def replies(self, message: dict) -> list[dict | Callable[[], dict]]:
+        """Like :meth:`handle`, but a slow reply (a graph to lay out) may come as a
+        function to call with :meth:`resolve`: the server skips it when a newer message
+        of the same type is already waiting (a slider still moving)."""
         kind = message.get("type")
         handler = self.handlers.get(kind)
         with self._lock:
             return self._run(kind, handler, message)
 
-    def _run(self, kind: Any, handler: Callable | None, message: dict) -> list[dict]:
+    def resolve(self, later: Callable[[], dict]) -> dict:
+        """Compute a reply that :meth:`replies` left for later."""
+        with self._lock:
+            try:
+                return later()
+            except (ValueError, ArithmeticError) as err:
+                return {"type": "error", "about": "graph", "message": str(err)}
+
+    def _run(self, kind: Any, handler: Callable | None, message: dict) -> list:
         try:
             if handler is None:
                 raise SettingsError(
@@ -121,11 +135,13 @@ class Session:
             return [{"type": "error", "about": str(kind)[:40], "message": str(err)}]
 
     # ------------------------------------------------------------ tabs
-    def _neuron(self, message: dict) -> list[dict]:
-        return [lessons.neuron_view(lessons.check_neuron(_dict(message, "state")))]
+    def _neuron(self, message: dict) -> list:
+        state = lessons.check_neuron(_dict(message, "state"))
+        return [lessons.neuron_view(state), lambda: lessons.neuron_graph(state)]
 
-    def _neuron_step(self, message: dict) -> list[dict]:
-        return [lessons.neuron_step(lessons.check_neuron(_dict(message, "state")))]
+    def _neuron_step(self, message: dict) -> list:
+        view = lessons.neuron_step(lessons.check_neuron(_dict(message, "state")))
+        return [view, lambda: lessons.neuron_graph(view["state"])]
 
     def _expression(self, message: dict) -> list[dict]:
         text, variables = message.get("text", ""), message.get("variables", "")

@@ -35,24 +35,24 @@ function known(k) {
   return seen;
 }
 
+// Columns of neurons; the spacing (and what fits around a neuron) follows the widest layer.
 function layout() {
   const columns = [view.inputs, ...view.neurons];
   const pos = {};
-  const x0 = 70, x1 = 700;
+  const x0 = 70, x1 = 690;
+  const widest = Math.max(...columns.map(c => c.length));
+  const gap = Math.min(170, (H - 60) / widest);
   columns.forEach((col, c) => {
     const x = x0 + (c * (x1 - x0)) / (columns.length - 1);
-    col.forEach((n, j) => {
-      const y = H / 2 + (j - (col.length - 1) / 2) * Math.min(90, (H - 70) / Math.max(col.length, 1));
-      pos[n.id] = [x, y];
-    });
+    col.forEach((n, j) => { pos[n.id] = [x, H / 2 + (j - (col.length - 1) / 2) * gap]; });
   });
-  return pos;
+  return { pos, r: Math.min(34, gap * 0.36), roomy: gap >= 120 };
 }
 
 function draw(k) {
   const seen = known(k);
   const focus = view.steps[k].focus || "";
-  const pos = layout();
+  const { pos, r, roomy } = layout();
   const root = $("net-svg");
   root.replaceChildren();
   const grads = view.edges.map(e => Math.abs(seen.grad[e.id] ?? 0));
@@ -62,15 +62,17 @@ function draw(k) {
     const a = pos[e.from[0] === 0 ? view.inputs[e.from[1]].id : view.neurons[e.from[0] - 1][e.from[1]].id];
     const b = pos[view.neurons[e.to[0] - 1][e.to[1]].id];
     const g = seen.grad[e.id];
-    const width = g === undefined ? 2 : 2 + 8 * Math.sqrt(Math.abs(g) / top);
+    // square-root scale, and never paler than a quarter: small gradients keep their sign
+    const size = g === undefined || g === 0 ? 0 : 0.25 + 0.75 * Math.sqrt(Math.abs(g) / top);
     const line = svg("line", {
-      x1: a[0], y1: a[1], x2: b[0], y2: b[1], "stroke-width": width,
-      stroke: g === undefined ? "#c8c8c8" : colour(g / top),
+      x1: a[0], y1: a[1], x2: b[0], y2: b[1], "stroke-width": g === undefined ? 2 : 2 + 8 * size,
+      stroke: g === undefined ? "#c8c8c8" : colour(Math.sign(g) * size),
       class: `edge${focus === e.id ? " focus" : ""}`, "data-id": e.id,
     });
     root.appendChild(line);
     if (labels || focus === e.id) {
-      const t = 0.3;
+      const targets = view.neurons[e.to[0] - 1].length;
+      const t = 0.2 + (0.5 * e.to[1]) / Math.max(1, targets - 1);
       const after = seen.after[e.id];
       const text = `${e.id.split(".").pop()}=${fmt(e.w)}${after !== undefined ? ` → ${fmt(after)}` : ""}`;
       root.appendChild(svg("text", {
@@ -82,14 +84,15 @@ function draw(k) {
     const [x, y] = pos[id];
     const hot = focus === id || focus.startsWith(`${id}.`);
     root.appendChild(svg("circle", {
-      cx: x, cy: y, r: 30, class: `neuron${hot ? " focus" : ""}`, "data-id": id,
+      cx: x, cy: y, r, class: `neuron${hot ? " focus" : ""}`, "data-id": id,
       fill: value === undefined ? "#ffffff" : colour(value, 0.35),
     }));
-    root.appendChild(svg("text", { x, y: y - 36, class: "nname" }, id));
-    root.appendChild(svg("text", { x, y: y + 6, class: "nvalue", "data-id": id },
+    root.appendChild(svg("text", { x, y: y - r - 8, class: "nname" }, id));
+    root.appendChild(svg("text", { x, y: y + 6, class: "nvalue", "data-id": id, "font-size": Math.round(Math.min(18, r * 0.55)) },
       value === undefined ? "?" : fmt(value)));
-    if (bias !== undefined) root.appendChild(svg("text", { x, y: y + 48, class: "nbias" }, `b=${fmt(bias)}`));
-    if (grad !== undefined) root.appendChild(svg("text", { x, y: y + 64, class: "ngrad" }, `grad ${fmt(grad)}`));
+    if (!roomy && !hot) return;  // a big layer: the table and the step text carry the rest
+    if (bias !== undefined) root.appendChild(svg("text", { x, y: y + r + 18, class: "nbias" }, `b=${fmt(bias)}`));
+    if (grad !== undefined) root.appendChild(svg("text", { x, y: y + r + 36, class: "ngrad" }, `grad ${fmt(grad)}`));
   };
   view.inputs.forEach(n => circle(n.id, n.value));
   view.neurons.forEach(col => col.forEach(n => circle(n.id, seen.out[n.id], seen.grad[n.id], n.b)));

@@ -2,7 +2,7 @@
 // which answers with the output, the formula with numbers and draw_dot's graph as SVG.
 import { $, el, fmt, importSvg, signed, table } from "./common.js";
 
-let ctx = null;
+let ctx = null, graph = null, shape = "";
 const state = { x: [2, 3], w: [0, 1], b: 4, activation: "sigmoid", target: 0, lr: 1 };
 const MAX_INPUTS = 8;
 
@@ -68,14 +68,36 @@ export function start(hello) {
   update();
 }
 
+// A value's box is a record { name | data ... | grad ... }: its last two texts are the
+// data and grad fields (as in viz.stepper's page).
+function patch(id, box) {
+  const g = graph && graph.querySelector(`g[id="${CSS.escape(id)}"]`);
+  if (!g) return;
+  const texts = g.querySelectorAll("text");
+  if (texts.length >= 3) {
+    texts[texts.length - 2].textContent = `data ${box.data}`;
+    texts[texts.length - 1].textContent = `grad ${box.grad}`;
+  }
+  const outline = g.querySelector("path, polygon");
+  if (outline) outline.setAttribute("fill", box.fill);
+}
+
 export function onMessage(view) {
+  if (view.type === "neuron.graph") {  // the exact drawing, laid out anew
+    graph = importSvg($("neuron-graph"), view.svg);
+    shape = `${view.state.x.length} ${view.state.activation}`;
+    return;
+  }
+  // the drawing on screen has the same boxes: show the new numbers in it at once
+  if (shape === `${view.state.x.length} ${view.state.activation}`) {
+    for (const [id, box] of Object.entries(view.nodes)) patch(id, box);
+  }
   if (view.step) {  // the server moved w and b: take its numbers, move the sliders
     Object.assign(state, view.state);
     buildParams();
   }
   $("neuron-out").textContent = String(view.out);
   $("neuron-formula").textContent = view.formula;
-  importSvg($("neuron-graph"), view.svg);
   const rows = Object.entries(view.values).map(([name, v]) => [name, fmt(v.data), signed(v.grad)]);
   table($("neuron-grads"), ["value", "data", "∂out/∂value"], rows);
   $("neuron-grads").querySelectorAll("tr").forEach((tr, i) => {

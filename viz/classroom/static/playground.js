@@ -245,7 +245,7 @@ function drawNetwork() {
         class: "pg-edge",
       });
       const name = `${columns[li + 1][j]}.w${i + 1}`;
-      line.onclick = () => inspect(`weight ${name} (from ${columns[li][rows[li][i]]})`, layer.weights[i][j], layer.grads[i][j]);
+      line.onclick = () => inspect(`weight ${name} (from ${columns[li][rows[li][i]]})`, "w", layer.weights[i][j], layer.grads[i][j]);
       edges.appendChild(line);
     }));
   });
@@ -269,7 +269,7 @@ function drawNetwork() {
     } else {
       const layer = frame.layers[c - 1];
       paintHeat(canvas, layer.heat[j], frame.heat_size);
-      canvas.onclick = () => inspect(`neuron ${name}: bias`, layer.biases[j], layer.bias_grads[j]);
+      canvas.onclick = () => inspect(`neuron ${name}: bias b`, "b", layer.biases[j], layer.bias_grads[j]);
     }
     box.appendChild(canvas);
   }));
@@ -285,7 +285,7 @@ function drawNetwork() {
   if (selected) $("pg-inspect").textContent = selected();
 }
 
-function inspect(what, value, grad) {
-  selected = () => `${what} = ${fmt(value)}, ∂loss/∂ = ${fmt(grad)} (epoch ${frame.epoch})`;
+function inspect(what, symbol, value, grad) {
+  selected = () => `${what} = ${fmt(value)}, ∂loss/∂${symbol} = ${fmt(grad)} (epoch ${frame.epoch})`;
   $("pg-inspect").textContent = selected();
 }
