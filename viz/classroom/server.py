@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,6 +32,9 @@ from .sessions import Session, SettingsError, decode, encode
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_WAITING = 64  # messages queued per connection before new ones are refused
 _CLOSED = object()  # put in the inbox when the socket closes
+# Playground epochs running at once, all tabs together: more only fight over the GIL, and
+# the Neuron / Network tabs' messages (one at a time per tab) would wait behind them.
+_TRAINING = asyncio.Semaphore(os.cpu_count() or 1)
 log = logging.getLogger("backproplab.serve")
 
 
@@ -65,11 +69,17 @@ class Connection:
         self.lock = asyncio.Lock()
         self.player: asyncio.Task | None = None
         self.fps = 20
+        self.closed = False
         self.inbox: asyncio.Queue = asyncio.Queue()  # decoded messages (or errors)
         self.waiting: Counter[str] = Counter()  # their types, to skip stale slow replies
 
     async def send(self, reply: dict) -> None:
-        await self.ws.send_text(encode(reply))
+        if self.closed:
+            return
+        try:
+            await self.ws.send_text(encode(reply))
+        except Exception:  # the page went away (each server raises its own kind)
+            self.closed = True
 
     async def read(self) -> None:
         """Decode the socket's messages into the inbox, at most MAX_WAITING at a time."""
@@ -92,6 +102,7 @@ class Connection:
                 self.waiting[decoded["type"]] += 1
                 self.inbox.put_nowait(decoded)
         finally:
+            self.closed = True
             self.inbox.put_nowait(_CLOSED)
 
     async def handle(self, message: dict) -> None:
@@ -139,9 +150,11 @@ class Connection:
         try:
             while True:
                 start = time.perf_counter()
-                async with self.lock:
+                async with _TRAINING, self.lock:
                     frame = await run_in_threadpool(self.session.tick)
                 await self.send(frame)
+                if self.closed:
+                    return
                 if frame["diverged"]:
                     await self.send({"type": "playground.playing", "playing": False})
                     return
