@@ -12,7 +12,7 @@ const DEFAULTS = {
 let ctx = null, hello = null, playing = false;
 let s = structuredClone(DEFAULTS);
 let lastGood = null, points = null, frame = null, curve = { train: [], test: [] }, selected = null;
-const NODE = 44, GAP_Y = 58;
+const NODE = 52, GAP_Y = 62;
 
 // ------------------------------------------------------------ settings <-> URL
 export function urlParams() {
