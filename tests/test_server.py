@@ -182,6 +182,20 @@ def test_playground_trains_and_reaches_90_percent_on_circle():
     assert len(layer["heat"]) == 4
 
 
+def test_beyond_the_playground_a_three_class_spiral_learns_with_softmax():
+    s = Session()
+    settings = {"dataset": "spiral3", "layers": [8, 8], "lr": 0.3, "activation": "relu"}
+    reset, frame = s.handle({"type": "playground", "settings": settings})
+    assert {row[2] for row in reset["train"]} == {0.0, 1.0, 2.0}
+    assert np.shape(frame["layers"][-1]["weights"]) == (8, 3)
+    for _ in range(60):
+        frame = s.tick()
+        if frame["test_accuracy"] >= 0.9:
+            break
+    assert frame["test_accuracy"] >= 0.9, frame["epoch"]
+    assert frame["boundary_classes"]
+
+
 def test_a_diverging_playground_says_so_and_the_session_keeps_working():
     s = Session()
     s.handle(

@@ -38,7 +38,7 @@ from nn.activations import ACTIVATIONS
 from . import lessons
 from .expression import FUNCTIONS
 from .limits import MAX_HIDDEN, MAX_INPUTS, MAX_MESSAGE, MAX_NEURONS, SettingsError
-from .trainer import Trainer, check_playground
+from .trainer import DATASETS, Trainer, check_playground
 
 __all__ = ["Session", "SettingsError", "MAX_MESSAGE", "decode", "encode"]
 
@@ -96,7 +96,7 @@ class Session:
             "type": "hello",
             "activations": list(ACTIVATIONS),
             "functions": list(FUNCTIONS),
-            "datasets": {name: playground.task(name) for name in playground.DATASETS},
+            "datasets": DATASETS,
             "features": playground.FEATURE_LABELS,
             "limits": {"neurons": MAX_NEURONS, "hidden": MAX_HIDDEN, "inputs": MAX_INPUTS},
         }

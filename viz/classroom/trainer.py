@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from autograd import add_n, no_grad, sum_of_squares
-from nn import MLP, SGD, fit, mse_loss, playground
+from nn import MLP, SGD, cross_entropy, fit, mse_loss, playground
 from nn.activations import ACTIVATIONS, activate
 from nn.datasets import train_test_split
 
@@ -32,10 +32,30 @@ REGULARIZATION = ("none", "L1", "L2")
 MAX_EPOCHS = 100_000
 
 
+def _spiral3(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Beyond the Playground: three spiral arms (labels 0, 1, 2), one turn each out to
+    radius 5, each point jittered by ±noise like the Playground's two-arm spiral."""
+    X, y = [], []
+    for k, count in enumerate(np.diff(np.linspace(0, n, 4).round().astype(int))):
+        r = np.linspace(0.05, 1.0, count)
+        t = 2 * np.pi * r + 2 * np.pi * k / 3
+        X.append(np.column_stack([r * np.sin(t), r * np.cos(t)]))
+        y.append(np.full(count, float(k)))
+    X = 5.0 * (np.vstack(X) + rng.uniform(-noise / 5, noise / 5, (n, 2)))
+    order = rng.permutation(n)
+    return X[order], np.concatenate(y)[order]
+
+
+# The Playground's data sets (their task), then ours: 3 classes read by softmax.
+DATASETS = {name: playground.task(name) for name in playground.DATASETS}
+DATASETS["spiral3"] = "classification"
+CLASSES = {"spiral3": 3}  # more than two classes: softmax cross-entropy
+
+
 def check_playground(settings: dict) -> dict:
     """The Playground's settings with its defaults, each bounded; the data set decides
     the problem type (classification or regression)."""
-    dataset = choice(settings, "dataset", "circle", playground.DATASETS)
+    dataset = choice(settings, "dataset", "circle", tuple(DATASETS))
     features = settings.get("features", ["x", "y"])
     if not isinstance(features, list) or len(features) > len(playground.FEATURES):
         raise SettingsError("features must be a list of feature names")
@@ -45,7 +65,7 @@ def check_playground(settings: dict) -> dict:
         raise SettingsError(str(err)) from None
     return {
         "dataset": dataset,
-        "problem": playground.task(dataset),
+        "problem": DATASETS[dataset],
         "noise": integer(settings, "noise", 0, 0, 50),
         "ratio": integer(settings, "ratio", 50, 10, 90),
         "batch": integer(settings, "batch", 10, 1, 30),
@@ -79,7 +99,12 @@ class Trainer:
     def __init__(self, settings: dict) -> None:
         s = self.settings = settings
         self.task = s["problem"]
-        X, y = playground.data(s["dataset"], None, s["noise"] / 100.0, seed=s["seed"])
+        self.classes = CLASSES.get(s["dataset"], 0)
+        if self.classes:
+            n = playground.POINTS["classification"]
+            X, y = _spiral3(n, s["noise"] / 100.0, np.random.default_rng(s["seed"]))
+        else:
+            X, y = playground.data(s["dataset"], None, s["noise"] / 100.0, seed=s["seed"])
         test_ratio = 1.0 - s["ratio"] / 100.0
         self.X_train, self.X_test, self.y_train, self.y_test = train_test_split(
             X, y, test_ratio, seed=s["seed"]
@@ -88,13 +113,16 @@ class Trainer:
         regression = self.task == "regression"
         self.model = MLP(
             len(s["features"]),
-            [*s["layers"], 1],
+            [*s["layers"], self.classes or 1],
             activation=s["activation"],
-            output_activation="linear" if regression else "tanh",
+            output_activation="linear" if regression or self.classes else "tanh",
             vectorized=True,
             rng=s["seed"],
         )
         self.weights = [layer.W for layer in self.model.layers]
+        # fit reads the loss's name to score accuracy: give it the data loss's name
+        self.fit_loss = lambda out, y: self.loss(out, y)
+        self.fit_loss.__name__ = "cross_entropy" if self.classes else "mse_loss"
         self.optimizer = SGD(self.model.parameters(), lr=s["lr"])
         self.epoch = 0
         self.diverged: str | None = None
@@ -104,9 +132,13 @@ class Trainer:
     def features(self, P: np.ndarray) -> np.ndarray:
         return playground.features(P, self.settings["features"])
 
+    def data_loss(self, out, y):
+        """Squared error as the Playground (softmax cross-entropy for 3 classes)."""
+        return cross_entropy(out, y) if self.classes else mse_loss(out, y)
+
     def loss(self, out, y):
         """The data loss (mean squared error, as the Playground) plus the penalty."""
-        s, loss = self.settings, mse_loss(out, y)
+        s, loss = self.settings, self.data_loss(out, y)
         if s["reg"] == "L2" and s["rate"]:
             loss = loss + s["rate"] * sum_of_squares(self.weights)
         elif s["reg"] == "L1" and s["rate"]:
@@ -134,7 +166,7 @@ class Trainer:
                             self.model,
                             self.F_train,
                             self.y_train,
-                            loss=self.loss,
+                            loss=self.fit_loss,
                             optimizer=self.optimizer,
                             epochs=1,
                             batch_size=self.settings["batch"],
@@ -151,6 +183,10 @@ class Trainer:
         return self.frame()
 
     def _score(self, F: np.ndarray, y: np.ndarray) -> tuple[float, float | None]:
+        if self.classes:
+            logits = self.model(F)
+            right = logits.data.argmax(axis=1) == y
+            return float(cross_entropy(logits, y).data), float(np.mean(right))
         out = self.model(F).data.ravel()
         loss = float(np.mean((out - y) ** 2))
         if self.task != "classification":
@@ -164,10 +200,16 @@ class Trainer:
             with no_grad():
                 train_loss, train_acc = self._score(self.F_train, self.y_train)
                 test_loss, test_acc = self._score(self.F_test, self.y_test)
-                boundary = model(self.features(self.boundary_grid)).data.ravel()
+                grid = model(self.features(self.boundary_grid))
+                if self.classes:  # each point: its class, and how sure (max probability)
+                    p = grid.softmax(axis=1).data
+                    classes = base64.b64encode(p.argmax(axis=1).astype(np.uint8).tobytes())
+                    boundary = 2 * (p.max(axis=1) - 1 / self.classes) / (1 - 1 / self.classes) - 1
+                else:
+                    boundary = grid.data.ravel()
                 heat = self._heatmaps()
             model.zero_grad()
-            mse_loss(model(self.F_train), self.y_train).backward()  # ∂loss/∂w on the data
+            self.data_loss(model(self.F_train), self.y_train).backward()  # ∂loss/∂w, data
             layers = []
             for li, layer in enumerate(model.layers):
                 layers.append(
@@ -190,6 +232,7 @@ class Trainer:
             "train_accuracy": train_acc,
             "test_accuracy": test_acc,
             "boundary": _bytes(boundary),
+            "boundary_classes": classes.decode("ascii") if self.classes else None,
             "boundary_size": BOUNDARY,
             "heat_size": HEATMAP,
             "inputs": heat[0],

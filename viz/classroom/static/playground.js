@@ -1,7 +1,10 @@
 // The Playground tab: TensorFlow Playground's controls. The server trains (nn, one epoch
 // a frame) and streams frames; this module only draws them: the boundary and points on a
 // canvas, a heatmap per neuron, edges coloured by weight or by gradient, loss curves.
-import { $, colour, el, fmt, rgb, svg } from "./common.js";
+import { $, MID, NEG, POS, colour, el, fmt, rgb, svg } from "./common.js";
+
+// Three classes (the 3-arm spiral): the Playground's orange and blue, and a purple.
+const CLASS_RGB = [NEG, POS, [128, 72, 170]];
 
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
@@ -165,6 +168,23 @@ function paintHeat(canvas, b64, size) {
   target.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
 
+// Each grid point in its class's colour, paler where the network is less sure.
+function paintClasses(canvas, classB64, sureB64, size) {
+  const classes = atob(classB64), sure = decode(sureB64);
+  const small = document.createElement("canvas");
+  small.width = small.height = size;
+  const c = small.getContext("2d");
+  const img = c.createImageData(size, size);
+  for (let i = 0; i < sure.length; i++) {
+    const end = CLASS_RGB[classes.charCodeAt(i)] || MID, t = 0.25 + 0.6 * (sure[i] + 1) / 2;
+    img.data.set([...MID.map((m, k) => Math.round(m + (end[k] - m) * t)), 255], 4 * i);
+  }
+  c.putImageData(img, 0, 0);
+  const target = canvas.getContext("2d");
+  target.imageSmoothingEnabled = true;
+  target.drawImage(small, 0, 0, canvas.width, canvas.height);
+}
+
 function drawFrame() {
   $("pg-epoch").textContent = String(frame.epoch).padStart(6, "0");
   $("pg-test-loss").textContent = fmt(frame.test_loss);
@@ -173,10 +193,24 @@ function drawFrame() {
   $("pg-test-acc").textContent = pct(frame.test_accuracy);
   $("pg-train-acc").textContent = pct(frame.train_accuracy);
   const canvas = $("pg-boundary");
-  paintHeat(canvas, frame.boundary, frame.boundary_size);
+  if (frame.boundary_classes) paintClasses(canvas, frame.boundary_classes, frame.boundary, frame.boundary_size);
+  else paintHeat(canvas, frame.boundary, frame.boundary_size);
   drawPoints(canvas);
+  drawLegend();
   drawCurve();
   drawNetwork();
+}
+
+function drawLegend() {
+  const swatch = (rgbList, text) => {
+    const span = el("span", { class: "swatch" }, `■ ${text}`);
+    span.style.color = `rgb(${rgbList.join(",")})`;
+    return span;
+  };
+  const parts = frame.boundary_classes
+    ? CLASS_RGB.map((c, k) => swatch(c, `class ${k}`))
+    : [swatch(NEG, "−1"), swatch(MID.map(v => v - 60), "0"), swatch(POS, "+1")];
+  $("pg-legend").replaceChildren(...parts, el("span", {}, " · test points ringed"));
 }
 
 function drawPoints(canvas) {
@@ -186,7 +220,7 @@ function drawPoints(canvas) {
   const dot = ([x, y, label], test) => {
     c.beginPath();
     c.arc(at(x), W - at(y), 3.5, 0, 2 * Math.PI);
-    c.fillStyle = colour(label);
+    c.fillStyle = frame.boundary_classes ? `rgb(${CLASS_RGB[label].join(",")})` : colour(label);
     c.fill();
     c.lineWidth = test ? 1.6 : 1;
     c.strokeStyle = test ? "#000" : "#fff";
@@ -223,7 +257,9 @@ function drawNetwork() {
   const box = $("pg-network");
   box.replaceChildren();
   const names = Object.keys(hello.features);
-  const columns = [names, ...s.layers.map((n, i) => Array.from({ length: n }, (_, j) => `L${i + 1}.n${j + 1}`)), ["output"]];
+  const outputs = frame.layers[frame.layers.length - 1].biases.length;
+  const last = outputs === 1 ? ["output"] : Array.from({ length: outputs }, (_, k) => `class ${k}`);
+  const columns = [names, ...s.layers.map((n, i) => Array.from({ length: n }, (_, j) => `L${i + 1}.n${j + 1}`)), last];
   const width = box.clientWidth || 560;
   const xs = columns.map((_, c) => 10 + (c * (width - NODE - 20)) / (columns.length - 1));
   const height = 40 + Math.max(...columns.map(c => c.length)) * GAP_Y;
@@ -233,7 +269,7 @@ function drawNetwork() {
   box.appendChild(edges);
   const byGrad = $("pg-edge-grad").checked;
   // column positions of the used features, in the order the server uses them
-  const rows = [s.features.map(f => names.indexOf(f)), ...s.layers.map(n => [...Array(n).keys()]), [0]];
+  const rows = [s.features.map(f => names.indexOf(f)), ...s.layers.map(n => [...Array(n).keys()]), [...Array(outputs).keys()]];
   frame.layers.forEach((layer, li) => {
     const values = byGrad ? layer.grads : layer.weights;
     const top = Math.max(...values.flat().map(Math.abs), 1e-12);
