@@ -186,6 +186,18 @@ def test_playground_learns_circle_and_the_url_restores_settings(page, url):
     assert page.locator("#pg-datasets button.active").inner_text() == "xor"
     assert page.locator("canvas.pg-node:not(.off)").count() == 3 + 3 + 2 + 1
     assert "dataset=xor" in page.url and "features=x%2Cy%2Cxy" in page.url
+    # a CSV of the user's own: trained; a 10 MB one: refused with a message
+    rows = "\n".join(f"{k % 17},{k % 13},{int(k % 17 > 8)}" for k in range(300))
+    page.set_input_files(
+        "#pg-csv", files=[{"name": "mine.csv", "mimeType": "text/csv", "buffer": rows.encode()}]
+    )
+    page.wait_for_function("() => location.hash.includes('dataset=csv')")
+    big = b"1,2,0\n" * 2_000_000
+    page.set_input_files(
+        "#pg-csv", files=[{"name": "big.csv", "mimeType": "text/csv", "buffer": big}]
+    )
+    page.wait_for_selector("#error:not([hidden])")
+    assert "the limit is 60 KB" in page.inner_text("#error")
     # out-of-range settings in a link: a clear message, and the page keeps working
     open_tab(page, url, "tab=playground&layers=99")
     page.wait_for_selector("#error:not([hidden])")

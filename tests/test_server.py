@@ -196,6 +196,41 @@ def test_beyond_the_playground_a_three_class_spiral_learns_with_softmax():
     assert frame["boundary_classes"]
 
 
+def test_a_csv_upload_trains_and_bad_files_get_a_clear_message():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2)) * [100, 0.01] + [1000, 5]  # any units: scaled to the plane
+    rows = [f"{a},{b},{'yes' if a > 1000 else 'no'}" for a, b in X]
+    s = Session()
+    bad = s.handle({"type": "playground.csv", "text": "x,y,label\n" + "\n".join(rows)})[0]
+    assert bad["type"] == "error" and "row 2: 'yes' is not a number" in bad["message"]
+    rows = [f"{a},{b},{int(a > 1000)}" for a, b in X]
+    reset, frame = s.handle({"type": "playground.csv", "text": "x,y,label\n" + "\n".join(rows)})
+    assert (
+        reset["settings"]["dataset"] == "csv" and reset["settings"]["problem"] == "classification"
+    )
+    points = np.array(reset["train"] + reset["test"])
+    assert points[:, :2].min() >= -5 and points[:, :2].max() <= 5
+    assert set(points[:, 2]) == {-1.0, 1.0}
+    for _ in range(30):
+        frame = s.tick()
+    assert frame["test_accuracy"] >= 0.9
+    # the upload stays for new settings; the URL's dataset=csv needs one in this session
+    assert s.handle({"type": "playground", "settings": {"dataset": "csv"}})[0]["type"] == (
+        "playground.reset"
+    )
+    fresh = Session().handle({"type": "playground", "settings": {"dataset": "csv"}})[0]
+    assert "upload" in fresh["message"]
+    for text, words in (
+        ("1,2\n3,4", "3: x, y, label"),
+        ("\n".join(["1,2,3"] * 2001), "more than 2000 rows"),
+        ("1,2,1\n" * 20, "only one value"),
+        ("1,2,nan\n" * 20, "finite"),
+    ):
+        reply = s.handle({"type": "playground.csv", "text": text})[0]
+        assert reply["type"] == "error" and words in reply["message"], (words, reply)
+    assert s.tick()["epoch"] == 1  # the last good run is still there
+
+
 def test_a_diverging_playground_says_so_and_the_session_keeps_working():
     s = Session()
     s.handle(

@@ -114,7 +114,9 @@ class Connection:
         if kind in ("playground.play", "playground.pause"):
             await self.play(kind == "playground.play", message)
             return
-        if kind == "playground" and self.stop():  # new settings: a new run, paused
+        if (
+            kind in ("playground", "playground.csv") and self.stop()
+        ):  # new settings: a new run, paused
             await self.send({"type": "playground.playing", "playing": False})
         async with self.lock:
             replies = await run_in_threadpool(self._guarded, self.session.replies, message)

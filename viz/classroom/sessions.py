@@ -21,7 +21,7 @@ Messages (``type``) and their replies:
 >>> reply["type"], reply["out"]
 ('neuron', 0.9990889488055994)
 >>> s.handle({"type": "launch-missiles"})[0]["message"]
-"unknown message type 'launch-missiles'; known ones are expression, network, network.update, neuron, neuron.step, playground, playground.step"
+"unknown message type 'launch-missiles'; known ones are expression, network, network.update, neuron, neuron.step, playground, playground.csv, playground.step"
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from nn.activations import ACTIVATIONS
 from . import lessons
 from .expression import FUNCTIONS
 from .limits import MAX_HIDDEN, MAX_INPUTS, MAX_MESSAGE, MAX_NEURONS, SettingsError
-from .trainer import DATASETS, Trainer, check_playground
+from .trainer import DATASETS, Trainer, check_playground, read_csv
 
 __all__ = ["Session", "SettingsError", "MAX_MESSAGE", "decode", "encode"]
 
@@ -78,6 +78,7 @@ class Session:
     def __init__(self) -> None:
         self.network: lessons.NetworkLesson | None = None
         self.trainer: Trainer | None = None
+        self.upload: tuple | None = None  # the last CSV's points, labels and task
         # The server runs messages and the play loop in worker threads: one at a time.
         self._lock = threading.Lock()
         self.handlers: dict[str, Callable[[dict], list[dict]]] = {
@@ -88,6 +89,7 @@ class Session:
             "network.update": self._network_update,
             "playground": self._playground,
             "playground.step": self._playground_step,
+            "playground.csv": self._playground_csv,
         }
 
     def hello(self) -> dict:
@@ -166,7 +168,17 @@ class Session:
         return [self.network.view()]
 
     def _playground(self, message: dict) -> list[dict]:
-        self.trainer = Trainer(check_playground(_dict(message, "settings")))
+        self.trainer = Trainer(check_playground(_dict(message, "settings")), self.upload)
+        return [self.trainer.points(), self.trainer.frame()]
+
+    def _playground_csv(self, message: dict) -> list[dict]:
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise SettingsError("the CSV must be text")
+        upload = read_csv(text)
+        settings = check_playground(dict(_dict(message, "settings"), dataset="csv"))
+        self.trainer = Trainer(settings, upload)
+        self.upload = upload  # kept only once it trains
         return [self.trainer.points(), self.trainer.frame()]
 
     def _playground_step(self, message: dict) -> list[dict]:

@@ -15,6 +15,8 @@ the training set, and the train / test loss. Grids go as base64 bytes: a value v
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import math
 
 import numpy as np
@@ -49,6 +51,8 @@ def _spiral3(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray
 # The Playground's data sets (their task), then ours: 3 classes read by softmax.
 DATASETS = {name: playground.task(name) for name in playground.DATASETS}
 DATASETS["spiral3"] = "classification"
+DATASETS["csv"] = "classification"  # an uploaded file; its labels decide (see read_csv)
+MAX_CSV_ROWS = 2000
 CLASSES = {"spiral3": 3}  # more than two classes: softmax cross-entropy
 
 
@@ -79,6 +83,54 @@ def check_playground(settings: dict) -> dict:
     }
 
 
+def read_csv(text: str) -> tuple[np.ndarray, np.ndarray, str]:
+    """Points from CSV text: two feature columns and a label, an optional header row.
+
+    Each feature is scaled into [-5, 5] (the Playground's plane); two label values make a
+    classification (the smaller -1, the larger +1), more make a regression scaled into
+    [-1, 1]. Anything else is a SettingsError naming the row and column.
+    """
+    rows = []
+    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        if len(row) != 3:
+            raise SettingsError(f"row {line} has {len(row)} columns; a CSV needs 3: x, y, label")
+        try:
+            values = [float(cell) for cell in row]
+        except ValueError:
+            if rows or line > 1:  # only the first row may be a header
+                bad = next(c for c in row if not _is_number(c))
+                raise SettingsError(f"row {line}: {bad.strip()[:20]!r} is not a number") from None
+            continue
+        if not all(math.isfinite(v) for v in values):
+            raise SettingsError(f"row {line}: numbers must be finite")
+        rows.append(values)
+        if len(rows) > MAX_CSV_ROWS:
+            raise SettingsError(f"the CSV has more than {MAX_CSV_ROWS} rows")
+    if len(rows) < 10:
+        raise SettingsError(f"the CSV has {len(rows)} rows of numbers; it needs at least 10")
+    data = np.array(rows)
+    X, labels = data[:, :2], data[:, 2]
+    low, high = X.min(axis=0), X.max(axis=0)
+    span = np.where(high > low, high - low, 1.0)
+    X = np.where(high > low, (X - low) / span * 10.0 - 5.0, 0.0)
+    values = np.unique(labels)
+    if len(values) == 1:
+        raise SettingsError("the label column has only one value")
+    if len(values) == 2:
+        return X, np.where(labels == values[1], 1.0, -1.0), "classification"
+    return X, labels / np.max(np.abs(labels)), "regression"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _bytes(values: np.ndarray) -> str:
     """Values in about [-1, 1] as base64 bytes (0 = -1, 255 = +1)."""
     q = np.round((np.clip(np.nan_to_num(values), -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
@@ -96,11 +148,16 @@ def _grid(n: int) -> np.ndarray:
 class Trainer:
     """One playground run: its data, model and optimizer, trained an epoch at a time."""
 
-    def __init__(self, settings: dict) -> None:
+    def __init__(self, settings: dict, upload: tuple | None = None) -> None:
         s = self.settings = settings
         self.task = s["problem"]
         self.classes = CLASSES.get(s["dataset"], 0)
-        if self.classes:
+        if s["dataset"] == "csv":
+            if upload is None:
+                raise SettingsError("no CSV file yet: upload one (x, y, label columns)")
+            X, y, self.task = upload
+            s["problem"] = self.task
+        elif self.classes:
             n = playground.POINTS["classification"]
             X, y = _spiral3(n, s["noise"] / 100.0, np.random.default_rng(s["seed"]))
         else:

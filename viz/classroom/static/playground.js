@@ -16,6 +16,7 @@ let ctx = null, hello = null, playing = false;
 let s = structuredClone(DEFAULTS);
 let lastGood = null, points = null, frame = null, curve = { train: [], test: [] }, selected = null;
 const NODE = 52, GAP_Y = 62;
+const MAX_CSV = 60 * 1024;  // bytes: a message is at most 64 KB (about 2,000 rows)
 
 // ------------------------------------------------------------ settings <-> URL
 export function urlParams() {
@@ -93,6 +94,17 @@ export function init(context) {
   $("pg-layer-more").onclick = () => { if (s.layers.length < hello.limits.hidden) change("layers", [...s.layers, 2]); };
   $("pg-layer-less").onclick = () => { if (s.layers.length) change("layers", s.layers.slice(0, -1)); };
   $("pg-edge-grad").onchange = () => drawNetwork();
+  $("pg-csv").onchange = async e => {
+    const file = e.target.files[0];
+    e.target.value = "";
+    if (!file) return;
+    if (file.size > MAX_CSV) {
+      const size = file.size > 1e6 ? `${(file.size / 1e6).toFixed(1)} MB` : `${Math.round(file.size / 1024)} KB`;
+      ctx.showError(`${file.name} is ${size}; the limit is 60 KB (about 2,000 rows of x, y, label)`);
+      return;
+    }
+    ctx.send({ type: "playground.csv", text: await file.text(), settings: s });
+  };
   options($("pg-lr"), LEARNING_RATES);
   options($("pg-rate"), REG_RATES);
   if (ctx.hashParams().get("tab") === "playground") fromUrl();  // before the URL is rewritten
