@@ -14,6 +14,7 @@ let current = null;
 // Send a message; for a group (one tab's requests), keep at most one in flight and only
 // the newest waiting, so dragging a slider never queues up work on the server.
 function request(group, message) {
+  showError("");
   if (busy[group]) { pending[group] = message; return; }
   busy[group] = true;
   send(message);

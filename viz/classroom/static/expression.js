@@ -53,7 +53,7 @@ export function start(hello) {
 export function onMessage(view) {
   graph = importSvg($("expr-graph"), view.svg);
   initial = view.initial;
-  $("expr-out").textContent = String(view.out);
+  $("expr-out").textContent = view.out === null ? "nan (not a number)" : String(view.out);
   table($("expr-grads"), ["variable", "value", "∂out/∂variable"],
     view.gradients.map(g => [g.name, fmt(g.data), signed(g.grad)]));
   if (view.unused.length) ctx.showError(`note: ${view.unused.join(", ")} not in the expression`);

@@ -6,12 +6,17 @@ import { $, colour, el, fmt, parseList, signed, stepper, svg, table } from "./co
 let ctx = null, steps = null, view = null;
 const W = 900, H = 440;
 
+// The fields as settings; a field that is not a list of numbers is named, not guessed at.
 function settings() {
-  const sizes = parseList($("net-sizes").value);
+  const read = (id, what) => {
+    const values = parseList($(id).value);
+    if (!values) throw new Error(`${what}: write numbers separated by commas, like ${$(id).defaultValue}`);
+    return values;
+  };
   return {
-    sizes: sizes ? sizes.map(Math.round) : [2, 2, 1],
-    x: parseList($("net-x").value) || [2, 3],
-    target: parseList($("net-target").value) || [1],
+    sizes: read("net-sizes", "layer sizes").map(Math.round),
+    x: read("net-x", "input x"),
+    target: read("net-target", "target y"),
     activation: $("net-activation").value || "sigmoid",
     init: $("net-init").value,
     lr: Number($("net-lr").value) || 0.5,
@@ -19,7 +24,11 @@ function settings() {
 }
 
 function send(reset = false) {
-  ctx.request("network", { type: "network", settings: settings(), reset });
+  try {
+    ctx.request("network", { type: "network", settings: settings(), reset });
+  } catch (err) {
+    ctx.showError(err.message);
+  }
 }
 
 // What the steps up to k have revealed: neuron outputs, the loss, gradients, new weights.

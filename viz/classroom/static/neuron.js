@@ -96,7 +96,7 @@ export function onMessage(view) {
     Object.assign(state, view.state);
     buildParams();
   }
-  $("neuron-out").textContent = String(view.out);
+  $("neuron-out").textContent = view.out === null ? "nan" : String(view.out);
   $("neuron-formula").textContent = view.formula;
   const rows = Object.entries(view.values).map(([name, v]) => [name, fmt(v.data), signed(v.grad)]);
   table($("neuron-grads"), ["value", "data", "∂out/∂value"], rows);

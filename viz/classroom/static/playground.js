@@ -234,8 +234,8 @@ function drawPoints(canvas) {
     c.arc(at(x), W - at(y), 3.5, 0, 2 * Math.PI);
     c.fillStyle = frame.boundary_classes ? `rgb(${CLASS_RGB[label].join(",")})` : colour(label);
     c.fill();
-    c.lineWidth = test ? 1.6 : 1;
-    c.strokeStyle = test ? "#000" : "#fff";
+    c.lineWidth = test ? 1.2 : 1;
+    c.strokeStyle = test ? "rgba(0, 0, 0, 0.55)" : "#fff";
     c.stroke();
   };
   points.train.forEach(p => dot(p, false));
