@@ -97,6 +97,7 @@ def test_neuron_tab_shows_the_engines_numbers_and_follows_a_slider(page, url):
     )
     assert page.inner_text("#neuron-formula") == "sigmoid(0·2 + 1·3 + 4) = 0.9991"
     assert cell(page, "neuron-grads", "w1", 2) == "0.00182"
+    page.wait_for_selector("#neuron-graph svg g.node")  # the layout follows the numbers
     assert page.locator("#neuron-graph svg g.node").count() >= 10
     shot(page, "neuron")
     # move w2's slider: the output and gradients become the engine's for w2 = 2
