@@ -11,11 +11,18 @@ let socket = null;
 const busy = {}, pending = {};
 let current = null;
 
-// Send a message; for a group (one tab's requests), keep at most one in flight and only
-// the newest waiting, so dragging a slider never queues up work on the server.
+// Send a message; for a group (one tab's requests), keep at most one in flight, and of
+// the waiting ones only the newest of each type (dragging a slider never queues up work
+// on the server, while a button press is never dropped).
 function request(group, message) {
   showError("");
-  if (busy[group]) { pending[group] = message; return; }
+  if (busy[group]) {
+    const queue = (pending[group] = pending[group] || []);
+    const last = queue[queue.length - 1];
+    if (last && last.type === message.type) queue[queue.length - 1] = message;
+    else queue.push(message);
+    return;
+  }
   busy[group] = true;
   send(message);
 }
@@ -28,7 +35,8 @@ function send(message, quiet = false) {
 
 function done(group) {
   busy[group] = false;
-  if (pending[group]) { const m = pending[group]; pending[group] = null; request(group, m); }
+  const next = pending[group] && pending[group].shift();
+  if (next) request(group, next);
 }
 
 export function showError(text) {
@@ -50,7 +58,7 @@ function receive(event) {
   } else if (TABS[group]) {
     TABS[group].onMessage(message);
   }
-  done(group);
+  if (message.type !== "neuron.graph") done(group);  // the graph follows its numbers
 }
 
 function connect() {
