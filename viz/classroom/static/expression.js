@@ -43,6 +43,11 @@ export function init(context) {
   for (const id of ["expr-text", "expr-vars"]) {
     $(id).onkeydown = e => { if (e.key === "Enter") build(); };
   }
+  document.addEventListener("keydown", e => {
+    if ($("tab-expression").hidden || e.target.tagName === "INPUT") return;
+    if (e.key === "ArrowRight") steps.go(steps.current + 1);
+    if (e.key === "ArrowLeft") steps.go(steps.current - 1);
+  });
 }
 
 export function start(hello) {

@@ -4,7 +4,7 @@
 import { $, colour, el, fmt, parseList, signed, stepper, svg, table } from "./common.js";
 
 let ctx = null, steps = null, view = null;
-const W = 900, H = 440;
+let H = 440;  // the drawing's height: taller for wide layers
 
 // The fields as settings; a field that is not a list of numbers is named, not guessed at.
 function settings() {
@@ -48,9 +48,11 @@ function known(k) {
 function layout() {
   const columns = [view.inputs, ...view.neurons];
   const pos = {};
-  const x0 = 70, x1 = 690;
+  const x0 = 70, x1 = 670;
   const widest = Math.max(...columns.map(c => c.length));
-  const gap = Math.min(170, (H - 60) / widest);
+  H = Math.max(440, widest * 58 + 50);
+  $("net-svg").setAttribute("viewBox", `0 0 900 ${H}`);
+  const gap = Math.min(170, (H - 50) / widest);
   columns.forEach((col, c) => {
     const x = x0 + (c * (x1 - x0)) / (columns.length - 1);
     col.forEach((n, j) => { pos[n.id] = [x, H / 2 + (j - (col.length - 1) / 2) * gap]; });
@@ -96,7 +98,9 @@ function draw(k) {
       cx: x, cy: y, r, class: `neuron${hot ? " focus" : ""}`, "data-id": id,
       fill: value === undefined ? "#ffffff" : colour(value, 0.35),
     }));
-    root.appendChild(svg("text", { x, y: y - r - 8, class: "nname" }, id));
+    root.appendChild(roomy
+      ? svg("text", { x, y: y - r - 8, class: "nname" }, id)
+      : svg("text", { x: x + r + 4, y: y - r + 4, class: "nname side" }, id));
     root.appendChild(svg("text", { x, y: y + 6, class: "nvalue", "data-id": id, "font-size": Math.round(Math.min(18, r * 0.55)) },
       value === undefined ? "?" : fmt(value)));
     if (!roomy && !hot) return;  // a big layer: the table and the step text carry the rest
@@ -105,8 +109,8 @@ function draw(k) {
   };
   view.inputs.forEach(n => circle(n.id, n.value));
   view.neurons.forEach(col => col.forEach(n => circle(n.id, seen.out[n.id], seen.grad[n.id], n.b)));
-  const [lx, ly] = [810, H / 2];
-  root.appendChild(svg("rect", { x: lx - 60, y: ly - 32, width: 120, height: 64, rx: 10,
+  const [lx, ly] = [835, H / 2];
+  root.appendChild(svg("rect", { x: lx - 55, y: ly - 32, width: 110, height: 64, rx: 10,
     class: `lossbox${focus === "loss" ? " focus" : ""}` }));
   root.appendChild(svg("text", { x: lx, y: ly - 8, class: "nname" }, "loss"));
   root.appendChild(svg("text", { x: lx, y: ly + 18, class: "nvalue", id: "net-loss-value" },
@@ -120,7 +124,7 @@ function drawTable(seen) {
     const after = seen.after[u.name];
     return [u.name, fmt(u.before), g === undefined ? "?" : signed(g), after === undefined ? "" : fmt(after)];
   });
-  table($("net-table"), ["parameter", "value", "∂loss/∂param", "after update"], rows);
+  table($("net-table"), ["param", "value", "∂loss/∂param", "after"], rows);
   $("net-table").querySelectorAll("tr").forEach((tr, i) => {
     if (i > 0) tr.dataset.name = view.update[i - 1].name;
   });
