@@ -179,12 +179,12 @@ def check_network(settings: dict) -> dict:
     nin, nout = s["sizes"][0], s["sizes"][-1]
     if nin > MAX_INPUTS or any(n > MAX_NEURONS for n in s["sizes"]):
         raise SettingsError(f"at most {MAX_NEURONS} neurons a layer")
-    s["x"] = _fit(number_list(settings, "x", [2.0, 3.0]), nin, 0.0)
-    s["target"] = _fit(number_list(settings, "target", [1.0]), nout, 1.0)
+    s["x"] = _resize(number_list(settings, "x", [2.0, 3.0]), nin, 0.0)
+    s["target"] = _resize(number_list(settings, "target", [1.0]), nout, 1.0)
     return s
 
 
-def _fit(values: list[float], n: int, pad: float) -> list[float]:
+def _resize(values: list[float], n: int, pad: float) -> list[float]:
     """``values`` cut or padded to ``n`` (a layer size changed: keep what was typed)."""
     return (values + [pad] * n)[:n]
 
