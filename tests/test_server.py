@@ -182,6 +182,16 @@ def test_playground_trains_and_reaches_90_percent_on_circle():
     assert len(layer["heat"]) == 4
 
 
+def test_the_same_settings_reproduce_the_same_run():
+    settings = {"dataset": "xor", "noise": 20, "layers": [3], "reg": "L1", "rate": 0.001}
+    runs = []
+    for _ in range(2):
+        s = Session()
+        reset, _ = s.handle({"type": "playground", "settings": json.loads(json.dumps(settings))})
+        runs.append((reset["train"], [s.tick() for _ in range(3)]))
+    assert runs[0] == runs[1]
+
+
 def test_beyond_the_playground_a_three_class_spiral_learns_with_softmax():
     s = Session()
     settings = {"dataset": "spiral3", "layers": [8, 8], "lr": 0.3, "activation": "relu"}
