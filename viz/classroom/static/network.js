@@ -96,7 +96,7 @@ function draw(k) {
     const hot = focus === id || focus.startsWith(`${id}.`);
     root.appendChild(svg("circle", {
       cx: x, cy: y, r, class: `neuron${hot ? " focus" : ""}`, "data-id": id,
-      fill: value === undefined ? "#ffffff" : colour(value, 0.35),
+      fill: value === undefined ? "#ffffff" : colour(0.4 * Math.tanh(value)),  // pale, opaque
     }));
     root.appendChild(roomy
       ? svg("text", { x, y: y - r - 8, class: "nname" }, id)
@@ -107,9 +107,13 @@ function draw(k) {
     if (bias !== undefined) root.appendChild(svg("text", { x, y: y + r + 18, class: "nbias" }, `b=${fmt(bias)}`));
     if (grad !== undefined) root.appendChild(svg("text", { x, y: y + r + 36, class: "ngrad" }, `grad ${fmt(grad)}`));
   };
+  const [lx, ly] = [835, H / 2];
+  for (const n of view.neurons[view.neurons.length - 1]) {
+    const [x, y] = pos[n.id];
+    root.appendChild(svg("line", { x1: x, y1: y, x2: lx - 55, y2: ly, stroke: "#999", "stroke-width": 2 }));
+  }
   view.inputs.forEach(n => circle(n.id, n.value));
   view.neurons.forEach(col => col.forEach(n => circle(n.id, seen.out[n.id], seen.grad[n.id], n.b)));
-  const [lx, ly] = [835, H / 2];
   root.appendChild(svg("rect", { x: lx - 55, y: ly - 32, width: 110, height: 64, rx: 10,
     class: `lossbox${focus === "loss" ? " focus" : ""}` }));
   root.appendChild(svg("text", { x: lx, y: ly - 8, class: "nname" }, "loss"));
