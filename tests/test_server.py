@@ -355,7 +355,12 @@ def test_websockets_from_other_sites_are_refused(client):
 def test_the_cli_has_a_serve_command():
     from viz.classroom.cli import build_parser
 
+    import inspect
+
+    from viz.classroom.server import serve
+
     args = build_parser().parse_args(["serve", "--port", "8123"])
     assert (args.host, args.port, args.open) == ("127.0.0.1", 8123, False)
+    assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--port", "99999"])
