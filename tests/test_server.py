@@ -353,10 +353,9 @@ def test_websockets_from_other_sites_are_refused(client):
 
 
 def test_the_cli_has_a_serve_command():
-    from viz.classroom.cli import build_parser
-
     import inspect
 
+    from viz.classroom.cli import build_parser
     from viz.classroom.server import serve
 
     args = build_parser().parse_args(["serve", "--port", "8123"])
