@@ -141,12 +141,12 @@ class Connection:
         if isinstance(fps, (int, float)) and not isinstance(fps, bool):
             self.fps = int(min(max(fps, 1), MAX_FPS))
         self.stop()
+        if on and self.session.trainer is None:
+            await self.send(_error("playground", "no playground yet"))
+            return
+        await self.send({"type": "playground.playing", "playing": on})  # before any frame
         if on:
-            if self.session.trainer is None:
-                await self.send(_error("playground", "no playground yet"))
-                return
             self.player = asyncio.create_task(self._play())
-        await self.send({"type": "playground.playing", "playing": on})
 
     async def _play(self) -> None:
         try:
