@@ -55,11 +55,19 @@ function options(select, values, label = String) {
   select.replaceChildren(...values.map(v => el("option", { value: String(v) }, label(v))));
 }
 
+// A value from a link that the menu lacks (lr=0.05, say) joins the menu.
+function choose(select, value) {
+  if (![...select.options].some(o => o.value === String(value))) {
+    select.appendChild(el("option", { value: String(value) }, String(value)));
+  }
+  select.value = String(value);
+}
+
 function syncControls() {
-  $("pg-lr").value = String(s.lr);
+  choose($("pg-lr"), s.lr);
   $("pg-activation").value = s.activation;
   $("pg-reg").value = s.reg;
-  $("pg-rate").value = String(s.rate);
+  choose($("pg-rate"), s.rate);
   $("pg-problem").value = hello.datasets[s.dataset];
   for (const k of ["ratio", "noise", "batch"]) {
     $(`pg-${k}`).value = String(s[k]);
