@@ -178,11 +178,15 @@ def test_playground_learns_circle_and_the_url_restores_settings(page, url):
     assert "bias" in page.inner_text("#pg-inspect")
     shot(page, "playground")
     # a link reproduces the settings
-    link = "tab=playground&dataset=xor&noise=10&layers=3,2&lr=0.1&activation=relu&features=x,y,xy"
+    link = (
+        "tab=playground&dataset=xor&noise=10&layers=3,2&lr=0.1&activation=relu&features=x,y,xy"
+        "&reg=L2&rate=0.05"
+    )
     open_tab(page, url, link)
     page.wait_for_function("() => document.getElementById('pg-epoch').textContent === '000000'")
     assert page.input_value("#pg-lr") == "0.1"
     assert page.input_value("#pg-activation") == "relu"
+    assert page.input_value("#pg-rate") == "0.05"  # not in the menu: added to it
     assert page.inner_text("#pg-layers-text") == "2 hidden layers"
     assert page.locator("#pg-datasets button.active").inner_text() == "xor"
     assert page.locator("canvas.pg-node:not(.off)").count() == 3 + 3 + 2 + 1
