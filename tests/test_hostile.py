@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograd import Value
-from nn import SGD, Adam
+from nn import MLP, SGD, Adam, datasets, fit
 
 # ------------------------------------------------------------------ optimizer arguments
 
@@ -181,3 +181,79 @@ def test_ctrl_c_while_parameters_are_written_waits_for_the_whole_step():
         opt.step()
     np.testing.assert_array_equal(first.data, 0.5)
     np.testing.assert_array_equal(second.data, 0.5)  # written although Ctrl-C came before
+
+
+# ------------------------------------------------------------------ Ctrl-C during fit
+
+
+def _interrupt_after(epochs):
+    def callback(epoch, logs, model):
+        if epoch + 1 == epochs:
+            raise KeyboardInterrupt
+
+    return callback
+
+
+def test_ctrl_c_in_a_callback_returns_the_history_so_far(capsys):
+    X, y = datasets.make_gaussians(40, noise=0.0, seed=0)
+    model = MLP(2, [4, 1], vectorized=True, rng=0)
+    h = fit(
+        model,
+        X,
+        y,
+        loss="bce_with_logits",
+        epochs=10,
+        callbacks=[_interrupt_after(3)],
+        progress=False,
+    )
+    assert h.interrupted and not h.stopped_early and h.epochs == 3
+    assert not model.training
+    err = capsys.readouterr().err
+    assert err == (
+        "fit: interrupted in epoch 3; the model keeps the weights after the last complete step\n"
+    )
+    assert not fit(model, X, y, epochs=1, progress=False).interrupted
+
+
+@pytest.mark.parametrize(
+    "make", [lambda p: SGD(p, lr=0.1, momentum=0.9), lambda p: Adam(p, lr=0.05)]
+)
+def test_ctrl_c_inside_an_optimizer_step_leaves_no_parameter_half_updated(make, capsys):
+    X, y = datasets.make_gaussians(64, noise=0.1, seed=0)
+    model = MLP(2, [8, 1], vectorized=True, rng=0)
+    opt = make(model.parameters())
+    opt.params = _InterruptingList(opt.params)
+    calls, seen = [0], {}
+    real_step = opt.step
+
+    def step():
+        calls[0] += 1
+        if calls[0] == 6:  # the second batch of epoch 2
+            seen["before"] = model.state_dict()
+            seen["state"] = _optimizer_state(opt)
+            opt.params.armed = True
+        real_step()
+
+    opt.step = step
+    h = fit(
+        model,
+        X,
+        y,
+        loss="bce_with_logits",
+        optimizer=opt,
+        epochs=5,
+        batch_size=16,
+        shuffle=False,
+        progress=False,
+    )
+    assert h.interrupted and h.epochs == 1 and not model.training
+    assert "interrupted in epoch 2" in capsys.readouterr().err
+    # rolled back to the state before the step: no parameter stepped, the count unchanged
+    _assert_same(model.state_dict(), seen["before"])
+    _assert_same(_optimizer_state(opt), seen["state"])
+    # and training goes on from there as if the interrupted step never started
+    again = make(model.parameters())
+    assert (
+        fit(model, X, y, loss="bce_with_logits", optimizer=again, epochs=1, progress=False).epochs
+        == 1
+    )
