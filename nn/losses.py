@@ -24,14 +24,36 @@ def as_prediction(pred: Any) -> Value:
     )
 
 
-def _targets(target: Any, pred: Value, name: str) -> np.ndarray:
+def _targets(target: Any, pred: Value, name: str, broadcast: bool = False) -> np.ndarray:
+    """The targets as an array of ``pred``'s shape and dtype, or a ``ValueError``.
+
+    Shapes must be equal, as torch requires; ``(N,)`` targets for ``(N, 1)`` outputs
+    are taken on purpose (a one-output model and its labels, used all over the project).
+    With ``broadcast`` (``mse_loss``, ``hinge_loss``, as torch's ``mse_loss``) targets
+    that broadcast *into* the predictions' shape are taken too; never a broadcast that
+    makes a bigger result, such as (N, 1) targets against (N,) predictions -> (N, N).
+    Reshaping a target of the same size but another shape, (2, 3) for (3, 2), is refused:
+    it pairs the wrong numbers.
+    """
     y = np.asarray(target.data if isinstance(target, Value) else target, dtype=np.float64)
-    if y.shape != pred.shape:
-        if y.size == pred.size:
-            y = y.reshape(pred.shape)  # (N,) targets for (N, 1) outputs, and the like
+    shape = pred.shape
+    if y.shape != shape:
+        if len(shape) == 2 and shape[1] == 1 and y.shape == shape[:1]:
+            y = y.reshape(shape)
+        elif broadcast and _broadcasts_into(y.shape, shape):
+            y = np.broadcast_to(y, shape)
         else:
-            raise ValueError(f"{name}: predictions have shape {pred.shape}, targets {y.shape}")
+            raise ValueError(
+                f"{name}: predictions have shape {shape}, targets {y.shape}; they must be "
+                f"the same (or targets (N,) for predictions (N, 1))"
+            )
     return y.astype(pred.dtype, copy=False)
+
+
+def _broadcasts_into(small: tuple, shape: tuple) -> bool:
+    if len(small) > len(shape):
+        return False
+    return all(n in (1, m) for n, m in zip(small[::-1], shape[::-1]))
 
 
 def mse_loss(pred: Any, target: Any) -> Value:
@@ -41,7 +63,7 @@ def mse_loss(pred: Any, target: Any) -> Value:
     2.0
     """
     p = as_prediction(pred)
-    diff = p - _targets(target, p, "mse_loss")
+    diff = p - _targets(target, p, "mse_loss", broadcast=True)
     return (diff * diff).mean()
 
 
@@ -101,7 +123,7 @@ def hinge_loss(scores: Any, target: Any) -> Value:
     0.75
     """
     s = as_prediction(scores)
-    y = _targets(target, s, "hinge_loss")
+    y = _targets(target, s, "hinge_loss", broadcast=True)
     if not ((y == 1.0) | (y == -1.0)).all():
         raise ValueError("hinge_loss: targets must be -1 or +1")
     return apply(ops.HINGE, s, y)  # mean(max(0, 1 - s*y)) as one node

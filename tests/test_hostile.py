@@ -3,13 +3,25 @@ mismatched target shapes and edge-value numbers, each checked against PyTorch.""
 
 import copy
 import math
+import re
 import signal
+import warnings
 
 import numpy as np
 import pytest
 
 from autograd import Value
-from nn import MLP, SGD, Adam, datasets, fit
+from nn import (
+    MLP,
+    SGD,
+    Adam,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    datasets,
+    fit,
+    hinge_loss,
+    mse_loss,
+)
 
 # ------------------------------------------------------------------ optimizer arguments
 
@@ -257,3 +269,69 @@ def test_ctrl_c_inside_an_optimizer_step_leaves_no_parameter_half_updated(make, 
         fit(model, X, y, loss="bce_with_logits", optimizer=again, epochs=1, progress=False).epochs
         == 1
     )
+
+
+# ------------------------------------------------------------------ target shapes
+
+_LOSSES = {
+    "mse": (mse_loss, "mse_loss"),
+    "bce": (binary_cross_entropy, "binary_cross_entropy"),
+    "bce_with_logits": (binary_cross_entropy_with_logits, "binary_cross_entropy_with_logits"),
+    "hinge": (hinge_loss, "hinge_loss"),
+}
+
+
+def _torch_loss(torch, name):
+    F = torch.nn.functional
+    return {
+        "mse": F.mse_loss,
+        "bce": F.binary_cross_entropy,
+        "bce_with_logits": F.binary_cross_entropy_with_logits,
+        "hinge": lambda s, y: torch.clamp(1 - s * y, min=0).mean(),
+    }[name]
+
+
+@pytest.mark.parametrize("name", list(_LOSSES))
+@pytest.mark.parametrize(
+    "pred_shape,target_shape", [((3, 2), (2, 3)), ((2, 3), (3, 2)), ((6,), (3, 2)), ((4,), (2,))]
+)
+def test_losses_refuse_targets_of_another_shape_as_torch_does(name, pred_shape, target_shape):
+    torch = pytest.importorskip("torch")
+    pred = np.full(pred_shape, 0.5)
+    target = np.ones(target_shape)
+    with pytest.raises((ValueError, RuntimeError)), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's "likely incorrect" broadcast
+        _torch_loss(torch, name)(torch.tensor(pred), torch.tensor(target))
+    fn, full = _LOSSES[name]
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"{full}: predictions have shape {pred_shape}, targets {target_shape}"),
+    ):
+        fn(Value(pred), target)
+
+
+@pytest.mark.parametrize("name", list(_LOSSES))
+def test_losses_take_n_targets_for_n_by_1_outputs(name):
+    fn, _ = _LOSSES[name]
+    pred = Value(np.array([[0.25], [0.75], [0.5]]))
+    flat = np.array([1.0, 1.0, 1.0]) if name != "bce" else np.array([0.0, 1.0, 1.0])
+    assert fn(pred, flat).item() == fn(pred, flat.reshape(3, 1)).item()
+    # the other way round broadcasts to (3, 3) in torch: refused
+    with pytest.raises(ValueError, match=r"predictions have shape \(3,\), targets \(3, 1\)"):
+        fn(Value(pred.data.ravel()), flat.reshape(3, 1))
+
+
+def test_mse_and_hinge_broadcast_a_target_into_the_predictions_shape_as_torch_does():
+    torch = pytest.importorskip("torch")
+    pred = np.array([[0.5, -2.0], [1.5, 0.25]])
+    for target in (1.0, np.array([1.0, -1.0]), np.array([[1.0], [-1.0]])):
+        for name in ("mse", "hinge"):
+            ours = _LOSSES[name][0](Value(pred), target).item()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "likely incorrect": it is not
+                theirs = _torch_loss(torch, name)(torch.tensor(pred), torch.tensor(target))
+            assert ours == pytest.approx(theirs.item(), rel=1e-15)
+    with pytest.raises(
+        ValueError, match=r"binary_cross_entropy: predictions have shape \(2, 2\), targets \(2,\)"
+    ):
+        binary_cross_entropy(Value(np.full((2, 2), 0.5)), np.ones(2))
