@@ -181,7 +181,8 @@ class ExponentialLR:
 
 class EarlyStopping:
     """A ``fit`` callback: stop when ``monitor`` (``val_loss`` when there is validation
-    data, else ``loss``) has not improved by ``min_delta`` for ``patience`` epochs. With
+    data, else ``loss``) has not improved by ``min_delta`` for ``patience`` epochs in a
+    row, as Keras does (``patience=0`` stops at the first epoch without gain). With
     ``restore_best`` the model gets back its weights from the best epoch."""
 
     def __init__(
@@ -210,7 +211,7 @@ class EarlyStopping:
                 self._best_state = model.state_dict()
             return False
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:  # Keras: stop after `patience` epochs without gain
             self.stopped_epoch = epoch
             if self._best_state is not None:
                 model.load_state_dict(self._best_state)

@@ -15,6 +15,7 @@ from nn import (
     MLP,
     SGD,
     Adam,
+    EarlyStopping,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     datasets,
@@ -335,3 +336,23 @@ def test_mse_and_hinge_broadcast_a_target_into_the_predictions_shape_as_torch_do
         ValueError, match=r"binary_cross_entropy: predictions have shape \(2, 2\), targets \(2,\)"
     ):
         binary_cross_entropy(Value(np.full((2, 2), 0.5)), np.ones(2))
+
+
+# ------------------------------------------------------------------ early stopping
+
+
+@pytest.mark.parametrize("patience", [1, 2, 3])
+def test_early_stopping_stops_after_patience_epochs_without_improvement_as_keras(patience):
+    # Keras: "patience: number of epochs with no improvement after which training will
+    # be stopped"; its docs' example (patience=3, a loss that stops improving at once)
+    # runs 4 epochs.
+    stop = EarlyStopping(patience=patience)
+    flags = [stop(epoch, {"loss": 1.0}) for epoch in range(6)]
+    assert flags == [False] * patience + [True] + [True] * (5 - patience)
+    assert stop.stopped_epoch == 5 and stop.best_epoch == 0
+    X, y = datasets.make_xor(20, noise=0.0, seed=0)
+    model = MLP(2, [3, 1], vectorized=True, rng=0)
+    h = fit(
+        model, X, y, epochs=10, callbacks=[EarlyStopping(patience, min_delta=10.0)], progress=False
+    )
+    assert h.stopped_early and h.epochs == patience + 1
