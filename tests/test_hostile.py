@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from autograd import Value
+from autograd import Value, grad, gradcheck
 from nn import (
     MLP,
     SGD,
@@ -18,6 +18,7 @@ from nn import (
     EarlyStopping,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cross_entropy,
     datasets,
     fit,
     hinge_loss,
@@ -356,3 +357,154 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement_as_keras
         model, X, y, epochs=10, callbacks=[EarlyStopping(patience, min_delta=10.0)], progress=False
     )
     assert h.stopped_early and h.epochs == patience + 1
+
+
+# ------------------------------------------------------------------ edge values vs torch
+
+_TINY = 5e-324  # the smallest subnormal
+_EDGES = [
+    0.0,
+    -0.0,
+    2.0,
+    -3.0,
+    math.inf,
+    -math.inf,
+    math.nan,
+    1e308,
+    -1e308,
+    _TINY,
+    -_TINY,
+    1e-308,
+    2.2250738585072014e-308,
+]
+_PROBS = [0.0, -0.0, 1.0, 0.5, 0.25, _TINY, 1e-308, 1e-300, 1 - 2**-53, 2**-53]
+
+
+def _edge_cases():
+    for z in _EDGES:
+        for y in (0.0, 1.0, 0.5, 0.25):
+            yield "bce_with_logits", [z], [y]
+        for y in (0.0, 1.0, -1e308, math.inf, math.nan):
+            yield "mse", [z], [y]
+        for y in (-1.0, 1.0):
+            yield "hinge", [z], [y]
+        for label in (0, 1):
+            yield "cross_entropy", [[z, 0.0]], [label]
+            yield "cross_entropy", [[z, -z, 1.0]], [label]
+    for p in _PROBS:
+        for y in (0.0, 1.0, 0.5, 0.25):
+            yield "bce", [p], [y]
+    # a batch: the mean's factor 1/N in every gradient
+    yield "bce_with_logits", [0.0, -0.0, 3.0, -2.0], [1.0, 0.0, 0.25, 1.0]
+    yield "bce", [0.0, 1.0, 0.5, 0.9], [0.0, 1.0, 0.25, 1.0]
+    yield "mse", [1e308, -1e308, 0.0], [-1e308, 1e308, 0.0]
+    yield "hinge", [0.5, -2.0, 3.0], [1.0, 1.0, -1.0]
+
+
+# Where we give another answer than torch on purpose: (loss, input, target) -> why.
+# torch's formula (1 - y) * z - logsigmoid(z) computes 0 * inf = nan at z = +inf, y = 1 and
+# inf - inf at z = -inf; the loss's limit there is well defined and is what we return
+# (the gradient, sigmoid(z) - y, is torch's own).
+_LIMITS = {
+    ("bce_with_logits", math.inf, 1.0): 0.0,
+    ("bce_with_logits", -math.inf, 0.0): 0.0,
+    ("bce_with_logits", -math.inf, 1.0): math.inf,
+    ("bce_with_logits", -math.inf, 0.5): math.inf,
+    ("bce_with_logits", -math.inf, 0.25): math.inf,
+}
+
+
+def _ours(name, pred, target):
+    fn = {**{k: f for k, (f, _) in _LOSSES.items()}, "cross_entropy": cross_entropy}[name]
+    v = Value(np.array(pred, dtype=np.float64))
+    loss = fn(v, np.array(target))
+    loss.backward()
+    return loss.item(), np.asarray(v.grad)
+
+
+def _theirs(torch, name, pred, target):
+    t = torch.tensor(pred, dtype=torch.float64, requires_grad=True)
+    if name == "cross_entropy":
+        loss = torch.nn.functional.cross_entropy(t, torch.tensor(target))
+    else:
+        loss = _torch_loss(torch, name)(t, torch.tensor(target, dtype=torch.float64))
+    loss.backward()
+    return loss.item(), t.grad.numpy()
+
+
+@pytest.mark.filterwarnings("error")  # no RuntimeWarning (overflow, invalid, divide) leaks
+@pytest.mark.parametrize("name,pred,target", list(_edge_cases()), ids=repr)
+def test_losses_match_torch_at_edge_values(name, pred, target):
+    torch = pytest.importorskip("torch")
+    loss, grad = _ours(name, pred, target)
+    want, want_grad = _theirs(torch, name, pred, target)
+    key = (name, pred[0], target[0])
+    if len(pred) == 1 and not isinstance(pred[0], list) and key in _LIMITS:
+        assert math.isnan(want) and loss == _LIMITS[key]
+    else:
+        np.testing.assert_allclose(loss, want, rtol=1e-13, atol=0, equal_nan=True)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-13, atol=0, equal_nan=True)
+
+
+def test_bce_with_logits_is_one_node_with_torchs_gradient_at_a_zero_logit():
+    torch = pytest.importorskip("torch")
+    y = np.array([1.0, 0.0, 1.0, 0.25])
+    z = Value(np.zeros((4, 1)))
+    loss = binary_cross_entropy_with_logits(z, y)
+    assert loss.op == "bce_with_logits" and loss.parents[0] is z
+    loss.backward()
+    np.testing.assert_array_equal(z.grad.ravel(), (0.5 - y) / 4)
+    t = torch.zeros((4, 1), dtype=torch.float64, requires_grad=True)
+    F = torch.nn.functional
+    F.binary_cross_entropy_with_logits(t, torch.tensor(y).reshape(4, 1)).backward()
+    np.testing.assert_array_equal(z.grad, t.grad.numpy())
+    # a zero-initialised output layer: its bias learns from mean(0.5 - y), not mean(-y)
+    model = MLP(2, [3, 1], vectorized=True, rng=0)
+    model.layers[-1].W.data[...] = 0.0
+    model.layers[-1].b.data[...] = 0.0
+    binary_cross_entropy_with_logits(model(np.ones((4, 2))), y).backward()
+    assert model.layers[-1].b.grad[0] == pytest.approx(np.mean(0.5 - y), abs=1e-15)
+
+
+def test_bce_at_p_equal_to_its_target_is_zero_not_negative():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    ones, zeros = torch.ones(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    assert F.binary_cross_entropy(ones, ones).item() == 0.0
+    assert binary_cross_entropy(Value(np.ones(3)), np.ones(3)).item() == 0.0
+    assert binary_cross_entropy(Value(np.zeros(3)), np.zeros(3)).item() == 0.0
+    assert F.binary_cross_entropy(zeros, ones).item() == 100.0  # torch clamps log at -100
+    assert binary_cross_entropy(Value(np.zeros(3)), np.ones(3)).item() == 100.0
+
+
+def test_bce_refuses_probabilities_outside_0_1_and_passes_nan_on():
+    with pytest.raises(
+        ValueError, match=r"probabilities must be in \[0, 1\], got values from -0.5 to 0.5"
+    ):
+        binary_cross_entropy(Value([-0.5, 0.5]), [0.0, 1.0])
+    with pytest.raises(ValueError, match=r"targets must be in \[0, 1\]"):
+        binary_cross_entropy(Value([0.5, 0.5]), [0.0, 2.0])
+    assert math.isnan(binary_cross_entropy(Value([math.nan, 0.5]), [0.0, 1.0]).item())
+
+
+@pytest.mark.parametrize(
+    "name,pred,target",
+    [
+        ("bce_with_logits", [0.0, -1.5, 2.0, 30.0], [1.0, 0.0, 0.25, 1.0]),
+        ("bce", [0.5, 0.1, 0.75, 0.99], [1.0, 0.0, 0.25, 1.0]),
+        ("mse", [0.5, -1.0, 3.0, 0.0], [1.0, 0.0, 0.25, 1.0]),
+    ],
+)
+def test_fused_losses_second_derivatives_match_torch(name, pred, target):
+    torch = pytest.importorskip("torch")
+    fn = _LOSSES[name][0]
+    p = Value(np.array(pred))
+    (gp,) = grad(fn(p, np.array(target)), [p], create_graph=True)
+    (hp,) = grad((gp * gp).sum(), [p])
+    t = torch.tensor(pred, dtype=torch.float64, requires_grad=True)
+    loss = _torch_loss(torch, name)(t, torch.tensor(target, dtype=torch.float64))
+    (gt,) = torch.autograd.grad(loss, [t], create_graph=True)
+    (ht,) = torch.autograd.grad((gt * gt).sum(), [t])
+    np.testing.assert_allclose(gp.data, gt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(hp, ht.numpy(), rtol=1e-9)
+    assert gradcheck(lambda v: fn(v, np.array(target)), Value(np.array(pred)))
