@@ -7,10 +7,7 @@ The update rules follow PyTorch's documented algorithms, so one step of ``SGD`` 
 from __future__ import annotations
 
 import math
-import signal
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -22,8 +19,8 @@ class Optimizer:
     """Holds the parameters and the learning rate ``lr``; ``step()`` updates in place.
 
     A step is atomic: every update (and the optimizer's new state) is computed before any
-    parameter is written, and Ctrl-C while they are written waits until all are, so an
-    interrupt leaves the model either before or after the whole step.
+    parameter is written, and Ctrl-C while they are written finishes the writing first, so
+    an interrupt leaves the model either before or after the whole step.
     """
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
@@ -57,24 +54,27 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter once (atomically, see the class docstring)."""
-        deltas, state = self._updates()
-        new = [
-            float(p.data - d)
-            if type(p.data) is float
-            else p.data - d.astype(p.data.dtype, copy=False)
-            for p, d in zip(self.params, deltas)
-        ]
-        with _sigint_deferred():
-            for p, data in zip(self.params, new):
-                if type(p.data) is float:
-                    p.data = data
-                else:
-                    p.data[...] = data
-            vars(self).update(state)
+        new, state = self._updates()
+        try:
+            self._write(new, state)
+        except KeyboardInterrupt:
+            # Ctrl-C while writing: finish the step, then stop. Writing the same numbers
+            # again is harmless, so no bookkeeping of how far the first pass got is needed
+            # (and the normal path pays nothing, unlike holding SIGINT around it).
+            self._write(new, state)
+            raise
+
+    def _write(self, new: list, state: dict) -> None:
+        for p, data in zip(self.params, new):
+            if type(p.data) is float:
+                p.data = data
+            else:
+                p.data[...] = data
+        vars(self).update(state)
 
     def _updates(self) -> tuple[list, dict]:
-        """The amount to subtract from each parameter, and the optimizer's new state
-        (attribute name -> value); computed without changing anything."""
+        """Every parameter's new data and the optimizer's new state (attribute name ->
+        value), computed without changing anything."""
         raise NotImplementedError
 
 
@@ -95,19 +95,20 @@ class SGD(Optimizer):
         self._buffers: list[Any] = [None] * len(self.params)
 
     def _updates(self) -> tuple[list, dict]:
-        deltas, buffers = [], list(self._buffers)
+        lr, momentum, decay = self.lr, self.momentum, self.weight_decay
+        new, buffers = [], list(self._buffers)
         for i, p in enumerate(self.params):
             w, g = p.data, p.grad
-            if self.weight_decay:
-                g = g + self.weight_decay * w
-            if self.momentum:
+            if decay:
+                g = g + decay * w
+            if momentum:
                 buf = buffers[i]
                 # A copy: the first buffer must not be the gradient array itself, which a
                 # later backward() without zero_grad() adds to in place.
-                buf = np.copy(g) if buf is None else self.momentum * buf + g
+                buf = (g if type(g) is float else np.copy(g)) if buf is None else momentum * buf + g
                 buffers[i] = g = buf
-            deltas.append(self.lr * g)
-        return deltas, {"_buffers": buffers}
+            new.append(_minus(w, lr * g))
+        return new, {"_buffers": buffers}
 
 
 class Adam(Optimizer):
@@ -136,20 +137,19 @@ class Adam(Optimizer):
         self.t = 0
 
     def _updates(self) -> tuple[list, dict]:
-        b1, b2 = self.betas
+        (b1, b2), eps, decay = self.betas, self.eps, self.weight_decay
         t = self.t + 1
-        bias1 = 1 - b1**t
+        step_size = self.lr / (1 - b1**t)
         sqrt_bias2 = math.sqrt(1 - b2**t)
-        deltas, ms, vs = [], list(self._m), list(self._v)
+        new, ms, vs = [], list(self._m), list(self._v)
         for i, p in enumerate(self.params):
             w, g = p.data, p.grad
-            if self.weight_decay:
-                g = g + self.weight_decay * w
+            if decay:
+                g = g + decay * w
             m = ms[i] = b1 * ms[i] + (1 - b1) * g
             v = vs[i] = b2 * vs[i] + (1 - b2) * g * g
-            denom = np.sqrt(v) / sqrt_bias2 + self.eps
-            deltas.append((self.lr / bias1) * m / denom)
-        return deltas, {"t": t, "_m": ms, "_v": vs}
+            new.append(_minus(w, step_size * m / (np.sqrt(v) / sqrt_bias2 + eps)))
+        return new, {"t": t, "_m": ms, "_v": vs}
 
 
 class StepLR:
@@ -231,24 +231,8 @@ def _checked(owner: str, what: str, value: Any) -> float:
     return number
 
 
-@contextmanager
-def _sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) until the block has run, then raise KeyboardInterrupt.
-
-    Only where Python's own handler is installed (the main thread, no one else's handler):
-    a server or a notebook that handles SIGINT itself is left alone.
-    """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
+def _minus(w: Any, delta: Any) -> Any:
+    """``w - delta`` in ``w``'s type: a float for a scalar, ``w``'s dtype for an array."""
+    if type(w) is float:
+        return float(w - delta)
+    return w - delta.astype(w.dtype, copy=False)
