@@ -12,6 +12,8 @@ from autograd import Value, apply, ops, stack
 def as_prediction(pred: Any) -> Value:
     """A tensor Value from a Value or a (nested) list of Values and numbers."""
     if isinstance(pred, Value):
+        if pred.size == 0:  # a mean over nothing: numpy warns and says nan
+            raise ValueError(f"loss: got an empty batch of predictions, shape {pred.shape}")
         return pred
     if isinstance(pred, (list, tuple)):
         if not pred:

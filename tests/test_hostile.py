@@ -299,6 +299,8 @@ _LOSSES = {
     "hinge": (hinge_loss, "hinge_loss"),
 }
 
+_LOSS_FNS = {**{k: f for k, (f, _) in _LOSSES.items()}, "cross_entropy": cross_entropy}
+
 
 def _torch_loss(torch, name):
     F = torch.nn.functional
@@ -432,7 +434,7 @@ _LIMITS = {
 
 
 def _ours(name, pred, target):
-    fn = {**{k: f for k, (f, _) in _LOSSES.items()}, "cross_entropy": cross_entropy}[name]
+    fn = _LOSS_FNS[name]
     v = Value(np.array(pred, dtype=np.float64))
     loss = fn(v, np.array(target))
     loss.backward()
@@ -525,3 +527,14 @@ def test_fused_losses_second_derivatives_match_torch(name, pred, target):
     np.testing.assert_allclose(gp.data, gt.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(hp, ht.numpy(), rtol=1e-9)
     assert gradcheck(lambda v: fn(v, np.array(target)), Value(np.array(pred)))
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("name", [*_LOSSES, "cross_entropy"])
+def test_losses_refuse_an_empty_batch(name):
+    fn = _LOSS_FNS[name]
+    shape, target = ((0, 3), np.zeros(0, dtype=int)) if name == "cross_entropy" else ((0,), [])
+    with pytest.raises(ValueError, match=r"loss: got an empty batch of predictions, shape \(0"):
+        fn(Value(np.zeros(shape)), target)
+    with pytest.raises(ValueError, match="empty list of predictions"):
+        fn([], target)
