@@ -172,35 +172,43 @@ def test_interrupted_step_changes_nothing(make):
 
 
 class _SignallingArray(np.ndarray):
-    """An array that sends this process SIGINT (Ctrl-C) the first time it is written to."""
+    """A parameter's array that sends this process SIGINT (Ctrl-C) when it is written to
+    in place for the ``writes``-th time (``_SignallingArray.writes`` counts down)."""
 
-    signalled = False
+    writes, target = 0, None
 
-    def _signal_once(self):
-        if not _SignallingArray.signalled:
-            _SignallingArray.signalled = True
-            signal.raise_signal(signal.SIGINT)
+    def _count(self):
+        if self is _SignallingArray.target and _SignallingArray.writes > 0:
+            _SignallingArray.writes -= 1
+            if _SignallingArray.writes == 0:
+                signal.raise_signal(signal.SIGINT)
 
     def __setitem__(self, index, value):
         super().__setitem__(index, value)
-        self._signal_once()
+        self._count()
 
     def __isub__(self, other):
         out = super().__isub__(other)
-        self._signal_once()
+        self._count()
         return out
 
 
-def test_ctrl_c_while_parameters_are_written_finishes_the_step():
+def _signalling(value, writes):
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         pytest.skip("SIGINT is handled by someone else here")
+    data = np.empty_like(value.data).view(_SignallingArray)
+    np.ndarray.__setitem__(data, ..., value.data)
+    value.data, _SignallingArray.writes, _SignallingArray.target = data, writes, data
+
+
+def test_ctrl_c_while_parameters_are_written_finishes_the_step():
     first, second = Value(np.ones(3)), Value(np.ones(2))
-    first.data = np.ones(3).view(_SignallingArray)
+    _signalling(first, writes=1)
     first.grad, second.grad = np.ones(3), np.ones(2)
     opt = Adam([first, second], lr=0.5)
     with pytest.raises(KeyboardInterrupt):
         opt.step()
-    assert _SignallingArray.signalled
+    assert _SignallingArray.writes == 0
     np.testing.assert_allclose(first.data, 0.5)
     np.testing.assert_allclose(second.data, 0.5)  # written although Ctrl-C came before
     assert opt.t == 1
@@ -538,3 +546,21 @@ def test_losses_refuse_an_empty_batch(name):
         fn(Value(np.zeros(shape)), target)
     with pytest.raises(ValueError, match="empty list of predictions"):
         fn([], target)
+
+
+def test_ctrl_c_while_fit_writes_the_weights_keeps_the_whole_step(capsys):
+    X, y = datasets.make_gaussians(32, noise=0.2, seed=0)
+
+    def train(epochs, signal_at_step=None):
+        model = MLP(2, [4, 1], vectorized=True, rng=0)
+        if signal_at_step:
+            _signalling(model.layers[0].W, writes=signal_at_step)
+        opt = Adam(model.parameters(), lr=0.05)
+        kw = dict(loss="bce_with_logits", optimizer=opt, shuffle=False, progress=False)
+        return model, opt, _fit(model, X, y, epochs=epochs, **kw)
+
+    model, opt, h = train(10, signal_at_step=3)  # full batch: one step an epoch
+    assert h.interrupted and h.epochs == 2 and opt.t == 3 and not model.training
+    assert "interrupted in epoch 3" in capsys.readouterr().err
+    reference, _, _ = train(3)
+    _assert_same(model.state_dict(), reference.state_dict())  # after the whole 3rd step
