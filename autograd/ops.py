@@ -638,6 +638,7 @@ BCE_WITH_LOGITS = Op(
     _bce_with_logits,
     lambda g, out, z, y: (_sigmoid_of(z) - y) * (g / _n(z)),
     lambda g, out, z, y: -z * (g / _n(z)),
+    local=("σ({a}) - {b}", "-{a}"),  # for one number; a batch divides by N (the mean)
 )
 
 # torch's BCE: each log clamped at -100 (so p = 0 or 1 costs at most 100, never inf or a
@@ -670,7 +671,13 @@ def _bce_vjp_target(g, out, p, y, eps):
     return (log_1mp - log_p) * (g / _n(p))
 
 
-BINARY_CROSS_ENTROPY = Op("bce", _bce, _bce_vjp, _bce_vjp_target)
+BINARY_CROSS_ENTROPY = Op(
+    "bce",
+    _bce,
+    _bce_vjp,
+    _bce_vjp_target,
+    local=("({a} - {b}) / ({a}·(1 - {a}))", "log(1 - {a}) - log({a})"),
+)
 
 
 def _mse(p, y):
@@ -684,4 +691,10 @@ def _mse_vjp(g, out, p, y):
         return (p - y) * (2.0 / _n(p)) * g
 
 
-MSE = Op("mse", _mse, _mse_vjp, lambda g, out, p, y: -_mse_vjp(g, out, p, y))
+MSE = Op(
+    "mse",
+    _mse,
+    _mse_vjp,
+    lambda g, out, p, y: -_mse_vjp(g, out, p, y),
+    local=("2·({a} - {b})", "-2·({a} - {b})"),
+)

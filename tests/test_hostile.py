@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pytest
 
-from autograd import Value, grad, gradcheck
+from autograd import Value, grad, gradcheck, trace_backward
 from nn import (
     MLP,
     SGD,
@@ -564,3 +564,17 @@ def test_ctrl_c_while_fit_writes_the_weights_keeps_the_whole_step(capsys):
     assert "interrupted in epoch 3" in capsys.readouterr().err
     reference, _, _ = train(3)
     _assert_same(model.state_dict(), reference.state_dict())  # after the whole 3rd step
+
+
+@pytest.mark.parametrize("name", ["mse", "bce", "bce_with_logits"])
+def test_fused_losses_read_the_same_in_trace_backward(name):
+    fn = _LOSS_FNS[name]
+    for pred, target in ((0.25, 1.0), ([0.25, 0.75, 0.5], [1.0, 0.0, 0.25])):
+        p = Value(pred, label="p")
+        loss = fn(p, target)
+        (step,) = list(trace_backward(loss))
+        loss.backward()
+        np.testing.assert_array_equal(step.total, p.grad)
+        if np.ndim(pred) == 0:
+            assert step.local == p.grad  # the local derivative the step-through page shows
+            assert loss._op.derivative(0, ["p", "y"], "L") is not None
