@@ -54,7 +54,10 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter once (atomically, see the class docstring)."""
-        new, state = self._updates()
+        # An overflowing or NaN update is an answer, as in torch (fit then stops on the
+        # non-finite loss and says why), not a numpy warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            new, state = self._updates()
         try:
             self._write(new, state)
         except KeyboardInterrupt:

@@ -578,3 +578,27 @@ def test_fused_losses_read_the_same_in_trace_backward(name):
         if np.ndim(pred) == 0:
             assert step.local == p.grad  # the local derivative the step-through page shows
             assert loss._op.derivative(0, ["p", "y"], "L") is not None
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(
+    "ours,theirs",
+    [
+        (lambda p: Adam(p, lr=0.1), lambda t, p: t.optim.Adam(p, lr=0.1)),
+        (
+            lambda p: SGD(p, lr=0.1, momentum=0.9, weight_decay=0.5),
+            lambda t, p: t.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.5),
+        ),
+    ],
+)
+def test_optimizer_steps_match_torch_at_edge_gradients(ours, theirs):
+    torch = pytest.importorskip("torch")
+    g = np.array([1e200, 1e308, -1e308, math.inf, -math.inf, math.nan, 0.0, -0.0, _TINY, 1.0])
+    w = Value(np.full(g.shape, 1e308))
+    t = torch.tensor(w.data.copy(), requires_grad=True)
+    opt, topt = ours([w]), theirs(torch, [t])
+    for _ in range(2):
+        w.grad, t.grad = g, torch.tensor(g)
+        opt.step()
+        topt.step()
+        np.testing.assert_allclose(w.data, t.detach().numpy(), rtol=1e-15, equal_nan=True)
