@@ -659,3 +659,105 @@ def stack_op(n: int) -> Op:
         return vjp
 
     return Op("stack", lambda *args: np.stack(args[:-1], axis=args[-1]), *map(vjp_for, range(n)))
+
+
+# ---------------------------------------------------------------- fused losses (nn.losses)
+# Each loss below is one node whose gradient is written out, as PyTorch's are. Composed from
+# smaller ops they got edge values wrong: relu'(0) = abs'(0) = 0 made the gradient of
+# BCE-with-logits -y at a logit of exactly 0 (every zero-initialised output layer) instead
+# of 0.5 - y; an infinite logit gave inf - inf; bce's log(p + eps) went below 0 at p = 1;
+# 1e308 ** 2 warned. The forwards silence numpy's warnings because an inf or nan result is
+# the answer (and ``fit`` reports a non-finite loss itself). The target's vjp exists for
+# completeness; a constant target is never asked for one.
+
+
+def _sigmoid_of(x: Any) -> Any:
+    return _sigmoid(x) if isinstance(x, _RAW) else x.sigmoid()
+
+
+def _n(x: Any) -> int:
+    return int(np.size(raw(x)))
+
+
+def _weighted(w: Any, x: Any) -> Any:
+    """``w * x`` with 0 * inf = 0: a zero weight ignores an infinite term (the loss's limit)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(w == 0, 0.0, w * x)
+
+
+def _bce_with_logits(z, y):
+    """mean(max(z, 0) (1 - y) + max(-z, 0) y + log(1 + exp(-|z|))), finite where its limit is."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = (
+            _weighted(1.0 - y, np.maximum(z, 0.0))
+            + _weighted(y, np.maximum(-z, 0.0))
+            + np.log1p(np.exp(-np.abs(z)))
+        )
+        return float(np.mean(loss))
+
+
+BCE_WITH_LOGITS = Op(
+    "bce_with_logits",
+    _bce_with_logits,
+    lambda g, out, z, y: (_sigmoid_of(z) - y) * (g / _n(z)),
+    lambda g, out, z, y: -z * (g / _n(z)),
+    local=("σ({a}) - {b}", "-{a}"),  # for one number; a batch divides by N (the mean)
+)
+
+# torch's BCE: each log clamped at -100 (so p = 0 or 1 costs at most 100, never inf or a
+# negative number), and the gradient (p - y) / max(p (1 - p), eps) with eps torch's EPSILON.
+BCE_EPS = float(np.float32(1e-12))
+
+
+def _clamped_logs(p):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.maximum(np.log(raw(p)), -100.0), np.maximum(np.log1p(-raw(p)), -100.0)
+
+
+def _bce(p, y, eps):
+    log_p, log_1mp = _clamped_logs(p)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean((y - 1.0) * log_1mp - y * log_p))
+
+
+def _bce_vjp(g, out, p, y, eps):
+    spread = (1.0 - p) * p
+    # max(spread, eps) as the floor's constant offset: the same number, and under
+    # create_graph the gradient of p (1 - p) itself.
+    floor = np.maximum(raw(spread), eps) - raw(spread)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return (p - y) / (spread + floor) * (g / _n(p))
+
+
+def _bce_vjp_target(g, out, p, y, eps):
+    log_p, log_1mp = _clamped_logs(p)
+    return (log_1mp - log_p) * (g / _n(p))
+
+
+BINARY_CROSS_ENTROPY = Op(
+    "bce",
+    _bce,
+    _bce_vjp,
+    _bce_vjp_target,
+    local=("({a} - {b}) / ({a}·(1 - {a}))", "log(1 - {a}) - log({a})"),
+)
+
+
+def _mse(p, y):
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = p - y
+        return float(np.mean(d * d))
+
+
+def _mse_vjp(g, out, p, y):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (p - y) * (2.0 / _n(p)) * g
+
+
+MSE = Op(
+    "mse",
+    _mse,
+    _mse_vjp,
+    lambda g, out, p, y: -_mse_vjp(g, out, p, y),
+    local=("2·({a} - {b})", "-2·({a} - {b})"),
+)
