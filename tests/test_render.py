@@ -97,7 +97,7 @@ def test_system_dot_timeout_kills_dot(monkeypatch):
     t = time.perf_counter()
     with pytest.raises(R.LayoutTimeout, match=r"longer than 0.05 s \(3,001 nodes\)") as info:
         to_svg(deep_chain(1000), timeout=0.05)  # needs about a second
-    assert time.perf_counter() - t < 5
+    assert time.perf_counter() - t < 10  # generous: CI machines are busy
     assert isinstance(info.value, TimeoutError) and isinstance(info.value, RuntimeError)
     (proc,) = started
     assert proc.returncode is not None  # reaped: killed, not left running
@@ -107,10 +107,11 @@ def test_system_dot_timeout_kills_dot(monkeypatch):
 
 
 def test_in_process_timeout_then_renders_again(no_system_dot):
+    to_svg("digraph { a }")  # compiles the renderer once per process (~2 s), untimed
     t = time.perf_counter()
     with pytest.raises(R.LayoutTimeout, match=r"longer than 0.05 s \(3,001 nodes\)"):
-        to_svg(deep_chain(1000), timeout=0.05)
-    assert time.perf_counter() - t < 10  # includes compiling the renderer once (~2 s)
+        to_svg(deep_chain(1000), timeout=0.05)  # needs about a second
+    assert time.perf_counter() - t < 10
     assert "<svg" in to_svg(deep_chain(3), timeout=10)  # a fresh instance each layout
 
 
@@ -125,7 +126,7 @@ def test_ctrl_c_leaves_no_dot_running(tmp_path):
     )
     try:
         kids = []
-        for _ in range(100):  # wait for the dot grandchild
+        for _ in range(600):  # wait for the dot grandchild (Python starts slowly when busy)
             time.sleep(0.05)
             tasks = Path(f"/proc/{child.pid}/task")
             kids = [int(k) for t in tasks.iterdir() for k in (t / "children").read_text().split()]
