@@ -2,9 +2,11 @@
 Graphviz compiled to WebAssembly, in-process (SVG only).
 
 Every layout runs under a time limit (``timeout=``, default ``DEFAULT_TIMEOUT`` seconds):
-Graphviz's layout grows explosively on some graphs (a wide ``a+a+…+a`` sum of 5,000 terms
-took over 18 GB and minutes in system ``dot``), so a layout that runs out of time is
-stopped and refused with one clear line (``LayoutTimeout``). Files are written atomically.
+Graphviz's layout grows explosively on some graphs (the 200 nodes of a 100-term
+``a+a+…+a`` take over a minute; a 5,000-term one had taken 18 GB after a minute in system
+``dot``), so a layout that runs out of time is stopped and refused with one clear line
+(``LayoutTimeout``); ``check_size`` refuses a drawing before any layout. Files are
+written atomically.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ except ImportError:  # Windows: no rlimits; the timeout alone bounds the layout
     resource = None
 
 FORMATS = ("svg", "png", "pdf", "dot")
-DEFAULT_TIMEOUT = 60.0  # seconds; a 10,000-node chain lays out in-process in ~30 s
+DEFAULT_TIMEOUT = 60.0  # s; a 10,000-node chain: ~9 s in-process, ~20 s under ulimit -v 2G
 DOT_MEMORY = 4 << 30  # address space a system `dot` child may use (Linux)
 WASM_MEMORY = 2 << 30  # memory the in-process renderer may grow to
 
@@ -125,6 +127,7 @@ def render(
 
     The file is written whole or not at all (a temporary file in the same folder, then
     renamed over ``path``); a symlink at ``path`` is replaced, its target never written.
+    A layout longer than ``timeout`` seconds raises ``LayoutTimeout`` and writes nothing.
 
     >>> from viz import draw_dot, render
     >>> from autograd import Value
@@ -266,7 +269,7 @@ def _wasm_svg(source: str, timeout: float | None) -> bytes:
 
         def work() -> None:
             try:
-                result["svg"] = _wasm_call(wasmtime, engine, module, source, limited)
+                result["svg"] = _wasm_call(wasmtime, engine, module, source)
             except BaseException as err:  # handed to the waiting thread
                 result["error"] = err
 
@@ -338,7 +341,7 @@ def _address_space_limit() -> int | None:
     return None if soft == resource.RLIM_INFINITY else soft
 
 
-def _wasm_call(wasmtime: Any, engine: Any, module: Any, source: str, limited: bool) -> bytes:
+def _wasm_call(wasmtime: Any, engine: Any, module: Any, source: str) -> bytes:
     """One layout in a fresh instance: a trap (time, stack, memory) leaves nothing behind."""
     store = wasmtime.Store(engine)
     store.set_epoch_deadline(1)
