@@ -322,11 +322,11 @@ def _set_wasm_stack(config: Any, size: int) -> None:
     API's own, when this wasmtime has it, else stay at 2 MiB."""
     import ctypes
 
-    from wasmtime import _ffi
-
     try:
+        from wasmtime import _ffi
+
         setter = _ffi.dll["wasmtime_config_async_stack_size_set"]
-    except (AttributeError, KeyError):
+    except (ImportError, AttributeError, KeyError):
         size = min(size, 2 << 20)
     else:
         setter.argtypes, setter.restype = [ctypes.c_void_p, ctypes.c_size_t], None
