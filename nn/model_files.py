@@ -1,0 +1,433 @@
+"""Model files: safetensors (the default) and the legacy ``.npz``, every size checked first.
+
+``Module.save`` and ``Module.load`` call :func:`write_model` and :func:`read_model`. A
+file holds the parameters (named as ``named_parameters()`` names them) and a JSON
+*description* of the model: ``{"class": "MLP", "config": {...}}``, or for a container
+built from positional modules (``Sequential``) ``{"class": ..., "children": [...]}``.
+
+Reading a file never runs code and never allocates more than the limits below allow:
+the number of tensors, their element count, the header and the config are checked
+against each other and against the limits *before* the model is built or a tensor read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
+from typing import IO, Any
+
+import numpy as np
+
+MAX_TENSORS = 10_000
+MAX_ELEMENTS = 100_000_000
+MAX_HEADER_BYTES = 16 * 2**20  # a safetensors header; 10,000 entries take about 1 MB
+MAX_META_BYTES = 2**20  # the model description
+MAX_DEPTH = 32  # nesting of containers in a description
+SUFFIXES = (".safetensors", ".npz")
+
+_ST_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+# ------------------------------------------------------------------ size rules
+def _whole(config: dict, key: str, default: Any = None) -> int:
+    value = config.get(key, default)
+    if type(value) is not int or not 1 <= value <= MAX_ELEMENTS:
+        raise ValueError(
+            f"config argument {key!r} must be a whole number from 1 to {MAX_ELEMENTS:,}, got {value!r}"
+        )
+    return value
+
+
+def _mlp_size(c: dict) -> tuple[int, int]:
+    nouts = c.get("nouts")
+    if not isinstance(nouts, list) or not 1 <= len(nouts) <= MAX_TENSORS:
+        raise ValueError(
+            f"config argument 'nouts' must be a list of 1 to {MAX_TENSORS} layer sizes"
+        )
+    sizes = [_whole(c, "nin")] + [_whole({"nouts": n}, "nouts") for n in nouts]
+    elements = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    return (2 * len(nouts) if c.get("vectorized") else elements), elements
+
+
+def _linear_size(c: dict) -> tuple[int, int]:
+    nin, nout, bias = _whole(c, "nin"), _whole(c, "nout"), bool(c.get("bias", True))
+    return 1 + bias, nin * nout + nout * bias
+
+
+def _layer_size(c: dict) -> tuple[int, int]:
+    n = (_whole(c, "nin") + 1) * _whole(c, "nout")
+    return n, n
+
+
+def _neuron_size(c: dict) -> tuple[int, int]:
+    n = _whole(c, "nin") + 1
+    return n, n
+
+
+# (number of tensors, number of elements) a class's config asks for, computed without
+# building it: a new layer type that holds parameters adds one entry here.
+SIZE_RULES: dict[str, Callable[[dict], tuple[int, int]]] = {
+    "MLP": _mlp_size,
+    "Linear": _linear_size,
+    "Layer": _layer_size,
+    "Neuron": _neuron_size,
+    "Tanh": lambda c: (0, 0),
+    "ReLU": lambda c: (0, 0),
+    "Sigmoid": lambda c: (0, 0),
+    "Dropout": lambda c: (0, 0),
+}
+
+
+# ------------------------------------------------------------------ writing
+def describe(module: Any) -> dict:
+    """The JSON-ready description that rebuilds ``module`` (without its numbers).
+
+    >>> from nn import Sequential, Linear, Tanh
+    >>> describe(Sequential(Linear(2, 3), Tanh()))["children"][1]
+    {'class': 'Tanh', 'config': {}}
+    """
+    try:
+        return {"class": type(module).__name__, "config": module.config()}
+    except NotImplementedError:
+        if not _takes_only_modules(type(module)):
+            raise
+    return {
+        "class": type(module).__name__,
+        "children": [describe(c) for _, c in module.named_children()],
+    }
+
+
+def write_model(module: Any, path: str | os.PathLike) -> None:
+    """Write ``module``'s parameters and description to ``path`` atomically; the suffix
+    (``.safetensors`` or ``.npz``) picks the format."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(
+            f"{path}: cannot tell the format; model files end in {' or '.join(SUFFIXES)}"
+        )
+    meta = json.dumps(describe(module))
+    state = module.state_dict()
+    if suffix == ".safetensors":
+        from safetensors.numpy import save
+
+        data = save(state, metadata={"backproplab": meta})
+        atomic_write(path, lambda f: f.write(data))
+    else:
+        atomic_write(path, lambda f: np.savez(f, __meta__=np.array(meta), **state))
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> None:
+    """Call ``write`` on a temporary file next to ``path``, fsync it, then rename it over
+    ``path``: a failure or a kill part-way leaves the old file as it was.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
+    >>> atomic_write(p, lambda f: f.write(b"hi")); p.read_bytes()
+    b'hi'
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600; keep what a plain open() gives
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where we can
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _mode_for(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+# ------------------------------------------------------------------ reading
+def read_model(path: str | os.PathLike, registry: dict[str, type], expected: type) -> Any:
+    """Rebuild the model in ``path``; the format is read from the file's first bytes.
+
+    Every problem with the file is one ``ValueError`` that names it.
+    """
+    with open(path, "rb") as f:
+        head = f.read(9)
+        try:
+            if head.startswith(_ZIP_MAGICS):
+                return _read_npz(f, registry, expected)
+            if head.startswith(_NPY_MAGIC):
+                raise ValueError("a plain .npy array, not a model file (use np.load for arrays)")
+            if len(head) == 9 and head[8:9] == b"{":
+                return _read_safetensors(f, registry, expected)
+            raise ValueError("not a model file: neither safetensors nor .npz")
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+
+
+def _read_safetensors(f: IO[bytes], registry: dict[str, type], expected: type) -> Any:
+    size = os.fstat(f.fileno()).st_size
+    f.seek(0)
+    n = int.from_bytes(f.read(8), "little")
+    if n > MAX_HEADER_BYTES or 8 + n > size:
+        raise ValueError(f"safetensors header of {n:,} bytes is too large or longer than the file")
+    try:
+        header = json.loads(f.read(n))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ValueError(f"unreadable safetensors header ({err})") from None
+    if not isinstance(header, dict):
+        raise ValueError("unreadable safetensors header (not a JSON object)")
+    meta = header.pop("__metadata__", None)
+    if not isinstance(meta, dict) or not isinstance(meta.get("backproplab"), str):
+        raise ValueError("has no backproplab model description; was it written by Module.save()?")
+    if len(header) > MAX_TENSORS:
+        raise ValueError(f"holds {len(header):,} tensors, more than the limit of {MAX_TENSORS:,}")
+    shapes, data_size = {}, size - 8 - n
+    for name, info in header.items():
+        shape, dtype = _tensor_entry(name, info, data_size)
+        shapes[name] = shape
+    description = _parse_description(meta["backproplab"])
+    model = _build_checked(description, registry, expected, shapes, exact=True)
+    _match_shapes(model, shapes)
+    from safetensors import safe_open
+
+    try:
+        with safe_open(f.name, framework="numpy") as st:
+            state = {name: st.get_tensor(name) for name in shapes}
+    except Exception as err:  # safetensors raises its own SafetensorError for a bad layout
+        raise ValueError(f"unreadable tensors ({err})") from None
+    _load_state(model, state)
+    return model
+
+
+def _tensor_entry(name: str, info: Any, data_size: int) -> tuple[tuple, np.dtype]:
+    try:
+        dtype = _ST_DTYPES[info["dtype"]]
+        shape = tuple(info["shape"])
+        start, stop = info["data_offsets"]
+        if not all(type(d) is int and 0 <= d <= MAX_ELEMENTS for d in shape) or len(shape) > 8:
+            raise ValueError
+        if not (type(start) is int and type(stop) is int and 0 <= start <= stop <= data_size):
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(
+            f"tensor {name!r} has a bad entry (float32/float64 only, shape within limits, "
+            f"data inside the file): {str(info)[:200]}"
+        ) from None
+    if stop - start != int(np.prod(shape, dtype=object)) * dtype.itemsize:
+        raise ValueError(f"tensor {name!r}: its shape {shape} does not match its byte range")
+    return shape, dtype
+
+
+def _read_npz(f: IO[bytes], registry: dict[str, type], expected: type) -> Any:
+    f.seek(0)
+    try:
+        archive = zipfile.ZipFile(f)
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise ValueError(f"damaged .npz archive ({err})") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_TENSORS + 1:
+            raise ValueError(
+                f"holds {len(infos):,} members, more than the limit of {MAX_TENSORS:,}"
+            )
+        members = {}
+        for info in infos:
+            if not info.filename.endswith(".npy") or info.filename[:-4] in members:
+                raise ValueError(f"unexpected archive member {info.filename!r}")
+            members[info.filename[:-4]] = info
+        if "__meta__" not in members:
+            raise ValueError("has no __meta__ entry; was it written by Module.save()?")
+        if members["__meta__"].file_size > MAX_META_BYTES:
+            raise ValueError(f"its __meta__ entry is larger than {MAX_META_BYTES:,} bytes")
+        meta = _read_member(archive, members.pop("__meta__"), None)
+        if meta.dtype.kind != "U" or meta.shape != ():
+            raise ValueError("its __meta__ entry is not a text")
+        description = _parse_description(str(meta))
+        declared = sum(info.file_size for info in members.values())
+        model = _build_checked(
+            description, registry, expected, members, exact=False, declared=declared
+        )
+        params = dict(model.named_parameters())
+        _match_names(params, members)
+        state = {name: _read_member(archive, members[name], p.shape) for name, p in params.items()}
+    _load_state(model, state)
+    return model
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple | None
+) -> np.ndarray:
+    """One ``.npy`` member, its header checked (no objects, the expected shape) before
+    its data is read, so a member that claims or inflates to gigabytes is never read."""
+    name = info.filename[:-4]
+    try:
+        with archive.open(info) as fp:
+            version = np.lib.format.read_magic(fp)
+            read_header = {
+                (1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0,
+            }.get(version)
+            if read_header is None:
+                raise ValueError(f"unsupported .npy version {version}")
+            got, fortran, dtype = read_header(fp)
+            if dtype.hasobject or dtype.kind != ("U" if shape is None else "f"):
+                raise ValueError(f"holds {dtype} data")
+            if shape is not None and tuple(got) != tuple(shape):
+                raise ValueError(f"has shape {tuple(got)}, the model needs {tuple(shape)}")
+            count = int(np.prod(got, dtype=object))
+            nbytes = count * dtype.itemsize
+            if nbytes > info.file_size:
+                raise ValueError("is shorter than its header says")
+            data = fp.read(nbytes)
+            if len(data) != nbytes:
+                raise ValueError("is shorter than its header says")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, SyntaxError) as err:
+        raise ValueError(f"member {name!r}: {err}") from None
+    return np.frombuffer(data, dtype).reshape(got, order="F" if fortran else "C")
+
+
+# ------------------------------------------------------------------ the description
+def _parse_description(text: str) -> dict:
+    if len(text) > MAX_META_BYTES:
+        raise ValueError(f"its model description is longer than {MAX_META_BYTES:,} characters")
+    try:
+        description = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as err:
+        raise ValueError(f"unreadable model description ({err})") from None
+    return description
+
+
+def _build_checked(
+    description: Any,
+    registry: dict[str, type],
+    expected: type,
+    tensors: dict,
+    exact: bool,
+    declared: int = 0,
+) -> Any:
+    """Check the description against the limits and the file's tensors, then build it."""
+    kind = _check(description, registry, 0)
+    if not issubclass(kind, expected):
+        raise ValueError(f"holds a {kind.__name__}, not a {expected.__name__}")
+    n_tensors, n_elements = _size(description)
+    if n_tensors is not None and (n_tensors > MAX_TENSORS or n_elements > MAX_ELEMENTS):
+        raise ValueError(
+            f"its config asks for {n_tensors:,} tensors of {n_elements:,} numbers in all; "
+            f"the limits are {MAX_TENSORS:,} tensors and {MAX_ELEMENTS:,} numbers"
+        )
+    if n_tensors is not None and n_tensors != len(tensors):
+        raise ValueError(f"its config needs {n_tensors} tensors, the file holds {len(tensors)}")
+    if exact:
+        held = sum(int(np.prod(s, dtype=object)) for s in tensors.values())
+        if n_elements is not None and n_elements != held:
+            raise ValueError(f"its config needs {n_elements:,} numbers, the file holds {held:,}")
+    elif n_elements is not None and 4 * n_elements > declared:
+        raise ValueError(f"its config needs {n_elements:,} numbers, more than the file holds")
+    try:
+        return _build(description, registry)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"its config cannot build a model ({err})") from None
+
+
+def _check(description: Any, registry: dict[str, type], depth: int) -> type:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"its model description nests deeper than {MAX_DEPTH} levels")
+    if not isinstance(description, dict) or not isinstance(description.get("class"), str):
+        raise ValueError("its model description has no class name")
+    name = description["class"]
+    kind = registry.get(name)
+    if kind is None:
+        raise ValueError(f"unknown model class {name[:100]!r}")
+    extra = set(description) - {"class", "config", "children"}
+    if extra:
+        raise ValueError(f"unexpected entries {sorted(extra)} in the description of {name}")
+    if "children" in description:
+        children = description["children"]
+        if not _takes_only_modules(kind) or not isinstance(children, list):
+            raise ValueError(f"{name} is not built from a list of modules")
+        for child in children:
+            _check(child, registry, depth + 1)
+        return kind
+    config = description.get("config")
+    if not isinstance(config, dict):
+        raise ValueError(f"the config of {name} is not an object")
+    accepted = {
+        p.name
+        for p in inspect.signature(kind.__init__).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("self", "rng")
+    }
+    unknown = sorted(set(config) - accepted)
+    if unknown:
+        raise ValueError(f"{name} has no arguments {unknown}; it takes {sorted(accepted)}")
+    for key, value in config.items():
+        items = value if isinstance(value, list) else [value]
+        if not all(v is None or isinstance(v, (bool, int, float, str)) for v in items):
+            raise ValueError(f"config argument {key!r} of {name} is not a plain value")
+    return kind
+
+
+def _size(description: dict) -> tuple[int | None, int | None]:
+    """(tensors, elements) the description asks for; None when a class has no size rule."""
+    if "children" in description:
+        sizes = [_size(c) for c in description["children"]]
+        if any(t is None for t, _ in sizes):
+            return None, None
+        return sum(t for t, _ in sizes), sum(e for _, e in sizes)
+    rule = SIZE_RULES.get(description["class"])
+    if rule is None:
+        return None, None
+    return rule(description["config"])
+
+
+def _build(description: dict, registry: dict[str, type]) -> Any:
+    kind = registry[description["class"]]
+    if "children" in description:
+        return kind(*(_build(c, registry) for c in description["children"]))
+    return kind(**description["config"])
+
+
+def _takes_only_modules(kind: type) -> bool:
+    params = list(inspect.signature(kind.__init__).parameters.values())[1:]
+    return len(params) == 1 and params[0].kind == params[0].VAR_POSITIONAL
+
+
+def _match_names(params: dict, tensors: dict) -> None:
+    missing = [k for k in params if k not in tensors]
+    unexpected = [k for k in tensors if k not in params]
+    if missing or unexpected:
+        raise ValueError(
+            f"missing parameters {missing[:10]}, unexpected parameters {unexpected[:10]}"
+        )
+
+
+def _match_shapes(model: Any, shapes: dict) -> None:
+    params = dict(model.named_parameters())
+    _match_names(params, shapes)
+    for name, p in params.items():
+        if tuple(shapes[name]) != tuple(p.shape):
+            raise ValueError(
+                f"parameter {name!r} has shape {shapes[name]}, the model needs {p.shape}"
+            )
+
+
+def _load_state(model: Any, state: dict) -> None:
+    model.load_state_dict(state)
