@@ -9,6 +9,7 @@ True
 """
 
 from . import datasets, playground
+from .interop import from_torch, to_torch
 from .layers import (
     ACTIVATIONS,
     MLP,
@@ -63,4 +64,6 @@ __all__ = [
     "get_rng",
     "datasets",
     "playground",
+    "to_torch",
+    "from_torch",
 ]
