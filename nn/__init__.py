@@ -30,6 +30,7 @@ from .losses import (
     mse_loss,
 )
 from .module import Module
+from .onnx_export import export_onnx
 from .optim import SGD, Adam, EarlyStopping, ExponentialLR, Optimizer, StepLR
 from .random import get_rng, manual_seed
 from .train import History, evaluate, fit
@@ -66,4 +67,5 @@ __all__ = [
     "playground",
     "to_torch",
     "from_torch",
+    "export_onnx",
 ]
