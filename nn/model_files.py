@@ -18,6 +18,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -33,6 +34,17 @@ SUFFIXES = (".safetensors", ".npz")
 _ST_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# What zipfile and numpy's .npy reader raise on a damaged, encrypted or exotic archive.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    SyntaxError,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 # ------------------------------------------------------------------ size rules
@@ -202,8 +214,7 @@ def _read_safetensors(f: IO[bytes], registry: dict[str, type], expected: type) -
         raise ValueError(f"holds {len(header):,} tensors, more than the limit of {MAX_TENSORS:,}")
     shapes, data_size = {}, size - 8 - n
     for name, info in header.items():
-        shape, dtype = _tensor_entry(name, info, data_size)
-        shapes[name] = shape
+        shapes[name] = _tensor_entry(name, info, data_size)
     description = _parse_description(meta["backproplab"])
     model = _build_checked(description, registry, expected, shapes, exact=True)
     _match_shapes(model, shapes)
@@ -214,11 +225,12 @@ def _read_safetensors(f: IO[bytes], registry: dict[str, type], expected: type) -
             state = {name: st.get_tensor(name) for name in shapes}
     except Exception as err:  # safetensors raises its own SafetensorError for a bad layout
         raise ValueError(f"unreadable tensors ({err})") from None
-    _load_state(model, state)
+    model.load_state_dict(state)
     return model
 
 
-def _tensor_entry(name: str, info: Any, data_size: int) -> tuple[tuple, np.dtype]:
+def _tensor_entry(name: str, info: Any, data_size: int) -> tuple:
+    """The shape of one safetensors entry, after checking its dtype, size and byte range."""
     try:
         dtype = _ST_DTYPES[info["dtype"]]
         shape = tuple(info["shape"])
@@ -234,14 +246,14 @@ def _tensor_entry(name: str, info: Any, data_size: int) -> tuple[tuple, np.dtype
         ) from None
     if stop - start != int(np.prod(shape, dtype=object)) * dtype.itemsize:
         raise ValueError(f"tensor {name!r}: its shape {shape} does not match its byte range")
-    return shape, dtype
+    return shape
 
 
 def _read_npz(f: IO[bytes], registry: dict[str, type], expected: type) -> Any:
     f.seek(0)
     try:
         archive = zipfile.ZipFile(f)
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
+    except _ZIP_ERRORS as err:
         raise ValueError(f"damaged .npz archive ({err})") from None
     with archive:
         infos = archive.infolist()
@@ -269,7 +281,7 @@ def _read_npz(f: IO[bytes], registry: dict[str, type], expected: type) -> Any:
         params = dict(model.named_parameters())
         _match_names(params, members)
         state = {name: _read_member(archive, members[name], p.shape) for name, p in params.items()}
-    _load_state(model, state)
+    model.load_state_dict(state)
     return model
 
 
@@ -300,7 +312,7 @@ def _read_member(
             data = fp.read(nbytes)
             if len(data) != nbytes:
                 raise ValueError("is shorter than its header says")
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, SyntaxError) as err:
+    except _ZIP_ERRORS as err:
         raise ValueError(f"member {name!r}: {err}") from None
     return np.frombuffer(data, dtype).reshape(got, order="F" if fortran else "C")
 
@@ -427,7 +439,3 @@ def _match_shapes(model: Any, shapes: dict) -> None:
             raise ValueError(
                 f"parameter {name!r} has shape {shapes[name]}, the model needs {p.shape}"
             )
-
-
-def _load_state(model: Any, state: dict) -> None:
-    model.load_state_dict(state)

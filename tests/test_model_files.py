@@ -332,6 +332,37 @@ def test_bad_safetensors_headers(tmp_path):
         Module.load(path)
 
 
+def deflated(path) -> bytes:
+    """The .npz at ``path`` rewritten with compressed members (as np.savez_compressed)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    return buf.getvalue()
+
+
+def test_compressed_npz_loads_and_damaged_or_encrypted_ones_are_one_value_error(tmp_path):
+    path = tmp_path / "m.npz"
+    model = MLP(2, [3, 1], vectorized=True, rng=0)
+    model.save(path)
+    raw = bytearray(deflated(path))
+    path.write_bytes(bytes(raw))
+    np.testing.assert_array_equal(Module.load(path).layers[0].W.data, model.layers[0].W.data)
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as z:
+        info = z.infolist()[-1]
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start, start + 8):
+        raw[i] ^= 0x5A  # garbage in a deflate stream
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"m\.npz: member"):
+        Module.load(path)
+    raw = bytearray(npz_bytes(SMALL, small_members()))
+    raw[raw.find(b"PK\x01\x02") + 8] |= 1  # the first member says it is encrypted
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"m\.npz: "):
+        Module.load(path)
+
+
 @settings(
     max_examples=100, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
 )
@@ -341,7 +372,8 @@ def test_damaged_files_load_or_raise_value_error(tmp_path_factory, data):
     suffix = data.draw(st.sampled_from([".safetensors", ".npz"]))
     path = folder / f"m{suffix}"
     MLP(2, [3, 1], vectorized=True, rng=0).save(path)
-    raw = bytearray(path.read_bytes())
+    packed = suffix == ".npz" and data.draw(st.booleans())
+    raw = bytearray(deflated(path) if packed else path.read_bytes())
     for _ in range(data.draw(st.integers(1, 4))):
         i = data.draw(st.integers(0, len(raw) - 1))
         raw[i] = data.draw(st.integers(0, 255))
