@@ -118,7 +118,14 @@ def describe(module: Any) -> dict:
 
 def write_model(module: Any, path: str | os.PathLike) -> None:
     """Write ``module``'s parameters and description to ``path`` atomically; the suffix
-    (``.safetensors`` or ``.npz``) picks the format."""
+    (``.safetensors`` or ``.npz``) picks the format.
+
+    >>> from nn import Linear
+    >>> write_model(Linear(2, 1), "weights.bin")
+    Traceback (most recent call last):
+    ...
+    ValueError: weights.bin: cannot tell the format; model files end in .safetensors or .npz
+    """
     suffix = os.path.splitext(os.fspath(path))[1].lower()
     if suffix not in SUFFIXES:
         raise ValueError(
@@ -180,6 +187,13 @@ def read_model(path: str | os.PathLike, registry: dict[str, type], expected: typ
     """Rebuild the model in ``path``; the format is read from the file's first bytes.
 
     Every problem with the file is one ``ValueError`` that names it.
+
+    >>> import tempfile, pathlib
+    >>> from nn import Linear, Module
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "lin.safetensors"
+    >>> write_model(Linear(2, 1), path)
+    >>> read_model(path, {"Linear": Linear}, Module)
+    Linear(nin=2, nout=1, bias=True, init_activation='linear', dtype='float64')
     """
     with open(path, "rb") as f:
         head = f.read(9)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, is_grad_enabled
 
 from .layers import MLP
 from .model_files import atomic_write
@@ -55,6 +55,8 @@ def export_onnx(model: Module, example_input: Any, path: str | os.PathLike) -> N
     """
     import onnx
 
+    if not is_grad_enabled():
+        raise RuntimeError("export_onnx traces the recorded graph; call it outside no_grad()")
     if isinstance(model, MLP) and not model.vectorized:
         model = model.vectorize()
     was_training = model.training

@@ -157,13 +157,15 @@ def test_train_five_steps_here_then_five_in_torch_equals_ten_in_torch():
     assert (reference.state_dict()["0.weight"] - initial["0.weight"]).abs().max() > 1e-3
 
 
-@pytest.mark.parametrize("vectorized", [True, False])
-def test_saved_safetensors_load_into_the_torch_model(tmp_path, vectorized):
+@pytest.mark.parametrize("name", ["mlp_scalar", "mlp_vectorized", "sequential"])
+def test_saved_safetensors_load_into_the_torch_model(tmp_path, name):
     from safetensors.torch import load_file
 
-    model = MLP(3, [4, 2], vectorized=vectorized, rng=0)
+    model = our_models()[name].eval()
     model.save(tmp_path / "m.safetensors")
-    tm = to_torch(MLP(3, [4, 2], vectorized=vectorized, rng=1))  # other numbers
+    tm = to_torch(our_models()[name].eval())
+    for p in tm.parameters():  # other numbers, to see the file's arrive
+        torch.nn.init.zeros_(p)
     tm.load_state_dict(load_file(tmp_path / "m.safetensors"))
     expected = our_forward(model, X).data
     np.testing.assert_allclose(tm(torch.tensor(X)).detach().numpy(), expected, rtol=0, atol=1e-12)

@@ -93,6 +93,13 @@ def test_an_unsupported_op_is_named():
         export_onnx(Slicer(), np.zeros((2, 3)), "never-written.onnx")
 
 
+def test_export_refuses_to_trace_without_a_graph(tmp_path):
+    from autograd import no_grad
+
+    with no_grad(), pytest.raises(RuntimeError, match="outside no_grad"):
+        export_onnx(Linear(2, 1), np.zeros((2, 2)), tmp_path / "x.onnx")
+
+
 def test_export_of_a_pass_through_model(tmp_path):
     export_onnx(Dropout(0.5), np.zeros((2, 3)), tmp_path / "d.onnx")
     x = RNG.normal(size=(5, 3))
