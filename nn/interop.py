@@ -198,50 +198,50 @@ def _dtype(name: str) -> Any:
 def _from_torch(module: Any, path: str) -> Module:
     import torch
 
-    for kind, convert in _from_torch_table(torch).items():
-        if type(module) is kind:
-            model = convert(module, path)
-            model.train(module.training)
-            return model
-    where = f" at {path.rstrip('.')!r}" if path else ""
-    supported = ", ".join(k.__name__ for k in _from_torch_table(torch))
-    raise TypeError(
-        f"from_torch: torch.nn.{type(module).__name__}{where} is not supported; supported: {supported}"
-    )
+    name = type(module).__name__
+    convert = FROM_TORCH.get(name)
+    builtin = type(module) is getattr(torch.nn, name, None)
+    if convert is None or not builtin:
+        where = f" at {path.rstrip('.')!r}" if path else ""
+        full = f"torch.nn.{name}" if builtin else f"{type(module).__module__}.{name}"
+        raise TypeError(
+            f"from_torch: {full}{where} is not supported; "
+            f"supported: torch.nn.{', torch.nn.'.join(FROM_TORCH)}"
+        )
+    model = convert(module, path)
+    model.train(module.training)
+    return model
 
 
 def _linear_from_torch(module: Any, path: str) -> Linear:
-    weight = module.weight.detach().cpu().numpy()
-    if weight.dtype not in (np.float32, np.float64):
+    import torch
+
+    if module.weight.dtype not in (torch.float32, torch.float64):
         raise TypeError(
-            f"from_torch: Linear {path.rstrip('.')!r} holds {weight.dtype}; use float32 or float64"
+            f"from_torch: Linear {path.rstrip('.')!r} holds {module.weight.dtype}; "
+            "convert it to float32 or float64 first"
         )
-    layer = Linear(
-        module.in_features,
-        module.out_features,
-        bias=module.bias is not None,
-        rng=0,
-        dtype=weight.dtype,
-    )
+    weight = module.weight.detach().cpu().numpy()
+    bias = module.bias is not None
+    layer = Linear(module.in_features, module.out_features, bias, rng=0, dtype=weight.dtype)
     layer.W.data[...] = weight.T
-    if module.bias is not None:
+    if bias:
         layer.b.data[...] = module.bias.detach().cpu().numpy()
     return layer
 
 
 def _sequential_from_torch(module: Any, path: str) -> Sequential:
-    return Sequential(
-        *(_from_torch(child, f"{path}{name}.") for name, child in module.named_children())
-    )
+    children = module.named_children()
+    return Sequential(*(_from_torch(child, f"{path}{name}.") for name, child in children))
 
 
-def _from_torch_table(torch: Any) -> dict[type, Callable[[Any, str], Module]]:
-    # One entry per torch layer type; conv, pool and norm layers add theirs here.
-    return {
-        torch.nn.Linear: _linear_from_torch,
-        torch.nn.Sequential: _sequential_from_torch,
-        torch.nn.Tanh: lambda m, path: Tanh(),
-        torch.nn.ReLU: lambda m, path: ReLU(),
-        torch.nn.Sigmoid: lambda m, path: Sigmoid(),
-        torch.nn.Dropout: lambda m, path: Dropout(m.p),
-    }
+# One entry per torch.nn layer type (by class name, so importing nn needs no torch);
+# conv, pool and norm layers add theirs here when they exist.
+FROM_TORCH: dict[str, Callable[[Any, str], Module]] = {
+    "Linear": _linear_from_torch,
+    "Sequential": _sequential_from_torch,
+    "Tanh": lambda m, path: Tanh(),
+    "ReLU": lambda m, path: ReLU(),
+    "Sigmoid": lambda m, path: Sigmoid(),
+    "Dropout": lambda m, path: Dropout(m.p),
+}

@@ -124,6 +124,14 @@ def test_unsupported_layers_are_a_type_error_naming_them():
     with pytest.raises(TypeError, match=r"Neuron at 'modules\.1' has no PyTorch counterpart"):
         to_torch(Sequential(Linear(2, 2), Neuron(2)))
 
+    class Custom(torch.nn.Linear):
+        pass
+
+    with pytest.raises(TypeError, match=r"test_interop\.Custom at '0' is not supported"):
+        from_torch(torch.nn.Sequential(Custom(2, 2)))
+    with pytest.raises(TypeError, match=r"Linear '' holds torch\.float16"):
+        from_torch(torch.nn.Linear(2, 2).half())
+
 
 def test_train_five_steps_here_then_five_in_torch_equals_ten_in_torch():
     X, y = datasets.make_moons(64, noise=0.1, seed=0)
