@@ -42,7 +42,9 @@ _SAME = {
 
 def export_onnx(model: Module, example_input: Any, path: str | os.PathLike) -> None:
     """Write ``model`` as an ONNX file traced from one forward pass on ``example_input``
-    (a batch, shape (N, ...)); the file is written atomically. Dropout is traced in
+    (a batch, shape (N, ...)); the file is written atomically. The graph's input is
+    ``input`` and its output ``output``, both with a first axis ``batch`` of any size; the
+    weights are named by ``named_parameters()``. Dropout is traced in
     evaluation mode; a scalar-mode MLP is exported as its vectorized twin
     (``layers.0.W`` ...).
 
@@ -72,16 +74,18 @@ def export_onnx(model: Module, example_input: Any, path: str | os.PathLike) -> N
     if not isinstance(out, Value):
         raise TypeError(f"export_onnx: the model returned {type(out).__name__}, not one Value")
     graph = _Graph({id(p): name for name, p in model.named_parameters()}, x)
-    output = graph.name_of(out)
-    if output == "input":  # a model that passes its input through (Dropout, say)
-        output = graph.node("Identity", [output])
+    last = graph.name_of(out)
+    if graph.nodes and graph.nodes[-1].output[0] == last:  # the root's node comes last
+        graph.nodes[-1].output[0] = "output"
+    else:  # the model passes its input through (Dropout, say) or returns a constant
+        graph.nodes.append(onnx.helper.make_node("Identity", [last], ["output"], name="identity"))
     batch = x.shape[0]
     out_shape = ["batch", *out.shape[1:]] if out.ndim and out.shape[0] == batch else list(out.shape)
     onnx_graph = onnx.helper.make_graph(
         graph.nodes,
         type(model).__name__,
         [_tensor_info("input", ["batch", *x.shape[1:]])],
-        [_tensor_info(output, out_shape)],
+        [_tensor_info("output", out_shape)],
         graph.initializers,
     )
     opset = [onnx.helper.make_opsetid("", OPSET)]

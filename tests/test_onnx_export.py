@@ -53,7 +53,9 @@ def models():
 
 def run_onnx(path, x: np.ndarray) -> np.ndarray:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return session.run(None, {"input": x.astype(np.float32)})[0]
+    assert [o.name for o in session.get_outputs()] == ["output"]
+    assert session.get_inputs()[0].shape[0] == "batch"
+    return session.run(["output"], {"input": x.astype(np.float32)})[0]
 
 
 def ours(model, x: np.ndarray) -> np.ndarray:
