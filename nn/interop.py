@@ -119,7 +119,7 @@ def _mlp_to_torch(model: MLP, path: str) -> tuple[Any, list[Link]]:
                 )
             )
         if act != "linear":
-            parts.append(_torch_activation(act))
+            parts.append(_to_torch(_activation_module(act, path), path)[0])
     return torch.nn.Sequential(*parts), links
 
 
@@ -139,8 +139,19 @@ def _prefixed(get: Getter, prefix: str) -> Getter:
     return lambda name: get(f"{prefix}.{name}")
 
 
-def _activation_to_torch(name: str) -> Callable:
-    return lambda model, path: (_torch_activation(name), [])
+def _activation_to_torch(model: Module, path: str) -> tuple[Any, list[Link]]:
+    import torch
+
+    return getattr(torch.nn, type(model).__name__)(), []  # torch.nn.Tanh for our Tanh, ...
+
+
+def _activation_module(name: str, path: str) -> Module:
+    """Our activation layer called ``name`` (an MLP names its activations)."""
+    for kind in TO_TORCH:
+        if getattr(kind, "name", None) == name:
+            return kind()
+    where = f" in {path.rstrip('.')!r}" if path else ""
+    raise TypeError(f"to_torch: activation {name!r}{where} has no PyTorch counterpart here")
 
 
 def _dropout_to_torch(model: Dropout, path: str) -> tuple[Any, list[Link]]:
@@ -149,20 +160,14 @@ def _dropout_to_torch(model: Dropout, path: str) -> tuple[Any, list[Link]]:
     return torch.nn.Dropout(model.p), []
 
 
-def _torch_activation(name: str) -> Any:
-    import torch
-
-    return getattr(torch.nn, {"tanh": "Tanh", "relu": "ReLU", "sigmoid": "Sigmoid"}[name])()
-
-
 # One entry per layer type; conv, pool and norm layers add theirs here when they exist.
 TO_TORCH: dict[type, Callable[[Any, str], tuple[Any, list[Link]]]] = {
     MLP: _mlp_to_torch,
     Linear: _linear_to_torch,
     Sequential: _sequential_to_torch,
-    Tanh: _activation_to_torch("tanh"),
-    ReLU: _activation_to_torch("relu"),
-    Sigmoid: _activation_to_torch("sigmoid"),
+    Tanh: _activation_to_torch,
+    ReLU: _activation_to_torch,
+    Sigmoid: _activation_to_torch,
     Dropout: _dropout_to_torch,
 }
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, is_grad_enabled
+from autograd import Value, is_grad_enabled, ops
 
 from .layers import MLP
 from .model_files import atomic_write
@@ -23,20 +23,24 @@ from .module import Module
 
 OPSET = 18
 
-# Our op name -> ONNX op type, for ops that map one-to-one with no attributes.
+# The engine's ops that map one-to-one to an ONNX op with no attributes, keyed by the
+# op table's own entries so a renamed op cannot drift from its translation.
 _SAME = {
-    "@": "MatMul",
-    "-": "Sub",
-    "*": "Mul",
-    "/": "Div",
-    "neg": "Neg",
-    "exp": "Exp",
-    "log": "Log",
-    "sqrt": "Sqrt",
-    "abs": "Abs",
-    "tanh": "Tanh",
-    "sigmoid": "Sigmoid",
-    "relu": "Relu",
+    op.name: onnx_type
+    for op, onnx_type in (
+        (ops.MATMUL, "MatMul"),
+        (ops.SUB, "Sub"),
+        (ops.MUL, "Mul"),
+        (ops.DIV, "Div"),
+        (ops.NEG, "Neg"),
+        (ops.EXP, "Exp"),
+        (ops.LOG, "Log"),
+        (ops.SQRT, "Sqrt"),
+        (ops.ABS, "Abs"),
+        (ops.TANH, "Tanh"),
+        (ops.SIGMOID, "Sigmoid"),
+        (ops.RELU, "Relu"),
+    )
 }
 
 
@@ -206,16 +210,18 @@ def _softmax(op_type: str) -> Callable:
 # One entry per op that needs more than a name (attributes, constants, arity);
 # _SAME covers the rest.
 EMITTERS: dict[str, Callable[[_Graph, Value, list[str], tuple], str]] = {
-    "linear": _linear,
-    "+": _add,
-    "**": _pow,
-    "leaky_relu": lambda g, v, inputs, params: g.node("LeakyRelu", inputs, alpha=float(params[0])),
-    "sum": _reduce("ReduceSum"),
-    "mean": _reduce("ReduceMean"),
-    "max": _reduce("ReduceMax"),
-    "softmax": _softmax("Softmax"),
-    "log_softmax": _softmax("LogSoftmax"),
-    "transpose": lambda g, v, inputs, params: g.node(
+    ops.LINEAR.name: _linear,
+    ops.ADD.name: _add,  # also the n-ary sum of add_n, which shares its name
+    ops.POW.name: _pow,  # also POW_CONST, the same name with the exponent as a parameter
+    ops.LEAKY_RELU.name: lambda g, v, inputs, params: g.node(
+        "LeakyRelu", inputs, alpha=float(params[0])
+    ),
+    ops.SUM.name: _reduce("ReduceSum"),
+    ops.MEAN.name: _reduce("ReduceMean"),
+    ops.MAX.name: _reduce("ReduceMax"),
+    ops.SOFTMAX.name: _softmax("Softmax"),
+    ops.LOG_SOFTMAX.name: _softmax("LogSoftmax"),
+    ops.TRANSPOSE.name: lambda g, v, inputs, params: g.node(
         "Transpose", inputs, perm=[int(a) for a in params[0]]
     ),
 }
