@@ -28,8 +28,10 @@ def to_torch(model: Module) -> Any:
     The result's ``load_state_dict`` also accepts our parameter names and layouts, so a
     file written by ``model.save("m.safetensors")`` loads with ``safetensors.torch``.
 
+    (torch is an optional extra, so this example is run by tests/test_interop.py instead)
+
     >>> from nn import MLP
-    >>> to_torch(MLP(2, [4, 1], rng=0))
+    >>> to_torch(MLP(2, [4, 1], rng=0))  # doctest: +SKIP
     Sequential(
       (0): Linear(in_features=2, out_features=4, bias=True)
       (1): Tanh()
@@ -54,8 +56,8 @@ def from_torch(module: Any) -> Module:
     ``Sequential``, ``Tanh``, ``ReLU``, ``Sigmoid``, ``Dropout``), with its numbers.
     Any other layer is a ``TypeError`` naming it.
 
-    >>> import torch
-    >>> from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()))
+    >>> import torch  # doctest: +SKIP
+    >>> from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()))  # doctest: +SKIP
     Sequential()
     """
     return _from_torch(module, "")

@@ -109,6 +109,19 @@ def test_from_torch_gives_equal_outputs_and_gradients():
         np.testing.assert_allclose(ours[key], theirs[key], rtol=0, atol=1e-12, err_msg=key)
 
 
+def test_the_docstring_examples():
+    import doctest
+
+    import nn.interop
+
+    text = nn.interop.to_torch.__doc__ + "\n\n" + nn.interop.from_torch.__doc__
+    text = text.replace("# doctest: +SKIP", "")
+    test = doctest.DocTestParser().get_doctest(text, dict(vars(nn.interop)), "interop", None, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert runner.failures == 0 and runner.tries == 4
+
+
 def test_round_trip_keeps_float32_and_the_numbers():
     model = MLP(3, [4, 2], vectorized=True, dtype="float32", rng=0)
     tm = to_torch(model)
