@@ -5,17 +5,32 @@
 >>> c = a * b; c.backward()
 >>> a.grad, b.grad
 (-3.0, 2.0)
+
+Reading order for a newcomer — three files, about 1,000 lines:
+
+1. ``ops.py``: every operation as one entry, its forward and its vector-Jacobian
+   products side by side (``MUL = Op("*", forward, vjp_a, vjp_b, ...)``).
+2. ``value.py``: ``Value``, whose operators and methods apply those entries and
+   record the graph (one helper, ``record``, makes every node).
+3. ``backprop.py``: the chain rule over the recorded graph — ``trace_backward`` (every
+   step, for pictures), ``backward`` (its fast twin) and ``grad`` (higher order).
+
+Then ``functions.py`` (n-ary ops such as ``weighted_sum``), ``mode.py`` (``no_grad``)
+and ``gradcheck.py`` (finite differences).
 """
 
-from .backprop import grad, topological_order
+from .backprop import BackwardStep, grad, topological_order, trace_backward
+from .functions import add_n, apply, concat, linear, stack, sum_of_squares, weighted_sum
 from .gradcheck import gradcheck
 from .mode import detect_anomaly, is_grad_enabled, no_grad
 from .ops import Op
-from .value import Value, add_n, apply, concat, linear, stack, sum_of_squares, weighted_sum
+from .value import Value
 
 __all__ = [
     "Value",
     "grad",
+    "trace_backward",
+    "BackwardStep",
     "gradcheck",
     "no_grad",
     "is_grad_enabled",

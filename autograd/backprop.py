@@ -1,19 +1,29 @@
-"""The chain rule over a recorded graph: ``backward`` (fills ``.grad``) and ``grad`` (returns).
+"""The chain rule over a recorded graph, walked three ways with the same vjps from ``ops.py``:
 
-Both walk the graph in reverse topological order, so every value's gradient is complete
-before it is passed on to its parents, and both call the same per-op vjps from
-``ops.py``. Nothing here is recursive: a chain of a million ops is fine.
+- ``trace_backward(root)`` yields every step — node, input, local derivative, upstream
+  gradient, contribution, running total — for pictures, pages and tests to watch;
+- ``backward(root)`` is its fast twin that only fills ``.grad`` (tested equal);
+- ``grad(output, inputs)`` returns gradients instead, as Values with ``create_graph``.
+
+All walk the graph in reverse topological order, so every value's gradient is complete
+before it is passed on to its parents. Nothing here is recursive: a chain of a million
+ops is fine. This module never imports ``value.py`` (which imports it): it works on any
+node with ``data``, ``parents``, ``_op``, ``_g`` and ``requires_grad``, and makes new
+constants with ``type(node)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from . import ops
-from .value import Value, _constant, as_data
+from .data import as_data
+
+if TYPE_CHECKING:  # for type hints only: value.py imports this module
+    from .value import Value
 
 
 def topological_order(root: Value, leaves: bool = True) -> list[Value]:
@@ -45,6 +55,15 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
     return order
 
 
+def _constant(like: Value, data: Any) -> Value:
+    """A constant (no gradient) of the same class as ``like``."""
+    return type(like)(data, requires_grad=False)
+
+
+def _is_node(x: Any, like: Value) -> bool:
+    return isinstance(x, type(like))
+
+
 def _seed(root: Value, grad: Any) -> Any:
     if grad is None:
         if root.size != 1:
@@ -54,7 +73,7 @@ def _seed(root: Value, grad: Any) -> Any:
                 f"numpy.ones{root.shape}), or call .sum() first"
             )
         return 1.0 if type(root.data) is float else np.ones_like(root.data)
-    seed = as_data(grad.data if isinstance(grad, Value) else grad, dtype=root.dtype)
+    seed = as_data(grad.data if _is_node(grad, root) else grad, dtype=root.dtype)
     if np.shape(seed) != root.shape:
         raise ValueError(
             f"backward(): grad has shape {np.shape(seed)} but the value has shape {root.shape}"
@@ -146,6 +165,75 @@ def backward(root: Value, grad: Any = None) -> None:
                     _add_to(parent, gp, g)
 
 
+class BackwardStep(NamedTuple):
+    """One step of the chain rule: ``node`` hands gradient to its input ``input``.
+
+    ``contribution = vjp(upstream)``, which for a scalar op is ``local * upstream``;
+    ``total`` is the input's gradient so far (complete once its last step has passed).
+    ``local`` is d(node)/d(input) as a number when both are scalars, else None.
+    """
+
+    node: Value
+    input: Value
+    index: int  # the input's position in node.parents
+    local: float | None
+    upstream: Any
+    contribution: Any
+    total: Any
+
+
+def trace_backward(root: Value, grad: Any = None) -> Iterator[BackwardStep]:
+    """Walk the chain rule from ``root`` step by step, without touching any ``.grad``.
+
+    Yields one :class:`BackwardStep` per (node, input that needs a gradient), nodes in
+    reverse topological order. It calls the same vjps as ``backward()``, and the last
+    ``total`` of each value equals the ``.grad`` that ``backward()`` gives it.
+
+    >>> from autograd import Value
+    >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    >>> for s in trace_backward(a * b):
+    ...     print(s.input.label, s.local, s.upstream, s.contribution, s.total)
+    a -3.0 1.0 -3.0 -3.0
+    b 2.0 1.0 2.0 2.0
+    """
+    totals: dict[Value, Any] = {root: _seed(root, grad)}
+    if root._op is None:
+        return
+    for node in reversed(topological_order(root, leaves=False)):
+        g = totals.get(node)
+        op, parents = node._op, node.parents
+        if g is None:
+            continue
+        args = [p.data for p in parents]
+        args.extend(op.params)
+        scalar = type(node.data) is float and all(type(a) is float for a in args[: len(parents)])
+        with np.errstate(all="ignore"):
+            if op.vjp_all is not None:
+                grads = list(op.vjp_all(g, node.data, *args))
+                locals_ = op.vjp_all(1.0, node.data, *args) if scalar else None
+            else:
+                grads = [
+                    vjp(g, node.data, *args) if p.requires_grad else None
+                    for p, vjp in zip(parents, op.vjps)
+                ]
+                locals_ = None
+        for i, parent in enumerate(parents):
+            if not parent.requires_grad:
+                continue
+            contribution = _fit(grads[i], parent.data)
+            before = totals.get(parent)
+            total = contribution if before is None else before + contribution
+            totals[parent] = total
+            local = None
+            if scalar:
+                if locals_ is None:
+                    with np.errstate(all="ignore"):
+                        local = float(op.vjps[i](1.0, node.data, *args))
+                else:
+                    local = float(locals_[i])
+            yield BackwardStep(node, parent, i, local, g, contribution, total)
+
+
 def grad(
     output: Value,
     inputs: Value | Sequence[Value],
@@ -159,18 +247,19 @@ def grad(
     gradients are plain floats / arrays; with it they are Values whose own graph leads
     back to the inputs, so they can be differentiated again:
 
+    >>> from autograd import Value
     >>> x = Value(3.0)
     >>> dy = grad(x ** 3, x, create_graph=True)   # 3 x^2 = 27, as a Value
     >>> grad(dy, x)                               # 6 x
     18.0
     """
-    single = isinstance(inputs, Value)
+    single = _is_node(inputs, output)
     targets = [inputs] if single else list(inputs)
     for t in targets:
-        if not isinstance(t, Value):
+        if not _is_node(t, output):
             raise TypeError(f"grad(): inputs must be Values, got {type(t).__name__}")
     seed = _seed(output, grad_output)
-    grads: dict[Value, Any] = {output: _constant(seed) if create_graph else seed}
+    grads: dict[Value, Any] = {output: _constant(output, seed) if create_graph else seed}
     for node in reversed(topological_order(output)):
         g = grads.get(node)
         op = node._op
@@ -189,7 +278,7 @@ def grad(
             if not parent.requires_grad:
                 continue
             if create_graph:
-                gp = gp if isinstance(gp, Value) else _constant(gp)
+                gp = gp if _is_node(gp, output) else _constant(output, gp)
                 if gp.shape != parent.shape:
                     gp = ops.sum_to(gp, parent.shape)
             else:
@@ -201,6 +290,6 @@ def grad(
         g = grads.get(t)
         if g is None:
             g = np.zeros_like(t.data) if t.ndim else 0.0
-            g = _constant(g) if create_graph else g
+            g = _constant(output, g) if create_graph else g
         results.append(g)
     return results[0] if single else tuple(results)

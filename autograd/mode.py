@@ -1,23 +1,35 @@
-"""Switches that change how operations are recorded: ``no_grad`` and ``detect_anomaly``."""
+"""Switches that change how operations are recorded: ``no_grad`` and ``detect_anomaly``.
+
+Each thread has its own switches (as in PyTorch): a ``no_grad`` block in one thread never
+stops another thread from recording its graph.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 
-class _Flags:
-    """Module-wide switches, read by every operation.
+class _Flags(threading.local):
+    """This thread's switches, read by every operation.
 
     ``plain`` is True when graphs are recorded and nothing is checked: the scalar hot
     path reads this one flag and leaves every other case to the general path.
     """
 
-    grad_enabled = True
-    detect_anomaly = False
-    plain = True
+    def __init__(self) -> None:
+        # How many blocks are open: counts, not saved booleans, so blocks that close
+        # out of order (two generators, say) still leave the switches as they found them.
+        self.no_grad_depth = 0
+        self.anomaly_depth = 0
+        self.grad_enabled = True
+        self.detect_anomaly = False
+        self.plain = True
 
     def refresh(self) -> None:
+        self.grad_enabled = self.no_grad_depth == 0
+        self.detect_anomaly = self.anomaly_depth > 0
         self.plain = self.grad_enabled and not self.detect_anomaly
 
 
@@ -25,7 +37,17 @@ flags = _Flags()
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def _switch(depth: str) -> Iterator[None]:
+    setattr(flags, depth, getattr(flags, depth) + 1)
+    flags.refresh()
+    try:
+        yield
+    finally:
+        setattr(flags, depth, getattr(flags, depth) - 1)
+        flags.refresh()
+
+
+def no_grad() -> AbstractContextManager[None]:
     """Inside this block operations record no graph: results have no parents.
 
     >>> from autograd import Value, no_grad
@@ -35,23 +57,15 @@ def no_grad() -> Iterator[None]:
     >>> y.parents
     ()
     """
-    before = flags.grad_enabled
-    flags.grad_enabled = False
-    flags.refresh()
-    try:
-        yield
-    finally:
-        flags.grad_enabled = before
-        flags.refresh()
+    return _switch("no_grad_depth")
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside a ``no_grad()`` block."""
+    """True unless inside a ``no_grad()`` block (in this thread)."""
     return flags.grad_enabled
 
 
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
+def detect_anomaly() -> AbstractContextManager[None]:
     """Inside this block, an operation whose result holds a NaN or an infinity raises
     ``FloatingPointError`` naming the op and its inputs' shapes (slower; for debugging).
 
@@ -61,11 +75,4 @@ def detect_anomaly() -> Iterator[None]:
     Traceback (most recent call last):
     FloatingPointError: log produced a non-finite value (nan) from inputs of shapes [()]
     """
-    before = flags.detect_anomaly
-    flags.detect_anomaly = True
-    flags.refresh()
-    try:
-        yield
-    finally:
-        flags.detect_anomaly = before
-        flags.refresh()
+    return _switch("anomaly_depth")

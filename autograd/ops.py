@@ -32,15 +32,32 @@ import numpy as np
 
 
 class Op:
-    """A differentiable operation: a name, a forward function and one vjp per input.
+    """A differentiable operation: a name, a forward function and one vjp per input,
+    and how it reads in a picture.
 
-    ``params`` are extra arguments that are not inputs (an axis, a shape, an exponent);
-    ``op.with_params(...)`` makes the applied copy that a Value records.
+    ``show`` is the forward as a formula over the inputs' names, ``{a}`` and ``{b}``
+    (``"{a} * {b}"``; the default reads ``name(a)``), with ``{p}`` for the op's first
+    parameter. ``local`` gives, per input, the local derivative d(out)/d(input) over the
+    same names and ``{out}`` (``("{b}", "{a}")`` for ``*``); an n-ary op passes
+    functions ``(names, params) -> str`` instead. The step-through page reads both, so
+    a derivative is written once, here, beside its vjp. ``params`` are extra arguments
+    that are not inputs (an axis, a shape, an exponent); ``op.with_params(...)`` makes
+    the applied copy that a Value records.
+
+    >>> MUL.formula(["x", "w"]), MUL.derivative(0, ["x", "w"], "y")
+    ('x * w', 'w')
     """
 
-    __slots__ = ("name", "forward", "vjps", "params", "vjp_all")
+    __slots__ = ("name", "forward", "vjps", "params", "vjp_all", "show", "local")
 
-    def __init__(self, name: str, forward: Callable, *vjps: Callable) -> None:
+    def __init__(
+        self,
+        name: str,
+        forward: Callable,
+        *vjps: Callable,
+        show: str | Callable | None = None,
+        local: tuple | None = None,
+    ) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
@@ -48,15 +65,44 @@ class Op:
         # Optional: every input's vjp in one call, (g, out, *args) -> list. For n-ary ops,
         # where calling n vjps that each take all n inputs would cost n^2.
         self.vjp_all: Callable | None = None
+        self.show = show
+        self.local = local
 
     def with_params(self, *params: Any) -> Op:
         """This op with ``params`` passed after the inputs to its forward and vjps."""
-        bound = Op(self.name, self.forward, *self.vjps)
+        bound = Op(self.name, self.forward, *self.vjps, show=self.show, local=self.local)
         bound.params, bound.vjp_all = params, self.vjp_all
         return bound
 
+    def formula(self, names: list[str]) -> str:
+        """The forward as text over ``names`` (the inputs' names or their numbers)."""
+        if callable(self.show):
+            return self.show(names, self.params)
+        if self.show is None:
+            return f"{self.name}({', '.join(names)})"
+        return self.show.format(**_fields(names, "", self.params))
+
+    def derivative(self, i: int, names: list[str], out: str) -> str | None:
+        """d(out)/d(input ``i``) as text over the names, or None when not written down."""
+        if self.local is None or i >= len(self.local):
+            return None
+        rule = self.local[i]
+        if callable(rule):
+            return rule(names, self.params)
+        return rule.format(**_fields(names, out, self.params))
+
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
+
+
+def _fields(names: list[str], out: str, params: tuple) -> dict:
+    p = params[0] if params else ""
+    return {
+        "a": names[0] if names else "",
+        "b": names[1] if len(names) > 1 else "",
+        "out": out,
+        "p": f"{p:g}" if isinstance(p, float) else str(p),
+    }
 
 
 # ---------------------------------------------------------------- dual-mode helpers
@@ -283,15 +329,56 @@ def _softmax(a, axis):
 
 
 # ---------------------------------------------------------------- the table
-ADD = Op("+", lambda a, b: a + b, lambda g, out, a, b: g, lambda g, out, a, b: g)
-SUB = Op("-", lambda a, b: a - b, lambda g, out, a, b: g, lambda g, out, a, b: -g)
-MUL = Op("*", lambda a, b: a * b, lambda g, out, a, b: g * b, lambda g, out, a, b: g * a)
-DIV = Op("/", _div, lambda g, out, a, b: _div(g, b), lambda g, out, a, b: _div(-g * out, b))
-NEG = Op("neg", lambda a: -a, lambda g, out, a: -g)
-POW = Op("**", _pow, lambda g, out, a, b: g * b * _pow(a, b - 1), _pow_vjp_exponent)
+ADD = Op(
+    "+",
+    lambda a, b: a + b,
+    lambda g, out, a, b: g,
+    lambda g, out, a, b: g,
+    show="{a} + {b}",
+    local=("1", "1"),
+)
+SUB = Op(
+    "-",
+    lambda a, b: a - b,
+    lambda g, out, a, b: g,
+    lambda g, out, a, b: -g,
+    show="{a} - {b}",
+    local=("1", "-1"),
+)
+MUL = Op(
+    "*",
+    lambda a, b: a * b,
+    lambda g, out, a, b: g * b,
+    lambda g, out, a, b: g * a,
+    show="{a} * {b}",
+    local=("{b}", "{a}"),
+)
+DIV = Op(
+    "/",
+    _div,
+    lambda g, out, a, b: _div(g, b),
+    lambda g, out, a, b: _div(-g * out, b),
+    show="{a} / {b}",
+    local=("1/{b}", "-{a}/{b}²"),
+)
+NEG = Op("neg", lambda a: -a, lambda g, out, a: -g, show="-{a}", local=("-1",))
+POW = Op(
+    "**",
+    _pow,
+    lambda g, out, a, b: g * b * _pow(a, b - 1),
+    _pow_vjp_exponent,
+    show="{a} ** {b}",
+    local=("{b}·{a}^({b}-1)", "{out}·log({a})"),
+)
 # x ** p with a plain number p: p is a parameter, not an input (no log(x) needed).
-POW_CONST = Op("**", _pow, lambda g, out, a, p: g * p * _pow(a, p - 1))
-MATMUL = Op("@", lambda a, b: a @ b, _matmul_vjp_a, _matmul_vjp_b)
+POW_CONST = Op(
+    "**",
+    _pow,
+    lambda g, out, a, p: g * p * _pow(a, p - 1),
+    show="{a} ** {p}",
+    local=("{p}·{a}^({p}-1)",),
+)
+MATMUL = Op("@", lambda a, b: a @ b, _matmul_vjp_a, _matmul_vjp_b, show="{a} @ {b}")
 
 
 # The hinge loss mean(max(0, 1 - s*y)) in one node (instead of *, -, relu and mean).
@@ -318,18 +405,28 @@ LINEAR = Op(
     ),
 )
 
-EXP = Op("exp", _guarded(math.exp, np.exp), lambda g, out, a: g * out)
-LOG = Op("log", _guarded(math.log, np.log), lambda g, out, a: _div(g, a))
-TANH = Op("tanh", _guarded(math.tanh, np.tanh), lambda g, out, a: g * (1 - out * out))
-SIGMOID = Op("sigmoid", _sigmoid, lambda g, out, a: g * (out * (1 - out)))
-SQRT = Op("sqrt", _guarded(math.sqrt, np.sqrt), lambda g, out, a: _div(g, 2 * out))
-ABS = Op("abs", abs, lambda g, out, a: g * _sign(a))
+EXP = Op("exp", _guarded(math.exp, np.exp), lambda g, out, a: g * out, local=("{out}",))
+LOG = Op("log", _guarded(math.log, np.log), lambda g, out, a: _div(g, a), local=("1/{a}",))
+TANH = Op(
+    "tanh",
+    _guarded(math.tanh, np.tanh),
+    lambda g, out, a: g * (1 - out * out),
+    local=("(1 - {out}²)",),
+)
+SIGMOID = Op(
+    "sigmoid", _sigmoid, lambda g, out, a: g * (out * (1 - out)), local=("{out}·(1 - {out})",)
+)
+SQRT = Op(
+    "sqrt", _guarded(math.sqrt, np.sqrt), lambda g, out, a: _div(g, 2 * out), local=("1/(2·{out})",)
+)
+ABS = Op("abs", abs, lambda g, out, a: g * _sign(a), local=("sign({a})",))
 RELU = Op(
     "relu",
     lambda a: (a if a > 0 else 0.0) if type(a) is float else np.maximum(a, 0),
     # The mask is plain data even for Values; for arrays sign(out) is the same 0/1 mask,
     # and multiplying by it is cheaper than by a boolean array.
     lambda g, out, a: g * (a > 0) if type(a) is float else g * np.sign(raw(out)),
+    local=("[{a} > 0]",),
 )
 LEAKY_RELU = Op(
     "leaky_relu",
@@ -337,6 +434,8 @@ LEAKY_RELU = Op(
         (a if a > 0 else a * slope) if type(a) is float else np.where(a > 0, a, a * slope)
     ),
     lambda g, out, a, slope: g * np.where(raw(a) > 0, 1.0, slope),
+    show="leaky_relu({a}, {p})",
+    local=("[{a} > 0 ? 1 : {p}]",),
 )
 
 SUM = Op(
@@ -390,7 +489,13 @@ def _identity_vjp(g, out, *args):
 @lru_cache(maxsize=256)
 def add_n_op(n: int) -> Op:
     """The sum of ``n`` inputs as one node: every input's gradient is ``g`` itself."""
-    op = Op("+", lambda *args: sum(args), *(_identity_vjp,) * n)
+    op = Op(
+        "+",
+        lambda *args: sum(args),
+        *(_identity_vjp,) * n,
+        show=lambda names, params: " + ".join(names),
+        local=("1",) * n,
+    )
     op.vjp_all = lambda g, out, *args: [g] * n
     return op
 
@@ -421,10 +526,19 @@ def weighted_sum_op(n: int, bias: bool) -> Op:
             grads.append(g)
         return grads
 
+    def show(names: list[str], params: tuple) -> str:
+        terms = [f"{w}·{x}" for w, x in zip(names[:n], names[n : 2 * n])]
+        return " + ".join(terms + names[2 * n :])
+
+    def partner(i: int) -> Callable:  # d/dw_i is x_i and d/dx_i is w_i
+        return lambda names, params: names[(i + n) % (2 * n)]
+
     vjps = [vjp_weight(i) for i in range(n)] + [vjp_input(i) for i in range(n)]
+    local = [partner(i) for i in range(2 * n)]
     if bias:
         vjps.append(_identity_vjp)
-    op = Op("w·x+b" if bias else "w·x", forward, *vjps)
+        local.append("1")
+    op = Op("w·x+b" if bias else "w·x", forward, *vjps, show=show, local=tuple(local))
     op.vjp_all = vjp_all
     return op
 
@@ -440,7 +554,10 @@ def sum_of_squares_op(n: int) -> Op:
     def vjp_for(i: int) -> Callable:
         return lambda g, out, *args: 2.0 * g * args[i]
 
-    op = Op("Σx²", forward, *map(vjp_for, range(n)))
+    def twice(i: int) -> Callable:
+        return lambda names, params: f"2·{names[i]}"
+
+    op = Op("Σx²", forward, *map(vjp_for, range(n)), local=tuple(map(twice, range(n))))
     op.vjp_all = lambda g, out, *args: [2.0 * g * x for x in args]
     return op
 

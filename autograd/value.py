@@ -15,75 +15,53 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .backprop import backward as _backward
+from .data import FLOAT_DTYPES, as_data
 from .mode import flags
 
-_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 _DATA = operator.attrgetter("data")
-
-
-def as_data(x: Any, dtype: Any = None, copy: bool = True) -> float | np.ndarray:
-    """Convert user input to what a Value holds: a float (0-d) or a float ndarray.
-
-    Integers and booleans become float64; float32 arrays stay float32 unless ``dtype``
-    says otherwise. Anything that is not numbers is a ``TypeError``.
-    """
-    kind = type(x)
-    if kind is float or kind is int or kind is bool:
-        return float(x)
-    if isinstance(x, Value):
-        raise TypeError("Value(...) got a Value; use v.detach() to copy one without its graph")
-    if isinstance(x, (np.ndarray, np.generic, list, tuple)):
-        try:
-            arr = np.asarray(x)
-        except ValueError as err:  # ragged nested lists
-            raise TypeError(f"Value(...) needs a rectangular list of numbers: {err}") from None
-        if arr.dtype == object:
-            raise TypeError(
-                "Value(...) needs numbers, got a list holding other objects "
-                "(to combine Values into a tensor, use autograd.stack)"
-            )
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"Value(...) needs real numbers, got an array of dtype {arr.dtype}")
-        if dtype is None:
-            target = arr.dtype if arr.dtype in _FLOAT_DTYPES else np.dtype(np.float64)
-        else:
-            target = np.dtype(dtype)
-            if target not in _FLOAT_DTYPES:
-                raise ValueError(f"Value dtype must be float32 or float64, got {target}")
-        if arr.ndim == 0:
-            return float(arr)
-        return np.array(arr, dtype=target, copy=True) if copy else arr.astype(target, copy=False)
-    raise TypeError(
-        f"Value(...) takes a number, a nested list of numbers or a numpy array, got {kind.__name__}"
-    )
 
 
 def _shape_text(values: Iterable[Value]) -> str:
     return " and ".join(str(v.shape) for v in values)
 
 
-def _make(data: Any, op: ops.Op, parents: tuple) -> Value:
-    """The result of applying ``op``: records its parents unless no graph is wanted.
+def record(out: Any, op: ops.Op, parents: tuple) -> Value:
+    """The one place a result becomes a Value: ``out`` (what ``op``'s forward returned
+    for ``parents``) wrapped in a new node that remembers ``op`` and ``parents``.
 
-    ``_g`` (the gradient) of a recorded result is left unset: ``backward`` sets it on
-    every value it visits, and ``.grad`` reads zero until then.
+    A 0-d result becomes a Python float and integer arrays become float64. The graph
+    is recorded only while gradients are on (not in ``no_grad``) and some parent needs
+    a gradient; otherwise the result is a constant. ``_g`` (the gradient) of a recorded
+    result is left unset: ``backward`` sets it on every value it visits, and ``.grad``
+    reads zero until then.
+
+    >>> record(6.0, ops.MUL, (Value(2.0), Value(3.0))).parents[1].data
+    3.0
     """
-    node = _new(Value)
-    node.data = data
-    record = False
-    if flags.grad_enabled:
+    if type(out) is not float:
+        if isinstance(out, np.ndarray) and out.ndim:
+            if out.dtype not in FLOAT_DTYPES:
+                out = out.astype(np.float64)
+        else:
+            out = float(out)
+    result = _new(Value)
+    result.data = out
+    if flags.plain:  # the hot path: record, check nothing
         for p in parents:
             if p.requires_grad:
-                record = True
-                break
-    if record:
-        node._op, node.parents, node.requires_grad = op, parents, True
-    else:
-        node._op, node.parents, node.requires_grad = None, (), False
-        node._g = 0.0 if type(data) is float else None
+                result._op, result.parents, result.requires_grad = op, parents, True
+                return result
+    elif flags.grad_enabled and any(p.requires_grad for p in parents):
+        result._op, result.parents, result.requires_grad = op, parents, True
+        if flags.detect_anomaly:
+            _check_finite(result, op, parents)
+        return result
+    result._op, result.parents, result.requires_grad = None, (), False
+    result._g = 0.0 if type(out) is float else None
     if flags.detect_anomaly:
-        _check_finite(node, op, parents)
-    return node
+        _check_finite(result, op, parents)
+    return result
 
 
 def _check_finite(node: Value, op: ops.Op, parents: tuple) -> None:
@@ -113,48 +91,18 @@ def _shape_error(op: ops.Op, parents: tuple, err: Exception) -> ValueError:
 
 
 def _apply(op: ops.Op, parents: tuple, params: tuple = ()) -> Value:
-    """Run ``op``'s forward on the parents' data and wrap the result in a new Value.
-
-    A float result skips numpy and ``_make``: n-ary scalar ops (``add_n``,
-    ``weighted_sum``) are on the scalar engine's hot path, as the operators are.
-    """
+    """Run ``op``'s forward on the parents' data (and ``params``) and make the node."""
     if params:
         op = op.with_params(*params)
     try:
         out = op.forward(*map(_DATA, parents), *params)
     except ValueError as err:
         raise _shape_error(op, parents, err) from None
-    if type(out) is float and flags.plain:
-        node = _new(Value)
-        node.data = out
-        for p in parents:
-            if p.requires_grad:
-                node._op, node.parents, node.requires_grad = op, parents, True
-                return node
-        node._op, node.parents, node.requires_grad, node._g = None, (), False, 0.0
-        return node
-    return _wrap(out, op, parents)
-
-
-def _wrap(out: Any, op: ops.Op, parents: tuple) -> Value:
-    """Turn a forward result into a Value: 0-d becomes a float, integers become float64."""
-    if type(out) is not float:
-        if isinstance(out, np.ndarray) and out.ndim:
-            if out.dtype not in _FLOAT_DTYPES:
-                out = out.astype(np.float64)
-        else:
-            out = float(out)
-    return _make(out, op, parents)
+    return record(out, op, parents)
 
 
 def _binary_operator(op: ops.Op) -> Any:
-    """Make the method for a binary operator such as ``__mul__``.
-
-    When the result is a float (both inputs were), it skips numpy and ``_make``:
-    this is the hot path of the scalar engine, where every node of a micrograd-style
-    graph is made.
-    """
-
+    """Make the method for a binary operator such as ``__mul__``."""
     forward = op.forward
 
     def operator(self: Value, other: Any) -> Value:
@@ -166,15 +114,7 @@ def _binary_operator(op: ops.Op) -> Any:
             out = forward(self.data, other.data)
         except ValueError as err:
             raise _shape_error(op, (self, other), err) from None
-        if type(out) is float and flags.plain:
-            node = _new(Value)
-            node.data = out
-            if self.requires_grad or other.requires_grad:
-                node._op, node.parents, node.requires_grad = op, (self, other), True
-            else:
-                node._op, node.parents, node.requires_grad, node._g = None, (), False, 0.0
-            return node
-        return _wrap(out, op, (self, other))
+        return record(out, op, (self, other))
 
     return operator
 
@@ -191,19 +131,11 @@ def _reflected_operator(op: ops.Op) -> Any:
 
 
 def _unary_method(op: ops.Op, doc: str) -> Any:
-    """Make an elementwise method such as ``tanh``, with the same float fast path."""
+    """Make an elementwise method such as ``tanh``."""
+    forward = op.forward
 
     def method(self: Value) -> Value:
-        out = op.forward(self.data)
-        if type(out) is float and flags.plain:
-            node = _new(Value)
-            node.data = out
-            if self.requires_grad:
-                node._op, node.parents, node.requires_grad = op, (self,), True
-            else:
-                node._op, node.parents, node.requires_grad, node._g = None, (), False, 0.0
-            return node
-        return _wrap(out, op, (self,))
+        return record(forward(self.data), op, (self,))
 
     method.__name__ = op.name
     method.__doc__ = doc
@@ -219,10 +151,10 @@ def _constant(x: Any) -> Value | None:
         data = as_data(x, copy=False)
     else:
         return None
-    node = _new(Value)
-    node.data, node._g = data, (0.0 if type(data) is float else None)
-    node._op, node.parents, node.requires_grad = None, (), False
-    return node
+    result = _new(Value)
+    result.data, result._g = data, (0.0 if type(data) is float else None)
+    result._op, result.parents, result.requires_grad = None, (), False
+    return result
 
 
 def _normalize_axis(axis: Any, ndim: int, op: str) -> tuple | None:
@@ -477,9 +409,7 @@ class Value:
         Gradients of leaves accumulate across calls (zero them yourself); a value with
         more than one element needs ``grad``, the gradient flowing into it.
         """
-        from .backprop import backward
-
-        backward(self, grad)
+        _backward(self, grad)
 
 
 def _clean_index(index: Any) -> Any:
@@ -495,127 +425,4 @@ def _clean_index(index: Any) -> Any:
     return index
 
 
-def add_n(values: Sequence[Any]) -> Value:
-    """``values[0] + values[1] + ...`` as a single node (one "+" with many inputs).
-
-    A neuron's weighted sum is one node this way instead of a chain of n additions:
-    half the graph of a scalar network, and a drawing that reads like the formula.
-
-    >>> add_n([Value(1.0), Value(2.0), 3.0]).data
-    6.0
-    """
-    parts = tuple(v if type(v) is Value else _lift_all([v], "add_n")[0] for v in values)
-    if not parts:
-        raise ValueError("add_n: needs a non-empty list of values")
-    if len(parts) == 1:
-        return parts[0]
-    return _apply(ops.add_n_op(len(parts)), parts)
-
-
-def weighted_sum(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None) -> Value:
-    """``w1*x1 + ... + wn*xn + bias`` as one node (a neuron's pre-activation).
-
-    Every weight, input and the bias keeps its own gradient; the products are not
-    separate nodes, which makes a scalar network's graph several times smaller (and
-    its training as much faster). Numbers may stand in for Values (constants).
-
-    >>> w = [Value(0.0), Value(1.0)]
-    >>> n = weighted_sum(w, [2.0, 3.0], Value(4.0)); n.backward()
-    >>> n.data, w[0].grad, w[1].grad
-    (7.0, 2.0, 3.0)
-    """
-    if len(weights) != len(inputs):
-        raise ValueError(
-            f"weighted_sum: {len(weights)} weights but {len(inputs)} inputs; they must pair up"
-        )
-    if not len(weights):
-        raise ValueError("weighted_sum: needs at least one weight and input")
-    parts = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
-    if set(map(type, parts)) != _JUST_VALUE:  # (map/set: this is the scalar hot path)
-        parts = tuple(_lift_all(parts, "weighted_sum"))
-    return _apply(ops.weighted_sum_op(len(weights), bias is not None), parts)
-
-
-def apply(op: ops.Op, *inputs: Any, params: tuple = ()) -> Value:
-    """Apply an :class:`~autograd.ops.Op` to ``inputs`` (numbers become constants);
-    ``params`` are its extra non-input arguments. How a new op gets used:
-
-    >>> from autograd import ops
-    >>> apply(ops.HINGE, Value([2.0, -0.5]), [1.0, 1.0]).data
-    0.75
-    """
-    return _apply(op, tuple(_lift_all(inputs, op.name)), params)
-
-
-def linear(x: Any, W: Any, b: Any) -> Value:
-    """``x @ W + b`` as one node (a dense layer; ``W`` is (nin, nout)).
-
-    >>> linear(Value([[1.0, 2.0]]), Value([[1.0], [1.0]]), Value([0.5])).data
-    array([[3.5]])
-    """
-    parts = (x, W, b)
-    if set(map(type, parts)) != _JUST_VALUE:
-        parts = tuple(_lift_all(parts, "linear"))
-    return _apply(ops.LINEAR, parts)
-
-
-def sum_of_squares(values: Sequence[Any]) -> Value:
-    """The sum of the squares of every number in ``values`` (scalars and tensors), as one
-    node: an L2 penalty without a square and a sum node per parameter.
-
-    >>> sum_of_squares([Value(3.0), Value([1.0, 2.0])]).data
-    14.0
-    """
-    parts = tuple(_lift_all(values, "sum_of_squares"))
-    return _apply(ops.sum_of_squares_op(len(parts)), parts)
-
-
-def concat(values: Sequence[Any], axis: int = 0) -> Value:
-    """Join values along an existing axis (numpy.concatenate with gradients).
-
-    >>> concat([Value([1.0, 2.0]), Value([3.0])]).data
-    array([1., 2., 3.])
-    """
-    parts = _lift_all(values, "concat")
-    ndim = parts[0].ndim
-    if ndim == 0:
-        raise ValueError("concat: cannot concatenate 0-d values; use stack")
-    (ax,) = _normalize_axis(axis, ndim, "concat")
-    for p in parts:
-        rest_p = p.shape[:ax] + p.shape[ax + 1 :]
-        rest_0 = parts[0].shape[:ax] + parts[0].shape[ax + 1 :]
-        if p.ndim != ndim or rest_p != rest_0:
-            raise ValueError(
-                f"concat: shapes {[q.shape for q in parts]} differ outside axis {axis}"
-            )
-    return _apply(ops.concat_op(len(parts)), tuple(parts), (ax,))
-
-
-def stack(values: Sequence[Any], axis: int = 0) -> Value:
-    """Join values of the same shape along a new axis (numpy.stack with gradients).
-
-    >>> stack([Value(1.0), Value(2.0)]).shape
-    (2,)
-    """
-    parts = _lift_all(values, "stack")
-    shapes = {p.shape for p in parts}
-    if len(shapes) != 1:
-        raise ValueError(f"stack: all values need the same shape, got {[p.shape for p in parts]}")
-    (ax,) = _normalize_axis(axis, parts[0].ndim + 1, "stack")
-    return _apply(ops.stack_op(len(parts)), tuple(parts), (ax,))
-
-
-def _lift_all(values: Sequence[Any], op: str) -> list[Value]:
-    if isinstance(values, Value) or not len(values):
-        raise ValueError(f"{op}: needs a non-empty list of values")
-    parts = []
-    for v in values:
-        lifted = v if isinstance(v, Value) else _constant(v)
-        if lifted is None:
-            raise TypeError(f"{op}: cannot use a {type(v).__name__} as a value")
-        parts.append(lifted)
-    return parts
-
-
 _new = object.__new__
-_JUST_VALUE = {Value}

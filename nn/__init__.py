@@ -8,7 +8,7 @@ losses, optimizers, regularization, toy data sets and a training loop.
 True
 """
 
-from . import datasets, playground
+from . import activations, datasets, playground
 from .interop import from_torch, to_torch
 from .layers import (
     ACTIVATIONS,
@@ -65,6 +65,7 @@ __all__ = [
     "get_rng",
     "datasets",
     "playground",
+    "activations",
     "to_torch",
     "from_torch",
     "export_onnx",

@@ -9,33 +9,15 @@ import numpy as np
 
 from autograd import Value, linear, weighted_sum
 
+from .activations import ACTIVATIONS, REGISTRY, activate, check_activation  # noqa: F401
 from .module import Module
 from .random import get_rng
-
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
-
-
-def check_activation(name: str) -> str:
-    """``name`` if it is a known activation, else a ValueError listing the valid ones."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid ones are {', '.join(ACTIVATIONS)}")
-    return name
-
-
-def activate(v: Any, name: str) -> Any:
-    """Apply the activation called ``name`` to a Value."""
-    if name == "linear":
-        return v
-    return _METHODS[name](v)
-
-
-_METHODS = {"tanh": Value.tanh, "relu": Value.relu, "sigmoid": Value.sigmoid}
 
 
 def init_scale(nin: int, activation: str) -> float:
     """Standard deviation of the initial weights: He (sqrt(2/nin)) before a ReLU, else
     LeCun (sqrt(1/nin)), so activations keep a similar size from layer to layer."""
-    return float(np.sqrt((2.0 if activation == "relu" else 1.0) / nin))
+    return float(np.sqrt((2.0 if activation in ("relu", "leaky_relu") else 1.0) / nin))
 
 
 # ---------------------------------------------------------------------- scalar mode
@@ -60,7 +42,7 @@ class Neuron(Module):
         if len(x) != self.nin:
             raise ValueError(f"Neuron expected {self.nin} inputs, got {len(x)}")
         total = weighted_sum(self.w, x, self.b)  # one node: w1*x1 + ... + wn*xn + b
-        return total if self.activation == "linear" else _METHODS[self.activation](total)
+        return REGISTRY[self.activation].apply(total)
 
     def config(self) -> dict:
         return {"nin": self.nin, "activation": self.activation}

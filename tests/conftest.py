@@ -16,3 +16,12 @@ def seed_neuron() -> Value:
     out.label = "out"
     out.backward()
     return out
+
+
+def page_steps(page: str) -> list[dict]:
+    """The steps a step-through page carries (its JSON data block)."""
+    import json
+    import re
+
+    block = re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', page, re.S)
+    return json.loads(block.group(1))

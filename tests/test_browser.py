@@ -2,12 +2,12 @@
 
 Skips cleanly without Playwright or without Debian's `chromium` (CI installs both)."""
 
-import json
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+from conftest import page_steps
 
 from viz import backprop_html
 
@@ -31,7 +31,7 @@ OUT = Path(__file__).resolve().parent.parent / "out"
 
 def test_step_through_page_in_chromium(seed_neuron, tmp_path):
     page_path = backprop_html(seed_neuron, tmp_path / "neuron.html")
-    steps = json.loads(re.search(r"const STEPS = (.*);\n", page_path.read_text()).group(1))
+    steps = page_steps(page_path.read_text())
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 700})

@@ -180,7 +180,7 @@ def test_bad_input_widths_and_names():
         MLP(2, [3])([1, 2, 3])
     with pytest.raises(ValueError, match=r"width 2.*\(4, 3\)"):
         MLP(2, [3], vectorized=True)(np.ones((4, 3)))
-    with pytest.raises(ValueError, match="tanh, relu, sigmoid, linear"):
+    with pytest.raises(ValueError, match="tanh, relu, sigmoid, leaky_relu, linear"):
         Neuron(2, activation="swish")
     with pytest.raises(ValueError, match="learning rate"):
         SGD(MLP(2, [1]).parameters(), lr=-1)

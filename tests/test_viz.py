@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from conftest import page_steps
 
 from autograd import Value
 from nn import MLP, History
@@ -128,7 +129,7 @@ def test_backprop_page_is_self_contained_and_has_every_step(seed_neuron, tmp_pat
     path = backprop_html(out, tmp_path / "page.html")
     page = path.read_text()
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
-    steps = __import__("json").loads(re.search(r"const STEPS = (.*);\n", page).group(1))
+    steps = page_steps(page)
     phases = [s["phase"] for s in steps]
     assert phases.count("forward") == 5 and phases.count("backward") == 6  # 5 ops, + the seed
     texts = "\n".join(s["text"] for s in steps)
@@ -146,7 +147,7 @@ def test_page_explains_a_library_neuron(tmp_path):
     out = neuron([Value(2.0, label="x1"), Value(3.0, label="x2")])
     out.backward()
     page = backprop_html(out, tmp_path / "neuron.html").read_text()
-    steps = __import__("json").loads(re.search(r"const STEPS = (.*);\n", page).group(1))
+    steps = page_steps(page)
     page = "\n".join(s["text"] for s in steps)
     assert re.search(r"v\d+ = w1·x1 \+ w2·x2 \+ b = 0·2 \+ 1·3 \+ 4 = 7", page)
     assert re.search(r"w2\.grad \+= x2 × v\d+\.grad = 3 × 0\.0009102 = 0\.002731", page)

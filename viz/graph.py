@@ -95,9 +95,11 @@ def names_for(values: list[Value]) -> dict[Value, str]:
 
 
 def _escape(text: str) -> str:
+    """Text for a record label, shown as given: the record syntax characters are
+    escaped, ``&`` is kept from reading as an HTML entity and a newline breaks the line."""
     for ch in '\\{}|<>"':
         text = text.replace(ch, "\\" + ch)
-    return text
+    return text.replace("&", "&amp;").replace("\r", "").replace("\n", "\\n")
 
 
 def value_label(v: Value, name: str, show_grad: bool) -> str:

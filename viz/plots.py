@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, no_grad
+from nn.activations import REGISTRY, check_activation
 
 
 def _pyplot():
@@ -278,7 +279,8 @@ def plot_neuron(
     several b (w = 1). The weight sets the steepness, the bias shifts it."""
     plt = _pyplot()
     x = np.linspace(-6, 6, 400)
-    f = ACTIVATION_FUNCTIONS[activation]
+    act = REGISTRY[check_activation(activation)]
+    f = lambda z: act.curve(z)[0]  # the engine computes every curve
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
     for w in weights:
         axes[0].plot(x, f(w * x), label=f"w = {w:g}")
@@ -296,30 +298,25 @@ def plot_neuron(
     return _save(fig, path)
 
 
-ACTIVATION_FUNCTIONS = {
-    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0),
-    "leaky_relu": lambda z: np.where(z > 0, z, 0.1 * z),
-    "linear": lambda z: z,
-}
+# name -> f(x) on arrays, computed by the engine (kept for code that used this table).
+ACTIVATION_FUNCTIONS = {name: (lambda z, a=act: a.curve(z)[0]) for name, act in REGISTRY.items()}
 
 
-def plot_activations(path: str | os.PathLike) -> Path:
-    """The activation functions side by side, each with its derivative (dashed)."""
+def plot_activations(path: str | os.PathLike, names: Sequence[str] | None = None) -> Path:
+    """The activation functions side by side, each with its derivative (dashed), both
+    computed by the engine (``backward`` gives the derivative)."""
     plt = _pyplot()
-    x = np.linspace(-4, 4, 400)
-    names = ["sigmoid", "tanh", "relu", "leaky_relu"]
-    fig, axes = plt.subplots(1, len(names), figsize=(12, 2.9), sharey=True)
-    for ax, name in zip(axes, names):
-        v = Value(x)
-        out = getattr(v, name)() if name != "leaky_relu" else v.leaky_relu(0.1)
-        out.sum().backward()
-        ax.plot(x, out.data, color="#1f4e9c", label=name)
-        ax.plot(x, v.grad, "--", color="#d9822b", label="derivative")
+    x = np.linspace(-4, 4, 401)
+    names = [n for n in REGISTRY if n != "linear"] if names is None else list(names)
+    fig, axes = plt.subplots(1, len(names), figsize=(3 * len(names), 2.9), sharey=True)
+    for ax, name in zip(np.atleast_1d(axes), names):
+        act = REGISTRY[check_activation(name)]
+        y, dy = act.curve(x)
+        ax.plot(x, y, color="#1f4e9c", label=act.display)
+        ax.plot(x, dy, "--", color="#d9822b", label="derivative")
         ax.axhline(0, color="#999", lw=0.6)
         ax.axvline(0, color="#999", lw=0.6)
-        ax.set_title(name)
+        ax.set_title(act.formula, fontsize=10)
         ax.set_ylim(-1.5, 2.0)
         ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()

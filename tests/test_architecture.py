@@ -1,0 +1,308 @@
+"""The architecture holds: one walk of the chain rule, one place per op and per activation,
+imports that flow one way (viz.classroom -> viz -> nn -> autograd) with no cycle."""
+
+import ast
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograd import Op, Value, apply, no_grad, ops, trace_backward, weighted_sum
+from nn.activations import ACTIVATIONS, REGISTRY
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("autograd", "nn", "viz")
+LAYER = {"autograd": 0, "nn": 1, "viz": 2, "viz.classroom": 3}
+# Old module paths kept as aliases of the moved classroom modules (not drawing modules).
+ALIASES = {"viz.cli", "viz.playground", "viz.expression"}
+
+
+# ------------------------------------------------------------------ trace_backward
+def _random_scalar_graph(draw_ops, values):
+    """A graph built from a list of (op, i, j) choices over a growing pool of values."""
+    leaves = [Value(v, label=f"x{k}") for k, v in enumerate(values)]
+    pool = list(leaves)
+    for kind, i, j in draw_ops:
+        a, b = pool[i % len(pool)], pool[j % len(pool)]
+        if kind == "add":
+            pool.append(a + b)
+        elif kind == "mul":
+            pool.append(a * b)
+        elif kind == "sub":
+            pool.append(a - b * 0.5)
+        elif kind == "tanh":
+            pool.append(a.tanh())
+        elif kind == "sigmoid":
+            pool.append(a.sigmoid())
+        elif kind == "pow":
+            pool.append(a**2)
+        elif kind == "wsum":
+            pool.append(weighted_sum([a, b], [b, a], pool[0]))
+    return leaves, pool[-1] + pool[len(pool) // 2]
+
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["add", "mul", "sub", "tanh", "sigmoid", "pow", "wsum"]),
+        st.integers(0, 50),
+        st.integers(0, 50),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(OPS, st.lists(st.floats(-2, 2), min_size=1, max_size=4))
+def test_trace_totals_equal_backward_on_random_graphs(choices, values):
+    leaves, root = _random_scalar_graph(choices, values)
+    last = {}
+    for step in trace_backward(root):
+        last[step.input] = step.total
+        assert step.contribution == pytest.approx(step.local * step.upstream, rel=1e-12, abs=0)
+    assert all(v.grad == 0.0 for v in leaves)  # the trace leaves .grad alone
+    root.backward()
+    for v, total in last.items():
+        assert v.grad == total  # the same vjps in the same order: the same bits
+    for leaf in leaves:
+        assert leaf.grad == last.get(leaf, 0.0)
+
+
+def test_trace_on_tensors_equals_backward():
+    rng = np.random.default_rng(0)
+    W = Value(rng.normal(size=(3, 4)), label="W")
+    b = Value(rng.normal(size=4), label="b")
+    x = Value(rng.normal(size=(5, 3)), requires_grad=False)
+    loss = ((x @ W + b).tanh() * (x @ W).sigmoid()).sum(axis=0).mean()
+    totals = {}
+    steps = list(trace_backward(loss))
+    for s in steps:
+        totals[s.input] = s.total
+        assert s.local is None  # a Jacobian, not a number
+    loss.backward()
+    np.testing.assert_array_equal(totals[W], W.grad)
+    np.testing.assert_array_equal(totals[b], b.grad)
+    assert x not in totals  # needs no gradient, so no step
+
+
+def test_trace_event_fields_on_the_seed_neuron(seed_neuron):
+    out = seed_neuron
+    steps = list(trace_backward(out, 1.0))
+    assert steps[0].node is out and steps[0].upstream == 1.0
+    assert steps[0].local == pytest.approx(out.data * (1 - out.data))
+    w1 = next(s for s in steps if s.input.label == "w1")
+    assert (w1.local, w1.contribution) == (2.0, w1.total)  # d(x1*w1)/dw1 = x1 = 2
+
+
+# ------------------------------------------------------------------ one place per op
+def test_every_scalar_op_writes_its_derivative_once_in_the_table():
+    for name in dir(ops):
+        op = getattr(ops, name)
+        if isinstance(op, Op) and op.name in ("+", "-", "*", "/", "**", "neg", "exp", "log"):
+            assert op.local is not None, name
+    assert ops.MUL.derivative(0, ["a", "b"], "c") == "b"
+    assert ops.POW_CONST.with_params(3.0).derivative(0, ["x"], "y") == "3·x^(3-1)"
+    assert ops.TANH.derivative(0, ["n"], "out") == "(1 - out²)"
+    assert ops.weighted_sum_op(2, True).derivative(1, ["w1", "w2", "x1", "x2", "b"], "n") == "x2"
+
+
+def test_a_new_op_shows_in_the_step_through_from_its_entry_alone(tmp_path):
+    from viz import backprop_html
+
+    cube = Op(
+        "cube",
+        lambda a: a**3,
+        lambda g, out, a: g * 3 * a * a,
+        show="{a}³",
+        local=("3·{a}²",),
+    )
+    x = Value(2.0, label="x")
+    y = apply(cube, x)
+    y.label = "y"
+    page = backprop_html(y, tmp_path / "cube.html").read_text()
+    assert "y = x³ = 2³ = 8" in page
+    assert "x.grad += 3·x² × y.grad = 12 × 1 = 12" in page
+
+
+def test_no_second_copy_of_a_derivative_formula_or_the_activation_list():
+    sources = {p: p.read_text() for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
+    for path, text in sources.items():
+        assert "LOCAL = {" not in text, path
+        assert "_pow_vjp" not in text or path.name == "ops.py", path
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+                items = node.keys if isinstance(node, ast.Dict) else node.elts
+                names = {e.value for e in items if isinstance(e, ast.Constant)}
+                listed = names & set(ACTIVATIONS)
+                assert len(listed) < 3 or path.name == "activations.py", (path, node.lineno)
+
+
+def test_plots_and_grammar_read_the_registry():
+    from viz.classroom.expression import FUNCTIONS
+    from viz.plots import ACTIVATION_FUNCTIONS
+
+    assert set(REGISTRY) - {"linear"} <= set(FUNCTIONS)
+    x = np.array([-2.0, 3.0])
+    np.testing.assert_allclose(ACTIVATION_FUNCTIONS["leaky_relu"](x), [-0.02, 3.0])
+    y, dy = REGISTRY["tanh"].curve(x)
+    np.testing.assert_allclose(dy, 1 - np.tanh(x) ** 2)
+
+
+# ------------------------------------------------------------------ imports
+def _imports(path: Path, module: str) -> set[str]:
+    """The project modules ``path`` imports (absolute and relative), TYPE_CHECKING-only
+    imports left out."""
+    tree = ast.parse(path.read_text())
+    found = set()
+    skip = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skip.update(id(n) for n in ast.walk(node))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                if node.module is None:
+                    found.update(f"{target}.{a.name}" for a in node.names)
+                else:
+                    found.add(target)
+            else:
+                found.add(node.module)
+    return {m for m in found if m.split(".")[0] in PACKAGES}
+
+
+def _modules() -> dict[str, Path]:
+    mods = {}
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            mods[name] = path
+    return mods
+
+
+def _layer(module: str) -> int:
+    return (
+        LAYER["viz.classroom"]
+        if module.startswith("viz.classroom")
+        else LAYER[module.split(".")[0]]
+    )
+
+
+def test_imports_flow_one_way_with_no_cycle():
+    mods = _modules()
+    graph = {}
+    for name, path in mods.items():
+        targets = set()
+        for imported in _imports(path, name):
+            # "from .. import plots" names a module; "from .x import f" names x.
+            targets.add(imported if imported in mods else imported.rpartition(".")[0])
+        graph[name] = {t for t in targets if t in mods and t != name}
+    for name, targets in graph.items():
+        for t in targets:
+            if name in ALIASES:
+                continue
+            assert _layer(t) <= _layer(name), f"{name} imports {t}: against the flow"
+    # autograd imports only numpy and the standard library
+    for name, path in mods.items():
+        if name.startswith("autograd"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    tops = {a.name.split(".")[0] for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    tops = {node.module.split(".")[0]}
+                else:
+                    continue
+                allowed = set(sys.stdlib_module_names) | {"numpy", "__future__"}
+                assert tops <= allowed, (name, tops)
+    # no cycle anywhere (package __init__ files re-export their modules: skip those edges)
+    edges = {
+        n: {t for t in ts if not n == t.rpartition(".")[0] and n != t} for n, ts in graph.items()
+    }
+    edges = {
+        n: {t for t in ts if not (mods[n].name == "__init__.py" and t.startswith(n))}
+        for n, ts in edges.items()
+    }
+    state: dict[str, int] = {}
+
+    def visit(n, path):
+        state[n] = 1
+        for t in edges.get(n, ()):
+            if t.startswith(n + "."):
+                continue
+            if state.get(t) == 1:
+                raise AssertionError(f"import cycle: {' -> '.join(path + [t])}")
+            if t not in state:
+                visit(t, path + [t])
+        state[n] = 2
+
+    for n in edges:
+        if n not in state:
+            visit(n, [n])
+    assert "autograd.value" not in graph["autograd.backprop"]
+
+
+def test_drawing_modules_never_import_the_classroom():
+    for name in ("graph", "network", "render", "stepper", "plots"):
+        path = ROOT / "viz" / f"{name}.py"
+        assert not any(m.startswith("viz.classroom") for m in _imports(path, f"viz.{name}"))
+
+
+def test_moved_modules_keep_their_old_names():
+    import viz.classroom.cli
+    import viz.cli
+    import viz.expression
+    import viz.playground
+
+    assert viz.cli is viz.classroom.cli
+    assert viz.expression.build is viz.classroom.expression.build
+    assert viz.playground.run is viz.classroom.playground.run
+    for module in ("viz.cli", "viz.classroom"):
+        done = subprocess.run(
+            [sys.executable, "-m", module, "neuron", "--help"], capture_output=True, text=True
+        )
+        assert done.returncode == 0 and "--activation" in done.stdout, done.stderr
+
+
+# ------------------------------------------------------------------ grad mode per thread
+def test_no_grad_in_one_thread_does_not_stop_another():
+    inside, release = threading.Event(), threading.Event()
+
+    def hold_no_grad():
+        with no_grad():
+            inside.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=hold_no_grad)
+    worker.start()
+    inside.wait(5)
+    try:
+        y = Value(2.0) * 3  # this thread still records
+        assert y.parents
+    finally:
+        release.set()
+        worker.join()
+    assert (Value(2.0) * 3).parents
+
+
+def test_no_grad_blocks_closed_out_of_order_leave_recording_on():
+    first, second = no_grad(), no_grad()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not (Value(1.0) * 2).parents  # still inside the second block
+    second.__exit__(None, None, None)
+    assert (Value(1.0) * 2).parents

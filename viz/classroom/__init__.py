@@ -1,0 +1,9 @@
+"""The classroom: what runs a lesson, built on the drawings of ``viz``.
+
+- ``cli``: the ``backproplab`` command (``neuron``, ``graph``, ``playground``);
+- ``expression``: a formula such as ``"tanh(a*b + c)"`` turned into Values, never ``eval``'d;
+- ``playground``: TensorFlow Playground's training loop and its pictures.
+
+Imports flow one way, ``viz.classroom -> viz -> nn -> autograd``: nothing in ``viz``'s
+drawing modules imports this package.
+"""

@@ -1,0 +1,7 @@
+"""``python -m viz.classroom``: the ``backproplab`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,370 @@
+"""``backproplab``: backprop in the classroom, without writing Python.
+
+    backproplab neuron --w 0 1 --b 4 --x 2 3 --activation sigmoid --out out/neuron
+    backproplab graph "tanh(a*b + c)" a=2 b=-3 c=10 --out out/expr
+    backproplab playground --dataset spiral --layers 8,8 --epochs 300 --out out/spiral
+
+Each subcommand prints its numbers and writes its pictures into the ``--out`` folder.
+Bad arguments exit with status 2 and one line saying what was wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from autograd import Value, add_n
+from nn import playground
+from nn.activations import ACTIVATIONS, activate
+
+from ..graph import draw_dot
+from ..render import render
+from ..stepper import backprop_html
+from .expression import FUNCTIONS, ExpressionError, build, parse_assignments
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage block), status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ----------------------------------------------------------------- argument types
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _ratio(text: str) -> float:
+    value = _number(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def _noise(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(
+            f"must be between 0 and 1 (the Playground's 0-50% is 0-0.5), got {text}"
+        )
+    return value
+
+
+def _frames(text: str) -> int:
+    return 0 if text.strip() == "0" else _count(text)
+
+
+def _layers(text: str) -> list[int]:
+    """``"8,8"`` -> ``[8, 8]``; ``""`` or ``"none"`` -> no hidden layer."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    sizes = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) < 1:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: each layer size must be a whole number >= 1, got {part!r} "
+                "(write e.g. 8,8 or none)"
+            )
+        sizes.append(int(part))
+    return sizes
+
+
+def _features(text: str) -> list[str]:
+    try:
+        return playground.check_features(p.strip() for p in text.split(","))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+# ----------------------------------------------------------------- shared output
+def _add_output(parser: argparse.ArgumentParser, default: str, pictures: str) -> None:
+    parser.add_argument(
+        "--out", default=default, metavar="DIR", help=f"folder for {pictures} (default: {default})"
+    )
+
+
+def _add_graph_output(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--format`` and ``--out`` for the commands that draw a graph and its page."""
+    parser.add_argument(
+        "--format",
+        choices=("svg", "png", "pdf"),
+        default="svg",
+        help="graph picture format (png/pdf need Graphviz's dot; default: svg)",
+    )
+    _add_output(parser, default, "graph.svg and backprop.html")
+
+
+def _write_graph(out: Value, folder: Path, fmt: str, title: str) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    graph = render(draw_dot(out), folder / f"graph.{fmt}")
+    page = backprop_html(out, folder / "backprop.html", title=title)
+    return [Path(graph), Path(page)]
+
+
+def _table(rows: Sequence[tuple[str, float, float]], of: str) -> str:
+    width = max(len("value"), *(len(name) for name, _, _ in rows))
+    lines = [f"{'value':<{width}}  {'data':>12}  {'gradient d' + of + '/d(value)':>22}"]
+    for name, data, grad in rows:
+        lines.append(f"{name:<{width}}  {data:>12.6g}  {grad:>22.10g}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- neuron
+def _neuron(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if len(args.w) != len(args.x):
+        parser.error(f"--w has {len(args.w)} weights but --x has {len(args.x)} inputs")
+    xs = [Value(v, label=f"x{i + 1}") for i, v in enumerate(args.x)]
+    ws = [Value(v, label=f"w{i + 1}") for i, v in enumerate(args.w)]
+    b = Value(args.b, label="b")
+    products = []
+    for i, (x, w) in enumerate(zip(xs, ws)):
+        products.append(x * w)
+        products[-1].label = f"x{i + 1}*w{i + 1}"
+    n = add_n([*products, b])
+    n.label = "n"
+    out = activate(n, args.activation)  # a linear neuron's output is n itself
+    if out is not n:
+        out.label = "out"
+    out.backward()
+    print(f"out = {args.activation}(w·x + b) = {out.data!r}")
+    print()
+    rows = [(v.label, v.data, v.grad) for v in [*xs, *ws, b, *products, n]]
+    if out is not n:
+        rows.append((out.label, out.data, out.grad))
+    print(_table(rows, "(out)"))
+    return _report(_write_graph(out, Path(args.out), args.format, "One neuron, step by step"))
+
+
+# ----------------------------------------------------------------- graph
+def _graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        variables = parse_assignments(args.values)
+        out, leaves = build(args.expression, variables)
+    except ExpressionError as err:
+        parser.error(str(err))
+    unused = sorted(set(variables) - set(leaves))
+    if unused:
+        print(f"note: {', '.join(unused)} not in the expression", file=sys.stderr)
+    out.backward()
+    print(f"{args.expression} = {out.data!r}")
+    print()
+    print(_table([(name, v.data, v.grad) for name, v in leaves.items()], "(output)"))
+    return _report(_write_graph(out, Path(args.out), args.format, args.expression))
+
+
+# ----------------------------------------------------------------- playground
+def _playground(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from . import playground as pg  # matplotlib is imported only here
+
+    settings = pg.Settings(
+        dataset=args.dataset,
+        noise=args.noise,
+        layers=args.layers,
+        activation=args.activation,
+        lr=args.lr,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        l2=args.l2,
+        features=args.features,
+        test_ratio=args.test_ratio,
+        seed=args.seed,
+        points=args.points,
+        frames=args.frames,
+    )
+    print(pg.describe(settings))
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below
+        result = pg.run(settings, args.out, progress=not args.quiet)
+    print(pg.summary(result))
+    return _report(list(result.files.values()))
+
+
+def _report(paths: Sequence[Path]) -> int:
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
+# ----------------------------------------------------------------- the parser
+def build_parser() -> argparse.ArgumentParser:
+    """The ``backproplab`` argument parser with its three subcommands."""
+    parser = _Parser(
+        prog="backproplab",
+        description="Backpropagation as pictures: one neuron, any expression, a playground.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    neuron = commands.add_parser(
+        "neuron",
+        help="one neuron: its output, every gradient, its graph and a step-through page",
+        description="One neuron out = f(w·x + b): prints the output and the gradient of "
+        "every value, writes graph.svg and backprop.html. The defaults are the articles' "
+        "neuron (output 0.9990889488055994).",
+    )
+    neuron.add_argument(
+        "--w",
+        type=_number,
+        nargs="+",
+        default=[0.0, 1.0],
+        metavar="W",
+        help="weights (default: 0 1)",
+    )
+    neuron.add_argument("--b", type=_number, default=4.0, help="bias (default: 4)")
+    neuron.add_argument(
+        "--x",
+        type=_number,
+        nargs="+",
+        default=[2.0, 3.0],
+        metavar="X",
+        help="inputs, as many as weights (default: 2 3)",
+    )
+    neuron.add_argument(
+        "--activation", choices=ACTIVATIONS, default="sigmoid", help="default: sigmoid"
+    )
+    _add_graph_output(neuron, "out/neuron")
+    neuron.set_defaults(run=_neuron, parser=neuron)
+
+    graph = commands.add_parser(
+        "graph",
+        help="any expression: gradients of each variable, its graph and a step-through page",
+        description="Build an expression from numbers, variables, + - * / ** and the "
+        f"functions {', '.join(FUNCTIONS)}; backpropagate; print each variable's "
+        "gradient; write graph.svg and backprop.html. The text is parsed, never run.",
+    )
+    graph.add_argument("expression", help='e.g. "tanh(a*b + c)"')
+    graph.add_argument(
+        "values",
+        nargs="*",
+        metavar="NAME=NUMBER",
+        help="a value for each variable, e.g. a=2 b=-3 c=10",
+    )
+    _add_graph_output(graph, "out/expr")
+    graph.set_defaults(run=_graph, parser=graph)
+
+    pg = commands.add_parser(
+        "playground",
+        help="TensorFlow Playground on the command line: train, then draw what was learned",
+        description="Train a small network on one of the Playground's data sets and write "
+        "boundary.png (train and test points), animation.gif (the boundary as it learns), "
+        "loss.png (train and test curves) and network.svg (the weights). Classification "
+        "uses a tanh output and -1/+1 labels, regression a linear output; the loss is "
+        "the mean squared error; training is SGD with L2 weight decay, as on the web page.",
+    )
+    pg.add_argument(
+        "--dataset",
+        choices=playground.DATASETS,
+        default="spiral",
+        help="classification: circle xor gauss spiral; regression: plane "
+        "multi-gauss (default: spiral)",
+    )
+    pg.add_argument(
+        "--noise",
+        type=_noise,
+        default=0.1,
+        help="0 to 0.5, the Playground's noise slider / 100 (default: 0.1)",
+    )
+    pg.add_argument(
+        "--layers",
+        type=_layers,
+        default=[8, 8],
+        metavar="SIZES",
+        help="hidden layer sizes, e.g. 8,8, or none (default: 8,8)",
+    )
+    pg.add_argument(
+        "--activation",
+        choices=ACTIVATIONS,
+        default="tanh",
+        help="hidden activation (default: tanh)",
+    )
+    pg.add_argument("--lr", type=_positive, default=0.03, help="learning rate (default: 0.03)")
+    pg.add_argument("--epochs", type=_count, default=300, help="default: 300")
+    pg.add_argument("--batch-size", type=_count, default=10, help="default: 10")
+    pg.add_argument(
+        "--l2", type=_non_negative, default=0.001, help="L2 regularization rate (default: 0.001)"
+    )
+    pg.add_argument(
+        "--features",
+        type=_features,
+        default=list(playground.FEATURES),
+        metavar="NAMES",
+        help=f"inputs, from {','.join(playground.FEATURES)} (default: all)",
+    )
+    pg.add_argument(
+        "--test-ratio",
+        type=_ratio,
+        default=0.5,
+        help="share of points held out for testing (default: 0.5)",
+    )
+    pg.add_argument("--seed", type=int, default=1, help="data, split and weights (default: 1)")
+    pg.add_argument(
+        "--points",
+        type=_count,
+        default=None,
+        help="number of points (default: 500, or 1200 for regression)",
+    )
+    pg.add_argument(
+        "--frames",
+        type=_frames,
+        default=30,
+        help="frames in animation.gif, 0 for none (default: 30)",
+    )
+    pg.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_output(pg, "out/playground", "the four pictures")
+    pg.set_defaults(run=_playground, parser=pg)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``backproplab`` with ``argv`` (default: the command line); returns the exit
+    status: 0 done, 1 failed while running, 2 bad arguments."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args, args.parser)
+    except SystemExit as stop:  # --help, or a one-line argument error (status 2)
+        return stop.code if isinstance(stop.code, int) else 1
+    except KeyboardInterrupt:
+        print("backproplab: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FloatingPointError, RuntimeError, OSError, ImportError) as err:
+        print(f"backproplab {args.command}: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

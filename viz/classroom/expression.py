@@ -1,0 +1,213 @@
+"""Turn a formula such as ``"tanh(a*b + c)"`` into a graph of Values.
+
+The text is parsed with Python's ``ast`` and walked against a whitelist — never
+``eval`` — so only numbers, variables, ``+ - * / **``, unary ``-`` and the engine's
+functions get through. Anything else is an :class:`ExpressionError` that quotes the
+offending part and its column.
+
+>>> out, leaves = build("tanh(a*b + c)", {"a": 2, "b": -3, "c": 10})
+>>> round(out.data, 6), sorted(leaves)
+(0.999329, ['a', 'b', 'c'])
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from autograd import Value
+from nn.activations import REGISTRY
+
+# The activations come from nn's one registry (a new one is callable here at once);
+# the other functions are the engine's elementwise math.
+FUNCTIONS: dict[str, Callable] = {
+    "exp": Value.exp,
+    "log": Value.log,
+    **{name: act.apply for name, act in REGISTRY.items() if name != "linear"},
+    "abs": Value.abs,
+    "sqrt": Value.sqrt,
+}
+_PARAMETER = {name: act.parameter for name, act in REGISTRY.items() if act.parameter}
+OPERATORS: dict[type, Callable] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+MAX_LENGTH = 1000  # characters; deeper nesting than this is not a classroom formula
+_LABEL_LENGTH = 16  # sub-expressions up to this long become the node's label
+
+
+class ExpressionError(ValueError):
+    """A formula that cannot be built; the message quotes the offending part."""
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, float]:
+    """``["a=2", "b=-3"]`` -> ``{"a": 2.0, "b": -3.0}``, with a clear error per bad item."""
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, number = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ExpressionError(f"expected name=number, got {item!r}")
+        if not name.isidentifier() or name.startswith("_"):
+            raise ExpressionError(f"{name!r} is not a variable name (in {item!r})")
+        if name in FUNCTIONS:
+            raise ExpressionError(f"{name!r} is a function, it cannot be a variable")
+        if name in values:
+            raise ExpressionError(f"variable {name!r} is given twice")
+        try:
+            value = float(number)
+        except ValueError:
+            raise ExpressionError(f"{item!r}: {number.strip()!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ExpressionError(f"{item!r}: the value must be finite")
+        values[name] = value
+    return values
+
+
+def build(text: str, variables: dict[str, float]) -> tuple[Value, dict[str, Value]]:
+    """Build ``text`` with one labelled leaf Value per variable; returns the output
+    Value and the leaves used, by name. Sub-expressions are labelled with their text."""
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        where = f" at column {err.offset}" if err.offset else ""
+        raise ExpressionError(f"cannot parse {text!r}: {err.msg}{where}") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError("the expression is nested too deeply") from None
+    builder = _Builder(text.strip(), variables)
+    try:
+        out = builder.visit(tree.body)
+    except RecursionError:
+        raise ExpressionError("the expression is nested too deeply") from None
+    if not isinstance(out, Value):
+        out = Value(out, label=_label(text.strip()))
+    return out, builder.leaves
+
+
+def _label(text: str) -> str:
+    """The text as a node label, or "" (the drawing then numbers it) when too long."""
+    text = " ".join(text.split())
+    return text if len(text) <= _LABEL_LENGTH else ""
+
+
+class _Builder:
+    """Evaluates a whitelisted ``ast`` tree into Values; numbers stay plain floats
+    (so ``a**2`` is a power by a constant and ``2*3`` folds to 6)."""
+
+    def __init__(self, text: str, variables: dict[str, float]) -> None:
+        self.text, self.variables = text, variables
+        self.leaves: dict[str, Value] = {}
+
+    def refuse(self, node: ast.AST, what: str) -> ExpressionError:
+        part = ast.get_source_segment(self.text, node) or type(node).__name__
+        return ExpressionError(
+            f"{what} is not allowed: {part!r} at column {node.col_offset + 1} "
+            f"(allowed: numbers, variables, + - * / **, {', '.join(FUNCTIONS)})"
+        )
+
+    def visit(self, node: ast.AST) -> Any:
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            raise self.refuse(node, _WHAT.get(type(node), type(node).__name__))
+        result = method(node)
+        if isinstance(result, Value) and not result.label and not isinstance(node, ast.Name):
+            result.label = _label(ast.get_source_segment(self.text, node) or "")
+        return result
+
+    def visit_Constant(self, node: ast.Constant) -> float:
+        if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+            raise self.refuse(node, "a constant that is not a real number")
+        return float(node.value)
+
+    def visit_Name(self, node: ast.Name) -> Value:
+        name = node.id
+        if name in FUNCTIONS:
+            raise ExpressionError(
+                f"{name} (column {node.col_offset + 1}) is a function: call it as {name}(...)"
+            )
+        if name not in self.variables:
+            raise ExpressionError(
+                f"variable {name!r} (column {node.col_offset + 1}) has no value: "
+                f"add {name}=<number>"
+            )
+        if name not in self.leaves:
+            self.leaves[name] = Value(self.variables[name], label=name)
+        return self.leaves[name]
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        operand = self.visit(node.operand)
+        if isinstance(node.op, ast.USub):
+            return -operand
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise self.refuse(node, "this unary operator")
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        apply = OPERATORS.get(type(node.op))
+        if apply is None:
+            raise self.refuse(node, "this operator")
+        left, right = self.visit(node.left), self.visit(node.right)
+        if not isinstance(left, Value) and not isinstance(right, Value):
+            try:
+                return float(apply(left, right))  # both numbers: fold
+            except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+                return apply(Value(left), right)  # the engine gives inf/nan like numpy
+        if not isinstance(left, Value):
+            left = self.constant(node.left, left)
+        if not isinstance(right, Value) and not isinstance(node.op, ast.Pow):
+            right = self.constant(node.right, right)  # (x**2 stays a power by a number)
+        return apply(left, right)
+
+    def constant(self, node: ast.AST, number: float) -> Value:
+        """A number as a leaf of the graph, labelled with its text; like micrograd, the
+        drawing shows its gradient too (it is just not one of the variables)."""
+        return Value(number, label=_label(ast.get_source_segment(self.text, node) or ""))
+
+    def visit_Call(self, node: ast.Call) -> Value:
+        if not isinstance(node.func, ast.Name):
+            raise self.refuse(node.func, "calling anything but a named function")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            raise ExpressionError(
+                f"unknown function {name!r} at column {node.col_offset + 1}; "
+                f"the functions are {', '.join(FUNCTIONS)}"
+            )
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.refuse(node, "keyword or * arguments")
+        wanted = (1, 2) if name in _PARAMETER else (1,)
+        if len(node.args) not in wanted:
+            raise ExpressionError(
+                f"{name}() takes {' or '.join(map(str, wanted))} argument(s), got "
+                f"{len(node.args)}: {ast.get_source_segment(self.text, node)!r}"
+            )
+        arg = self.visit(node.args[0])
+        extra = [self.visit(a) for a in node.args[1:]]
+        if any(isinstance(e, Value) for e in extra):
+            raise self.refuse(node.args[1], f"a {_PARAMETER[name]} that is not a number")
+        return FUNCTIONS[name](arg if isinstance(arg, Value) else Value(arg), *extra)
+
+
+_WHAT = {
+    ast.Attribute: "attribute access",
+    ast.Lambda: "a lambda",
+    ast.Subscript: "indexing",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "if/else",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.JoinedStr: "an f-string",
+    ast.NamedExpr: "an assignment",
+    ast.ListComp: "a comprehension",
+    ast.GeneratorExp: "a generator",
+}
