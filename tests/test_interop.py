@@ -137,6 +137,9 @@ def test_unsupported_layers_are_a_type_error_naming_them():
     with pytest.raises(TypeError, match=r"Neuron at 'modules\.1' has no PyTorch counterpart"):
         to_torch(Sequential(Linear(2, 2), Neuron(2)))
 
+    with pytest.raises(TypeError, match=r"activation 'leaky_relu' has no PyTorch counterpart"):
+        to_torch(MLP(2, [3, 1], activation="leaky_relu"))
+
     class Custom(torch.nn.Linear):
         pass
 

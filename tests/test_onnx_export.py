@@ -36,6 +36,7 @@ def models():
     return {
         "mlp_scalar": MLP(3, [5, 2], activation="relu", rng=0),
         "mlp_tanh_sigmoid": MLP(3, [8, 8, 1], output_activation="sigmoid", vectorized=True, rng=1),
+        "mlp_leaky_relu": MLP(3, [5, 2], activation="leaky_relu", vectorized=True, rng=8),
         "mlp_float32": MLP(3, [6, 2], activation="relu", vectorized=True, dtype="float32", rng=2),
         "linear": Linear(3, 4, rng=3),
         "linear_no_bias": Linear(3, 4, bias=False, rng=4),
