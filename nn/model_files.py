@@ -1,19 +1,18 @@
 """Model files: safetensors (the default) and the legacy ``.npz``, every size checked first.
 
 ``Module.save`` and ``Module.load`` call :func:`write_model` and :func:`read_model`. A
-file holds the parameters (named as ``named_parameters()`` names them) and a JSON
-*description* of the model: ``{"class": "MLP", "config": {...}}``, or for a container
-built from positional modules (``Sequential``) ``{"class": ..., "children": [...]}``.
+file holds the parameters (named as ``named_parameters()`` names them) and the model's
+description (``model_config``): safetensors keeps it as metadata, ``.npz`` as a
+``__meta__`` member.
 
-Reading a file never runs code and never allocates more than the limits below allow:
-the number of tensors, their element count, the header and the config are checked
-against each other and against the limits *before* the model is built or a tensor read.
+Reading a file never runs code and never allocates more than the limits allow: the
+number of tensors, their element count, the header and the config are checked against
+each other and against the limits *before* the model is built or a tensor read.
 """
 
 from __future__ import annotations
 
 import contextlib
-import inspect
 import json
 import os
 import tempfile
@@ -24,11 +23,16 @@ from typing import IO, Any
 
 import numpy as np
 
-MAX_TENSORS = 10_000
-MAX_ELEMENTS = 100_000_000
+from .model_config import (
+    MAX_ELEMENTS,
+    MAX_META_BYTES,
+    MAX_TENSORS,
+    build_checked,
+    describe,
+    parse_description,
+)
+
 MAX_HEADER_BYTES = 16 * 2**20  # a safetensors header; 10,000 entries take about 1 MB
-MAX_META_BYTES = 2**20  # the model description
-MAX_DEPTH = 32  # nesting of containers in a description
 SUFFIXES = (".safetensors", ".npz")
 
 _ST_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
@@ -47,75 +51,7 @@ _ZIP_ERRORS = (
 )
 
 
-# ------------------------------------------------------------------ size rules
-def _whole(config: dict, key: str, default: Any = None) -> int:
-    value = config.get(key, default)
-    if type(value) is not int or not 1 <= value <= MAX_ELEMENTS:
-        raise ValueError(
-            f"config argument {key!r} must be a whole number from 1 to {MAX_ELEMENTS:,}, got {value!r}"
-        )
-    return value
-
-
-def _mlp_size(c: dict) -> tuple[int, int]:
-    nouts = c.get("nouts")
-    if not isinstance(nouts, list) or not 1 <= len(nouts) <= MAX_TENSORS:
-        raise ValueError(
-            f"config argument 'nouts' must be a list of 1 to {MAX_TENSORS} layer sizes"
-        )
-    sizes = [_whole(c, "nin")] + [_whole({"nouts": n}, "nouts") for n in nouts]
-    elements = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-    return (2 * len(nouts) if c.get("vectorized") else elements), elements
-
-
-def _linear_size(c: dict) -> tuple[int, int]:
-    nin, nout, bias = _whole(c, "nin"), _whole(c, "nout"), bool(c.get("bias", True))
-    return 1 + bias, nin * nout + nout * bias
-
-
-def _layer_size(c: dict) -> tuple[int, int]:
-    n = (_whole(c, "nin") + 1) * _whole(c, "nout")
-    return n, n
-
-
-def _neuron_size(c: dict) -> tuple[int, int]:
-    n = _whole(c, "nin") + 1
-    return n, n
-
-
-# (number of tensors, number of elements) a class's config asks for, computed without
-# building it: a new layer type that holds parameters adds one entry here.
-SIZE_RULES: dict[str, Callable[[dict], tuple[int, int]]] = {
-    "MLP": _mlp_size,
-    "Linear": _linear_size,
-    "Layer": _layer_size,
-    "Neuron": _neuron_size,
-    "Tanh": lambda c: (0, 0),
-    "ReLU": lambda c: (0, 0),
-    "Sigmoid": lambda c: (0, 0),
-    "Dropout": lambda c: (0, 0),
-}
-
-
 # ------------------------------------------------------------------ writing
-def describe(module: Any) -> dict:
-    """The JSON-ready description that rebuilds ``module`` (without its numbers).
-
-    >>> from nn import Sequential, Linear, Tanh
-    >>> describe(Sequential(Linear(2, 3), Tanh()))["children"][1]
-    {'class': 'Tanh', 'config': {}}
-    """
-    try:
-        return {"class": type(module).__name__, "config": module.config()}
-    except NotImplementedError:
-        if not _takes_only_modules(type(module)):
-            raise
-    return {
-        "class": type(module).__name__,
-        "children": [describe(c) for _, c in module.named_children()],
-    }
-
-
 def write_model(module: Any, path: str | os.PathLike) -> None:
     """Write ``module``'s parameters and description to ``path`` atomically; the suffix
     (``.safetensors`` or ``.npz``) picks the format.
@@ -229,8 +165,8 @@ def _read_safetensors(f: IO[bytes], registry: dict[str, type], expected: type) -
     shapes, data_size = {}, size - 8 - n
     for name, info in header.items():
         shapes[name] = _tensor_entry(name, info, data_size)
-    description = _parse_description(meta["backproplab"])
-    model = _build_checked(description, registry, expected, shapes, exact=True)
+    description = parse_description(meta["backproplab"])
+    model = build_checked(description, registry, expected, shapes, exact=True)
     _match_shapes(model, shapes)
     from safetensors import safe_open
 
@@ -287,9 +223,9 @@ def _read_npz(f: IO[bytes], registry: dict[str, type], expected: type) -> Any:
         meta = _read_member(archive, members.pop("__meta__"), None)
         if meta.dtype.kind != "U" or meta.shape != ():
             raise ValueError("its __meta__ entry is not a text")
-        description = _parse_description(str(meta))
+        description = parse_description(str(meta))
         declared = sum(info.file_size for info in members.values())
-        model = _build_checked(
+        model = build_checked(
             description, registry, expected, members, exact=False, declared=declared
         )
         params = dict(model.named_parameters())
@@ -329,111 +265,6 @@ def _read_member(
     except _ZIP_ERRORS as err:
         raise ValueError(f"member {name!r}: {err}") from None
     return np.frombuffer(data, dtype).reshape(got, order="F" if fortran else "C")
-
-
-# ------------------------------------------------------------------ the description
-def _parse_description(text: str) -> dict:
-    if len(text) > MAX_META_BYTES:
-        raise ValueError(f"its model description is longer than {MAX_META_BYTES:,} characters")
-    try:
-        description = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as err:
-        raise ValueError(f"unreadable model description ({err})") from None
-    return description
-
-
-def _build_checked(
-    description: Any,
-    registry: dict[str, type],
-    expected: type,
-    tensors: dict,
-    exact: bool,
-    declared: int = 0,
-) -> Any:
-    """Check the description against the limits and the file's tensors, then build it."""
-    kind = _check(description, registry, 0)
-    if not issubclass(kind, expected):
-        raise ValueError(f"holds a {kind.__name__}, not a {expected.__name__}")
-    n_tensors, n_elements = _size(description)
-    if n_tensors is not None and (n_tensors > MAX_TENSORS or n_elements > MAX_ELEMENTS):
-        raise ValueError(
-            f"its config asks for {n_tensors:,} tensors of {n_elements:,} numbers in all; "
-            f"the limits are {MAX_TENSORS:,} tensors and {MAX_ELEMENTS:,} numbers"
-        )
-    if n_tensors is not None and n_tensors != len(tensors):
-        raise ValueError(f"its config needs {n_tensors} tensors, the file holds {len(tensors)}")
-    if exact:
-        held = sum(int(np.prod(s, dtype=object)) for s in tensors.values())
-        if n_elements is not None and n_elements != held:
-            raise ValueError(f"its config needs {n_elements:,} numbers, the file holds {held:,}")
-    elif n_elements is not None and 4 * n_elements > declared:
-        raise ValueError(f"its config needs {n_elements:,} numbers, more than the file holds")
-    try:
-        return _build(description, registry)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"its config cannot build a model ({err})") from None
-
-
-def _check(description: Any, registry: dict[str, type], depth: int) -> type:
-    if depth > MAX_DEPTH:
-        raise ValueError(f"its model description nests deeper than {MAX_DEPTH} levels")
-    if not isinstance(description, dict) or not isinstance(description.get("class"), str):
-        raise ValueError("its model description has no class name")
-    name = description["class"]
-    kind = registry.get(name)
-    if kind is None:
-        raise ValueError(f"unknown model class {name[:100]!r}")
-    extra = set(description) - {"class", "config", "children"}
-    if extra:
-        raise ValueError(f"unexpected entries {sorted(extra)} in the description of {name}")
-    if "children" in description:
-        children = description["children"]
-        if not _takes_only_modules(kind) or not isinstance(children, list):
-            raise ValueError(f"{name} is not built from a list of modules")
-        for child in children:
-            _check(child, registry, depth + 1)
-        return kind
-    config = description.get("config")
-    if not isinstance(config, dict):
-        raise ValueError(f"the config of {name} is not an object")
-    accepted = {
-        p.name
-        for p in inspect.signature(kind.__init__).parameters.values()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("self", "rng")
-    }
-    unknown = sorted(set(config) - accepted)
-    if unknown:
-        raise ValueError(f"{name} has no arguments {unknown}; it takes {sorted(accepted)}")
-    for key, value in config.items():
-        items = value if isinstance(value, list) else [value]
-        if not all(v is None or isinstance(v, (bool, int, float, str)) for v in items):
-            raise ValueError(f"config argument {key!r} of {name} is not a plain value")
-    return kind
-
-
-def _size(description: dict) -> tuple[int | None, int | None]:
-    """(tensors, elements) the description asks for; None when a class has no size rule."""
-    if "children" in description:
-        sizes = [_size(c) for c in description["children"]]
-        if any(t is None for t, _ in sizes):
-            return None, None
-        return sum(t for t, _ in sizes), sum(e for _, e in sizes)
-    rule = SIZE_RULES.get(description["class"])
-    if rule is None:
-        return None, None
-    return rule(description["config"])
-
-
-def _build(description: dict, registry: dict[str, type]) -> Any:
-    kind = registry[description["class"]]
-    if "children" in description:
-        return kind(*(_build(c, registry) for c in description["children"]))
-    return kind(**description["config"])
-
-
-def _takes_only_modules(kind: type) -> bool:
-    params = list(inspect.signature(kind.__init__).parameters.values())[1:]
-    return len(params) == 1 and params[0].kind == params[0].VAR_POSITIONAL
 
 
 def _match_names(params: dict, tensors: dict) -> None:

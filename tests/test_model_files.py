@@ -227,6 +227,37 @@ def test_tiny_file_asking_for_a_huge_model_is_refused_before_building(tmp_path, 
     assert peak < 5_000_000
 
 
+class Scale(Module):
+    """A layer with no size rule: it holds no parameters, only a number."""
+
+    def __init__(self, factor: float = 2.0) -> None:
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+    def config(self) -> dict:
+        return {"factor": self.factor}
+
+
+def test_a_layer_without_a_size_rule_loads_and_does_not_hide_its_neighbours(tmp_path):
+    model = Sequential(Linear(3, 2, rng=0), Scale(3.0))
+    model.save(tmp_path / "ok.safetensors")
+    np.testing.assert_array_equal(Module.load(tmp_path / "ok.safetensors")(X).data, model(X).data)
+    meta = {
+        "class": "Sequential",
+        "children": [
+            {"class": "Scale", "config": {"factor": 1.0}},
+            {"class": "Linear", "config": {"nin": 12000, "nout": 12000}},
+        ],
+    }
+    path = tmp_path / "huge.safetensors"
+    path.write_bytes(st_save({}, metadata={"backproplab": json.dumps(meta)}))
+    err, peak = load_peak(path)
+    assert "144,012,000 numbers" in str(err)
+    assert peak < 5_000_000
+
+
 def test_config_must_match_the_tensors_held(tmp_path):
     meta = {"class": "MLP", "config": {"nin": 2000, "nouts": [2000], "vectorized": True}}
     path = tmp_path / "m.safetensors"
