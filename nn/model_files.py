@@ -110,12 +110,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
 
 
 def _mode_for(path: str) -> int:
+    """The replaced file's permissions, or what ``open(path, "w")`` would give."""
     try:
         return os.stat(path).st_mode & 0o777
     except FileNotFoundError:
+        pass
+    try:  # Linux reports the umask without changing it (os.umask would, for all threads)
+        with open("/proc/self/status") as status:
+            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
         umask = os.umask(0)
         os.umask(umask)
-        return 0o666 & ~umask
+    return 0o666 & ~umask
 
 
 # ------------------------------------------------------------------ reading

@@ -118,6 +118,20 @@ def test_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch, suffix):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left behind
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_save_gives_a_new_file_the_usual_permissions_and_keeps_an_old_files(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        MLP(2, [1]).save(tmp_path / "new.safetensors")
+        assert (tmp_path / "new.safetensors").stat().st_mode & 0o777 == 0o644
+        (tmp_path / "old.npz").write_bytes(b"")
+        os.chmod(tmp_path / "old.npz", 0o600)
+        MLP(2, [1]).save(tmp_path / "old.npz")
+        assert (tmp_path / "old.npz").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)
+
+
 def test_a_save_killed_part_way_keeps_the_old_file(tmp_path, monkeypatch):
     path = tmp_path / "m.npz"
     MLP(2, [3, 1], vectorized=True, rng=0).save(path)
