@@ -13,6 +13,8 @@ import numpy as np
 from autograd import Value, no_grad
 from nn.activations import REGISTRY, check_activation
 
+from .files import atomic_path
+
 
 def _pyplot():
     try:
@@ -27,9 +29,11 @@ def _pyplot():
 
 def _save(fig: Any, path: str | os.PathLike) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+    finally:
+        _pyplot().close(fig)
     return path
 
 
@@ -235,9 +239,11 @@ def animate_boundaries(
         images.append(frame.quantize(256, method=Image.Quantize.FASTOCTREE))  # fast palette
     plt.close(fig)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     durations = [ms_per_frame] * (len(images) - 1) + [2000]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
+    with atomic_path(path) as tmp:
+        images[0].save(
+            tmp, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
+        )
     return path
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from autograd import BackwardStep, Value, topological_order, trace_backward
 
+from .files import write_text_atomic
 from .graph import collect, draw_dot, fmt, grad_colour, names_for, summary
 from .render import to_svg
 
@@ -219,19 +220,4 @@ def backprop_html(
             "INITIAL": script_json(initial),
         },
     )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, page)
-    return path
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``
-    (never following a symlink at ``path``, never leaving half a file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    return write_text_atomic(path, page)
