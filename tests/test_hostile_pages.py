@@ -146,10 +146,12 @@ def test_outputs_replace_symlinks_instead_of_following_them(capsys, tmp_path):
     folder = tmp_path / "out"
     folder.mkdir()
     os.symlink(victim, folder / "backprop.html")
+    os.symlink(victim, folder / "graph.svg")
     code, _, err = run(capsys, "neuron", "--out", str(folder))
     assert code == 0, err
     assert victim.read_text() == "keep me"
     assert not (folder / "backprop.html").is_symlink()
+    assert not (folder / "graph.svg").is_symlink()
     assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no temp left
 
 

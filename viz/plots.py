@@ -12,8 +12,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 from nn.activations import REGISTRY, check_activation
-
-from .files import atomic_path
+from nn.model_files import atomic_write
 
 
 def _pyplot():
@@ -30,8 +29,9 @@ def _pyplot():
 def _save(fig: Any, path: str | os.PathLike) -> Path:
     path = Path(path)
     try:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=110, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
+        fmt = path.suffix.lstrip(".") or "png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda f: fig.savefig(f, dpi=110, bbox_inches="tight", format=fmt))
     finally:
         _pyplot().close(fig)
     return path
@@ -240,10 +240,13 @@ def animate_boundaries(
     plt.close(fig)
     path = Path(path)
     durations = [ms_per_frame] * (len(images) - 1) + [2000]
-    with atomic_path(path) as tmp:
-        images[0].save(
-            tmp, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
-        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(
+        path,
+        lambda f: images[0].save(
+            f, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
+        ),
+    )
     return path
 
 

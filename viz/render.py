@@ -15,7 +15,6 @@ import atexit
 import math
 import os
 import re
-import secrets
 import shutil
 import struct
 import subprocess
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
+
+from nn.model_files import atomic_write
 
 try:
     import resource
@@ -154,7 +155,7 @@ def render(
             )
         data = _run_dot(dot, source, fmt, timeout)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, data)
+    atomic_write(path, lambda f: f.write(data))
     return path
 
 
@@ -181,21 +182,6 @@ def _too_slow(timeout: float, source: str) -> LayoutTimeout:
         f"render: the layout took longer than {timeout:g} s ({nodes:,} nodes); draw fewer "
         f"nodes (draw_dot(..., max_nodes=...)) or collapse the graph, or pass a larger timeout="
     )
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write to a new file beside ``path`` and rename it over ``path``: readers never see
-    half a file, and a symlink planted at ``path`` is replaced instead of followed."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # --- the system `dot`, as a child process that never outlives its time limit ----------------

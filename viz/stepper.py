@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from autograd import BackwardStep, Value, topological_order, trace_backward
+from nn.model_files import atomic_write
 
-from .files import write_text_atomic
 from .graph import collect, draw_dot, fmt, grad_colour, names_for, summary
 from .render import to_svg
 
@@ -220,4 +220,7 @@ def backprop_html(
             "INITIAL": script_json(initial),
         },
     )
-    return write_text_atomic(path, page)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda f: f.write(page.encode("utf-8")))
+    return path
