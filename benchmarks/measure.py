@@ -1,0 +1,63 @@
+"""Time one engine on one workload in this (fresh) process and print one JSON line.
+
+    python -m benchmarks.measure WORKLOAD ENGINE STEPS
+
+The runner starts one such process per (round, workload, engine). It builds the step, runs
+it once untimed (the warm-up, which gives the first loss and compiles what JAX compiles),
+checks the dtype of every array, then times ``STEPS`` steps. Memory is the process's peak
+resident set (``VmHWM``, else ``ru_maxrss``): ``peak_rss_mb`` for the whole process
+(interpreter, imports and all), ``step_rss_mb`` for how far the steps (warm-up included)
+pushed it above where setup left it."""
+
+from __future__ import annotations
+
+import gc
+import json
+import resource
+import sys
+import time
+
+from .workloads import WORKLOADS, WrongDtype, check_dtypes
+
+
+def max_rss_mb() -> float:
+    """This process's peak resident set. ``ru_maxrss`` survives ``exec``, so a child
+    would report its parent's peak when larger: Linux's ``VmHWM`` is this program's own."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux, BSD: kB
+
+
+def measure(name: str, engine: str, steps: int) -> dict:
+    workload = WORKLOADS[name]
+    step = workload.setup(engine)
+    setup_rss = max_rss_mb()
+    first = step()
+    try:
+        check_dtypes(engine, step, workload.dtype)
+    except WrongDtype as e:
+        return {"wrong": str(e)}
+    if engine == "micrograd_gc_off":
+        gc.disable()
+    times = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    peak = max_rss_mb()
+    return {
+        "first": first,
+        "times": times,
+        "peak_rss_mb": round(peak, 1),
+        "step_rss_mb": round(peak - setup_rss, 1),
+    }
+
+
+if __name__ == "__main__":
+    name, engine, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    print(json.dumps(measure(name, engine, steps)))
