@@ -40,13 +40,13 @@ STEPS = {
     "chain_1e5": 2,
     "chain_1e6": 1,
     "drawing_2502": 3,
-}  # others: 30
+}  # the least number of timed steps per process (others: 30, and at least 0.5 s of them)
 
 
-def run_one(name: str, engine: str, steps: int) -> dict:
-    """Time ``steps`` steps of one engine in a fresh Python process."""
+def run_one(name: str, engine: str, steps: int, min_seconds: float) -> dict:
+    """Time at least ``steps`` steps and ``min_seconds`` of one engine in a fresh process."""
     env = {**os.environ, **THREADS}
-    cmd = [sys.executable, "-m", "benchmarks.measure", name, engine, str(steps)]
+    cmd = [sys.executable, "-m", "benchmarks.measure", name, engine, str(steps), str(min_seconds)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200)
     if out.returncode != 0:
         err = out.stderr.strip()
@@ -79,7 +79,7 @@ def run(names: list[str], rounds: int, quick: bool) -> dict:
             if quick:
                 steps = min(steps, 5)
             for engine in engines:
-                res = run_one(name, engine, steps)
+                res = run_one(name, engine, steps, 0.1 if quick else 0.5)
                 if "wrong" in res:
                     raise SystemExit(f"{name}: {res['wrong']}: not timing a wrong dtype")
                 results[name, engine].append(res)
@@ -156,7 +156,9 @@ def main(argv: list[str]) -> int:
         prog="python -m benchmarks", description=__doc__.split("\n")[0]
     )
     parser.add_argument("workloads", nargs="*", metavar="workload", help=", ".join(WORKLOADS))
-    parser.add_argument("--quick", action="store_true", help="one round, at most 5 steps")
+    parser.add_argument(
+        "--quick", action="store_true", help="one round, at most 5 steps (or 0.1 s)"
+    )
     parser.add_argument("--rounds", type=int, help="rounds of fresh processes (default 3)")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     parser.add_argument("--markdown", metavar="PATH", help="write README's table (markdown)")

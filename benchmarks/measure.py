@@ -1,10 +1,11 @@
 """Time one engine on one workload in this (fresh) process and print one JSON line.
 
-    python -m benchmarks.measure WORKLOAD ENGINE STEPS
+    python -m benchmarks.measure WORKLOAD ENGINE STEPS MIN_SECONDS
 
 The runner starts one such process per (round, workload, engine). It builds the step, runs
 it once untimed (the warm-up, which gives the first loss and compiles what JAX compiles),
-checks the dtype of every array, then times ``STEPS`` steps. Memory is the process's peak
+checks the dtype of every array, then times ``STEPS`` steps, more (up to 1,000) while
+they add up to less than ``MIN_SECONDS``. Memory is the process's peak
 resident set (``VmHWM``, else ``ru_maxrss``): ``peak_rss_mb`` for the whole process
 (interpreter, imports and all), ``step_rss_mb`` for how far the steps (warm-up included)
 pushed it above where setup left it."""
@@ -33,7 +34,10 @@ def max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux, BSD: kB
 
 
-def measure(name: str, engine: str, steps: int) -> dict:
+MAX_STEPS = 1000
+
+
+def measure(name: str, engine: str, steps: int, min_seconds: float = 0.0) -> dict:
     workload = WORKLOADS[name]
     step = workload.setup(engine)
     setup_rss = max_rss_mb()
@@ -45,7 +49,7 @@ def measure(name: str, engine: str, steps: int) -> dict:
     if engine == "micrograd_gc_off":
         gc.disable()
     times = []
-    for _ in range(steps):
+    while len(times) < steps or (sum(times) < min_seconds and len(times) < MAX_STEPS):
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
@@ -59,5 +63,5 @@ def measure(name: str, engine: str, steps: int) -> dict:
 
 
 if __name__ == "__main__":
-    name, engine, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    print(json.dumps(measure(name, engine, steps)))
+    name, engine, steps, min_seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    print(json.dumps(measure(name, engine, steps, float(min_seconds))))

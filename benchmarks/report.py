@@ -136,12 +136,14 @@ def markdown(run: dict) -> str:
     m = run["meta"]
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
     load = m["load_average"]
+    quick = "`--quick` (few steps per process), " if m.get("quick") else ""
     lines = [
         f"Measured {m['date']} on {m['machine']} ({m['platform']}; Python {m['python']}, "
         f"{versions}); {m['rounds']} round(s) of fresh processes, engines interleaved, "
-        'single-threaded. "backproplab is" compares our median with the row\'s; peak RSS '
-        "is the whole process's (interpreter and imports included). The machine's "
-        f"1-minute load average was {load[0]:.1f} at the start and {load[1]:.1f} at the end.",
+        f'{quick}single-threaded. "backproplab is" compares our median with the row\'s; '
+        "a floor is the least work the step needs; peak RSS is the whole process's "
+        "(interpreter and imports included). The machine's 1-minute load average was "
+        f"{load[0]:.1f} at the start and {load[1]:.1f} at the end.",
         "",
         "| workload | engine | median | backproplab is | peak RSS |",
         "|---|---|---:|---:|---:|",
