@@ -7,8 +7,10 @@ Each (round, workload, engine) runs in a fresh process (``benchmarks.measure``):
 untimed warm-up step, a dtype check of every array, then several timed steps. Rounds
 interleave everything: round r runs every workload, each with its engines in an order
 rotated by r, so a slow minute of a shared machine falls on all engines alike. The median
-over rounds of each process's median step is reported, with the spread of those round
-medians. Before anything is reported, every engine's first loss from the same starting
+over rounds of each process's median step is reported, by the wall clock and in CPU
+time; ratios and goals use CPU time, which a busy shared machine disturbs far less (every
+engine is held to one thread, so on a quiet machine the two agree), with the spread of the
+round medians. Before anything is reported, every engine's first loss from the same starting
 weights must agree with ours. Engines that are not installed are skipped."""
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def run(names: list[str], rounds: int, quick: bool) -> dict:
                     raise SystemExit(f"{name}: {res['wrong']}: not timing a wrong dtype")
                 results[name, engine].append(res)
                 shown = (
-                    report.seconds(statistics.median(res["times"]))
+                    report.seconds(statistics.median(res["cpu_times"])) + " CPU"
                     if "times" in res
                     else res["error"]
                 )
@@ -94,23 +96,26 @@ def run(names: list[str], rounds: int, quick: bool) -> dict:
                 check_agreement(name, firsts)
     rows = []
     for name in names:
-        ours = [statistics.median(x["times"]) for x in results[name, "backproplab"] if "times" in x]
-        ours_median = statistics.median(ours) if ours else None
+        ours = [x for x in results[name, "backproplab"] if "times" in x]
+        ours_cpu = (
+            statistics.median(statistics.median(x["cpu_times"]) for x in ours) if ours else None
+        )
         for engine in plan[name]:
             done = [x for x in results[name, engine] if "times" in x]
             row = {"workload": name, "engine": engine, "floor": engine in FLOORS}
             if not done:
                 rows.append({**row, "median_s": None, "error": results[name, engine][0]["error"]})
                 continue
-            medians = [statistics.median(x["times"]) for x in done]
-            med = statistics.median(medians)
+            cpu = [statistics.median(x["cpu_times"]) for x in done]
+            cpu_median = statistics.median(cpu)
             rows.append(
                 {
                     **row,
-                    "median_s": med,
-                    "round_medians_s": medians,
-                    "spread": (max(medians) - min(medians)) / med,
-                    "ratio": ours_median / med if ours_median else None,
+                    "median_s": statistics.median(statistics.median(x["times"]) for x in done),
+                    "cpu_s": cpu_median,
+                    "round_cpu_s": cpu,
+                    "spread": (max(cpu) - min(cpu)) / cpu_median,
+                    "ratio": ours_cpu / cpu_median if ours_cpu else None,
                     "first_loss": done[0]["first"],
                     "peak_rss_mb": max(x["peak_rss_mb"] for x in done),
                     "step_rss_mb": max(x["step_rss_mb"] for x in done),

@@ -5,7 +5,9 @@
 The runner starts one such process per (round, workload, engine). It builds the step, runs
 it once untimed (the warm-up, which gives the first loss and compiles what JAX compiles),
 checks the dtype of every array, then times ``STEPS`` steps, more (up to 1,000) while
-they add up to less than ``MIN_SECONDS``. Memory is the process's peak
+they add up to less than ``MIN_SECONDS``, each by the wall clock and by this process's CPU
+time (every engine runs on one thread, so the two agree on a quiet machine; on a busy one
+CPU time leaves out the time other programs had the core). Memory is the process's peak
 resident set (``VmHWM``, else ``ru_maxrss``): ``peak_rss_mb`` for the whole process
 (interpreter, imports and all), ``step_rss_mb`` for how far the steps (warm-up included)
 pushed it above where setup left it."""
@@ -48,15 +50,17 @@ def measure(name: str, engine: str, steps: int, min_seconds: float = 0.0) -> dic
         return {"wrong": str(e)}
     if engine == "micrograd_gc_off":
         gc.disable()
-    times = []
+    times, cpu_times = [], []
     while len(times) < steps or (sum(times) < min_seconds and len(times) < MAX_STEPS):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - t)
+        cpu_times.append(time.process_time() - c)
     peak = max_rss_mb()
     return {
         "first": first,
         "times": times,
+        "cpu_times": cpu_times,
         "peak_rss_mb": round(peak, 1),
         "step_rss_mb": round(peak - setup_rss, 1),
     }

@@ -45,7 +45,7 @@ GOAL_PAIRS = [
 
 def goals(rows: list[dict]) -> list[dict]:
     """The goal ratios of one run; a pair whose engine did not run is left out."""
-    median = {(r["workload"], r["engine"]): r["median_s"] for r in rows if r["median_s"]}
+    median = {(r["workload"], r["engine"]): r["cpu_s"] for r in rows if r["median_s"]}
     out = []
     for name, ref in GOAL_PAIRS:
         ours, theirs = median.get((name, "backproplab")), median.get((name, ref))
@@ -101,32 +101,31 @@ def goal_value(g: dict) -> str:
     return f"{g['value']:.2f}"
 
 
-def _median_cell(r: dict) -> str:
-    if r["median_s"] is None:
-        return "failed"
-    ops = WORKLOADS[r["workload"]].ops if r["workload"] in WORKLOADS else None
+def _cpu_cell(r: dict) -> str:
+    ops = WORKLOADS[r["workload"]].ops
     if ops and r["engine"] == "backproplab":
-        return f"{seconds(r['median_s'])} ({r['median_s'] / ops * 1e6:.2f} µs/op)"
-    return seconds(r["median_s"])
+        return f"{seconds(r['cpu_s'])} ({r['cpu_s'] / ops * 1e6:.2f} µs/op)"
+    return seconds(r["cpu_s"])
 
 
 def text(run: dict) -> str:
     """The table the runner prints: every row, then the goal ratios."""
     lines = [
-        f"{'workload':15} {'engine':32} {'median':>22} {'spread':>7} {'backproplab is':>15}"
-        f" {'peak RSS':>9} {'+steps':>7}"
+        f"{'workload':15} {'engine':32} {'wall':>9} {'CPU':>22} {'spread':>7}"
+        f" {'backproplab is':>15} {'peak RSS':>9} {'+steps':>7}"
     ]
     for r in run["rows"]:
         if r["median_s"] is None:
             lines.append(f"{r['workload']:15} {NAMES[r['engine']]:32} failed: {r['error'][:70]}")
             continue
-        spread = f"{r['spread'] * 100:.0f}%" if len(r["round_medians_s"]) > 1 else ""
+        spread = f"{r['spread'] * 100:.0f}%" if len(r["round_cpu_s"]) > 1 else ""
         lines.append(
-            f"{r['workload']:15} {NAMES[r['engine']]:32} {_median_cell(r):>22}"
+            f"{r['workload']:15} {NAMES[r['engine']]:32} {seconds(r['median_s']):>9}"
+            f" {_cpu_cell(r):>22}"
             f" {spread:>7} {compared(r['ratio']):>15}"
             f" {r['peak_rss_mb']:6.0f} MB {r['step_rss_mb']:4.0f} MB"
         )
-    lines += ["", "Goal ratios (backproplab's time / the reference's time; below 1: faster):"]
+    lines += ["", "Goal ratios (backproplab's CPU time / the reference's; below 1: faster):"]
     lines += [f"  {g['goal']:60} {goal_value(g)}" for g in run["goals"]]
     return "\n".join(lines)
 
@@ -140,26 +139,28 @@ def markdown(run: dict) -> str:
     lines = [
         f"Measured {m['date']} on {m['machine']} ({m['platform']}; Python {m['python']}, "
         f"{versions}); {m['rounds']} round(s) of fresh processes, engines interleaved, "
-        f'{quick}single-threaded. "backproplab is" compares our median with the row\'s; '
-        "a floor is the least work the step needs; peak RSS is the whole process's "
+        f"{quick}single-threaded. Medians by the wall clock and in CPU time; "
+        '"backproplab is" and the goal ratios compare CPU times (less disturbed by other '
+        "programs on a shared machine); a floor is the least work the step needs; peak RSS is the whole process's "
         "(interpreter and imports included). The machine's 1-minute load average was "
         f"{load[0]:.1f} at the start and {load[1]:.1f} at the end.",
         "",
-        "| workload | engine | median | backproplab is | peak RSS |",
-        "|---|---|---:|---:|---:|",
+        "| workload | engine | median (wall) | median (CPU) | backproplab is | peak RSS |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     previous = None
     for r in run["rows"]:
         title = WORKLOADS[r["workload"]].title if r["workload"] != previous else ""
         previous = r["workload"]
         if r["median_s"] is None:
-            lines.append(f"| {title} | {NAMES[r['engine']]} | failed: {r['error'][:60]} | | |")
+            lines.append(f"| {title} | {NAMES[r['engine']]} | failed: {r['error'][:60]} | | | |")
             continue
         lines.append(
-            f"| {title} | {NAMES[r['engine']]} | {_median_cell(r)} | {compared(r['ratio'])} "
+            f"| {title} | {NAMES[r['engine']]} | {seconds(r['median_s'])} | {_cpu_cell(r)} "
+            f"| {compared(r['ratio'])} "
             f"| {r['peak_rss_mb']:.0f} MB |"
         )
-    lines += ["", "| goal ratio | this run |", "|---|---:|"]
+    lines += ["", "| goal (CPU time) | this run |", "|---|---:|"]
     lines += [f"| {g['goal']} | {goal_value(g)} |" for g in run["goals"]]
     return "\n".join(lines)
 
