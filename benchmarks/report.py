@@ -45,10 +45,10 @@ GOAL_PAIRS = [
 
 def goals(rows: list[dict]) -> list[dict]:
     """The goal ratios of one run; a pair whose engine did not run is left out."""
-    median = {(r["workload"], r["engine"]): r["cpu_s"] for r in rows if r["median_s"]}
+    cpu = {(r["workload"], r["engine"]): r["cpu_s"] for r in rows if r["median_s"]}
     out = []
     for name, ref in GOAL_PAIRS:
-        ours, theirs = median.get((name, "backproplab")), median.get((name, ref))
+        ours, theirs = cpu.get((name, "backproplab")), cpu.get((name, ref))
         if ours and theirs:
             out.append(
                 {
@@ -57,7 +57,7 @@ def goals(rows: list[dict]) -> list[dict]:
                     "kind": "time ratio",
                 }
             )
-    big, small = median.get(("chain_1e6", "backproplab")), median.get(("chain_1e4", "backproplab"))
+    big, small = cpu.get(("chain_1e6", "backproplab")), cpu.get(("chain_1e4", "backproplab"))
     if big:
         out.append({"goal": "chain_1e6: forward + backward", "value": big, "kind": "seconds"})
         per_op = big / WORKLOADS["chain_1e6"].ops
@@ -143,7 +143,8 @@ def markdown(run: dict) -> str:
         '"backproplab is" and the goal ratios compare CPU times (less disturbed by other '
         "programs on a shared machine); a floor is the least work the step needs; peak RSS is the whole process's "
         "(interpreter and imports included). The machine's 1-minute load average was "
-        f"{load[0]:.1f} at the start and {load[1]:.1f} at the end.",
+        f"{load[0]:.1f} at the start and {load[1]:.1f} at the end. SVG renderer: "
+        f"{m.get('svg_renderer', 'not recorded')}.",
         "",
         "| workload | engine | median (wall) | median (CPU) | backproplab is | peak RSS |",
         "|---|---|---:|---:|---:|---:|",

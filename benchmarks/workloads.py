@@ -302,6 +302,6 @@ WORKLOADS = {
     "drawing_2502": Workload(
         setup_drawing,
         ("backproplab",),
-        "draw_dot + SVG of a 2,502-node graph (in-process renderer)",
+        "draw_dot + to_svg of a 2,502-node graph (system dot when installed, else in-process)",
     ),
 }
