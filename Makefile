@@ -25,8 +25,9 @@ test: $(VENV)/.installed-dev
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed
-	$(PIP) install --quiet -e ".[bench,data]"
-	$(PY) -m benchmarks
+	$(PIP) install --quiet -e ".[bench,data,jax]"
+	mkdir -p out
+	$(PY) -m benchmarks --json out/bench.json --markdown out/bench.md
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
