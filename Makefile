@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -e ".[dev,plot,data,classroom]"
+	$(PIP) install --quiet -e ".[dev,plot,data,onnx,classroom]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -29,8 +29,9 @@ serve: $(VENV)/.installed
 	$(VENV)/bin/backproplab serve
 
 bench: $(VENV)/.installed
-	$(PIP) install --quiet -e ".[bench,data]"
-	$(PY) -m benchmarks
+	$(PIP) install --quiet -e ".[bench,data,jax]"
+	mkdir -p out
+	$(PY) -m benchmarks --json out/bench.json --markdown out/bench.md
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
