@@ -10,6 +10,7 @@ True
 
 from . import activations, augment, datasets, init, playground
 from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .interop import from_torch, to_torch
 from .layers import (
     ACTIVATIONS,
     ELU,
@@ -38,6 +39,7 @@ from .losses import (
 )
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from .onnx_export import export_onnx
 from .optim import (
     SGD,
     Adagrad,
@@ -106,4 +108,7 @@ __all__ = [
     "datasets",
     "playground",
     "activations",
+    "to_torch",
+    "from_torch",
+    "export_onnx",
 ]

@@ -15,6 +15,11 @@ from .module import Module
 from .random import get_rng
 
 
+def _init_config(init: str) -> dict:
+    """``init`` for a config, left out when it is the default (older files, same repr)."""
+    return {} if init == "gaussian" else {"init": init}
+
+
 # ---------------------------------------------------------------------- scalar mode
 class Neuron(Module):
     """One neuron: ``activation(w . x + b)``, every weight a scalar Value.
@@ -47,7 +52,7 @@ class Neuron(Module):
         return REGISTRY[self.activation].apply(total)
 
     def config(self) -> dict:
-        return {"nin": self.nin, "activation": self.activation, "init": self.init}
+        return {"nin": self.nin, "activation": self.activation, **_init_config(self.init)}
 
 
 class Layer(Module):
@@ -75,7 +80,7 @@ class Layer(Module):
             "nin": self.nin,
             "nout": self.nout,
             "activation": self.activation,
-            "init": self.init,
+            **_init_config(self.init),
         }
 
 
@@ -124,7 +129,7 @@ class Linear(Module):
             "bias": self.b is not None,
             "init_activation": self.init_activation,
             "dtype": self.dtype,
-            "init": self.init,
+            **_init_config(self.init),
         }
 
 
@@ -488,5 +493,5 @@ class MLP(Module):
             "output_activation": self.output_activation,
             "vectorized": self.vectorized,
             "dtype": self.dtype,
-            "init": self.init,
+            **_init_config(self.init),
         }

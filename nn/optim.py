@@ -17,22 +17,35 @@ from autograd import Value
 
 
 class Optimizer:
-    """Holds the parameters and the learning rate ``lr``; ``step()`` updates in place."""
+    """Holds the parameters and the learning rate ``lr``; ``step()`` updates in place.
+
+    A step is atomic: every update (and the optimizer's new state) is computed before any
+    parameter is written, and Ctrl-C while they are written finishes the writing first, so
+    an interrupt leaves the model either before or after the whole step.
+    """
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
+        name = type(self).__name__
+        if isinstance(params, (Value, str, bytes, dict)) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"{name}: params must be an iterable of Values (such as model.parameters()), "
+                f"got a {type(params).__name__}"
+            )
         self.params = list(params)
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
+            raise ValueError(f"{name}: got no parameters to optimize")
+        seen: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
-                raise TypeError(
-                    f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, not a Value"
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Value")
+            if p.op:
+                raise ValueError(
+                    f"{name}: parameter {i} is the result of an op ({p.op!r}), not a leaf Value"
                 )
-        if not lr > 0 or not math.isfinite(lr):
-            raise ValueError(
-                f"{type(self).__name__}: learning rate must be a positive number, got {lr}"
-            )
-        self.lr = float(lr)
+            if id(p) in seen:
+                raise ValueError(f"{name}: parameter {i} is parameter {seen[id(p)]} again")
+            seen[id(p)] = i
+        self.lr = _checked(name, "learning rate", lr)
         self.initial_lr = self.lr
 
     def zero_grad(self) -> None:
@@ -41,14 +54,31 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if type(p.data) is float:
-                p.data = float(p.data - self._update(i, p.data, g))
-            else:
-                p.data -= self._update(i, p.data, g).astype(p.data.dtype, copy=False)
+        """Update every parameter once (atomically, see the class docstring)."""
+        # An overflowing or NaN update is an answer, as in torch (fit then stops on the
+        # non-finite loss and says why), not a numpy warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            new, state = self._updates()
+        try:
+            self._write(new, state)
+        except KeyboardInterrupt:
+            # Ctrl-C while writing: finish the step, then stop. Writing the same numbers
+            # again is harmless, so no bookkeeping of how far the first pass got is needed
+            # (and the normal path pays nothing, unlike holding SIGINT around it).
+            self._write(new, state)
+            raise
 
-    def _update(self, i: int, w: Any, g: Any) -> Any:
+    def _write(self, new: list, state: dict) -> None:
+        for p, data in zip(self.params, new):
+            if type(p.data) is float:
+                p.data = data
+            else:
+                p.data[...] = data
+        vars(self).update(state)
+
+    def _updates(self) -> tuple[list, dict]:
+        """Every parameter's new data and the optimizer's new state (attribute name ->
+        value), computed without changing anything."""
         raise NotImplementedError
 
 
@@ -66,23 +96,29 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError("SGD: momentum and weight_decay must be >= 0")
-        if nesterov and not momentum:
+        self.momentum = _checked("SGD", "momentum", momentum)
+        self.weight_decay = _checked("SGD", "weight_decay", weight_decay)
+        if nesterov and not self.momentum:
             raise ValueError("SGD: nesterov needs a momentum > 0")
-        self.momentum, self.weight_decay = float(momentum), float(weight_decay)
         self.nesterov = bool(nesterov)
         self._buffers: list[Any] = [None] * len(self.params)
 
-    def _update(self, i: int, w: Any, g: Any) -> Any:
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        if self.momentum:
-            buf = self._buffers[i]
-            buf = g if buf is None else self.momentum * buf + g
-            self._buffers[i] = buf
-            g = g + self.momentum * buf if self.nesterov else buf
-        return self.lr * g
+    def _updates(self) -> tuple[list, dict]:
+        lr, momentum, decay = self.lr, self.momentum, self.weight_decay
+        new, buffers = [], list(self._buffers)
+        for i, p in enumerate(self.params):
+            w, g = p.data, p.grad
+            if decay:
+                g = g + decay * w
+            if momentum:
+                buf = buffers[i]
+                # A copy: the first buffer must not be the gradient array itself, which a
+                # later backward() without zero_grad() adds to in place.
+                buf = (g if type(g) is float else np.copy(g)) if buf is None else momentum * buf + g
+                buffers[i] = buf
+                g = g + momentum * buf if self.nesterov else buf
+            new.append(_minus(w, lr * g))
+        return new, {"_buffers": buffers}
 
 
 class Adam(Optimizer):
@@ -98,31 +134,32 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
-        self.betas, self.eps, self.weight_decay = (
-            (float(betas[0]), float(betas[1])),
-            float(eps),
-            float(weight_decay),
-        )
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair of numbers, got {betas!r}")
+        for i, b in enumerate(betas):
+            if not 0 <= _checked("Adam", f"betas[{i}]", b) < 1:
+                raise ValueError(f"Adam: betas[{i}] must be in [0, 1), got {b}")
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = _checked("Adam", "eps", eps)
+        self.weight_decay = _checked("Adam", "weight_decay", weight_decay)
         self._m: list[Any] = [0.0] * len(self.params)
         self._v: list[Any] = [0.0] * len(self.params)
         self.t = 0
 
-    def step(self) -> None:
-        self.t += 1
-        super().step()
-
-    def _update(self, i: int, w: Any, g: Any) -> Any:
-        b1, b2 = self.betas
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        m = self._m[i] = b1 * self._m[i] + (1 - b1) * g
-        v = self._v[i] = b2 * self._v[i] + (1 - b2) * g * g
-        bias1 = 1 - b1**self.t
-        bias2 = 1 - b2**self.t
-        denom = np.sqrt(v) / math.sqrt(bias2) + self.eps
-        return (self.lr / bias1) * m / denom
+    def _updates(self) -> tuple[list, dict]:
+        (b1, b2), eps, decay = self.betas, self.eps, self.weight_decay
+        t = self.t + 1
+        step_size = self.lr / (1 - b1**t)
+        sqrt_bias2 = math.sqrt(1 - b2**t)
+        new, ms, vs = [], list(self._m), list(self._v)
+        for i, p in enumerate(self.params):
+            w, g = p.data, p.grad
+            if decay:
+                g = g + decay * w
+            m = ms[i] = b1 * ms[i] + (1 - b1) * g
+            v = vs[i] = b2 * vs[i] + (1 - b2) * g * g
+            new.append(_minus(w, step_size * m / (np.sqrt(v) / sqrt_bias2 + eps)))
+        return new, {"t": t, "_m": ms, "_v": vs}
 
 
 class StepLR:
@@ -154,7 +191,8 @@ class ExponentialLR:
 
 class EarlyStopping:
     """A ``fit`` callback: stop when ``monitor`` (``val_loss`` when there is validation
-    data, else ``loss``) has not improved by ``min_delta`` for ``patience`` epochs. With
+    data, else ``loss``) has not improved by ``min_delta`` for ``patience`` epochs in a
+    row, as Keras does (``patience=0`` stops at the first epoch without gain). With
     ``restore_best`` the model gets back its weights from the best epoch."""
 
     def __init__(
@@ -183,7 +221,7 @@ class EarlyStopping:
                 self._best_state = model.state_dict()
             return False
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:  # Keras: stop after `patience` epochs without gain
             self.stopped_epoch = epoch
             if self._best_state is not None:
                 model.load_state_dict(self._best_state)
@@ -210,12 +248,14 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
     ) -> None:
         super().__init__(params, lr, betas, eps, 0.0)
-        if weight_decay < 0:
-            raise ValueError(f"AdamW: weight_decay must be >= 0, got {weight_decay}")
-        self.decoupled_decay = float(weight_decay)
+        self.decoupled_decay = _checked("AdamW", "weight_decay", weight_decay)
 
-    def _update(self, i: int, w: Any, g: Any) -> Any:
-        return self.lr * self.decoupled_decay * w + super()._update(i, w, g)
+    def _updates(self) -> tuple[list, dict]:
+        new, state = super()._updates()
+        shrink = self.lr * self.decoupled_decay
+        if shrink:
+            new = [_minus(w, shrink * p.data) for w, p in zip(new, self.params)]
+        return new, state
 
 
 class RMSprop(Optimizer):
@@ -238,29 +278,37 @@ class RMSprop(Optimizer):
         centered: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        if not 0 <= alpha <= 1 or eps < 0 or weight_decay < 0 or momentum < 0:
-            raise ValueError("RMSprop: needs 0 <= alpha <= 1 and eps, weight_decay, momentum >= 0")
-        self.alpha, self.eps, self.weight_decay = float(alpha), float(eps), float(weight_decay)
-        self.momentum, self.centered = float(momentum), bool(centered)
+        self.alpha = _checked("RMSprop", "alpha", alpha)
+        if self.alpha > 1:
+            raise ValueError(f"RMSprop: alpha must be in [0, 1], got {alpha}")
+        self.eps = _checked("RMSprop", "eps", eps)
+        self.weight_decay = _checked("RMSprop", "weight_decay", weight_decay)
+        self.momentum = _checked("RMSprop", "momentum", momentum)
+        self.centered = bool(centered)
         n = len(self.params)
         self._square: list[Any] = [0.0] * n
         self._mean: list[Any] = [0.0] * n
         self._buffers: list[Any] = [0.0] * n
 
-    def _update(self, i: int, w: Any, g: Any) -> Any:
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        a = self.alpha
-        sq = self._square[i] = a * self._square[i] + (1 - a) * g * g
-        if self.centered:
-            mean = self._mean[i] = a * self._mean[i] + (1 - a) * g
-            avg = np.sqrt(sq - mean * mean) + self.eps
-        else:
-            avg = np.sqrt(sq) + self.eps
-        if self.momentum:
-            buf = self._buffers[i] = self.momentum * self._buffers[i] + g / avg
-            return self.lr * buf
-        return self.lr * g / avg
+    def _updates(self) -> tuple[list, dict]:
+        a, eps, decay, momentum = self.alpha, self.eps, self.weight_decay, self.momentum
+        new, squares, means, buffers = [], list(self._square), list(self._mean), list(self._buffers)
+        for i, p in enumerate(self.params):
+            w, g = p.data, p.grad
+            if decay:
+                g = g + decay * w
+            sq = squares[i] = a * squares[i] + (1 - a) * g * g
+            if self.centered:
+                mean = means[i] = a * means[i] + (1 - a) * g
+                avg = np.sqrt(sq - mean * mean) + eps
+            else:
+                avg = np.sqrt(sq) + eps
+            if momentum:
+                step = buffers[i] = momentum * buffers[i] + g / avg
+            else:
+                step = g / avg
+            new.append(_minus(w, self.lr * step))
+        return new, {"_square": squares, "_mean": means, "_buffers": buffers}
 
 
 class Adagrad(Optimizer):
@@ -282,22 +330,24 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
     ) -> None:
         super().__init__(params, lr)
-        if lr_decay < 0 or weight_decay < 0 or initial_accumulator_value < 0 or eps < 0:
-            raise ValueError("Adagrad: lr_decay, weight_decay, initial value and eps must be >= 0")
-        self.lr_decay, self.weight_decay, self.eps = float(lr_decay), float(weight_decay), eps
-        self._sum: list[Any] = [float(initial_accumulator_value)] * len(self.params)
+        self.lr_decay = _checked("Adagrad", "lr_decay", lr_decay)
+        self.weight_decay = _checked("Adagrad", "weight_decay", weight_decay)
+        start = _checked("Adagrad", "initial_accumulator_value", initial_accumulator_value)
+        self.eps = _checked("Adagrad", "eps", eps)
+        self._sum: list[Any] = [start] * len(self.params)
         self.t = 0
 
-    def step(self) -> None:
-        self.t += 1
-        super().step()
-
-    def _update(self, i: int, w: Any, g: Any) -> Any:
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        lr = self.lr / (1 + (self.t - 1) * self.lr_decay)
-        total = self._sum[i] = self._sum[i] + g * g
-        return lr * g / (np.sqrt(total) + self.eps)
+    def _updates(self) -> tuple[list, dict]:
+        t = self.t + 1
+        lr = self.lr / (1 + (t - 1) * self.lr_decay)
+        new, sums = [], list(self._sum)
+        for i, p in enumerate(self.params):
+            w, g = p.data, p.grad
+            if self.weight_decay:
+                g = g + self.weight_decay * w
+            total = sums[i] = sums[i] + g * g
+            new.append(_minus(w, lr * g / (np.sqrt(total) + self.eps)))
+        return new, {"t": t, "_sum": sums}
 
 
 # ---------------------------------------------------------------- more schedules
@@ -397,3 +447,22 @@ class ReduceLROnPlateau:
         key = self.monitor or ("val_loss" if logs.get("val_loss") is not None else "loss")
         self.step(logs[key])
         return False
+
+
+def _checked(owner: str, what: str, value: Any) -> float:
+    """``value`` as a float, refusing what torch refuses (negative) and what no step can
+    use (NaN, infinite, not a number at all)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: {what} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{owner}: {what} must be a finite number >= 0, got {value}")
+    return number
+
+
+def _minus(w: Any, delta: Any) -> Any:
+    """``w - delta`` in ``w``'s type: a float for a scalar, ``w``'s dtype for an array."""
+    if type(w) is float:
+        return float(w - delta)
+    return w - delta.astype(w.dtype, copy=False)

@@ -228,7 +228,7 @@ def test_bad_input_names_the_op_the_argument_and_the_shapes(call, words):
 def test_cnn_benchmark_workload_agrees_with_torch():
     from benchmarks.workloads import WORKLOADS
 
-    setup, engines = WORKLOADS["cnn_digits_f32"]
+    setup = WORKLOADS["cnn_digits_f32"].setup
     ours, theirs = setup("backproplab"), setup("torch")
     for _ in range(3):  # the same losses step after step (float32)
         assert ours() == pytest.approx(theirs(), rel=1e-4)
