@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 MAX_TENSORS = 10_000
-MAX_ELEMENTS = 100_000_000
+MAX_ELEMENTS = 20_000_000  # 160 MB of float64: far above any model this library trains
 MAX_META_BYTES = 2**20  # the description's JSON text
 MAX_DEPTH = 32  # nesting of containers
 
