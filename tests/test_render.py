@@ -239,3 +239,13 @@ def test_svg_render_in_process_writes_atomically(no_system_dot, tmp_path):
     path = render("digraph { a -> b }", tmp_path / "sub" / "g.svg", timeout=30)
     assert path.read_text().rstrip().endswith("</svg>")
     assert [p.name for p in path.parent.iterdir()] == ["g.svg"]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs the system Graphviz dot")
+def test_dot_cannot_fill_our_memory_with_a_huge_picture(monkeypatch):
+    import sys
+
+    render_module = sys.modules["viz.render"]
+    monkeypatch.setattr(render_module, "DOT_OUTPUT", 1 << 20)
+    with pytest.raises(render_module.LayoutError, match="grew past 1 MiB"):
+        render_module.to_svg("digraph { node [peripheries=20000]; a; b; c; }", timeout=30)
