@@ -474,3 +474,18 @@ def test_a_zip_claiming_many_members_is_refused_from_its_end_record(tmp_path):
     path.write_bytes(bytes(raw))
     with pytest.raises(ValueError, match="many.npz.*60,000 members"):
         Module.load(path)
+
+
+@pytest.mark.parametrize("key, value", [("vectorized", "no"), ("vectorized", 0)])
+def test_a_switch_in_a_config_must_be_true_or_false(tmp_path, key, value):
+    from nn import MLP
+
+    path = tmp_path / "m.npz"
+    MLP(2, [3, 1], vectorized=True, rng=0).save(path)
+    data = dict(np.load(path, allow_pickle=False))
+    meta = json.loads(str(data["__meta__"]))
+    meta["config"][key] = value
+    data["__meta__"] = np.array(json.dumps(meta))
+    np.savez(path, **data)
+    with pytest.raises(ValueError, match="must be true or false"):
+        Module.load(path)
