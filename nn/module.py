@@ -49,6 +49,14 @@ class Module:
         for name, child in self.named_children():
             yield from child.named_parameters(f"{prefix}{name}.")
 
+    def name_parameters(self) -> Module:
+        """Label every parameter with its module path, e.g. ``layers.1.neurons.3.w2`` (a
+        list of scalar weights counts from 1, as ``w1, w2, ...`` do); the drawings show it
+        short (``L1.n3.w2``). The models call this once built; returns the module."""
+        for name, p in self.named_parameters():
+            p.label = parameter_label(name)
+        return self
+
     def parameters(self) -> list[Value]:
         """Every parameter, in a fixed order (the order of ``named_parameters``)."""
         return [p for _, p in self.named_parameters()]
@@ -160,3 +168,17 @@ class Module:
         except NotImplementedError:
             args = ""
         return f"{type(self).__name__}({args})"
+
+
+def parameter_label(path: str) -> str:
+    """A parameter's label from its ``named_parameters`` path: the index of a list of
+    scalar weights counts from 1 (``neurons.3.w.1`` -> ``neurons.3.w2``).
+
+    >>> parameter_label("layers.1.neurons.3.w.1"), parameter_label("layers.0.W")
+    ('layers.1.neurons.3.w2', 'layers.0.W')
+    """
+    head, _, last = path.rpartition(".")
+    if last.isdigit() and head and not head.rpartition(".")[2].isdigit():
+        stem, _, attr = head.rpartition(".")
+        return f"{stem}.{attr}{int(last) + 1}" if stem else f"{attr}{int(last) + 1}"
+    return path
