@@ -32,7 +32,7 @@ def test_draw_dot_has_a_box_per_value_and_a_node_per_op(seed_neuron):
         assert text in src, text
     assert src.count("shape=record") == 10  # 5 leaves, 4 intermediates, out
     assert src.count("shape=circle") == 5  # *, *, +, +, sigmoid
-    assert "blue > 0, red < 0" in src
+    assert "blue > 0, orange < 0" in src
 
 
 def test_colour_encodes_sign_and_size():

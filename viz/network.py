@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from .graph import NEGATIVE, POSITIVE, fmt
+from .graph import fmt
 from .render import Drawing
+from .theme import NEGATIVE, POSITIVE
 
 
 def layer_matrices(model: Any, show: str) -> list[tuple[np.ndarray, np.ndarray]]:

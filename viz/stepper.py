@@ -207,7 +207,7 @@ def backprop_html(
             "a step-through page is for small graphs (one neuron, a tiny network)"
         )
     steps, initial = build_steps(root, order)
-    svg = to_svg(draw_dot(root, max_nodes=None, legend=False))
+    svg = to_svg(draw_dot(root, max_nodes=None, legend=False, collapse=None))
     svg = svg[svg.index("<svg") :]
     template = (Path(__file__).parent / "stepper.html").read_text(encoding="utf-8")
     page = fill_template(

@@ -1,0 +1,120 @@
+"""Drawings at network scale: names from the model, collapsed graphs, size limits,
+draw_mlp's layout, one colour language, projector sizes."""
+
+import os
+import re
+import time
+
+import pytest
+
+from autograd import Value
+from nn import MLP, Layer, Linear, Neuron, Sequential, Tanh
+from viz import draw_dot, to_svg
+from viz.collapse import names_for, short_name
+from viz.graph import collect, plan
+
+MAX_LABEL = 48  # characters in one field of a box
+
+
+@pytest.fixture(scope="module")
+def net_loss():
+    """A scalar 2-16-16-1 MLP's squared error on one sample, after backward()."""
+    model = MLP(2, [16, 16, 1], rng=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    return model, loss
+
+
+def _fields(src: str) -> list[str]:
+    """Every field of every record label in a dot source."""
+    fields = []
+    for label in re.findall(r'label="((?:[^"\\]|\\.)*)"[^\n]*shape=record', src):
+        fields += [f.strip(" {}") for f in re.split(r"(?<!\\)\|", label)]
+    return fields
+
+
+def test_parameters_are_labelled_by_module_path():
+    model = MLP(2, [3, 1], rng=0)
+    labels = [p.label for p in model.parameters()]
+    assert labels[:3] == ["layers.0.neurons.0.w1", "layers.0.neurons.0.w2", "layers.0.neurons.0.b"]
+    assert labels[-1] == "layers.1.neurons.0.b"
+    assert [p.label for p in MLP(2, [3, 1], vectorized=True).parameters()] == [
+        "layers.0.W",
+        "layers.0.b",
+        "layers.1.W",
+        "layers.1.b",
+    ]
+    assert [p.label for p in Neuron(2).parameters()] == ["w1", "w2", "b"]
+    assert Layer(2, 2).parameters()[4].label == "neurons.1.w2"
+    assert Linear(2, 2).W.label == "W"
+    assert Sequential(Linear(2, 3), Tanh(), Linear(3, 1)).parameters()[2].label == "modules.2.W"
+    assert short_name("layers.1.neurons.3.w2") == "L1.n3.w2"
+    assert short_name("layers.0.W") == "L0.W"
+
+
+def test_names_are_unique_without_apostrophes(net_loss):
+    _, loss = net_loss
+    values = collect(loss)[0]
+    names = names_for(values)
+    assert len(set(names.values())) == len(values)
+    assert not any("'" in n for n in names.values())
+    shown = set(names.values())
+    assert {"L1.n3.w2", "L1.n3.z", "L1.n3.out", "L2.n0.z", "x1", "x2"} <= shown
+    a, b = Value(1.0, label="a"), Value(2.0, label="a")
+    assert sorted(names_for(collect(a + b)[0]).values()) == ["a", "a #2", "v1"]
+
+
+def test_small_graphs_are_drawn_value_by_value(seed_neuron):
+    src = draw_dot(seed_neuron).source
+    assert src.count("shape=record") == 10 and src.count("shape=circle") == 5
+    assert plan(seed_neuron).level is None
+
+
+def test_network_graph_collapses_to_neurons_then_layers(net_loss):
+    model, loss = net_loss
+    auto = draw_dot(loss).source
+    boxes = auto.count("shape=record")
+    assert boxes <= 150 and plan(loss).level == "neuron"
+    assert boxes == 33 + 2 + 3  # neurons, inputs x1 x2, the loss's nodes and constant
+    assert "L1.n3: tanh(w·x + b)" in auto
+    w = model.layers[2].neurons[0].w[4]
+    assert f"w5 {w.grad:.4g}" in auto  # weight gradients in the neuron's table
+    layer = draw_dot(loss, collapse="layer").source
+    assert layer.count("shape=record") == 3 + 2 + 3
+    assert "L1: 16 neurons, tanh" in layer
+    fields = _fields(auto) + _fields(layer)
+    assert max(map(len, fields)) <= MAX_LABEL, max(fields, key=len)
+    assert not re.search(r"''", auto + layer)
+
+
+def test_collapsed_drawing_lays_out_fast_without_system_dot(net_loss, monkeypatch):
+    _, loss = net_loss
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    monkeypatch.setenv("PATH", os.pathsep.join(d for d in path if not os.path.exists(d + "/dot")))
+    start = time.perf_counter()
+    svg = to_svg(draw_dot(loss))
+    assert time.perf_counter() - start < 10
+    width, height = (
+        float(x) for x in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()
+    )
+    assert width * height < 1752 * 3193 * 1.5  # was 2755 x 15830 pt uncollapsed
+
+
+def test_size_limits_are_checked_before_layout(net_loss):
+    _, loss = net_loss
+    with pytest.raises(ValueError, match="max_edges"):
+        draw_dot(loss, collapse="neuron", max_edges=100)
+    with pytest.raises(ValueError, match="collapse"):
+        draw_dot(loss, collapse="weights")
+
+
+def test_batches_get_one_box_per_sample_and_a_box_of_parameters():
+    model = MLP(2, [3, 1], rng=0)
+    outs = model([[0.5, -1.0], [1.0, 2.0]])
+    loss = (outs[0] - 1.0) ** 2 + (outs[1] + 1.0) ** 2
+    src = draw_dot(loss, collapse="neuron").source
+    assert "L0.n1 #2" in src and "L0.n1 params" in src
+    vec = MLP(2, [3, 1], vectorized=True, rng=0)
+    out = vec(Value([[0.5, -1.0]], requires_grad=False)).sum()
+    out.backward()
+    assert "L0: tanh(x @ W + b)" in draw_dot(out, collapse="layer").source
