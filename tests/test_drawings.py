@@ -9,7 +9,7 @@ import pytest
 
 from autograd import Value
 from nn import MLP, Layer, Linear, Neuron, Sequential, Tanh
-from viz import draw_dot, to_svg
+from viz import draw_dot, draw_mlp, to_svg
 from viz.collapse import names_for, short_name
 from viz.graph import collect, plan
 
@@ -118,3 +118,96 @@ def test_batches_get_one_box_per_sample_and_a_box_of_parameters():
     out = vec(Value([[0.5, -1.0]], requires_grad=False)).sum()
     out.backward()
     assert "L0: tanh(x @ W + b)" in draw_dot(out, collapse="layer").source
+
+
+def _circles_and_labels(svg: str) -> tuple[list, list]:
+    """Neuron circles (cx, cy, r) and edge-label texts (x, y, text) in an SVG."""
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(svg[svg.index("<svg") :])
+    circles = [
+        (float(e.get("cx")), float(e.get("cy")), float(e.get("rx")))
+        for e in root.iter(ns + "ellipse")
+    ]
+    labels = [
+        (float(t.get("x")), float(t.get("y")), t.text)
+        for g in root.iter(ns + "g")
+        if g.get("class") == "edge"
+        for t in g.iter(ns + "text")
+    ]
+    return circles, labels
+
+
+@pytest.mark.parametrize("sizes", [(2, [3, 1]), (3, [4, 2]), (8, [16, 16, 1])])
+def test_draw_mlp_labels_never_overlap_neurons_or_each_other(sizes):
+    model = MLP(sizes[0], sizes[1], rng=0)
+    svg = to_svg(draw_mlp(model, x=[0.5] * sizes[0]))
+    circles, labels = _circles_and_labels(svg)
+    assert len(circles) == sizes[0] + sum(sizes[1])
+    for x, y, text in labels:
+        for cx, cy, r in circles:
+            assert (x - cx) ** 2 + (y - 4 - cy) ** 2 > r**2, (text, x, y)
+    for i, (x1, y1, t1) in enumerate(labels):
+        for x2, y2, t2 in labels[i + 1 :]:
+            apart = abs(x1 - x2) >= (_width(t1) + _width(t2)) / 2 or abs(y1 - y2) >= 9
+            assert apart, (t1, t2)
+    if sizes[0] == 2:
+        assert len(labels) == 9  # every weight written on its edge
+    if sizes[0] == 8:  # too many edges to write on: the weights show on hover
+        assert labels == [] and "<title>" in svg and "weight from 1 to 1" in svg
+
+
+def test_draw_mlp_shows_biases_outputs_and_grads_in_one_font():
+    model = MLP(2, [3, 1], rng=0)
+    model([1.0, -1.0]).backward()
+    src = draw_mlp(model, x=[1.0, -1.0]).source
+    out = model([1.0, -1.0]).data
+    assert f"out {out:.2g}" in src and "b 0" in src
+    grads = draw_mlp(model, show="grads").source
+    assert "∇b" in grads and "gradient of the weight" in grads
+    assert set(re.findall(r'fontname="?(\w+)', src)) == {"Helvetica"}
+
+
+def test_projector_theme_is_larger_everywhere(seed_neuron):
+    small, big = draw_dot(seed_neuron).source, draw_dot(seed_neuron, theme="projector").source
+    size = lambda src: float(re.search(r"node \[fontname=Helvetica fontsize=([\d.]+)", src)[1])
+    assert size(big) >= 1.5 * size(small)
+    model = MLP(2, [3, 1], rng=0)
+    assert size(draw_mlp(model, theme="projector").source) >= 1.5 * size(draw_mlp(model).source)
+    with pytest.raises(ValueError, match="theme"):
+        draw_dot(seed_neuron, theme="huge")
+
+
+def test_one_colour_language():
+    from viz.graph import grad_colour
+    from viz.theme import NEGATIVE_HEX, POSITIVE_HEX
+
+    assert (POSITIVE_HEX, NEGATIVE_HEX) == ("#0877bd", "#f59322")
+    model = MLP(2, [3, 1], rng=0)
+    src = draw_mlp(model, x=[1.0, -1.0]).source
+    colours = set(re.findall(r'(?:color|fillcolor)="(#[0-9a-f]{6})"', src))
+    assert _hue(grad_colour(1.0, 1.0)) == _hue(POSITIVE_HEX)
+    assert _hue(grad_colour(-1.0, 1.0)) == _hue(NEGATIVE_HEX)
+    hues = {_hue(c) for c in colours if _saturated(c)}
+    assert hues <= {_hue(POSITIVE_HEX), _hue(NEGATIVE_HEX)}, colours
+
+
+def _rgb(c):
+    return tuple(int(c[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def _saturated(c):
+    r, g, b = _rgb(c)
+    return max(r, g, b) - min(r, g, b) > 40
+
+
+def _hue(c):
+    import colorsys
+
+    return round(colorsys.rgb_to_hsv(*(v / 255 for v in _rgb(c)))[0], 1)
+
+
+def _width(text: str, size: float = 9.0) -> float:
+    """The width of a number in Helvetica at ``size`` points (its glyphs' advances)."""
+    return size * sum(0.278 if c == "." else 0.333 if c == "-" else 0.556 for c in text)
