@@ -5,6 +5,7 @@ import os
 import re
 import time
 
+import numpy as np
 import pytest
 
 from autograd import Value
@@ -211,3 +212,37 @@ def _hue(c):
 def _width(text: str, size: float = 9.0) -> float:
     """The width of a number in Helvetica at ``size`` points (its glyphs' advances)."""
     return size * sum(0.278 if c == "." else 0.333 if c == "-" else 0.556 for c in text)
+
+
+def test_gif_frames_are_projector_sized_and_regression_has_a_colour_bar(tmp_path):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    from viz.plots import animate_boundaries, plot_decision_boundary, score_grid
+
+    model = MLP(2, [4, 1], vectorized=True, rng=0)
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = np.where(X[:, 0] > 0, 1.0, -1.0)
+    xs, ys, z = score_grid(model, (-3, 3, -3, 3), resolution=30)
+    frames = [("epoch 0", z), ("epoch 10   test loss 0.123", -z)]
+    small = Image.open(animate_boundaries(frames, xs, ys, X, y, tmp_path / "a.gif"))
+    big = Image.open(
+        animate_boundaries(frames, xs, ys, X, y, tmp_path / "b.gif", theme="projector")
+    )
+    assert small.size[0] >= 500 and big.size == (700, 640)  # fits 1280x720, type to match
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    plot_decision_boundary(model, X, X[:, 0], None, regression=True, ax=ax)
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "model output"
+    plt.close(fig)
+
+
+def test_cli_big_flag_enlarges_the_graph_and_the_page(tmp_path):
+    from viz.classroom.cli import main
+
+    assert main(["neuron", "--big", "--out", str(tmp_path / "big")]) == 0
+    assert main(["neuron", "--out", str(tmp_path / "small")]) == 0
+    size = lambda p: max(map(float, re.findall(r'font-size="([\d.]+)"', p.read_text())))
+    assert size(tmp_path / "big/graph.svg") >= 1.5 * size(tmp_path / "small/graph.svg")
+    assert '<body class="projector">' in (tmp_path / "big/backprop.html").read_text()

@@ -23,6 +23,7 @@ from autograd import BackwardStep, Value, topological_order, trace_backward
 
 from .graph import Scene, cell_text, draw_dot, fmt, grad_colour, plan, summary
 from .render import to_svg
+from .theme import get_theme
 
 _OPERATOR = re.compile(r"[\s+\-*/@^·=<>]")
 
@@ -365,6 +366,7 @@ def backprop_html(
         template,
         {
             "TITLE": html.escape(title),
+            "THEME": get_theme(theme).name,
             "SVG": svg,
             "STEPS": script_json(steps),
             "INITIAL": script_json(initial),
