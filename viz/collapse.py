@@ -94,7 +94,7 @@ def names_for(values: list[Value], roles: Roles | None = None) -> dict[Value, st
     gets ``#2``, ``#3``, ..."""
     roles = roles or find_roles(values)
     names, used, unnamed = {}, Counter(), 0
-    for v in reversed(values):
+    for v in _inputs_first(values):
         if v.label:
             name = short_name(v.label)
         elif v in roles.role:
@@ -107,6 +107,24 @@ def names_for(values: list[Value], roles: Roles | None = None) -> dict[Value, st
         used[name] += 1
         names[v] = name if used[name] == 1 else f"{name} #{used[name]}"
     return names
+
+
+def _inputs_first(values: list[Value]) -> list[Value]:
+    """``values`` (``values[0]`` the output) with every input before what it feeds, each
+    op's inputs left to right: ``x1*w1`` is numbered before ``x2*w2``."""
+    keep, order, seen = set(values), [], set()
+    stack: list = [(values[0], False)] if values else []
+    while stack:
+        v, expanded = stack.pop()
+        if expanded:
+            order.append(v)
+            continue
+        if v in seen:
+            continue
+        seen.add(v)
+        stack.append((v, True))
+        stack.extend((p, False) for p in reversed(v.parents) if p in keep and p not in seen)
+    return order + [v for v in values if v not in seen]
 
 
 @dataclass(eq=False)

@@ -46,7 +46,7 @@ def grad_colour(g: Any, scale: float) -> str:
         return "#bbbbbb"
     if scale <= 0 or value == 0:
         return "#ffffff"
-    return signed_colour(value, min(1.0, math.sqrt(abs(value) / scale)) * 0.8)
+    return signed_colour(value, min(1.0, math.sqrt(abs(value) / scale)) * 0.7)
 
 
 def colour_scale(values: list[Value], root: Value) -> float:
