@@ -174,13 +174,34 @@ def draw_boundary(
             linewidths=1.0 if regression else 1.2,
             label="test",
         )
-        ax.legend(loc="upper right", framealpha=0.8)
+    _legend(ax, regression, X_test is not None and y_test is not None)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
     ax.set_aspect("equal", adjustable="box")
     if regression:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="model output")
     return image, line
+
+
+def _legend(ax: Any, regression: bool, hollow: bool) -> None:
+    """What the colours mean, inside the plot: the classes (orange negative, blue
+    positive) and, with a test set, the hollow test points."""
+    from matplotlib.lines import Line2D
+
+    dot = {"marker": "o", "linestyle": "", "markersize": 6}
+    handles = []
+    if not regression:
+        handles += [
+            Line2D([], [], color=_CLASS_COLOURS[1], label="positive (+1)", **dot),
+            Line2D([], [], color=_CLASS_COLOURS[0], label="negative (-1)", **dot),
+        ]
+    if hollow:
+        handles += [
+            Line2D([], [], color="#777777", label="train", **dot),
+            Line2D([], [], color="#777777", markerfacecolor="none", label="test", **dot),
+        ]
+    if handles:
+        ax.legend(handles=handles, loc="upper right", framealpha=0.85)
 
 
 def plot_decision_boundary(
