@@ -140,18 +140,27 @@ def _circles_and_labels(svg: str) -> tuple[list, list]:
     return circles, labels
 
 
-@pytest.mark.parametrize("sizes", [(2, [3, 1]), (3, [4, 2]), (8, [16, 16, 1])])
-def test_draw_mlp_labels_never_overlap_neurons_or_each_other(sizes):
+@pytest.mark.parametrize(
+    "sizes, theme",
+    [((2, [3, 1]), "default"), ((3, [4, 2]), "default"), ((7, [8, 8, 1]), "projector")]
+    + [((8, [16, 16, 1]), "default")],
+)
+def test_draw_mlp_labels_never_overlap_neurons_or_each_other(sizes, theme):
     model = MLP(sizes[0], sizes[1], rng=0)
-    svg = to_svg(draw_mlp(model, x=[0.5] * sizes[0]))
+    svg = to_svg(draw_mlp(model, x=[0.5] * sizes[0], theme=theme))
+    size = 15.0 if theme == "projector" else 9.0
     circles, labels = _circles_and_labels(svg)
     assert len(circles) == sizes[0] + sum(sizes[1])
-    for x, y, text in labels:
+    for x, y, text in labels:  # the text's box (y is its baseline) stays off every circle
+        half = _width(text, size) / 2
         for cx, cy, r in circles:
-            assert (x - cx) ** 2 + (y - 4 - cy) ** 2 > r**2, (text, x, y)
+            nearest_x = min(max(cx, x - half), x + half)
+            nearest_y = min(max(cy, y - size * 0.75), y)
+            assert (nearest_x - cx) ** 2 + (nearest_y - cy) ** 2 > r**2, (text, x, y)
     for i, (x1, y1, t1) in enumerate(labels):
         for x2, y2, t2 in labels[i + 1 :]:
-            apart = abs(x1 - x2) >= (_width(t1) + _width(t2)) / 2 or abs(y1 - y2) >= 9
+            apart = abs(x1 - x2) >= (_width(t1, size) + _width(t2, size)) / 2
+            apart = apart or abs(y1 - y2) >= size
             assert apart, (t1, t2)
     if sizes[0] == 2:
         assert len(labels) == 9  # every weight written on its edge
