@@ -218,9 +218,12 @@ def _cells(unit: Any, names: dict[Value, str]) -> list[list[Cell]]:
                 for p in params
             ]
         else:
-            rows.append([("text", [], "gradients of the weights and bias")])
-            cells = [("wgrad", [p], _local(p, names)) for p in params]
-            rows += [cells[i : i + 4] for i in range(0, len(cells), 4)]
+            bias = [p for p in params if _local(p, names) == "b"]
+            rows += [[("text", [], "b"), ("data", [p], ""), ("grad", [p], "")] for p in bias]
+            rows.append([("text", [], "gradients of the weights")])
+            cells = [("wgrad", [p], _local(p, names)) for p in params if p not in bias]
+            per_row = 4 if len(cells) <= 8 else 8  # 16 weights: two rows of eight
+            rows += [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
         return rows
     biases = [p for p in params if _local(p, names) == "b"]
     weights = [p for p in params if p not in biases]
