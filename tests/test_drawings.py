@@ -115,6 +115,10 @@ def test_batches_get_one_box_per_sample_and_a_box_of_parameters():
     loss = (outs[0] - 1.0) ** 2 + (outs[1] + 1.0) ** 2
     src = draw_dot(loss, collapse="neuron").source
     assert "L0.n1 #2" in src and "L0.n1 params" in src
+    assert re.search(r'label="L0.n1 params \| \{ w1 \| data [-\d.e]+ \| grad [-\d.e]+ \}', src)
+    layer = draw_dot(loss, collapse="layer").source
+    assert 'label="L1 params | { weights | data' in layer and "0 neurons" not in layer
+    assert "{ z | data" in layer  # one output neuron per sample: its z, no "#2" inside
     vec = MLP(2, [3, 1], vectorized=True, rng=0)
     out = vec(Value([[0.5, -1.0]], requires_grad=False)).sum()
     out.backward()

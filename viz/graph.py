@@ -5,6 +5,7 @@ per layer."""
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,8 +189,14 @@ def _edges(
     return list(edges)
 
 
+def natural_key(name: str) -> list:
+    """Sort key reading numbers as numbers: ``w10`` after ``w9``."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
 def _local(v: Value, names: dict[Value, str]) -> str:
-    return names[v].rpartition(".")[2]
+    """A value's name inside its box: ``L1.n3.w2`` -> ``w2``, ``L2.n0.z #3`` -> ``z``."""
+    return names[v].split(" #")[0].rpartition(".")[2]
 
 
 def _cells(unit: Any, names: dict[Value, str]) -> list[list[Cell]]:
@@ -202,11 +209,13 @@ def _cells(unit: Any, names: dict[Value, str]) -> list[list[Cell]]:
     params = []
     for z in zs:
         params += [p for p in z.parents if p in unit.members and p not in params]
-    params += [v for v in unit.members if not v.op and v not in params]
+    rest = [v for v in unit.members if not v.op and v not in params]
+    params += sorted(rest, key=lambda v: (_local(v, names) == "b", natural_key(names[v])))
     act = outs[0].op if outs else ""
     form = "x @ W + b" if zs and zs[0].op == "linear" else "w·x + b"
-    if len(zs) == 1:
+    if len(zs) == 1 or (not zs and unit.level == "neuron"):
         head = f"{unit.name}: {act}({form})" if act else f"{unit.name}: {form}"
+        head = head if zs else unit.name
         rows = [[("text", [], head)]]
         rows += [
             [("text", [], _local(v, names)), ("data", [v], ""), ("grad", [v], "")]
@@ -227,7 +236,7 @@ def _cells(unit: Any, names: dict[Value, str]) -> list[list[Cell]]:
         return rows
     biases = [p for p in params if _local(p, names) == "b"]
     weights = [p for p in params if p not in biases]
-    head = f"{unit.name}: {len(zs)} neurons" + (f", {act}" if act else "")
+    head = f"{unit.name}: {len(zs)} neurons" + (f", {act}" if act else "") if zs else unit.name
     rows = [[("text", [], head)]]
     for text, vals in (("out", outs), ("z", zs), ("weights", weights), ("biases", biases)):
         if vals:

@@ -21,7 +21,7 @@ import numpy as np
 
 from autograd import BackwardStep, Value, topological_order, trace_backward
 
-from .graph import Scene, cell_text, draw_dot, fmt, grad_colour, plan, summary
+from .graph import Scene, cell_text, draw_dot, fmt, grad_colour, natural_key, plan, summary
 from .render import to_svg
 from .theme import get_theme
 
@@ -81,11 +81,6 @@ def _leaves_in_order(root: Value) -> dict[Value, None]:
         else:
             leaves[v] = None
     return leaves
-
-
-def _natural(name: str) -> list:
-    """Sort key reading numbers as numbers: ``L1.n2.w10`` after ``L1.n2.w9``."""
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
 def _elide(text: str, keep: int = 2) -> str:
@@ -278,7 +273,7 @@ def build_steps(
         }
     )
     params = sorted(
-        (v for v in given if v.requires_grad and v in finals), key=lambda v: _natural(names[v])
+        (v for v in given if v.requires_grad and v in finals), key=lambda v: natural_key(names[v])
     )
     if lr is not None and params:
         lines = [
