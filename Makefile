@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -e ".[dev,plot,data]"
+	$(PIP) install --quiet -e ".[dev,plot,data,onnx]"
 	touch $@
 
 demo: $(VENV)/.installed

@@ -120,6 +120,11 @@ def backward(root: Value, grad: Any = None) -> None:
         _add_to(root, seed, None)
         return
     order = topological_order(root, leaves=False)
+    with np.errstate(all="ignore"):  # inf and nan propagate as in torch, without warnings
+        _backward_pass(root, seed, order)
+
+
+def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
     for node in order:  # gradients of intermediate values are recomputed, never stale
         node._g = 0.0 if type(node.data) is float else None
     _add_to(root, seed, None)
@@ -259,6 +264,11 @@ def grad(
         if not _is_node(t, output):
             raise TypeError(f"grad(): inputs must be Values, got {type(t).__name__}")
     seed = _seed(output, grad_output)
+    with np.errstate(all="ignore"):
+        return _grad_pass(output, targets, single, seed, create_graph)
+
+
+def _grad_pass(output: Value, targets: list, single: bool, seed: Any, create_graph: bool) -> Any:
     grads: dict[Value, Any] = {output: _constant(output, seed) if create_graph else seed}
     for node in reversed(topological_order(output)):
         g = grads.get(node)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -200,10 +201,14 @@ def _guarded(math_fn: Callable, np_fn: Callable) -> Callable:
             except (ValueError, OverflowError, ZeroDivisionError):
                 with np.errstate(all="ignore"):
                     return float(np_fn(np.float64(a)))
-        return np_fn(a)
+        with np.errstate(all="ignore"):  # log(0) is -inf, as asked: no warning
+            return np_fn(a)
 
     forward.__name__ = np_fn.__name__
     return forward
+
+
+_sqrt = _guarded(math.sqrt, np.sqrt)
 
 
 def _sigmoid(a):
@@ -217,22 +222,67 @@ def _sigmoid(a):
 
 
 def _div(a, b):
-    try:
+    if type(a) is float and type(b) is float:
+        try:
+            return a / b
+        except ZeroDivisionError:  # floats: follow numpy (inf, -inf or nan)
+            with np.errstate(all="ignore"):
+                return float(np.float64(a) / b)
+    with np.errstate(all="ignore"):
         return a / b
-    except ZeroDivisionError:  # floats: follow numpy (inf, -inf or nan)
-        with np.errstate(all="ignore"):
-            return float(np.float64(a) / b)
 
 
 def _pow(a, b):
-    try:
-        out = a**b
-    except (ZeroDivisionError, OverflowError):
-        with np.errstate(all="ignore"):
-            return float(np.power(np.float64(a), b))
-    if type(out) is complex:  # (-8.0) ** 0.5 in Python is complex; numpy says nan
-        return math.nan
-    return out
+    if not isinstance(a, _RAW) or not isinstance(b, _RAW):  # Values (create_graph)
+        return a**b
+    if type(a) is float and type(b) is float:
+        try:
+            out = a**b
+        except (ZeroDivisionError, OverflowError):
+            with np.errstate(all="ignore"):
+                return float(np.power(np.float64(a), b))
+        if type(out) is complex:  # (-8.0) ** 0.5 in Python is complex; numpy says nan
+            return math.nan
+        return out
+    with np.errstate(all="ignore"):
+        return np.power(a, b)
+
+
+def _pow_const(a, p):
+    # x ** 0.5 is sqrt(x), as in torch: (-inf) ** 0.5 is nan (IEEE pow would say inf).
+    return _sqrt(a) if p == 0.5 else _pow(a, p)
+
+
+def _zero_where(mask: Any, x: Any) -> Any:
+    """``x`` with zeros where ``mask`` holds (raw data only)."""
+    if type(x) is float:
+        return 0.0 if mask else x
+    return np.where(mask, 0.0, x)
+
+
+def _pow_vjp_base(g, out, a, b):
+    """d/da a**b = b * a**(b-1); 0 where b == 0 (not 0 * inf), as torch."""
+    if not isinstance(a, _RAW) or not isinstance(b, _RAW):
+        return g * b * _pow(a, b - 1)
+    with np.errstate(all="ignore"):
+        return g * _zero_where(np.equal(b, 0), b * _pow(a, b - 1))
+
+
+def _pow_const_vjp(g, out, a, p):
+    if p == 0.0:  # x**0 is constant: its slope is 0 even at x = 0 (0 * inf otherwise)
+        return _zeros_like(g)
+    if p == 0.5:  # sqrt's rule, as the forward
+        return _div(g, 2 * out)
+    if not isinstance(a, _RAW):
+        return g * p * _pow(a, p - 1)
+    with np.errstate(all="ignore"):
+        return g * (p * _pow(a, p - 1))
+
+
+def _zeros_like(x: Any) -> Any:
+    if type(x) is float:
+        return 0.0
+    return np.zeros_like(x) if isinstance(x, _RAW) else x * 0.0
 
 
 def _sign(a):
@@ -242,8 +292,11 @@ def _sign(a):
 
 
 def _pow_vjp_exponent(g, out, a, b):
-    with np.errstate(all="ignore"):
+    """d/db a**b = a**b * log(a); 0 where a == 0 and b >= 0 (not 0 * -inf), as torch."""
+    if not isinstance(a, _RAW) or not isinstance(b, _RAW):
         return g * out * _log(a)
+    with np.errstate(all="ignore"):
+        return g * _zero_where(np.equal(a, 0) & np.greater_equal(b, 0), out * _log(a))
 
 
 # ---------------------------------------------------------------- matmul
@@ -281,11 +334,23 @@ def _sum(a, axis, keepdims):
 
 
 def _mean(a, axis, keepdims):
+    if np.size(a) == 0:  # the mean of nothing is nan, as torch, without numpy's warning
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.mean(a, axis=axis, keepdims=keepdims)
     return np.mean(a, axis=axis, keepdims=keepdims)
 
 
 def _count(shape: tuple, axis: tuple | None) -> int:
-    return math.prod(shape) if axis is None else math.prod(shape[i] for i in axis)
+    """How many elements a reduction averages over (at least 1: an empty mean's
+    gradient is empty, not a division by zero)."""
+    n = math.prod(shape) if axis is None else math.prod(shape[i] for i in axis)
+    return max(n, 1)
+
+
+def _sum_kept(x: Any, axis: int) -> Any:
+    """``x.sum(axis, keepdims=True)``; a 0-d value is its own sum."""
+    return x if type(x) is float else x.sum(axis=axis, keepdims=True)
 
 
 def _max_vjp(g, out, a, axis, keepdims):
@@ -365,7 +430,7 @@ NEG = Op("neg", lambda a: -a, lambda g, out, a: -g, show="-{a}", local=("-1",))
 POW = Op(
     "**",
     _pow,
-    lambda g, out, a, b: g * b * _pow(a, b - 1),
+    _pow_vjp_base,
     _pow_vjp_exponent,
     show="{a} ** {b}",
     local=("{b}·{a}^({b}-1)", "{out}·log({a})"),
@@ -373,8 +438,8 @@ POW = Op(
 # x ** p with a plain number p: p is a parameter, not an input (no log(x) needed).
 POW_CONST = Op(
     "**",
-    _pow,
-    lambda g, out, a, p: g * p * _pow(a, p - 1),
+    _pow_const,
+    _pow_const_vjp,
     show="{a} ** {p}",
     local=("{p}·{a}^({p}-1)",),
 )
@@ -416,13 +481,11 @@ TANH = Op(
 SIGMOID = Op(
     "sigmoid", _sigmoid, lambda g, out, a: g * (out * (1 - out)), local=("{out}·(1 - {out})",)
 )
-SQRT = Op(
-    "sqrt", _guarded(math.sqrt, np.sqrt), lambda g, out, a: _div(g, 2 * out), local=("1/(2·{out})",)
-)
+SQRT = Op("sqrt", _sqrt, lambda g, out, a: _div(g, 2 * out), local=("1/(2·{out})",))
 ABS = Op("abs", abs, lambda g, out, a: g * _sign(a), local=("sign({a})",))
 RELU = Op(
     "relu",
-    lambda a: (a if a > 0 else 0.0) if type(a) is float else np.maximum(a, 0),
+    lambda a: (a if a > 0 or a != a else 0.0) if type(a) is float else np.maximum(a, 0),
     # The mask is plain data even for Values; for arrays sign(out) is the same 0/1 mask,
     # and multiplying by it is cheaper than by a boolean array.
     lambda g, out, a: g * (a > 0) if type(a) is float else g * np.sign(raw(out)),
@@ -473,12 +536,12 @@ SCATTER = Op("scatter", scatter_add, lambda g, out, a, idx, shape: g[idx])
 LOG_SOFTMAX = Op(
     "log_softmax",
     _log_softmax,
-    lambda g, out, a, axis: g - _exp(out) * g.sum(axis=axis, keepdims=True),
+    lambda g, out, a, axis: g - _exp(out) * _sum_kept(g, axis),
 )
 SOFTMAX = Op(
     "softmax",
     _softmax,
-    lambda g, out, a, axis: out * (g - (g * out).sum(axis=axis, keepdims=True)),
+    lambda g, out, a, axis: out * (g - _sum_kept(g * out, axis)),
 )
 
 
@@ -596,3 +659,105 @@ def stack_op(n: int) -> Op:
         return vjp
 
     return Op("stack", lambda *args: np.stack(args[:-1], axis=args[-1]), *map(vjp_for, range(n)))
+
+
+# ---------------------------------------------------------------- fused losses (nn.losses)
+# Each loss below is one node whose gradient is written out, as PyTorch's are. Composed from
+# smaller ops they got edge values wrong: relu'(0) = abs'(0) = 0 made the gradient of
+# BCE-with-logits -y at a logit of exactly 0 (every zero-initialised output layer) instead
+# of 0.5 - y; an infinite logit gave inf - inf; bce's log(p + eps) went below 0 at p = 1;
+# 1e308 ** 2 warned. The forwards silence numpy's warnings because an inf or nan result is
+# the answer (and ``fit`` reports a non-finite loss itself). The target's vjp exists for
+# completeness; a constant target is never asked for one.
+
+
+def _sigmoid_of(x: Any) -> Any:
+    return _sigmoid(x) if isinstance(x, _RAW) else x.sigmoid()
+
+
+def _n(x: Any) -> int:
+    return int(np.size(raw(x)))
+
+
+def _weighted(w: Any, x: Any) -> Any:
+    """``w * x`` with 0 * inf = 0: a zero weight ignores an infinite term (the loss's limit)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(w == 0, 0.0, w * x)
+
+
+def _bce_with_logits(z, y):
+    """mean(max(z, 0) (1 - y) + max(-z, 0) y + log(1 + exp(-|z|))), finite where its limit is."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = (
+            _weighted(1.0 - y, np.maximum(z, 0.0))
+            + _weighted(y, np.maximum(-z, 0.0))
+            + np.log1p(np.exp(-np.abs(z)))
+        )
+        return float(np.mean(loss))
+
+
+BCE_WITH_LOGITS = Op(
+    "bce_with_logits",
+    _bce_with_logits,
+    lambda g, out, z, y: (_sigmoid_of(z) - y) * (g / _n(z)),
+    lambda g, out, z, y: -z * (g / _n(z)),
+    local=("σ({a}) - {b}", "-{a}"),  # for one number; a batch divides by N (the mean)
+)
+
+# torch's BCE: each log clamped at -100 (so p = 0 or 1 costs at most 100, never inf or a
+# negative number), and the gradient (p - y) / max(p (1 - p), eps) with eps torch's EPSILON.
+BCE_EPS = float(np.float32(1e-12))
+
+
+def _clamped_logs(p):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.maximum(np.log(raw(p)), -100.0), np.maximum(np.log1p(-raw(p)), -100.0)
+
+
+def _bce(p, y, eps):
+    log_p, log_1mp = _clamped_logs(p)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean((y - 1.0) * log_1mp - y * log_p))
+
+
+def _bce_vjp(g, out, p, y, eps):
+    spread = (1.0 - p) * p
+    # max(spread, eps) as the floor's constant offset: the same number, and under
+    # create_graph the gradient of p (1 - p) itself.
+    floor = np.maximum(raw(spread), eps) - raw(spread)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return (p - y) / (spread + floor) * (g / _n(p))
+
+
+def _bce_vjp_target(g, out, p, y, eps):
+    log_p, log_1mp = _clamped_logs(p)
+    return (log_1mp - log_p) * (g / _n(p))
+
+
+BINARY_CROSS_ENTROPY = Op(
+    "bce",
+    _bce,
+    _bce_vjp,
+    _bce_vjp_target,
+    local=("({a} - {b}) / ({a}·(1 - {a}))", "log(1 - {a}) - log({a})"),
+)
+
+
+def _mse(p, y):
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = p - y
+        return float(np.mean(d * d))
+
+
+def _mse_vjp(g, out, p, y):
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (p - y) * (2.0 / _n(p)) * g
+
+
+MSE = Op(
+    "mse",
+    _mse,
+    _mse_vjp,
+    lambda g, out, p, y: -_mse_vjp(g, out, p, y),
+    local=("2·({a} - {b})", "-2·({a} - {b})"),
+)

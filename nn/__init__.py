@@ -9,6 +9,7 @@ True
 """
 
 from . import activations, datasets, playground
+from .interop import from_torch, to_torch
 from .layers import (
     ACTIVATIONS,
     MLP,
@@ -29,6 +30,7 @@ from .losses import (
     mse_loss,
 )
 from .module import Module
+from .onnx_export import export_onnx
 from .optim import SGD, Adam, EarlyStopping, ExponentialLR, Optimizer, StepLR
 from .random import get_rng, manual_seed
 from .train import History, evaluate, fit
@@ -64,4 +66,7 @@ __all__ = [
     "datasets",
     "playground",
     "activations",
+    "to_torch",
+    "from_torch",
+    "export_onnx",
 ]

@@ -12,6 +12,8 @@ from autograd import Value, apply, ops, stack
 def as_prediction(pred: Any) -> Value:
     """A tensor Value from a Value or a (nested) list of Values and numbers."""
     if isinstance(pred, Value):
+        if pred.size == 0:  # a mean over nothing: numpy warns and says nan
+            raise ValueError(f"loss: got an empty batch of predictions, shape {pred.shape}")
         return pred
     if isinstance(pred, (list, tuple)):
         if not pred:
@@ -24,43 +26,77 @@ def as_prediction(pred: Any) -> Value:
     )
 
 
-def _targets(target: Any, pred: Value, name: str) -> np.ndarray:
+def _targets(target: Any, pred: Value, name: str, broadcast: bool = False) -> np.ndarray:
+    """The targets as an array of ``pred``'s shape and dtype, or a ``ValueError``.
+
+    Shapes must be equal, as torch requires; ``(N,)`` targets for ``(N, 1)`` outputs
+    are taken on purpose (a one-output model and its labels, used all over the project).
+    With ``broadcast`` (``mse_loss``, ``hinge_loss``, as torch's ``mse_loss``) targets
+    that broadcast *into* the predictions' shape are taken too; never a broadcast that
+    makes a bigger result, such as (N, 1) targets against (N,) predictions -> (N, N).
+    Reshaping a target of the same size but another shape, (2, 3) for (3, 2), is refused:
+    it pairs the wrong numbers.
+    """
     y = np.asarray(target.data if isinstance(target, Value) else target, dtype=np.float64)
-    if y.shape != pred.shape:
-        if y.size == pred.size:
-            y = y.reshape(pred.shape)  # (N,) targets for (N, 1) outputs, and the like
+    shape = pred.shape
+    if y.shape != shape:
+        if len(shape) == 2 and shape[1] == 1 and y.shape == shape[:1]:
+            y = y.reshape(shape)
+        elif broadcast and _broadcasts_into(y.shape, shape):
+            y = np.broadcast_to(y, shape)
         else:
-            raise ValueError(f"{name}: predictions have shape {pred.shape}, targets {y.shape}")
+            raise ValueError(
+                f"{name}: predictions have shape {shape}, targets {y.shape}; they must be "
+                f"the same (or targets (N,) for predictions (N, 1))"
+            )
     return y.astype(pred.dtype, copy=False)
 
 
+def _broadcasts_into(small: tuple, shape: tuple) -> bool:
+    if len(small) > len(shape):
+        return False
+    return all(n in (1, m) for n, m in zip(small[::-1], shape[::-1]))
+
+
 def mse_loss(pred: Any, target: Any) -> Value:
-    """Mean of (pred - target)^2.
+    """Mean of (pred - target)^2, as one node (``ops.MSE``).
 
     >>> mse_loss(Value([1.0, 2.0]), [1.0, 4.0]).data
     2.0
     """
     p = as_prediction(pred)
-    diff = p - _targets(target, p, "mse_loss")
-    return (diff * diff).mean()
+    return apply(ops.MSE, p, _targets(target, p, "mse_loss", broadcast=True))
 
 
-def binary_cross_entropy(prob: Any, target: Any, eps: float = 1e-12) -> Value:
-    """Mean of -(y log p + (1 - y) log(1 - p)) for probabilities p in (0, 1); ``eps``
-    keeps log finite at p = 0 or 1. Prefer ``binary_cross_entropy_with_logits``."""
+def binary_cross_entropy(prob: Any, target: Any, eps: float = ops.BCE_EPS) -> Value:
+    """Mean of -(y log p + (1 - y) log(1 - p)) for probabilities p in [0, 1], as torch
+    computes it: each log clamped at -100 (p = 0 or 1 costs at most 100), the gradient
+    (p - y) / max(p (1 - p), eps). A NaN p gives a NaN loss (torch raises); any other p
+    outside [0, 1] is a ``ValueError``. Prefer ``binary_cross_entropy_with_logits``.
+
+    >>> binary_cross_entropy(Value([1.0, 0.0]), [1.0, 0.0]).data
+    0.0
+    """
     p = as_prediction(prob)
     y = _targets(target, p, "binary_cross_entropy")
-    _check_01(y, "binary_cross_entropy")
-    return -(y * (p + eps).log() + (1.0 - y) * (1.0 - p + eps).log()).mean()
+    _check_01(y, "binary_cross_entropy", "targets")
+    _check_01(np.asarray(p.data), "binary_cross_entropy", "probabilities")
+    return apply(ops.BINARY_CROSS_ENTROPY, p, y, params=(float(eps),))
 
 
 def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value:
-    """``binary_cross_entropy(sigmoid(z), y)`` computed stably from the logits z:
-    max(z, 0) - z*y + log(1 + exp(-|z|)), finite for any z."""
+    """``binary_cross_entropy(sigmoid(z), y)`` computed stably from the logits z, as one
+    node (``ops.BCE_WITH_LOGITS``) whose gradient is ``(sigmoid(z) - y) / N``, torch's:
+    0.5 - y at z = 0. Finite for every finite z; at z = +-inf it is the loss's limit
+    (0 or inf), where torch's formula gives NaN.
+
+    >>> z = Value([0.0]); binary_cross_entropy_with_logits(z, [1.0]).backward(); z.grad
+    array([-0.5])
+    """
     z = as_prediction(logits)
     y = _targets(target, z, "binary_cross_entropy_with_logits")
-    _check_01(y, "binary_cross_entropy_with_logits")
-    return (z.relu() - z * y + ((-z.abs()).exp() + 1.0).log()).mean()
+    _check_01(y, "binary_cross_entropy_with_logits", "targets")
+    return apply(ops.BCE_WITH_LOGITS, z, y)
 
 
 def cross_entropy(logits: Any, labels: Any) -> Value:
@@ -91,7 +127,8 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
         raise ValueError(
             f"cross_entropy: labels must be in [0, {c - 1}], got values from {y.min()} to {y.max()}"
         )
-    return -z.log_softmax(axis=1)[np.arange(n), y].mean()
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf at an infinite logit: nan
+        return -z.log_softmax(axis=1)[np.arange(n), y].mean()
 
 
 def hinge_loss(scores: Any, target: Any) -> Value:
@@ -101,14 +138,17 @@ def hinge_loss(scores: Any, target: Any) -> Value:
     0.75
     """
     s = as_prediction(scores)
-    y = _targets(target, s, "hinge_loss")
+    y = _targets(target, s, "hinge_loss", broadcast=True)
     if not ((y == 1.0) | (y == -1.0)).all():
         raise ValueError("hinge_loss: targets must be -1 or +1")
-    return apply(ops.HINGE, s, y)  # mean(max(0, 1 - s*y)) as one node
+    with np.errstate(over="ignore", invalid="ignore"):
+        return apply(ops.HINGE, s, y)  # mean(max(0, 1 - s*y)) as one node
 
 
-def _check_01(y: np.ndarray, name: str) -> None:
-    if y.size and (y.min() < 0 or y.max() > 1):
+def _check_01(y: np.ndarray, name: str, what: str) -> None:
+    """Refuse numbers outside [0, 1]; NaN passes (it makes a NaN loss, which ``fit``
+    reports naming the epoch)."""
+    if y.size and (np.nanmin(y, initial=0.0) < 0 or np.nanmax(y, initial=1.0) > 1):
         raise ValueError(
-            f"{name}: targets must be in [0, 1], got values from {y.min()} to {y.max()}"
+            f"{name}: {what} must be in [0, 1], got values from {np.nanmin(y)} to {np.nanmax(y)}"
         )

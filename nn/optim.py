@@ -16,22 +16,35 @@ from autograd import Value
 
 
 class Optimizer:
-    """Holds the parameters and the learning rate ``lr``; ``step()`` updates in place."""
+    """Holds the parameters and the learning rate ``lr``; ``step()`` updates in place.
+
+    A step is atomic: every update (and the optimizer's new state) is computed before any
+    parameter is written, and Ctrl-C while they are written finishes the writing first, so
+    an interrupt leaves the model either before or after the whole step.
+    """
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
+        name = type(self).__name__
+        if isinstance(params, (Value, str, bytes, dict)) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"{name}: params must be an iterable of Values (such as model.parameters()), "
+                f"got a {type(params).__name__}"
+            )
         self.params = list(params)
         if not self.params:
-            raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
+            raise ValueError(f"{name}: got no parameters to optimize")
+        seen: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if not isinstance(p, Value):
-                raise TypeError(
-                    f"{type(self).__name__}: parameter {i} is a {type(p).__name__}, not a Value"
+                raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Value")
+            if p.op:
+                raise ValueError(
+                    f"{name}: parameter {i} is the result of an op ({p.op!r}), not a leaf Value"
                 )
-        if not lr > 0 or not math.isfinite(lr):
-            raise ValueError(
-                f"{type(self).__name__}: learning rate must be a positive number, got {lr}"
-            )
-        self.lr = float(lr)
+            if id(p) in seen:
+                raise ValueError(f"{name}: parameter {i} is parameter {seen[id(p)]} again")
+            seen[id(p)] = i
+        self.lr = _checked(name, "learning rate", lr)
         self.initial_lr = self.lr
 
     def zero_grad(self) -> None:
@@ -40,14 +53,31 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if type(p.data) is float:
-                p.data = float(p.data - self._update(i, p.data, g))
-            else:
-                p.data -= self._update(i, p.data, g).astype(p.data.dtype, copy=False)
+        """Update every parameter once (atomically, see the class docstring)."""
+        # An overflowing or NaN update is an answer, as in torch (fit then stops on the
+        # non-finite loss and says why), not a numpy warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            new, state = self._updates()
+        try:
+            self._write(new, state)
+        except KeyboardInterrupt:
+            # Ctrl-C while writing: finish the step, then stop. Writing the same numbers
+            # again is harmless, so no bookkeeping of how far the first pass got is needed
+            # (and the normal path pays nothing, unlike holding SIGINT around it).
+            self._write(new, state)
+            raise
 
-    def _update(self, i: int, w: Any, g: Any) -> Any:
+    def _write(self, new: list, state: dict) -> None:
+        for p, data in zip(self.params, new):
+            if type(p.data) is float:
+                p.data = data
+            else:
+                p.data[...] = data
+        vars(self).update(state)
+
+    def _updates(self) -> tuple[list, dict]:
+        """Every parameter's new data and the optimizer's new state (attribute name ->
+        value), computed without changing anything."""
         raise NotImplementedError
 
 
@@ -63,20 +93,25 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError("SGD: momentum and weight_decay must be >= 0")
-        self.momentum, self.weight_decay = float(momentum), float(weight_decay)
+        self.momentum = _checked("SGD", "momentum", momentum)
+        self.weight_decay = _checked("SGD", "weight_decay", weight_decay)
         self._buffers: list[Any] = [None] * len(self.params)
 
-    def _update(self, i: int, w: Any, g: Any) -> Any:
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        if self.momentum:
-            buf = self._buffers[i]
-            buf = g if buf is None else self.momentum * buf + g
-            self._buffers[i] = buf
-            g = buf
-        return self.lr * g
+    def _updates(self) -> tuple[list, dict]:
+        lr, momentum, decay = self.lr, self.momentum, self.weight_decay
+        new, buffers = [], list(self._buffers)
+        for i, p in enumerate(self.params):
+            w, g = p.data, p.grad
+            if decay:
+                g = g + decay * w
+            if momentum:
+                buf = buffers[i]
+                # A copy: the first buffer must not be the gradient array itself, which a
+                # later backward() without zero_grad() adds to in place.
+                buf = (g if type(g) is float else np.copy(g)) if buf is None else momentum * buf + g
+                buffers[i] = g = buf
+            new.append(_minus(w, lr * g))
+        return new, {"_buffers": buffers}
 
 
 class Adam(Optimizer):
@@ -92,31 +127,32 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"Adam: betas must be in [0, 1), got {betas}")
-        self.betas, self.eps, self.weight_decay = (
-            (float(betas[0]), float(betas[1])),
-            float(eps),
-            float(weight_decay),
-        )
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair of numbers, got {betas!r}")
+        for i, b in enumerate(betas):
+            if not 0 <= _checked("Adam", f"betas[{i}]", b) < 1:
+                raise ValueError(f"Adam: betas[{i}] must be in [0, 1), got {b}")
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = _checked("Adam", "eps", eps)
+        self.weight_decay = _checked("Adam", "weight_decay", weight_decay)
         self._m: list[Any] = [0.0] * len(self.params)
         self._v: list[Any] = [0.0] * len(self.params)
         self.t = 0
 
-    def step(self) -> None:
-        self.t += 1
-        super().step()
-
-    def _update(self, i: int, w: Any, g: Any) -> Any:
-        b1, b2 = self.betas
-        if self.weight_decay:
-            g = g + self.weight_decay * w
-        m = self._m[i] = b1 * self._m[i] + (1 - b1) * g
-        v = self._v[i] = b2 * self._v[i] + (1 - b2) * g * g
-        bias1 = 1 - b1**self.t
-        bias2 = 1 - b2**self.t
-        denom = np.sqrt(v) / math.sqrt(bias2) + self.eps
-        return (self.lr / bias1) * m / denom
+    def _updates(self) -> tuple[list, dict]:
+        (b1, b2), eps, decay = self.betas, self.eps, self.weight_decay
+        t = self.t + 1
+        step_size = self.lr / (1 - b1**t)
+        sqrt_bias2 = math.sqrt(1 - b2**t)
+        new, ms, vs = [], list(self._m), list(self._v)
+        for i, p in enumerate(self.params):
+            w, g = p.data, p.grad
+            if decay:
+                g = g + decay * w
+            m = ms[i] = b1 * ms[i] + (1 - b1) * g
+            v = vs[i] = b2 * vs[i] + (1 - b2) * g * g
+            new.append(_minus(w, step_size * m / (np.sqrt(v) / sqrt_bias2 + eps)))
+        return new, {"t": t, "_m": ms, "_v": vs}
 
 
 class StepLR:
@@ -148,7 +184,8 @@ class ExponentialLR:
 
 class EarlyStopping:
     """A ``fit`` callback: stop when ``monitor`` (``val_loss`` when there is validation
-    data, else ``loss``) has not improved by ``min_delta`` for ``patience`` epochs. With
+    data, else ``loss``) has not improved by ``min_delta`` for ``patience`` epochs in a
+    row, as Keras does (``patience=0`` stops at the first epoch without gain). With
     ``restore_best`` the model gets back its weights from the best epoch."""
 
     def __init__(
@@ -177,9 +214,28 @@ class EarlyStopping:
                 self._best_state = model.state_dict()
             return False
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:  # Keras: stop after `patience` epochs without gain
             self.stopped_epoch = epoch
             if self._best_state is not None:
                 model.load_state_dict(self._best_state)
             return True
         return False
+
+
+def _checked(owner: str, what: str, value: Any) -> float:
+    """``value`` as a float, refusing what torch refuses (negative) and what no step can
+    use (NaN, infinite, not a number at all)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: {what} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"{owner}: {what} must be a finite number >= 0, got {value}")
+    return number
+
+
+def _minus(w: Any, delta: Any) -> Any:
+    """``w - delta`` in ``w``'s type: a float for a scalar, ``w``'s dtype for an array."""
+    if type(w) is float:
+        return float(w - delta)
+    return w - delta.astype(w.dtype, copy=False)

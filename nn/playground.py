@@ -93,6 +93,28 @@ CLASSIFICATION: dict[str, Callable] = {
 REGRESSION: dict[str, Callable] = {"plane": _plane, "multi-gauss": _multi_gauss}
 DATASETS = (*CLASSIFICATION, *REGRESSION)
 POINTS = {"classification": 500, "regression": 1200}  # the Playground's sample counts
+# Upper bounds on what a setting may ask for, checked before any work starts: the
+# Playground itself stops at 6 hidden layers of 8 neurons; these leave room, and keep
+# one request from taking gigabytes or hours.
+LIMITS = {
+    "points": 20_000,
+    "hidden_layers": 8,
+    "neurons": 64,
+    "epochs": 100_000,
+    "batch_size": 20_000,
+    "frames": 200,
+}
+
+
+def check_limit(name: str, value: int) -> int:
+    """``value`` if it is within ``LIMITS[name]``, else a ValueError saying the bound.
+
+    >>> check_limit("epochs", 300)
+    300
+    """
+    if value > LIMITS[name]:
+        raise ValueError(f"{name} must be at most {LIMITS[name]:,}, got {value:,}")
+    return value
 
 
 def task(name: str) -> str:
@@ -111,7 +133,7 @@ def data(
     -1/+1 labels for classification, numbers in about [-1, 1] for regression. ``n`` defaults
     to the Playground's 500 (classification) or 1200 (regression)."""
     kind = task(name)
-    n = POINTS[kind] if n is None else int(n)
+    n = POINTS[kind] if n is None else check_limit("points", int(n))
     if n < 2:
         raise ValueError(f"a Playground data set needs n >= 2 points, got {n}")
     if not 0 <= noise <= 1:

@@ -38,6 +38,7 @@ class History:
     val_accuracy: list[float | None] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     stopped_early: bool = False
+    interrupted: bool = False  # Ctrl-C ended ``fit`` early
 
     @property
     def epochs(self) -> int:
@@ -99,6 +100,10 @@ def fit(
     the validation numbers are computed after the epoch.
 
     A NaN or infinite loss stops training with a ``FloatingPointError`` naming the epoch.
+    Ctrl-C (``KeyboardInterrupt``) stops it as Keras does: the optimizer step under way is
+    finished or not begun (steps are atomic), ``fit`` says so on stderr and returns the
+    History of the epochs completed, with ``history.interrupted`` set. The model is left
+    in evaluation mode however ``fit`` ends.
     """
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
@@ -120,6 +125,7 @@ def fit(
     history = History()
     bar = _progress(int(epochs), progress)
     model.train()
+    epoch = 0
     try:
         for epoch in range(int(epochs)):
             total, count, right = 0.0, 0, 0.0
@@ -162,10 +168,18 @@ def fit(
             if any(cb(epoch, logs, model) for cb in callbacks):
                 history.stopped_early = True
                 break
+    except KeyboardInterrupt:
+        history.interrupted = True
     finally:
         if bar is not None:
             bar.close()
-    model.eval()
+        model.eval()
+    if history.interrupted:  # said after the bar is gone, so the line stays readable
+        print(
+            f"fit: interrupted in epoch {epoch + 1}; the model keeps the weights after the "
+            "last complete step",
+            file=sys.stderr,
+        )
     return history
 
 

@@ -52,3 +52,17 @@ def test_digits_example_reaches_97_percent():
     out = run("digits.py")
     acc = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
     assert acc >= 97.0
+
+
+def test_to_pytorch_example_agrees_three_ways():
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    out = run("to_pytorch.py")
+    assert "accuracy 100%" in out and "all three agree" in out
+    torch_diff = float(
+        re.search(r"PyTorch: +max \|difference\| from backproplab (\S+)", out).group(1)
+    )
+    onnx_rel = float(re.search(r"max relative difference (\S+)", out).group(1))
+    assert torch_diff < 1e-12 and onnx_rel < 1e-6
+    for name in ("moons.safetensors", "moons.onnx", "moons.pt"):
+        assert (ROOT / "out" / name).stat().st_size > 1000

@@ -291,9 +291,9 @@ def test_schedules_and_early_stopping():
     ExponentialLR(opt2, 0.5).step()
     assert opt2.lr == 1.0
     stop = EarlyStopping(patience=2, min_delta=0.01)
-    results = [stop(e, {"loss": v}) for e, v in enumerate([1.0, 0.5, 0.495, 0.6, 0.7])]
-    assert results == [False, False, False, False, True]
-    assert stop.best == 0.5 and stop.stopped_epoch == 4
+    results = [stop(e, {"loss": v}) for e, v in enumerate([1.0, 0.5, 0.495, 0.6])]
+    assert results == [False, False, False, True]  # 2 epochs without gain: stop (Keras)
+    assert stop.best == 0.5 and stop.stopped_epoch == 3
 
 
 # ------------------------------------------------------------------ data

@@ -28,7 +28,7 @@ def short_name(label: str) -> str:
     """
     label = re.sub(r"(?<![\w.])layers\.(\d+)", r"L\1", label)
     label = re.sub(r"(?<=\.)neurons\.(\d+)|^neurons\.(\d+)", lambda m: "n" + (m[1] or m[2]), label)
-    return " ".join(label.split())  # one line, no stray whitespace
+    return label
 
 
 def owner(v: Value) -> str | None:

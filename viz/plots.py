@@ -12,6 +12,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 from nn.activations import REGISTRY, check_activation
+from nn.model_files import atomic_write
 
 from .theme import NEGATIVE, NEGATIVE_HEX, NEUTRAL_HEX, POSITIVE, POSITIVE_HEX, get_theme, mix
 
@@ -49,9 +50,12 @@ def _style(theme: str = "default") -> Any:
 
 def _save(fig: Any, path: str | os.PathLike) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    _pyplot().close(fig)
+    try:
+        fmt = path.suffix.lstrip(".") or "png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, lambda f: fig.savefig(f, dpi=110, bbox_inches="tight", format=fmt))
+    finally:
+        _pyplot().close(fig)
     return path
 
 
@@ -290,9 +294,14 @@ def animate_boundaries(
             images.append(frame.quantize(256, method=Image.Quantize.FASTOCTREE))  # fast palette
         plt.close(fig)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     durations = [ms_per_frame] * (len(images) - 1) + [2000]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(
+        path,
+        lambda f: images[0].save(
+            f, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
+        ),
+    )
     return path
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from autograd import BackwardStep, Value, topological_order, trace_backward
+from nn.model_files import atomic_write
 
 from .graph import Scene, cell_text, draw_dot, fmt, grad_colour, natural_key, plan, summary
 from .render import to_svg
@@ -369,17 +370,5 @@ def backprop_html(
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, page)
+    atomic_write(path, lambda f: f.write(page.encode("utf-8")))
     return path
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``
-    (never following a symlink at ``path``, never leaving half a file)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()

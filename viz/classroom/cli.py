@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from autograd import Value, add_n
+from autograd import Value, add_n, topological_order
 from nn import playground
 from nn.activations import ACTIVATIONS, activate
 
@@ -67,14 +68,29 @@ def _ratio(text: str) -> float:
     return value
 
 
-def _count(text: str) -> int:
+def _count(text: str, limit: str | None = None) -> int:
+    """A whole number >= 1 (and at most ``playground.LIMITS[limit]``)."""
+    text = text.strip()
     try:
-        value = int(text)
+        value = int(text) if len(text) <= 12 else None
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        value = None
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (write e.g. 300)")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    if limit is not None and value > playground.LIMITS[limit]:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {playground.LIMITS[limit]:,}, got {value:,}"
+        )
     return value
+
+
+def _bounded(limit: str):
+    """An argument type: a whole number from 1 to ``playground.LIMITS[limit]``."""
+    check = lambda text: _count(text, limit)
+    check.__name__ = limit  # argparse names the type in its messages
+    return check
 
 
 def _noise(text: str) -> float:
@@ -87,7 +103,7 @@ def _noise(text: str) -> float:
 
 
 def _frames(text: str) -> int:
-    return 0 if text.strip() == "0" else _count(text)
+    return 0 if text.strip() == "0" else _count(text, "frames")
 
 
 def _layers(text: str) -> list[int]:
@@ -102,7 +118,15 @@ def _layers(text: str) -> list[int]:
                 f"{text!r}: each layer size must be a whole number >= 1, got {part!r} "
                 "(write e.g. 8,8 or none)"
             )
+        if int(part) > playground.LIMITS["neurons"]:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: a layer has at most {playground.LIMITS['neurons']} neurons, got {part}"
+            )
         sizes.append(int(part))
+    if len(sizes) > playground.LIMITS["hidden_layers"]:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: at most {playground.LIMITS['hidden_layers']} hidden layers, got {len(sizes)}"
+        )
     return sizes
 
 
@@ -139,12 +163,27 @@ def _add_graph_output(parser: argparse.ArgumentParser, default: str) -> None:
     _add_output(parser, default, "graph.svg and backprop.html")
 
 
+MAX_PAGE_VALUES = 200  # a step-through page (and its drawing) is for a small graph
+
+
+def _check_drawable(out: Value, parser: argparse.ArgumentParser) -> None:
+    """Refuse a graph too big to draw before any work on it (or any output) starts."""
+    size = len(topological_order(out))
+    if size > MAX_PAGE_VALUES:
+        parser.error(
+            f"the graph has {size} values, more than the {MAX_PAGE_VALUES} a drawing and "
+            "step-through page can show; use a shorter formula or fewer inputs"
+        )
+
+
 def _write_graph(
     out: Value, folder: Path, fmt: str, title: str, theme: str = "default"
 ) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     graph = render(draw_dot(out, theme=theme), folder / f"graph.{fmt}")
-    page = backprop_html(out, folder / "backprop.html", title=title, theme=theme)
+    page = backprop_html(
+        out, folder / "backprop.html", title=title, max_values=MAX_PAGE_VALUES, theme=theme
+    )
     return [Path(graph), Path(page)]
 
 
@@ -172,6 +211,7 @@ def _neuron(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     out = activate(n, args.activation)  # a linear neuron's output is n itself
     if out is not n:
         out.label = "out"
+    _check_drawable(out, parser)
     out.backward()
     print(f"out = {args.activation}(w·x + b) = {out.data!r}")
     print()
@@ -191,14 +231,22 @@ def _graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         out, leaves = build(args.expression, variables)
     except ExpressionError as err:
         parser.error(str(err))
+    if not leaves:
+        parser.error(
+            f"{args.expression.strip()!r} has no variable to differentiate; write it with a "
+            "name such as x and give x=<number>"
+        )
+    _check_drawable(out, parser)
     unused = sorted(set(variables) - set(leaves))
     if unused:
         print(f"note: {', '.join(unused)} not in the expression", file=sys.stderr)
     out.backward()
-    print(f"{args.expression} = {out.data!r}")
+    print(f"{args.expression.strip()} = {out.data!r}")
     print()
     print(_table([(name, v.data, v.grad) for name, v in leaves.items()], "(output)"))
-    return _report(_write_graph(out, Path(args.out), args.format, args.expression, args.theme))
+    return _report(
+        _write_graph(out, Path(args.out), args.format, args.expression.strip(), args.theme)
+    )
 
 
 # ----------------------------------------------------------------- playground
@@ -326,8 +374,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="hidden activation (default: tanh)",
     )
     pg.add_argument("--lr", type=_positive, default=0.03, help="learning rate (default: 0.03)")
-    pg.add_argument("--epochs", type=_count, default=300, help="default: 300")
-    pg.add_argument("--batch-size", type=_count, default=10, help="default: 10")
+    pg.add_argument(
+        "--epochs",
+        type=_bounded("epochs"),
+        default=300,
+        help=f"default: 300, at most {playground.LIMITS['epochs']:,}",
+    )
+    pg.add_argument("--batch-size", type=_bounded("batch_size"), default=10, help="default: 10")
     pg.add_argument(
         "--l2", type=_non_negative, default=0.001, help="L2 regularization rate (default: 0.001)"
     )
@@ -347,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("--seed", type=int, default=1, help="data, split and weights (default: 1)")
     pg.add_argument(
         "--points",
-        type=_count,
+        type=_bounded("points"),
         default=None,
         help="number of points (default: 500, or 1200 for regression)",
     )
@@ -363,9 +416,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _formula_first(argv: list[str]) -> list[str]:
+    """``graph -a*b a=1 b=2``: a formula that starts with ``-`` is not an option, so it
+    gets a leading space (argparse reads any word starting with ``-`` as an option)."""
+    if len(argv) > 1 and argv[0] == "graph":
+        first = argv[1]
+        if first.startswith("-") and not first.startswith("--") and first not in ("-h",):
+            return [argv[0], " " + first, *argv[2:]]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``backproplab`` with ``argv`` (default: the command line); returns the exit
-    status: 0 done, 1 failed while running, 2 bad arguments."""
+    status: 0 done, 1 failed while running, 2 bad arguments. Every failure is one line
+    on stderr, never a traceback."""
+    argv = _formula_first(list(sys.argv[1:] if argv is None else argv))
+    command = argv[0] if argv else ""
     try:
         args = build_parser().parse_args(argv)
         return args.run(args, args.parser)
@@ -374,9 +440,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("backproplab: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FloatingPointError, RuntimeError, OSError, ImportError) as err:
-        print(f"backproplab {args.command}: error: {err}", file=sys.stderr)
+    except BrokenPipeError:
+        # The reader went away (`backproplab neuron | head -1`): stop quietly, and keep
+        # Python from complaining again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except MemoryError:
+        print(f"backproplab {command}: error: out of memory; ask for less", file=sys.stderr)
         return 1
+    except (ValueError, FloatingPointError, RuntimeError, OSError, ImportError) as err:
+        print(f"backproplab {command}: error: {_one_line(err)}", file=sys.stderr)
+        return 1
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 if __name__ == "__main__":

@@ -125,7 +125,12 @@ class _Builder:
     def visit_Constant(self, node: ast.Constant) -> float:
         if isinstance(node.value, bool) or not isinstance(node.value, int | float):
             raise self.refuse(node, "a constant that is not a real number")
-        return float(node.value)
+        try:
+            return float(node.value)
+        except OverflowError:  # a 400-digit integer
+            raise ExpressionError(
+                f"the number at column {node.col_offset + 1} is too large (over 1.8e308)"
+            ) from None
 
     def visit_Name(self, node: ast.Name) -> Value:
         name = node.id

@@ -107,6 +107,9 @@ def run(settings: Settings, out_dir: str | os.PathLike, progress: bool = True) -
         progress=progress,
         seed=s.seed,
     )
+    if history.interrupted and not history.epochs:  # Ctrl-C before one epoch: nothing to draw
+        raise KeyboardInterrupt
+    # After a Ctrl-C later on, the pictures show the model as far as it got (fit says so).
     train = evaluate(model, F_train, y_train, mse_loss, "mse")
     test = evaluate(model, F_test, y_test, mse_loss, "mse")
 

@@ -1,0 +1,202 @@
+"""Model descriptions: what rebuilds a model from a file, checked before it is built.
+
+A description is ``{"class": "MLP", "config": {...}}`` (the constructor's arguments), or
+for a container built from positional modules (``Sequential``) ``{"class": ...,
+"children": [...]}``. Before anything is built, the config is checked against the
+constructor's signature and, through a per-class size rule, against the limits and the
+tensors the file holds, so a small file cannot ask for a huge model.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+MAX_TENSORS = 10_000
+MAX_ELEMENTS = 100_000_000
+MAX_META_BYTES = 2**20  # the description's JSON text
+MAX_DEPTH = 32  # nesting of containers
+
+
+# ------------------------------------------------------------------ size rules
+def _whole(config: dict, key: str, default: Any = None) -> int:
+    value = config.get(key, default)
+    if type(value) is not int or not 1 <= value <= MAX_ELEMENTS:
+        raise ValueError(
+            f"config argument {key!r} must be a whole number from 1 to {MAX_ELEMENTS:,}, got {value!r}"
+        )
+    return value
+
+
+def _mlp_size(c: dict) -> tuple[int, int]:
+    nouts = c.get("nouts")
+    if not isinstance(nouts, list) or not 1 <= len(nouts) <= MAX_TENSORS:
+        raise ValueError(
+            f"config argument 'nouts' must be a list of 1 to {MAX_TENSORS} layer sizes"
+        )
+    sizes = [_whole(c, "nin")] + [_whole({"nouts": n}, "nouts") for n in nouts]
+    elements = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    return (2 * len(nouts) if c.get("vectorized") else elements), elements
+
+
+def _linear_size(c: dict) -> tuple[int, int]:
+    nin, nout, bias = _whole(c, "nin"), _whole(c, "nout"), bool(c.get("bias", True))
+    return 1 + bias, nin * nout + nout * bias
+
+
+def _layer_size(c: dict) -> tuple[int, int]:
+    n = (_whole(c, "nin") + 1) * _whole(c, "nout")
+    return n, n
+
+
+def _neuron_size(c: dict) -> tuple[int, int]:
+    n = _whole(c, "nin") + 1
+    return n, n
+
+
+# (number of tensors, number of elements) a class's config asks for, computed without
+# building it: a new layer type that holds parameters adds one entry here.
+SIZE_RULES: dict[str, Callable[[dict], tuple[int, int]]] = {
+    "MLP": _mlp_size,
+    "Linear": _linear_size,
+    "Layer": _layer_size,
+    "Neuron": _neuron_size,
+    "Tanh": lambda c: (0, 0),
+    "ReLU": lambda c: (0, 0),
+    "Sigmoid": lambda c: (0, 0),
+    "Dropout": lambda c: (0, 0),
+}
+
+
+def describe(module: Any) -> dict:
+    """The JSON-ready description that rebuilds ``module`` (without its numbers).
+
+    >>> from nn import Sequential, Linear, Tanh
+    >>> describe(Sequential(Linear(2, 3), Tanh()))["children"][1]
+    {'class': 'Tanh', 'config': {}}
+    """
+    try:
+        return {"class": type(module).__name__, "config": module.config()}
+    except NotImplementedError:
+        if not _takes_only_modules(type(module)):
+            raise
+    return {
+        "class": type(module).__name__,
+        "children": [describe(c) for _, c in module.named_children()],
+    }
+
+
+# ------------------------------------------------------------------ the description
+def parse_description(text: str) -> dict:
+    if len(text) > MAX_META_BYTES:
+        raise ValueError(f"its model description is longer than {MAX_META_BYTES:,} characters")
+    try:
+        description = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as err:
+        raise ValueError(f"unreadable model description ({err})") from None
+    return description
+
+
+def build_checked(
+    description: Any,
+    registry: dict[str, type],
+    expected: type,
+    tensors: dict,
+    exact: bool,
+    declared: int = 0,
+) -> Any:
+    """Check the description against the limits and the file's tensors, then build it.
+
+    ``exact``: the file lists every tensor's shape (safetensors), so the numbers must
+    match; otherwise ``declared`` is the archive's declared size in bytes.
+    """
+    kind = _check(description, registry, 0)
+    if not issubclass(kind, expected):
+        raise ValueError(f"holds a {kind.__name__}, not a {expected.__name__}")
+    n_tensors, n_elements, known = _size(description)
+    if n_tensors > MAX_TENSORS or n_elements > MAX_ELEMENTS:
+        raise ValueError(
+            f"its config asks for {n_tensors:,} tensors of {n_elements:,} numbers in all; "
+            f"the limits are {MAX_TENSORS:,} tensors and {MAX_ELEMENTS:,} numbers"
+        )
+    if n_tensors > len(tensors) or (known and n_tensors != len(tensors)):
+        raise ValueError(f"its config needs {n_tensors} tensors, the file holds {len(tensors)}")
+    if exact:  # the file's header gives every shape: the numbers must match
+        held = sum(int(np.prod(s, dtype=object)) for s in tensors.values())
+        if n_elements > held or (known and n_elements != held):
+            raise ValueError(f"its config needs {n_elements:,} numbers, the file holds {held:,}")
+    elif 4 * n_elements > declared:  # float32 is the smallest a parameter takes
+        raise ValueError(f"its config needs {n_elements:,} numbers, more than the file holds")
+    try:
+        return _build(description, registry)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"its config cannot build a model ({err})") from None
+
+
+def _check(description: Any, registry: dict[str, type], depth: int) -> type:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"its model description nests deeper than {MAX_DEPTH} levels")
+    if not isinstance(description, dict) or not isinstance(description.get("class"), str):
+        raise ValueError("its model description has no class name")
+    name = description["class"]
+    kind = registry.get(name)
+    if kind is None:
+        raise ValueError(f"unknown model class {name[:100]!r}")
+    extra = set(description) - {"class", "config", "children"}
+    if extra:
+        raise ValueError(f"unexpected entries {sorted(extra)} in the description of {name}")
+    if "children" in description:
+        children = description["children"]
+        if not _takes_only_modules(kind) or not isinstance(children, list):
+            raise ValueError(f"{name} is not built from a list of modules")
+        for child in children:
+            _check(child, registry, depth + 1)
+        return kind
+    config = description.get("config")
+    if not isinstance(config, dict):
+        raise ValueError(f"the config of {name} is not an object")
+    accepted = {
+        p.name
+        for p in inspect.signature(kind.__init__).parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("self", "rng")
+    }
+    unknown = sorted(set(config) - accepted)
+    if unknown:
+        raise ValueError(f"{name} has no arguments {unknown}; it takes {sorted(accepted)}")
+    for key, value in config.items():
+        items = value if isinstance(value, list) else [value]
+        if not all(v is None or isinstance(v, (bool, int, float, str)) for v in items):
+            raise ValueError(f"config argument {key!r} of {name} is not a plain value")
+    return kind
+
+
+def _size(description: dict) -> tuple[int, int, bool]:
+    """(tensors, elements, exact) the description asks for. A class with no size rule
+    counts as (0, 0) and makes the count inexact (a lower bound); the rest still count."""
+    if "children" in description:
+        sizes = [_size(c) for c in description["children"]]
+        return (
+            sum(t for t, _, _ in sizes),
+            sum(e for _, e, _ in sizes),
+            all(x for _, _, x in sizes),
+        )
+    rule = SIZE_RULES.get(description["class"])
+    if rule is None:
+        return 0, 0, False
+    return (*rule(description["config"]), True)
+
+
+def _build(description: dict, registry: dict[str, type]) -> Any:
+    kind = registry[description["class"]]
+    if "children" in description:
+        return kind(*(_build(c, registry) for c in description["children"]))
+    return kind(**description["config"])
+
+
+def _takes_only_modules(kind: type) -> bool:
+    params = list(inspect.signature(kind.__init__).parameters.values())[1:]
+    return len(params) == 1 and params[0].kind == params[0].VAR_POSITIONAL

@@ -1,0 +1,292 @@
+"""Model files: safetensors (the default) and the legacy ``.npz``, every size checked first.
+
+``Module.save`` and ``Module.load`` call :func:`write_model` and :func:`read_model`. A
+file holds the parameters (named as ``named_parameters()`` names them) and the model's
+description (``model_config``): safetensors keeps it as metadata, ``.npz`` as a
+``__meta__`` member.
+
+Reading a file never runs code and never allocates more than the limits allow: the
+number of tensors, their element count, the header and the config are checked against
+each other and against the limits *before* the model is built or a tensor read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable
+from typing import IO, Any
+
+import numpy as np
+
+from .model_config import (
+    MAX_ELEMENTS,
+    MAX_META_BYTES,
+    MAX_TENSORS,
+    build_checked,
+    describe,
+    parse_description,
+)
+
+MAX_HEADER_BYTES = 16 * 2**20  # a safetensors header; 10,000 entries take about 1 MB
+SUFFIXES = (".safetensors", ".npz")
+
+_ST_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# What zipfile and numpy's .npy reader raise on a damaged, encrypted or exotic archive.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    SyntaxError,
+    RuntimeError,
+    NotImplementedError,
+)
+
+
+# ------------------------------------------------------------------ writing
+def write_model(module: Any, path: str | os.PathLike) -> None:
+    """Write ``module``'s parameters and description to ``path`` atomically; the suffix
+    (``.safetensors`` or ``.npz``) picks the format.
+
+    >>> from nn import Linear
+    >>> write_model(Linear(2, 1), "weights.bin")
+    Traceback (most recent call last):
+    ...
+    ValueError: weights.bin: cannot tell the format; model files end in .safetensors or .npz
+    """
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(
+            f"{path}: cannot tell the format; model files end in {' or '.join(SUFFIXES)}"
+        )
+    meta = json.dumps(describe(module))
+    state = module.state_dict()
+    if suffix == ".safetensors":
+        from safetensors.numpy import save
+
+        data = save(state, metadata={"backproplab": meta})
+        atomic_write(path, lambda f: f.write(data))
+    else:
+        atomic_write(path, lambda f: np.savez(f, __meta__=np.array(meta), **state))
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> None:
+    """Call ``write`` on a temporary file next to ``path``, fsync it, then rename it over
+    ``path``: a failure or a kill part-way leaves the old file as it was.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
+    >>> atomic_write(p, lambda f: f.write(b"hi")); p.read_bytes()
+    b'hi'
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600; keep what a plain open() gives
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where we can
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _mode_for(path: str) -> int:
+    """The replaced file's permissions, or what ``open(path, "w")`` would give."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        pass
+    try:  # Linux reports the umask without changing it (os.umask would, for all threads)
+        with open("/proc/self/status") as status:
+            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        umask = os.umask(0)
+        os.umask(umask)
+    return 0o666 & ~umask
+
+
+# ------------------------------------------------------------------ reading
+def read_model(path: str | os.PathLike, registry: dict[str, type], expected: type) -> Any:
+    """Rebuild the model in ``path``; the format is read from the file's first bytes.
+
+    Every problem with the file is one ``ValueError`` that names it.
+
+    >>> import tempfile, pathlib
+    >>> from nn import Linear, Module
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "lin.safetensors"
+    >>> write_model(Linear(2, 1), path)
+    >>> read_model(path, {"Linear": Linear}, Module)
+    Linear(nin=2, nout=1, bias=True, init_activation='linear', dtype='float64')
+    """
+    with open(path, "rb") as f:
+        head = f.read(9)
+        try:
+            if head.startswith(_ZIP_MAGICS):
+                return _read_npz(f, registry, expected)
+            if head.startswith(_NPY_MAGIC):
+                raise ValueError("a plain .npy array, not a model file (use np.load for arrays)")
+            if len(head) == 9 and head[8:9] == b"{":
+                return _read_safetensors(f, registry, expected)
+            raise ValueError("not a model file: neither safetensors nor .npz")
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}") from None
+
+
+def _read_safetensors(f: IO[bytes], registry: dict[str, type], expected: type) -> Any:
+    size = os.fstat(f.fileno()).st_size
+    f.seek(0)
+    n = int.from_bytes(f.read(8), "little")
+    if n > MAX_HEADER_BYTES or 8 + n > size:
+        raise ValueError(f"safetensors header of {n:,} bytes is too large or longer than the file")
+    try:
+        header = json.loads(f.read(n))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ValueError(f"unreadable safetensors header ({err})") from None
+    if not isinstance(header, dict):
+        raise ValueError("unreadable safetensors header (not a JSON object)")
+    meta = header.pop("__metadata__", None)
+    if not isinstance(meta, dict) or not isinstance(meta.get("backproplab"), str):
+        raise ValueError("has no backproplab model description; was it written by Module.save()?")
+    if len(header) > MAX_TENSORS:
+        raise ValueError(f"holds {len(header):,} tensors, more than the limit of {MAX_TENSORS:,}")
+    shapes, data_size = {}, size - 8 - n
+    for name, info in header.items():
+        shapes[name] = _tensor_entry(name, info, data_size)
+    description = parse_description(meta["backproplab"])
+    model = build_checked(description, registry, expected, shapes, exact=True)
+    _match_shapes(model, shapes)
+    from safetensors import safe_open
+
+    try:
+        with safe_open(f.name, framework="numpy") as st:
+            state = {name: st.get_tensor(name) for name in shapes}
+    except Exception as err:  # safetensors raises its own SafetensorError for a bad layout
+        raise ValueError(f"unreadable tensors ({err})") from None
+    model.load_state_dict(state)
+    return model
+
+
+def _tensor_entry(name: str, info: Any, data_size: int) -> tuple:
+    """The shape of one safetensors entry, after checking its dtype, size and byte range."""
+    try:
+        dtype = _ST_DTYPES[info["dtype"]]
+        shape = tuple(info["shape"])
+        start, stop = info["data_offsets"]
+        if not all(type(d) is int and 0 <= d <= MAX_ELEMENTS for d in shape) or len(shape) > 8:
+            raise ValueError
+        if not (type(start) is int and type(stop) is int and 0 <= start <= stop <= data_size):
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(
+            f"tensor {name!r} has a bad entry (float32/float64 only, shape within limits, "
+            f"data inside the file): {str(info)[:200]}"
+        ) from None
+    if stop - start != int(np.prod(shape, dtype=object)) * dtype.itemsize:
+        raise ValueError(f"tensor {name!r}: its shape {shape} does not match its byte range")
+    return shape
+
+
+def _read_npz(f: IO[bytes], registry: dict[str, type], expected: type) -> Any:
+    f.seek(0)
+    try:
+        archive = zipfile.ZipFile(f)
+    except _ZIP_ERRORS as err:
+        raise ValueError(f"damaged .npz archive ({err})") from None
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_TENSORS + 1:
+            raise ValueError(
+                f"holds {len(infos):,} members, more than the limit of {MAX_TENSORS:,}"
+            )
+        members = {}
+        for info in infos:
+            if not info.filename.endswith(".npy") or info.filename[:-4] in members:
+                raise ValueError(f"unexpected archive member {info.filename!r}")
+            members[info.filename[:-4]] = info
+        if "__meta__" not in members:
+            raise ValueError("has no __meta__ entry; was it written by Module.save()?")
+        if members["__meta__"].file_size > MAX_META_BYTES:
+            raise ValueError(f"its __meta__ entry is larger than {MAX_META_BYTES:,} bytes")
+        meta = _read_member(archive, members.pop("__meta__"), None)
+        if meta.dtype.kind != "U" or meta.shape != ():
+            raise ValueError("its __meta__ entry is not a text")
+        description = parse_description(str(meta))
+        declared = sum(info.file_size for info in members.values())
+        model = build_checked(
+            description, registry, expected, members, exact=False, declared=declared
+        )
+        params = dict(model.named_parameters())
+        _match_names(params, members)
+        state = {name: _read_member(archive, members[name], p.shape) for name, p in params.items()}
+    model.load_state_dict(state)
+    return model
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, shape: tuple | None
+) -> np.ndarray:
+    """One ``.npy`` member, its header checked (no objects, the expected shape) before
+    its data is read, so a member that claims or inflates to gigabytes is never read."""
+    name = info.filename[:-4]
+    try:
+        with archive.open(info) as fp:
+            version = np.lib.format.read_magic(fp)
+            read_header = {
+                (1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0,
+            }.get(version)
+            if read_header is None:
+                raise ValueError(f"unsupported .npy version {version}")
+            got, fortran, dtype = read_header(fp)
+            if dtype.hasobject or dtype.kind != ("U" if shape is None else "f"):
+                raise ValueError(f"holds {dtype} data")
+            if shape is not None and tuple(got) != tuple(shape):
+                raise ValueError(f"has shape {tuple(got)}, the model needs {tuple(shape)}")
+            count = int(np.prod(got, dtype=object))
+            nbytes = count * dtype.itemsize
+            if nbytes > info.file_size:
+                raise ValueError("is shorter than its header says")
+            data = fp.read(nbytes)
+            if len(data) != nbytes:
+                raise ValueError("is shorter than its header says")
+    except _ZIP_ERRORS as err:
+        raise ValueError(f"member {name!r}: {err}") from None
+    return np.frombuffer(data, dtype).reshape(got, order="F" if fortran else "C")
+
+
+def _match_names(params: dict, tensors: dict) -> None:
+    missing = [k for k in params if k not in tensors]
+    unexpected = [k for k in tensors if k not in params]
+    if missing or unexpected:
+        raise ValueError(
+            f"missing parameters {missing[:10]}, unexpected parameters {unexpected[:10]}"
+        )
+
+
+def _match_shapes(model: Any, shapes: dict) -> None:
+    params = dict(model.named_parameters())
+    _match_names(params, shapes)
+    for name, p in params.items():
+        if tuple(shapes[name]) != tuple(p.shape):
+            raise ValueError(
+                f"parameter {name!r} has shape {shapes[name]}, the model needs {p.shape}"
+            )

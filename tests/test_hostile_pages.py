@@ -1,0 +1,171 @@
+"""Hostile input to the pages and the command line: nothing runs, nothing unbounded
+starts, nothing outside the output folder is written, every error is one line."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import page_steps
+
+from autograd import Value
+from viz import backprop_html, draw_dot, to_svg
+from viz.classroom.cli import main
+
+HOSTILE = [
+    "{{STEPS}}",
+    "{{INITIAL}}",
+    "</script><script>window.HACKED = 1</script>",
+    '<img src=x onerror="window.HACKED = 2">',
+    "*/ window.HACKED = 3 /*",
+    "</title><script>window.HACKED = 4</script>",
+    "<!-- {{SVG}} -->",
+    "a\u2028b\u2029c",
+    "line one\nline two",
+    "&amp; &lt;b&gt;",
+    "data 7",  # looks like a field of the drawing
+]
+
+
+def _hostile_graph():
+    leaves = [Value(float(i + 1), label=text) for i, text in enumerate(HOSTILE)]
+    out = leaves[0]
+    for leaf in leaves[1:]:
+        out = out * 0.5 + leaf
+    out.label = HOSTILE[2]
+    return out, leaves
+
+
+def test_page_holds_hostile_text_only_as_data(tmp_path):
+    out, _ = _hostile_graph()
+    page = backprop_html(out, tmp_path / "p.html", title=HOSTILE[5] + HOSTILE[0]).read_text()
+    assert page.count("<script") == 3  # the two JSON blocks and the page's own code
+    assert "window.HACKED" not in page.split("<svg", 1)[0].replace("window.HACKED = 4", "")
+    steps = page_steps(page)
+    texts = "\n".join(s["text"] for s in steps)
+    for text in HOSTILE:
+        if "\n" not in text:
+            assert text in texts or f"({text})" in texts
+
+
+def test_hostile_labels_render_as_text_in_the_drawing():
+    out, _ = _hostile_graph()
+    svg = to_svg(draw_dot(out))
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(svg[svg.index("<svg") :])
+    texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "&amp; &lt;b&gt;" in texts  # shown as given, not read as entities
+    assert not any(el.tag.endswith("script") for el in root.iter())
+
+
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt install chromium)")
+def test_hostile_page_runs_nothing_in_chromium(tmp_path):
+    out, leaves = _hostile_graph()
+    title = HOSTILE[5] + " " + HOSTILE[0]
+    path = backprop_html(out, tmp_path / "hostile.html", title=title)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        errors, dialogs = [], []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(path.as_uri())
+        assert page.evaluate("window.HACKED") is None
+        assert page.inner_text("h1") == title  # the title shows exactly as given
+        steps = page_steps(path.read_text())
+        for _ in range(len(steps) - 1):
+            page.click("#next")
+        assert page.evaluate("window.HACKED") is None
+        shown = page.inner_text("#text")  # the last step: the SGD update, names as given
+        assert shown.startswith("p.data -= lr × p.grad\n&amp; &lt;b&gt; = 10 - 0.1 ×")
+        page.click("#prev")
+        assert page.inner_text("#text").startswith("Every value now holds")
+        page.click("#first")
+        assert "&amp; &lt;b&gt; = 10" in page.inner_text("#text")  # labels as given
+        # the box labelled "data 7" keeps its name; its data field is the one that changes
+        box = page.locator("g.node", has_text="data 7").first
+        assert "data 11" in box.text_content()
+        browser.close()
+    assert errors == [] and dialogs == []
+
+
+# ------------------------------------------------------------------ the command line
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["graph", "2*3"], "has no variable to differentiate"),
+        (["graph", "9" * 400 + "*a", "a=1"], "too large"),
+        (["graph", "+".join(["exp(a)"] * 120), "a=1"], "more than the 200"),
+        (["neuron", "--w", *["1"] * 100, "--x", *["1"] * 100], "more than the 200"),
+        (["playground", "--epochs", "1000000000"], "at most 100,000"),
+        (["playground", "--epochs", "1e9"], "not a whole number"),
+        (["playground", "--layers", "12000"], "at most 64 neurons"),
+        (["playground", "--layers", ",".join(["2"] * 20)], "at most 8 hidden layers"),
+        (["playground", "--points", "100000000"], "at most 20,000"),
+        (["playground", "--frames", "100000"], "at most 200"),
+    ],
+)
+def test_bad_cli_input_is_one_line_and_status_2(capsys, tmp_path, argv, message):
+    code, out, err = run(capsys, *argv, "--out", str(tmp_path))
+    assert code == 2, err
+    assert message in err and err.count("\n") == 1, err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written
+
+
+def test_a_formula_may_start_with_a_minus(capsys, tmp_path):
+    code, out, err = run(capsys, "graph", "-a*b", "a=2", "b=3", "--out", str(tmp_path))
+    assert code == 0, err
+    assert out.startswith("-a*b = -6.0")
+
+
+def test_outputs_replace_symlinks_instead_of_following_them(capsys, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    os.symlink(victim, folder / "backprop.html")
+    os.symlink(victim, folder / "graph.svg")
+    code, _, err = run(capsys, "neuron", "--out", str(folder))
+    assert code == 0, err
+    assert victim.read_text() == "keep me"
+    assert not (folder / "backprop.html").is_symlink()
+    assert not (folder / "graph.svg").is_symlink()
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no temp left
+
+
+def test_a_closed_pipe_is_quiet(tmp_path):
+    script = Path(sys.executable).parent / "backproplab"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "viz.classroom"]
+    done = subprocess.run(
+        f"{' '.join(command)} neuron --out {tmp_path} | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout == "out = sigm"
+    assert "Error" not in done.stderr and "Broken pipe" not in done.stderr, done.stderr

@@ -1,0 +1,430 @@
+"""Model files: safetensors and legacy .npz round trips, atomic saves, hostile files."""
+
+import io
+import json
+import os
+import struct
+import tracemalloc
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from safetensors.numpy import load_file
+from safetensors.numpy import save as st_save
+
+from nn import MLP, Dropout, Layer, Linear, Module, Neuron, ReLU, Sequential, Sigmoid, Tanh
+
+X = np.random.default_rng(7).normal(size=(6, 3))
+
+
+def models():
+    return {
+        "mlp_scalar": MLP(3, [4, 2], activation="relu", rng=0),
+        "mlp_vectorized": MLP(3, [5, 4, 1], output_activation="sigmoid", vectorized=True, rng=1),
+        "mlp_float32": MLP(3, [4, 2], vectorized=True, dtype="float32", rng=2),
+        "linear_no_bias": Linear(3, 2, bias=False, rng=3),
+        "sequential": Sequential(
+            Linear(3, 8, rng=4), Tanh(), Dropout(0.2), Linear(8, 4, rng=5), ReLU(), Sigmoid()
+        ),
+        "nested": Sequential(Sequential(Linear(3, 2, rng=6), Tanh()), Linear(2, 1, rng=7)),
+        "neuron": Neuron(3, activation="sigmoid", rng=8),
+        "layer": Layer(3, 2, rng=9),
+    }
+
+
+def outputs(model):
+    model.eval()
+    if isinstance(model, (Neuron, Layer)) or (isinstance(model, MLP) and not model.vectorized):
+        rows = [model(row) for row in X.tolist()]
+        return np.array([[v.data for v in r] if isinstance(r, list) else r.data for r in rows])
+    return model(X).data
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+@pytest.mark.parametrize("name", list(models()))
+def test_every_model_round_trips_exactly(tmp_path, name, suffix):
+    model = models()[name]
+    path = tmp_path / f"m{suffix}"
+    model.save(path)
+    back = Module.load(path)
+    assert type(back) is type(model)
+    assert repr(back) == repr(model)
+    state, loaded = model.state_dict(), back.state_dict()
+    assert list(loaded) == list(state)
+    for key in state:
+        assert loaded[key].dtype == state[key].dtype
+        np.testing.assert_array_equal(loaded[key], state[key])
+    np.testing.assert_array_equal(outputs(back), outputs(model))
+
+
+def test_safetensors_file_is_plain_safetensors_with_the_config(tmp_path):
+    model = MLP(3, [4, 2], vectorized=True, rng=0)
+    model.save(tmp_path / "m.safetensors")
+    tensors = load_file(tmp_path / "m.safetensors")
+    assert sorted(tensors) == ["layers.0.W", "layers.0.b", "layers.1.W", "layers.1.b"]
+    np.testing.assert_array_equal(tensors["layers.1.W"], model.layers[1].W.data)
+    from safetensors import safe_open
+
+    with safe_open(tmp_path / "m.safetensors", framework="numpy") as f:
+        meta = json.loads(f.metadata()["backproplab"])
+    assert meta == {"class": "MLP", "config": model.config()}
+
+
+def test_format_is_read_from_the_bytes_not_the_name(tmp_path):
+    model = MLP(2, [3, 1], vectorized=True, rng=0)
+    model.save(tmp_path / "m.safetensors")
+    os.rename(tmp_path / "m.safetensors", tmp_path / "renamed.npz")
+    np.testing.assert_array_equal(
+        Module.load(tmp_path / "renamed.npz")(X[:, :2]).data, model(X[:, :2]).data
+    )
+
+
+def test_npz_written_by_the_old_save_still_loads(tmp_path):
+    model = MLP(3, [4, 1], vectorized=True, rng=0)
+    meta = json.dumps({"class": "MLP", "config": model.config()})
+    np.savez(tmp_path / "old.npz", __meta__=np.array(meta), **model.state_dict())  # the old save
+    np.testing.assert_array_equal(Module.load(tmp_path / "old.npz")(X).data, model(X).data)
+
+
+def test_subclass_load_checks_the_class(tmp_path):
+    Linear(2, 2).save(tmp_path / "lin.safetensors")
+    with pytest.raises(ValueError, match=r"lin\.safetensors: holds a Linear, not a MLP"):
+        MLP.load(tmp_path / "lin.safetensors")
+
+
+# ------------------------------------------------------------------ saving safely
+def test_save_refuses_other_suffixes_and_writes_nothing(tmp_path):
+    with pytest.raises(ValueError, match=r"model\.bin.*\.safetensors or \.npz"):
+        MLP(2, [1]).save(tmp_path / "model.bin")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+def test_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch, suffix):
+    old = MLP(2, [3, 1], vectorized=True, rng=0)
+    path = tmp_path / f"m{suffix}"
+    old.save(path)
+    before = path.read_bytes()
+
+    def fail(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError, match="disk full"):
+        MLP(2, [3, 1], vectorized=True, rng=1).save(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left behind
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_save_gives_a_new_file_the_usual_permissions_and_keeps_an_old_files(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        MLP(2, [1]).save(tmp_path / "new.safetensors")
+        assert (tmp_path / "new.safetensors").stat().st_mode & 0o777 == 0o644
+        (tmp_path / "old.npz").write_bytes(b"")
+        os.chmod(tmp_path / "old.npz", 0o600)
+        MLP(2, [1]).save(tmp_path / "old.npz")
+        assert (tmp_path / "old.npz").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)
+
+
+def test_a_save_killed_part_way_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    MLP(2, [3, 1], vectorized=True, rng=0).save(path)
+    before = path.read_bytes()
+
+    def killed(file, **arrays):
+        file.write(b"PK\x03\x04 half an archive")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", killed)
+    with pytest.raises(KeyboardInterrupt):
+        MLP(2, [3, 1], vectorized=True, rng=1).save(path)
+    assert path.read_bytes() == before
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+# ------------------------------------------------------------------ hostile files
+def npz_bytes(meta: dict | None, members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        if meta is not None:
+            text = io.BytesIO()
+            np.save(text, np.array(json.dumps(meta)))
+            z.writestr("__meta__.npy", text.getvalue())
+        for name, data in members.items():
+            z.writestr(name + ".npy", data)
+    return buf.getvalue()
+
+
+def npy(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
+def load_peak(path) -> tuple[Exception | None, int]:
+    """What Module.load raises, and the peak memory it allocated."""
+    tracemalloc.start()
+    try:
+        Module.load(path)
+        err = None
+    except Exception as e:
+        err = e
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return err, peak
+
+
+SMALL = {"class": "MLP", "config": {"nin": 2, "nouts": [1], "vectorized": True}}
+
+
+def small_members() -> dict[str, bytes]:
+    return {"layers.0.W": npy(np.zeros((2, 1))), "layers.0.b": npy(np.zeros(1))}
+
+
+def test_zip_bomb_is_refused_before_it_is_read(tmp_path):
+    # 160 MB of zeros in a member of 160 kB: the member is never decompressed
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in small_members().items():
+            z.writestr(name + ".npy", data)
+        text = io.BytesIO()
+        np.save(text, np.array(json.dumps(SMALL)))
+        z.writestr("__meta__.npy", text.getvalue())
+        with z.open("bomb.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(
+                f, {"descr": "<f8", "fortran_order": False, "shape": (20_000_000,)}
+            )
+            chunk = bytes(2**22)
+            for _ in range(40):
+                f.write(chunk)
+    path = tmp_path / "bomb.npz"
+    path.write_bytes(buf.getvalue())
+    assert path.stat().st_size < 1_000_000
+    err, peak = load_peak(path)
+    assert isinstance(err, ValueError) and "bomb.npz" in str(err)
+    assert "config needs 2 tensors, the file holds 3" in str(err)
+    assert peak < 20_000_000
+
+
+def test_member_claiming_a_huge_shape_is_refused_before_allocating(tmp_path):
+    members = small_members()
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": (30_000, 30_000)}
+    )
+    members["layers.0.W"] = header.getvalue() + bytes(1000)
+    (tmp_path / "liar.npz").write_bytes(npz_bytes(SMALL, members))
+    err, peak = load_peak(tmp_path / "liar.npz")
+    assert isinstance(err, ValueError) and "liar.npz" in str(err)
+    assert "layers.0.W" in str(err) and "(30000, 30000)" in str(err)
+    assert peak < 20_000_000
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_tiny_file_asking_for_a_huge_model_is_refused_before_building(tmp_path, suffix):
+    meta = {"class": "Linear", "config": {"nin": 12000, "nout": 12000}}
+    path = tmp_path / f"huge{suffix}"
+    if suffix == ".npz":
+        path.write_bytes(npz_bytes(meta, {}))
+    else:
+        path.write_bytes(st_save({}, metadata={"backproplab": json.dumps(meta)}))
+    assert path.stat().st_size < 1000
+    err, peak = load_peak(path)
+    assert isinstance(err, ValueError) and path.name in str(err)
+    assert "144,012,000 numbers" in str(err)
+    assert peak < 5_000_000
+
+
+class Scale(Module):
+    """A layer with no size rule: it holds no parameters, only a number."""
+
+    def __init__(self, factor: float = 2.0) -> None:
+        self.factor = factor
+
+    def forward(self, x):
+        return x * self.factor
+
+    def config(self) -> dict:
+        return {"factor": self.factor}
+
+
+def test_a_layer_without_a_size_rule_loads_and_does_not_hide_its_neighbours(tmp_path):
+    model = Sequential(Linear(3, 2, rng=0), Scale(3.0))
+    model.save(tmp_path / "ok.safetensors")
+    np.testing.assert_array_equal(Module.load(tmp_path / "ok.safetensors")(X).data, model(X).data)
+    meta = {
+        "class": "Sequential",
+        "children": [
+            {"class": "Scale", "config": {"factor": 1.0}},
+            {"class": "Linear", "config": {"nin": 12000, "nout": 12000}},
+        ],
+    }
+    path = tmp_path / "huge.safetensors"
+    path.write_bytes(st_save({}, metadata={"backproplab": json.dumps(meta)}))
+    err, peak = load_peak(path)
+    assert "144,012,000 numbers" in str(err)
+    assert peak < 5_000_000
+
+
+def test_config_must_match_the_tensors_held(tmp_path):
+    meta = {"class": "MLP", "config": {"nin": 2000, "nouts": [2000], "vectorized": True}}
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(
+        st_save(
+            {"layers.0.W": np.zeros((2, 1)), "layers.0.b": np.zeros(1)},
+            metadata={"backproplab": json.dumps(meta)},
+        )
+    )
+    err, peak = load_peak(path)
+    assert "needs 4,002,000 numbers, the file holds 3" in str(err)
+    assert peak < 5_000_000
+
+
+def test_plain_npy_is_a_clear_error(tmp_path):
+    np.save(tmp_path / "w.npy", np.ones(3))
+    with pytest.raises(ValueError, match=r"w\.npy: a plain \.npy array"):
+        Module.load(tmp_path / "w.npy")
+
+
+def test_unknown_config_arguments_are_refused(tmp_path):
+    meta = {"class": "Linear", "config": {"nin": 2, "nout": 1, "evil": "__import__('os')"}}
+    (tmp_path / "m.npz").write_bytes(
+        npz_bytes(meta, {"W": npy(np.zeros((2, 1))), "b": npy(np.zeros(1))})
+    )
+    with pytest.raises(ValueError, match=r"m\.npz: Linear has no arguments \['evil'\]"):
+        Module.load(tmp_path / "m.npz")
+
+
+def test_float32_model_given_numbers_too_large_is_refused(tmp_path):
+    model = MLP(2, [1], vectorized=True, dtype="float32", rng=0)
+    state = model.state_dict()
+    state["layers.0.W"] = np.array([[1e300], [0.0]])
+    meta = {"class": "MLP", "config": model.config()}
+    (tmp_path / "big.npz").write_bytes(npz_bytes(meta, {k: npy(v) for k, v in state.items()}))
+    with pytest.raises(ValueError, match=r"big\.npz: .*layers\.0\.W.*too large for float32"):
+        Module.load(tmp_path / "big.npz")
+
+
+BAD_DESCRIPTIONS = [
+    ({"class": "Nonsense", "config": {}}, "unknown model class 'Nonsense'"),
+    ({"config": {}}, "no class name"),
+    ({"class": "MLP", "config": {"nin": 2, "nouts": [1.5]}}, "'nouts' must be a whole number"),
+    ({"class": "MLP", "config": {"nin": True, "nouts": [1]}}, "'nin' must be a whole number"),
+    (
+        {
+            "class": "MLP",
+            "config": {"nin": 2, "nouts": [1], "activation": "swish", "vectorized": True},
+        },
+        "unknown activation",
+    ),
+    ({"class": "MLP", "config": {"nin": 2, "nouts": [1], "rng": 3}}, "no arguments \\['rng'\\]"),
+    ({"class": "Linear", "config": {"nin": 2, "nout": {"a": 1}}}, "not a plain value"),
+    ({"class": "Linear", "children": []}, "not built from a list of modules"),
+    ({"class": "Sequential", "children": [], "x": 1}, "unexpected entries"),
+]
+
+
+@pytest.mark.parametrize("description, message", BAD_DESCRIPTIONS)
+def test_bad_descriptions_are_one_clear_error(tmp_path, description, message):
+    path = tmp_path / "d.safetensors"
+    path.write_bytes(
+        st_save(
+            {"layers.0.W": np.zeros((2, 1)), "layers.0.b": np.zeros(1)},
+            metadata={"backproplab": json.dumps(description)},
+        )
+    )
+    with pytest.raises(ValueError, match=rf"d\.safetensors: .*{message}"):
+        Module.load(path)
+
+
+def test_deep_nesting_is_refused(tmp_path):
+    desc: dict = {"class": "Tanh", "config": {}}
+    for _ in range(100):
+        desc = {"class": "Sequential", "children": [desc]}
+    path = tmp_path / "deep.safetensors"
+    path.write_bytes(st_save({}, metadata={"backproplab": json.dumps(desc)}))
+    with pytest.raises(ValueError, match="deeper than 32"):
+        Module.load(path)
+
+
+def test_bad_safetensors_headers(tmp_path):
+    path = tmp_path / "h.safetensors"
+    path.write_bytes(struct.pack("<Q", 2**40) + b"{}")
+    with pytest.raises(ValueError, match=r"h\.safetensors: safetensors header .* too large"):
+        Module.load(path)
+    meta = {"backproplab": json.dumps(SMALL)}
+    header = {
+        "__metadata__": meta,
+        "layers.0.W": {"dtype": "F64", "shape": [2, 1], "data_offsets": [0, 10**9]},
+    }
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + bytes(16))
+    with pytest.raises(ValueError, match="'layers.0.W' has a bad entry"):
+        Module.load(path)
+    header["layers.0.W"] = {"dtype": "I64", "shape": [2, 1], "data_offsets": [0, 16]}
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + bytes(16))
+    with pytest.raises(ValueError, match="float32/float64 only"):
+        Module.load(path)
+    path.write_bytes(st_save({"w": np.zeros(2)}))
+    with pytest.raises(ValueError, match="no backproplab model description"):
+        Module.load(path)
+
+
+def deflated(path) -> bytes:
+    """The .npz at ``path`` rewritten with compressed members (as np.savez_compressed)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    return buf.getvalue()
+
+
+def test_compressed_npz_loads_and_damaged_or_encrypted_ones_are_one_value_error(tmp_path):
+    path = tmp_path / "m.npz"
+    model = MLP(2, [3, 1], vectorized=True, rng=0)
+    model.save(path)
+    raw = bytearray(deflated(path))
+    path.write_bytes(bytes(raw))
+    np.testing.assert_array_equal(Module.load(path).layers[0].W.data, model.layers[0].W.data)
+    with zipfile.ZipFile(io.BytesIO(bytes(raw))) as z:
+        info = z.infolist()[-1]
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start, start + 8):
+        raw[i] ^= 0x5A  # garbage in a deflate stream
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"m\.npz: member"):
+        Module.load(path)
+    raw = bytearray(npz_bytes(SMALL, small_members()))
+    raw[raw.find(b"PK\x01\x02") + 8] |= 1  # the first member says it is encrypted
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"m\.npz: "):
+        Module.load(path)
+
+
+@settings(
+    max_examples=100, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck)
+)
+@given(data=st.data())
+def test_damaged_files_load_or_raise_value_error(tmp_path_factory, data):
+    folder = tmp_path_factory.mktemp("fuzz")
+    suffix = data.draw(st.sampled_from([".safetensors", ".npz"]))
+    path = folder / f"m{suffix}"
+    MLP(2, [3, 1], vectorized=True, rng=0).save(path)
+    packed = suffix == ".npz" and data.draw(st.booleans())
+    raw = bytearray(deflated(path) if packed else path.read_bytes())
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(raw) - 1))
+        raw[i] = data.draw(st.integers(0, 255))
+    raw = raw[: data.draw(st.integers(0, len(raw)))]
+    path.write_bytes(bytes(raw))
+    try:
+        Module.load(path)
+    except ValueError as err:
+        assert path.name in str(err)

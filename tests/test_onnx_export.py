@@ -1,0 +1,109 @@
+"""ONNX export: onnxruntime reproduces our outputs for every layer type and op."""
+
+import numpy as np
+import pytest
+
+from autograd import Value
+from nn import MLP, Dropout, Linear, Module, ReLU, Sequential, Sigmoid, Tanh, export_onnx
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+RNG = np.random.default_rng(0)
+
+
+class EveryOp(Module):
+    """Uses every op the exporter translates, once."""
+
+    def __init__(self) -> None:
+        self.W = Value(np.random.default_rng(1).normal(size=(3, 4)))
+        self.b = Value(np.random.default_rng(2).normal(size=4))
+
+    def forward(self, x):
+        h = x @ self.W + self.b
+        a = (h * 2.0 - 1.0) / 3.0 + (-h).exp() * 0.1
+        b = (h.abs() + 1.0).log() + (h * h + 1.0).sqrt() + h**2 + h.leaky_relu(0.1)
+        c = h.softmax(axis=-1) + h.log_softmax(axis=1) + h.relu() + h.sigmoid() + h.tanh()
+        s = (
+            a.sum(axis=1, keepdims=True)
+            + b.mean(axis=-1, keepdims=True)
+            + c.max(axis=1, keepdims=True)
+        )
+        return (a + b + c + s).T.transpose(1, 0) + ((h * h + 1.0) ** self.b.mean())
+
+
+def models():
+    return {
+        "mlp_scalar": MLP(3, [5, 2], activation="relu", rng=0),
+        "mlp_tanh_sigmoid": MLP(3, [8, 8, 1], output_activation="sigmoid", vectorized=True, rng=1),
+        "mlp_leaky_relu": MLP(3, [5, 2], activation="leaky_relu", vectorized=True, rng=8),
+        "mlp_float32": MLP(3, [6, 2], activation="relu", vectorized=True, dtype="float32", rng=2),
+        "linear": Linear(3, 4, rng=3),
+        "linear_no_bias": Linear(3, 4, bias=False, rng=4),
+        "sequential": Sequential(
+            Linear(3, 8, rng=5),
+            Tanh(),
+            Dropout(0.5),
+            Sequential(Linear(8, 4, rng=6), ReLU()),
+            Linear(4, 2, rng=7),
+            Sigmoid(),
+        ),
+        "every_op": EveryOp(),
+    }
+
+
+def run_onnx(path, x: np.ndarray) -> np.ndarray:
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["output"]
+    assert session.get_inputs()[0].shape[0] == "batch"
+    return session.run(["output"], {"input": x.astype(np.float32)})[0]
+
+
+def ours(model, x: np.ndarray) -> np.ndarray:
+    if isinstance(model, MLP) and not model.vectorized:
+        return np.array([[v.data for v in row] for row in model(x)])
+    return np.asarray(model(x).data, dtype=np.float64)
+
+
+@pytest.mark.parametrize("name", list(models()))
+def test_onnxruntime_reproduces_our_outputs(tmp_path, name):
+    model = models()[name]
+    path = tmp_path / f"{name}.onnx"
+    export_onnx(model, RNG.normal(size=(4, 3)), path)
+    assert model.training  # the trace ran in eval mode, then the mode came back
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto, full_check=True)
+    if name != "mlp_scalar":  # a scalar MLP is exported as its vectorized twin
+        assert {i.name for i in proto.graph.initializer} >= {n for n, _ in model.named_parameters()}
+    x = RNG.normal(size=(7, 3))  # another batch size: the batch axis is dynamic
+    model.eval()
+    expected = ours(model, x)
+    got = run_onnx(path, x)
+    assert got.shape == expected.shape
+    # float32 against our float64: 1e-6 relative, with a 1e-6 floor for numbers near zero
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_an_unsupported_op_is_named():
+    class Slicer(Module):
+        def __init__(self) -> None:
+            self.lin = Linear(3, 2, rng=0)
+
+        def forward(self, x):
+            return self.lin(x)[:, :1]
+
+    with pytest.raises(ValueError, match=r"op '\[\]' has no ONNX translation"):
+        export_onnx(Slicer(), np.zeros((2, 3)), "never-written.onnx")
+
+
+def test_export_refuses_to_trace_without_a_graph(tmp_path):
+    from autograd import no_grad
+
+    with no_grad(), pytest.raises(RuntimeError, match="outside no_grad"):
+        export_onnx(Linear(2, 1), np.zeros((2, 2)), tmp_path / "x.onnx")
+
+
+def test_export_of_a_pass_through_model(tmp_path):
+    export_onnx(Dropout(0.5), np.zeros((2, 3)), tmp_path / "d.onnx")
+    x = RNG.normal(size=(5, 3))
+    np.testing.assert_array_equal(run_onnx(tmp_path / "d.onnx", x), x.astype(np.float32))
