@@ -56,7 +56,6 @@ class Layer(Module):
         gen = get_rng(rng)
         self.nin, self.nout, self.activation = int(nin), int(nout), check_activation(activation)
         self.neurons = [Neuron(nin, activation, rng=gen) for _ in range(self.nout)]
-        self.name_parameters()
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         if len(x) != self.nin:
@@ -96,7 +95,6 @@ class Linear(Module):
         self.W = Value(gen.normal(0.0, scale, (self.nin, self.nout)), label="W", dtype=dtype)
         self.b = Value(np.zeros(self.nout), label="b", dtype=dtype) if bias else None
         self.init_activation = init_activation
-        self.name_parameters()
 
     def forward(self, x: Any) -> Value:
         x = as_input(x, self.W.dtype)
@@ -188,7 +186,6 @@ class Sequential(Module):
             if not isinstance(m, Module):
                 raise TypeError(f"Sequential takes Modules, got {type(m).__name__}")
         self.modules = list(modules)
-        self.name_parameters()
 
     def forward(self, x: Any) -> Any:
         for m in self.modules:
@@ -246,7 +243,6 @@ class MLP(Module):
             self.layers = [
                 Layer(sizes[i], sizes[i + 1], acts[i], rng=gen) for i in range(len(self.nouts))
             ]
-        self.name_parameters()  # labels by module path: layers.1.neurons.3.w2, layers.0.W
 
     @property
     def activations(self) -> list[str]:

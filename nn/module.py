@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +24,7 @@ class Module:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _REGISTRY[cls.__name__] = cls
+        _label_when_built(cls)
 
     # ------------------------------------------------------------ structure
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -50,7 +52,8 @@ class Module:
     def name_parameters(self) -> Module:
         """Label every parameter with its module path, e.g. ``layers.1.neurons.3.w2`` (a
         list of scalar weights counts from 1, as ``w1, w2, ...`` do); the drawings show it
-        short (``L1.n3.w2``). The models call this once built; returns the module."""
+        short (``L1.n3.w2``). Runs by itself once a module is built (the outermost
+        constructor returns); call it again after adding parameters. Returns the module."""
         for name, p in self.named_parameters():
             p.label = parameter_label(name)
         return self
@@ -163,6 +166,22 @@ class Module:
         except NotImplementedError:
             args = ""
         return f"{type(self).__name__}({args})"
+
+
+def _label_when_built(cls: type) -> None:
+    """Wrap ``cls.__init__`` so that the outermost constructor, once it returns, labels
+    every parameter by module path (``fc1.W``, ``layers.1.neurons.3.w2``)."""
+    init = cls.__dict__.get("__init__")
+    if init is None:
+        return
+
+    @functools.wraps(init)
+    def __init__(self: Module, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        if type(self).__init__ is __init__:  # not a super().__init__ inside a subclass's
+            self.name_parameters()
+
+    cls.__init__ = __init__
 
 
 def parameter_label(path: str) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograd import Value
-from nn import MLP, Layer, Linear, Neuron, Sequential, Tanh
+from nn import MLP, Layer, Linear, Module, Neuron, Sequential, Tanh
 from viz import draw_dot, draw_mlp, to_svg
 from viz.collapse import names_for, short_name
 from viz.graph import collect, plan
@@ -50,6 +50,18 @@ def test_parameters_are_labelled_by_module_path():
     assert Linear(2, 2).W.label == "W"
     assert Sequential(Linear(2, 3), Tanh(), Linear(3, 1)).parameters()[2].label == "modules.2.W"
     assert short_name("layers.1.neurons.3.w2") == "L1.n3.w2"
+
+    class Net(Module):  # any model: labelled when its constructor returns
+        def __init__(self):
+            self.fc1, self.fc2 = Linear(2, 3), Linear(3, 1)
+
+    class Wider(Net):
+        def __init__(self):
+            super().__init__()
+            self.fc3 = Linear(1, 1)
+
+    assert [p.label for p in Net().parameters()] == ["fc1.W", "fc1.b", "fc2.W", "fc2.b"]
+    assert [p.label for p in Wider().parameters()][-2:] == ["fc3.W", "fc3.b"]
     assert short_name("layers.0.W") == "L0.W"
 
 
