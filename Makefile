@@ -1,19 +1,20 @@
-# Two commands do everything: `make demo` and `make test` (each creates .venv when missing).
+# Two commands do everything: `make demo` and `make test` (each creates .venv when missing);
+# `make serve` runs the live classroom at http://127.0.0.1:8000/.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test bench lint format clean
+.PHONY: demo test serve bench lint format clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[plot]"
+	$(PIP) install --quiet -e ".[plot,classroom]"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -e ".[dev,plot,data,onnx]"
+	$(PIP) install --quiet -e ".[dev,plot,data,onnx,classroom]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -24,9 +25,13 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest
 
+serve: $(VENV)/.installed
+	$(VENV)/bin/backproplab serve
+
 bench: $(VENV)/.installed
-	$(PIP) install --quiet -e ".[bench,data]"
-	$(PY) -m benchmarks
+	$(PIP) install --quiet -e ".[bench,data,jax]"
+	mkdir -p out
+	$(PY) -m benchmarks --json out/bench.json --markdown out/bench.md
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

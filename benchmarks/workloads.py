@@ -1,17 +1,71 @@
-"""The benchmark workloads. Each ``setup_<workload>(engine)`` builds one engine's version
-from the same numbers and returns ``(step, first_loss)``: ``step()`` runs one timed step.
+"""The benchmark workloads: what each one computes, for which engines, and its floors.
+
+``WORKLOADS[name].setup(engine)`` builds one engine's version from the same numbers and
+returns ``step``: ``step()`` runs one timed step and returns its loss (``None`` for a floor
+that computes no loss). A tensor workload's ``step.arrays()`` lists the engine's inputs,
+parameters and outputs, so the runner can check their dtype before timing anything.
 
 Every engine starts from identical weights (drawn with numpy from a fixed seed), so the
-first losses must agree before anything is timed."""
+first losses must agree before anything is timed. Engines:
+
+- ``backproplab``; peers ``micrograd`` (``micrograd_gc_off`` times it with ``gc.disable()``),
+  ``numpy`` (forward and backward written by hand), ``torch``, ``jax_jit``, ``jax_eager``;
+- floors, the least work the step needs: ``python`` (the scalar moons step on plain Python
+  floats, forward and backward by hand) and ``matmuls`` (only the medium MLP's forward and
+  backward matrix products, in numpy)."""
 
 from __future__ import annotations
 
+import importlib.util
 import random
-import sys
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 
 SEED = 1337
+FLOORS = ("python", "matmuls")
+# Each engine's import name: an engine whose module does not import is skipped.
+MODULES = {
+    "micrograd": "micrograd",
+    "micrograd_gc_off": "micrograd",
+    "torch": "torch",
+    "jax_jit": "jax",
+    "jax_eager": "jax",
+}
+
+
+class Workload(NamedTuple):
+    setup: Callable[[str], Callable[[], Any]]
+    engines: tuple[str, ...]
+    title: str
+    dtype: str | None = None  # tensor workloads: every engine's arrays have this dtype
+    ops: int | None = None  # chains: the number of ops recorded per step
+
+
+class WrongDtype(AssertionError):
+    """An engine's array does not have the workload's dtype: its timing would be wrong."""
+
+
+def engine_available(engine: str) -> bool:
+    """Whether the engine's package is installed (found, not imported: the runner stays
+    small, and the memory of the processes it starts is their own)."""
+    module = MODULES.get(engine)
+    return module is None or importlib.util.find_spec(module) is not None
+
+
+def check_dtypes(engine: str, step: Callable, dtype: str | None) -> None:
+    """Raise WrongDtype unless every array ``step.arrays()`` lists has ``dtype``."""
+    if dtype is None:
+        return
+    arrays = step.arrays()
+    if not arrays:
+        raise WrongDtype(f"{engine}: lists no arrays to check")
+    for i, a in enumerate(arrays):
+        # torch spells its dtypes "torch.float32"; numpy and JAX spell them "float32"
+        found = str(a.dtype).removeprefix("torch.")
+        if found != dtype:
+            raise WrongDtype(f"{engine}: array {i} {tuple(a.shape)} is {found}, not {dtype}")
 
 
 def moons_data(n: int = 100) -> tuple[np.ndarray, np.ndarray]:
@@ -21,19 +75,22 @@ def moons_data(n: int = 100) -> tuple[np.ndarray, np.ndarray]:
     return X, y * 2.0 - 1.0
 
 
-def mlp_weights(sizes: list[int], dtype=np.float64) -> list[tuple[np.ndarray, np.ndarray]]:
+def mlp_weights(sizes: list[int], dtype: Any = np.float64) -> list[tuple[np.ndarray, np.ndarray]]:
+    # Scale, then cast: a float32 array divided by a numpy float64 scalar is float64 in
+    # numpy 2, which once made the "numpy" engine of the float32 workload run in float64.
     rng = np.random.default_rng(SEED)
     return [
         (
-            rng.uniform(-1, 1, (nin, nout)).astype(dtype) / np.sqrt(nin),
+            (rng.uniform(-1, 1, (nin, nout)) / np.sqrt(nin)).astype(dtype),
             rng.uniform(-0.1, 0.1, nout).astype(dtype),
         )
         for nin, nout in zip(sizes[:-1], sizes[1:])
     ]
 
 
-# ------------------------------------------------------------------ 1. scalar moons step
+# ------------------------------------------------------------------ scalar moons step
 def setup_scalar_moons(engine: str):
+    """One SGD step of a 2-16-16-1 ReLU MLP on 100 moons, hinge loss + 1e-4 L2."""
     X, y = moons_data()
     weights = mlp_weights([2, 16, 16, 1])
     if engine == "backproplab":
@@ -53,7 +110,7 @@ def setup_scalar_moons(engine: str):
             return loss.data
 
         return step
-    if engine.startswith("micrograd"):
+    if engine in ("micrograd", "micrograd_gc_off"):
         from micrograd.engine import Value
         from micrograd.nn import MLP
 
@@ -76,6 +133,8 @@ def setup_scalar_moons(engine: str):
             return total.data
 
         return step
+    if engine == "python":
+        return _scalar_moons_by_hand(X.tolist(), y.tolist(), weights)
     raise ValueError(engine)
 
 
@@ -87,8 +146,54 @@ def _load_scalar(model, weights):
             neuron.b.data = float(b[j])
 
 
-# ------------------------------------------------------------------ 2. deep chain
+def _scalar_moons_by_hand(X: list, y: list, weights: list, lr: float = 0.05, l2: float = 1e-4):
+    """The floor of the scalar step: the same numbers on plain Python floats, no graph.
+    ``layers[l][j]`` is neuron j of layer l as ``[w_1, ..., w_nin, b]``."""
+    layers = [[[*map(float, W[:, j]), float(b[j])] for j in range(W.shape[1])] for W, b in weights]
+    last = len(layers) - 1
+    n = len(X)
+
+    def step():
+        grads = [[[0.0] * len(neuron) for neuron in layer] for layer in layers]
+        data_loss = 0.0
+        for x, target in zip(X, y):
+            inputs = [x]  # the input of each layer
+            for k, layer in enumerate(layers):
+                h = inputs[-1]
+                z = [sum(w * hi for w, hi in zip(neuron, h)) + neuron[-1] for neuron in layer]
+                inputs.append(z if k == last else [zj if zj > 0.0 else 0.0 for zj in z])
+            margin = 1.0 - target * inputs[-1][0]
+            if margin <= 0.0:  # hinge is flat here: no gradient from this point
+                continue
+            data_loss += margin
+            g = [-target / n]  # d loss / d output
+            for k in range(last, -1, -1):
+                h, out = inputs[k], inputs[k + 1]
+                if k != last:  # ReLU: pass the gradient where the unit was on
+                    g = [gj if oj > 0.0 else 0.0 for gj, oj in zip(g, out)]
+                g_h = [0.0] * len(h)
+                for neuron, grad, gj in zip(layers[k], grads[k], g):
+                    if gj == 0.0:
+                        continue
+                    for i, hi in enumerate(h):
+                        grad[i] += gj * hi
+                        g_h[i] += gj * neuron[i]
+                    grad[-1] += gj
+                g = g_h
+        reg = 0.0
+        for layer, layer_grads in zip(layers, grads):
+            for neuron, grad in zip(layer, layer_grads):
+                for i, w in enumerate(neuron):
+                    reg += w * w
+                    neuron[i] = w - lr * (grad[i] + 2.0 * l2 * w)
+        return data_loss / n + l2 * reg
+
+    return step
+
+
+# ------------------------------------------------------------------ deep chain
 def setup_chain(engine: str, n: int):
+    """``x * 1.0001 + 0.0`` repeated n times (2n ops), then backward."""
     if engine == "backproplab":
         from autograd import Value
     else:
@@ -105,137 +210,34 @@ def setup_chain(engine: str, n: int):
     return step
 
 
-# ------------------------------------------------------------------ 3-5. tensor MLPs
-def setup_tensor_mlp(engine: str, sizes: list[int], batch: int, act: str, loss: str, dtype: str):
-    dt = np.dtype(dtype)
-    weights = mlp_weights(sizes, dt)
-    rng = np.random.default_rng(SEED + 1)
-    if sizes[0] == 2 and batch == 100:
-        X, yv = moons_data(batch)
-        X = X.astype(dt)
-        y = yv.astype(dt).reshape(-1, 1) if loss == "mse" else yv.astype(dt)
-    else:
-        X = rng.normal(size=(batch, sizes[0])).astype(dt)
-        y = rng.integers(0, sizes[-1], batch)
-    lr = 0.01
-    if engine == "backproplab":
-        from autograd import sum_of_squares
-        from nn import MLP, SGD, cross_entropy, hinge_loss, mse_loss
-
-        model = MLP(sizes[0], sizes[1:], activation=act, vectorized=True, dtype=dtype, rng=0)
-        for layer, (W, b) in zip(model.layers, weights):
-            layer.W.data[...] = W
-            layer.b.data[...] = b
-        params = model.parameters()
-        opt = SGD(params, lr=lr)
-        fn = {"mse": mse_loss, "ce": cross_entropy, "hinge": hinge_loss}[loss]
-
-        def step():
-            out = model(X)
-            total = fn(out, y)
-            if loss == "hinge":
-                total = total + 1e-4 * sum_of_squares(params)
-            opt.zero_grad()
-            total.backward()
-            opt.step()
-            return total.item()
-
-        return step
-    if engine == "numpy":
-        Ws = [(W.copy(), b.copy()) for W, b in weights]
-        n_layers = len(Ws)
-        f = {"relu": lambda z: np.maximum(z, 0), "tanh": np.tanh}[act]
-
-        def step():
-            acts, h = [X], X
-            for k, (W, b) in enumerate(Ws):
-                z = h @ W + b
-                h = f(z) if k < n_layers - 1 else z
-                acts.append(h)
-            out = acts[-1]
-            if loss == "mse":
-                diff = out - y
-                value = float(np.mean(diff * diff))
-                g = (2.0 / diff.size) * diff
-            elif loss == "hinge":
-                margin = 1.0 - out[:, 0] * y
-                value = float(np.mean(np.maximum(margin, 0))) + 1e-4 * sum(
-                    float((W * W).sum() + (b * b).sum()) for W, b in Ws
-                )
-                g = (-(margin > 0).astype(dt) * y / len(y)).reshape(-1, 1)
-            else:
-                shifted = out - out.max(axis=1, keepdims=True)
-                logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-                value = float(-logp[np.arange(len(y)), y].mean())
-                g = np.exp(logp)
-                g[np.arange(len(y)), y] -= 1
-                g /= len(y)
-            for k in range(n_layers - 1, -1, -1):
-                W, b = Ws[k]
-                gW = acts[k].T @ g
-                gb = g.sum(axis=0)
-                if loss == "hinge":
-                    gW += 2e-4 * W
-                    gb += 2e-4 * b
-                if k:
-                    g = g @ W.T
-                    g = g * (acts[k] > 0) if act == "relu" else g * (1 - acts[k] * acts[k])
-                W -= lr * gW
-                b -= lr * gb
-            return value
-
-        return step
-    if engine == "torch":
-        import torch
-
-        torch.set_num_threads(1)
-        tdt = {"float64": torch.float64, "float32": torch.float32}[dtype]
-        Ws = [
-            (
-                torch.tensor(W, dtype=tdt, requires_grad=True),
-                torch.tensor(b, dtype=tdt, requires_grad=True),
-            )
-            for W, b in weights
-        ]
-        params = [p for pair in Ws for p in pair]
-        opt = torch.optim.SGD(params, lr=lr)
-        tX = torch.tensor(X)
-        ty = torch.tensor(y)
-        f = {"relu": torch.relu, "tanh": torch.tanh}[act]
-
-        def step():
-            h = tX
-            for k, (W, b) in enumerate(Ws):
-                h = h @ W + b
-                if k < len(Ws) - 1:
-                    h = f(h)
-            if loss == "mse":
-                total = torch.mean((h - ty) ** 2)
-            elif loss == "hinge":
-                total = torch.relu(1 - h[:, 0] * ty).mean() + 1e-4 * sum(
-                    (p * p).sum() for p in params
-                )
-            else:
-                total = torch.nn.functional.cross_entropy(h, ty)
-            opt.zero_grad()
-            total.backward()
-            opt.step()
-            return total.item()
-
-        return step
-    raise ValueError(engine)
+# ------------------------------------------------------------------ drawing
+DRAWING_LINKS = 500  # (y * 0.99).tanh(), 500 times: 2,502 drawn nodes
 
 
-# ------------------------------------------------------------------ 6. drawing
-def setup_drawing(engine: str):
+def drawing_graph():
     from autograd import Value
-    from viz import draw_dot, to_svg
 
     x = Value(0.5, label="x")
     y = x
-    for _ in range(500):  # 500 ops: 1,000 drawn nodes (value boxes + op circles)
+    for _ in range(DRAWING_LINKS):
         y = (y * 0.99).tanh()
     y.backward()
+    return y
+
+
+def drawn_nodes(dot) -> int:
+    """The nodes of a graphviz.Digraph: body lines that are neither edges nor defaults."""
+    return sum(
+        1
+        for line in dot.body
+        if "->" not in line and not line.lstrip().startswith(("node ", "edge ", "graph "))
+    )
+
+
+def setup_drawing(engine: str):
+    from viz import draw_dot, to_svg
+
+    y = drawing_graph()
 
     def step():
         return float(len(to_svg(draw_dot(y, max_nodes=None))))
@@ -243,44 +245,63 @@ def setup_drawing(engine: str):
     return step
 
 
+# ------------------------------------------------------------------ the registry
+def _mlp(sizes, batch, act, loss, dtype):
+    from .tensor_mlp import setup_tensor_mlp
+
+    return lambda engine: setup_tensor_mlp(engine, sizes, batch, act, loss, dtype)
+
+
+def _chain(n):
+    return lambda engine: setup_chain(engine, n)
+
+
+_PEERS = ("backproplab", "numpy", "torch", "jax_jit", "jax_eager")
+_MEDIUM = [784, 256, 128, 10]
 WORKLOADS = {
-    "scalar_moons": (setup_scalar_moons, ("backproplab", "micrograd", "micrograd_gc_off")),
-    "chain_1e3": (lambda e: setup_chain(e, 1_000), ("backproplab",)),
-    "chain_400": (lambda e: setup_chain(e, 400), ("backproplab", "micrograd")),
-    "chain_1e5": (lambda e: setup_chain(e, 100_000), ("backproplab",)),
-    "chain_1e6": (lambda e: setup_chain(e, 1_000_000), ("backproplab",)),
-    "vector_moons": (
-        lambda e: setup_tensor_mlp(e, [2, 16, 16, 1], 100, "relu", "hinge", "float64"),
-        ("backproplab", "numpy"),
+    "scalar_moons": Workload(
+        setup_scalar_moons,
+        ("backproplab", "micrograd", "micrograd_gc_off", "python"),
+        "scalar moons step (2-16-16-1 ReLU, 100 points, hinge + L2, SGD)",
     ),
-    "tiny_mlp": (
-        lambda e: setup_tensor_mlp(e, [2, 16, 16, 1], 100, "tanh", "mse", "float64"),
-        ("backproplab", "numpy", "torch"),
+    "chain_400": Workload(
+        _chain(400), ("backproplab", "micrograd"), "deep chain, N = 400", ops=800
     ),
-    "medium_mlp_f32": (
-        lambda e: setup_tensor_mlp(e, [784, 256, 128, 10], 256, "relu", "ce", "float32"),
-        ("backproplab", "numpy", "torch"),
+    "chain_1e3": Workload(_chain(1_000), ("backproplab",), "deep chain, N = 1,000", ops=2_000),
+    "chain_1e4": Workload(_chain(10_000), ("backproplab",), "deep chain, N = 10,000", ops=20_000),
+    "chain_1e5": Workload(
+        _chain(100_000), ("backproplab",), "deep chain, N = 100,000", ops=200_000
     ),
-    "medium_mlp_f64": (
-        lambda e: setup_tensor_mlp(e, [784, 256, 128, 10], 256, "relu", "ce", "float64"),
-        ("backproplab", "numpy", "torch"),
+    "chain_1e6": Workload(
+        _chain(1_000_000), ("backproplab",), "deep chain, N = 1,000,000", ops=2_000_000
     ),
-    "drawing_1000": (setup_drawing, ("backproplab",)),
+    "vector_moons": Workload(
+        _mlp([2, 16, 16, 1], 100, "relu", "hinge", "float64"),
+        _PEERS,
+        "vectorized moons step (2-16-16-1 ReLU, full batch, hinge + L2, float64)",
+        dtype="float64",
+    ),
+    "tiny_mlp": Workload(
+        _mlp([2, 16, 16, 1], 100, "tanh", "mse", "float64"),
+        _PEERS,
+        "tiny MLP 2-16-16-1, batch 100, tanh, MSE, float64",
+        dtype="float64",
+    ),
+    "medium_mlp_f32": Workload(
+        _mlp(_MEDIUM, 256, "relu", "ce", "float32"),
+        (*_PEERS, "matmuls"),
+        "medium MLP 784-256-128-10, batch 256, ReLU, CE, float32",
+        dtype="float32",
+    ),
+    "medium_mlp_f64": Workload(
+        _mlp(_MEDIUM, 256, "relu", "ce", "float64"),
+        (*_PEERS, "matmuls"),
+        "medium MLP 784-256-128-10, batch 256, ReLU, CE, float64",
+        dtype="float64",
+    ),
+    "drawing_2502": Workload(
+        setup_drawing,
+        ("backproplab",),
+        "draw_dot + to_svg of a 2,502-node graph (system dot when installed, else in-process)",
+    ),
 }
-
-
-def engine_available(engine: str) -> bool:
-    module = {"micrograd": "micrograd", "micrograd_gc_off": "micrograd", "torch": "torch"}.get(
-        engine
-    )
-    if module is None:
-        return True
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
-
-
-if __name__ == "__main__":  # pragma: no cover - used by the runner
-    print(sys.argv)

@@ -75,4 +75,9 @@ def check_activation(name: str) -> str:
 
 def activate(v: Any, name: str) -> Any:
     """Apply the activation called ``name`` to a Value (``linear`` returns ``v`` itself)."""
-    return REGISTRY[check_activation(name)].apply(v)
+    try:
+        act = REGISTRY[name]  # (once per layer and forward pass: no separate check)
+    except KeyError:
+        check_activation(name)
+        raise
+    return act.apply(v)

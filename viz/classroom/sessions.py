@@ -1,0 +1,201 @@
+"""One browser tab of the live classroom: its state and what each message does.
+
+Pure Python, no server: :class:`Session` takes a message (a dict decoded from JSON) and
+returns the replies (dicts to encode as JSON). The server only moves text. Every setting
+is checked and bounded here, *before* any work is done; a bad one is a
+:class:`SettingsError` whose message the page shows as it is.
+
+Messages (``type``) and their replies:
+
+- ``neuron`` (``state``) -> ``neuron``: output, formula with numbers, graph SVG, gradients;
+  ``neuron.step`` (``state``) -> ``neuron`` after one step of gradient descent on w and b;
+- ``expression`` (``text``, ``variables``) -> ``expression``: graph, gradients, steps;
+- ``network`` (``settings``, optional ``reset``) -> ``network``: the forward, loss,
+  backward and update steps of a small MLP on one sample; ``network.update`` applies SGD;
+- ``playground`` (``settings``) -> ``playground.reset`` (points) and a ``playground.frame``;
+  ``playground.step`` -> one epoch and a frame (the server's play loop calls
+  :meth:`Session.tick` the same way).
+
+>>> s = Session()
+>>> reply = s.handle({"type": "neuron", "state": {}})[0]
+>>> reply["type"], reply["out"]
+('neuron', 0.9990889488055994)
+>>> s.handle({"type": "launch-missiles"})[0]["message"]
+"unknown message type 'launch-missiles'; known ones are expression, network, network.update, neuron, neuron.step, playground, playground.csv, playground.step"
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from nn import playground
+from nn.activations import ACTIVATIONS
+
+from . import lessons
+from .expression import FUNCTIONS
+from .limits import MAX_HIDDEN, MAX_INPUTS, MAX_MESSAGE, MAX_NEURONS, SettingsError
+from .trainer import DATASETS, Trainer, check_playground, read_csv
+
+__all__ = ["Session", "SettingsError", "MAX_MESSAGE", "decode", "encode"]
+
+
+def decode(text: str | bytes) -> dict:
+    """One message from the page as a dict, refusing oversized or malformed ones."""
+    if len(text) > MAX_MESSAGE:
+        raise SettingsError(f"message too large ({len(text)} bytes; the limit is {MAX_MESSAGE})")
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):
+        raise SettingsError("message is not valid JSON") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise SettingsError('message must be a JSON object with a "type"')
+    return message
+
+
+def encode(reply: dict) -> str:
+    """A reply as JSON text; NaN and infinities become null (JSON has no such numbers)."""
+    return json.dumps(_finite(reply), allow_nan=False, separators=(",", ":"))
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
+
+
+class Session:
+    """The state of one browser tab: the network being stepped through and the
+    playground being trained (the other tabs send their whole state with each message)."""
+
+    def __init__(self) -> None:
+        self.network: lessons.NetworkLesson | None = None
+        self.trainer: Trainer | None = None
+        self.upload: tuple | None = None  # the last CSV's points, labels and task
+        # The server runs messages and the play loop in worker threads: one at a time.
+        self._lock = threading.Lock()
+        self.handlers: dict[str, Callable[[dict], list[dict]]] = {
+            "neuron": self._neuron,
+            "neuron.step": self._neuron_step,
+            "expression": self._expression,
+            "network": self._network,
+            "network.update": self._network_update,
+            "playground": self._playground,
+            "playground.step": self._playground_step,
+            "playground.csv": self._playground_csv,
+        }
+
+    def hello(self) -> dict:
+        """The first message of a connection: what the page's menus offer."""
+        return {
+            "type": "hello",
+            "activations": list(ACTIVATIONS),
+            "functions": list(FUNCTIONS),
+            "datasets": DATASETS,
+            "features": playground.FEATURE_LABELS,
+            "limits": {"neurons": MAX_NEURONS, "hidden": MAX_HIDDEN, "inputs": MAX_INPUTS},
+        }
+
+    def handle(self, message: dict) -> list[dict]:
+        """The replies to one decoded message; a bad message gets one ``error`` reply
+        and leaves the session as it was."""
+        return [self.resolve(r) if callable(r) else r for r in self.replies(message)]
+
+    def replies(self, message: dict) -> list[dict | Callable[[], dict]]:
+        """Like :meth:`handle`, but a slow reply (a graph to lay out) may come as a
+        function to call with :meth:`resolve`: the server skips it when a newer message
+        of the same type is already waiting (a slider still moving)."""
+        kind = message.get("type")
+        handler = self.handlers.get(kind)
+        with self._lock:
+            return self._run(kind, handler, message)
+
+    def resolve(self, later: Callable[[], dict]) -> dict:
+        """Compute a reply that :meth:`replies` left for later."""
+        with self._lock:
+            try:
+                return later()
+            except (ValueError, ArithmeticError) as err:
+                return {"type": "error", "about": "graph", "message": str(err)}
+
+    def _run(self, kind: Any, handler: Callable | None, message: dict) -> list:
+        try:
+            if handler is None:
+                raise SettingsError(
+                    f"unknown message type {str(kind)[:40]!r}; known ones are "
+                    f"{', '.join(sorted(self.handlers))}"
+                )
+            return handler(message)
+        except (ValueError, ArithmeticError) as err:
+            return [{"type": "error", "about": str(kind)[:40], "message": str(err)}]
+
+    # ------------------------------------------------------------ tabs
+    def _neuron(self, message: dict) -> list:
+        state = lessons.check_neuron(_dict(message, "state"))
+        return [lessons.neuron_view(state), lambda: lessons.neuron_graph(state)]
+
+    def _neuron_step(self, message: dict) -> list:
+        view = lessons.neuron_step(lessons.check_neuron(_dict(message, "state")))
+        return [view, lambda: lessons.neuron_graph(view["state"])]
+
+    def _expression(self, message: dict) -> list[dict]:
+        text, variables = message.get("text", ""), message.get("variables", "")
+        if not isinstance(text, str) or not isinstance(variables, str):
+            raise SettingsError("the expression and its variables must be text")
+        return [lessons.expression_view(text, variables)]
+
+    def _network(self, message: dict) -> list[dict]:
+        settings = lessons.check_network(_dict(message, "settings"))
+        lesson = self.network
+        if lesson is None or message.get("reset") or not lesson.same_model(settings):
+            lesson = lessons.NetworkLesson(settings)
+        else:
+            lesson.settings = settings  # same network: keep its trained weights
+        self.network = lesson
+        return [lesson.view()]
+
+    def _network_update(self, message: dict) -> list[dict]:
+        if self.network is None:
+            raise SettingsError("no network yet: send the network's settings first")
+        self.network.update()
+        return [self.network.view()]
+
+    def _playground(self, message: dict) -> list[dict]:
+        self.trainer = Trainer(check_playground(_dict(message, "settings")), self.upload)
+        return [self.trainer.points(), self.trainer.frame()]
+
+    def _playground_csv(self, message: dict) -> list[dict]:
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise SettingsError("the CSV must be text")
+        upload = read_csv(text)
+        settings = check_playground(dict(_dict(message, "settings"), dataset="csv"))
+        self.trainer = Trainer(settings, upload)
+        self.upload = upload  # kept only once it trains
+        return [self.trainer.points(), self.trainer.frame()]
+
+    def _playground_step(self, message: dict) -> list[dict]:
+        if self.trainer is None:
+            raise SettingsError("no playground yet: send its settings first")
+        return [self.trainer.step()]
+
+    def tick(self) -> dict:
+        """One epoch of playground training and the frame after it (the play loop)."""
+        with self._lock:
+            if self.trainer is None:
+                raise SettingsError("no playground yet: send its settings first")
+            return self.trainer.step()
+
+
+def _dict(message: dict, key: str) -> dict:
+    value = message.get(key, {})
+    if not isinstance(value, dict):
+        raise SettingsError(f'"{key}" must be a JSON object')
+    return value

@@ -1,0 +1,109 @@
+// The page: one WebSocket to the server, four tabs, the open tab and the playground's
+// settings kept in the URL (#tab=playground&dataset=circle&...), so a link reproduces them.
+import { $ } from "./common.js";
+import * as neuron from "./neuron.js";
+import * as expression from "./expression.js";
+import * as network from "./network.js";
+import * as playground from "./playground.js";
+
+const TABS = { neuron, expression, network, playground };
+let socket = null;
+const busy = {}, pending = {};
+let current = null;
+
+// Send a message; for a group (one tab's requests), keep at most one in flight, and of
+// the waiting ones only the newest of each type (dragging a slider never queues up work
+// on the server, while a button press is never dropped).
+function request(group, message) {
+  showError("");
+  if (busy[group]) {
+    const queue = (pending[group] = pending[group] || []);
+    const last = queue[queue.length - 1];
+    if (last && last.type === message.type) queue[queue.length - 1] = message;
+    else queue.push(message);
+    return;
+  }
+  busy[group] = true;
+  send(message);
+}
+
+// Anything the user does clears the last error message; replies never do.
+function send(message, quiet = false) {
+  if (!quiet) showError("");
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+function done(group) {
+  busy[group] = false;
+  const next = pending[group] && pending[group].shift();
+  if (next) request(group, next);
+}
+
+export function showError(text) {
+  const box = $("error");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function receive(event) {
+  let message;
+  try { message = JSON.parse(event.data); } catch { return; }
+  const group = (message.type === "error" ? message.about : message.type || "").split(".")[0];
+  if (message.type === "hello") {  // the server's menus (activations, data sets, ...)
+    for (const tab of Object.values(TABS)) tab.start(message);
+  } else if (message.type === "error") {
+    showError(message.message);
+    const tab = TABS[group];
+    if (tab && tab.onError) tab.onError(message);
+  } else if (TABS[group]) {
+    TABS[group].onMessage(message);
+  }
+  if (message.type !== "neuron.graph") done(group);  // the graph follows its numbers
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}/ws`);
+  socket.onopen = () => {
+    $("status").textContent = "live";
+    $("status").className = "status live";
+    for (const k of Object.keys(busy)) busy[k] = false;
+  };
+  socket.onmessage = receive;
+  socket.onclose = () => {
+    $("status").textContent = "disconnected — retrying…";
+    $("status").className = "status down";
+    setTimeout(connect, 1000);
+  };
+}
+
+export function hashParams() { return new URLSearchParams(location.hash.slice(1)); }
+
+// The URL holds the open tab and that tab's settings (replaceState: no history spam).
+export function saveUrl() {
+  const params = new URLSearchParams({ tab: current });
+  const extra = TABS[current].urlParams ? TABS[current].urlParams() : {};
+  for (const [k, v] of Object.entries(extra)) params.set(k, v);
+  history.replaceState(null, "", `#${params.toString()}`);
+}
+
+function show(name) {
+  if (!TABS[name]) name = "neuron";
+  current = name;
+  for (const key of Object.keys(TABS)) {
+    $(`tab-${key}`).hidden = key !== name;
+    document.querySelector(`nav button[data-tab="${key}"]`).classList.toggle("active", key === name);
+  }
+  showError("");
+  saveUrl();
+}
+
+const context = { request, send, saveUrl, showError, hashParams };
+for (const tab of Object.values(TABS)) tab.init(context);
+for (const button of document.querySelectorAll("nav button")) {
+  button.onclick = () => show(button.dataset.tab);
+}
+show(hashParams().get("tab") || "neuron");
+// A link pasted into this tab (the page itself only uses replaceState): start from it.
+window.addEventListener("hashchange", () => location.reload());
+connect();
