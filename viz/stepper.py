@@ -116,7 +116,15 @@ class _Board:
         }
         main = self.main[uid]
         g = self.grad.get(main)
-        return {"t": texts, "fill": "#ffffff" if g is None else grad_colour(g, self.scale)}
+        fill = "#ffffff" if g is None else grad_colour(g, self.scale)
+        if uid.startswith("v"):  # a value's own box: {"data", "grad", "fill"} as pages read it
+            d = self.data.get(main)
+            return {
+                "data": "?" if d is None else summary(d),
+                "grad": "?" if g is None else summary(g),
+                "fill": fill,
+            }
+        return {"t": texts, "fill": fill}
 
     def states(self, values: Iterable[Value]) -> dict:
         uids = dict.fromkeys(self.scene.unit_of[v] for v in values)
@@ -124,13 +132,15 @@ class _Board:
 
 
 def build_steps(
-    root: Value, order: list[Value], scene: Scene | None = None, lr: float | None = 0.1
+    root: Value, order: list[Value], scene: Scene | None = None, lr: float | None = None
 ) -> tuple[list[dict], dict]:
     """The steps of the page and each drawn unit's starting state (leaves known, the
     rest ``?``); ``order`` is ``topological_order(root)``. A unit is a value, or a
     neuron's or layer's box when ``scene`` is collapsed: then one step covers a box,
-    and its every chain-rule line is kept in the step's ``detail``. With ``lr`` the
-    last step is the SGD update ``p.data -= lr * p.grad`` (the model is not changed)."""
+    and its every chain-rule line is kept in the step's ``detail``. A value's state is
+    ``{"data", "grad", "fill"}``, a box's ``{"t": {k: text of its k-th text from the
+    end}, "fill"}``. With ``lr`` the last step is the SGD update ``p.data -= lr *
+    p.grad`` (the model is not changed)."""
     scene = scene or plan(root, None)
     names, unit_of, box_of = scene.names, scene.unit_of, scene.box_of
     seed = np.ones_like(root.data) if root.ndim else 1.0
