@@ -102,10 +102,15 @@ class _Board:
     """What the page shows at a point of the walk: the values whose data is known and
     the gradients so far; it writes each unit's cells as the page's state."""
 
-    def __init__(self, scene: Scene, root: Value, scale: float) -> None:
-        self.scene, self.root, self.scale = scene, root, scale
+    def __init__(self, scene: Scene, scale: float) -> None:
+        self.scene, self.scale = scene, scale
         self.data: dict[Value, Any] = {v: v.data for v in scene.values if not v.op}
         self.grad: dict[Value, Any] = {}
+        # the value that colours a unit: itself, or a box's output (its last op)
+        self.main = {scene.unit_of[v]: v for v in scene.values if v not in scene.box_of}
+        for box in scene.box_of.values():
+            ops = [v for v in box.members if v.op]
+            self.main[box.id] = ops[-1] if ops else box.members[0]
 
     def state(self, uid: str) -> dict:
         cells = [c for row in self.scene.cells[uid] for c in row]
@@ -154,12 +159,7 @@ def build_steps(
         ),
         default=0.0,
     )
-    board = _Board(scene, root, scale)
-    # a box is coloured by its output: the last op among its members
-    board.main = {unit_of[v]: v for v in scene.values if v not in box_of}
-    for box in box_of.values():
-        ops = [v for v in box.members if v.op]
-        board.main[box.id] = ops[-1] if ops else box.members[0]
+    board = _Board(scene, scale)
     initial = {u: board.state(u) for u in scene.cells}
     edges_into: dict[str, list[str]] = {}
     for src, dst in scene.edges:
