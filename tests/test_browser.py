@@ -85,6 +85,7 @@ def test_step_through_a_2_16_16_1_network_neuron_by_neuron(tmp_path):
     assert sum(s["phase"] == "forward" for s in steps) == 33 + 2  # neurons, then - and **2
     assert steps[-1]["phase"] == "update"
     assert steps[0]["text"].startswith("Leaves hold numbers we chose: x1 = 0.5, x2 = -1")
+    assert [s["title"] for s in steps[1:3]] == ["Forward: compute L0.n0", "Forward: compute L0.n1"]
     with playwright.sync_playwright() as p:
         browser = _launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 720})

@@ -94,7 +94,7 @@ def names_for(values: list[Value], roles: Roles | None = None) -> dict[Value, st
     gets ``#2``, ``#3``, ..."""
     roles = roles or find_roles(values)
     names, used, unnamed = {}, Counter(), 0
-    for v in _inputs_first(values):
+    for v in inputs_first(values):
         if v.label:
             name = short_name(v.label)
         elif v in roles.role:
@@ -109,7 +109,7 @@ def names_for(values: list[Value], roles: Roles | None = None) -> dict[Value, st
     return names
 
 
-def _inputs_first(values: list[Value]) -> list[Value]:
+def inputs_first(values: list[Value]) -> list[Value]:
     """``values`` (``values[0]`` the output) with every input before what it feeds, each
     op's inputs left to right: ``x1*w1`` is numbered before ``x2*w2``."""
     keep, order, seen = set(values), [], set()

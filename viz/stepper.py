@@ -22,6 +22,7 @@ import numpy as np
 from autograd import BackwardStep, Value, topological_order, trace_backward
 from nn.model_files import atomic_write
 
+from .collapse import inputs_first
 from .graph import Scene, cell_text, draw_dot, fmt, grad_colour, natural_key, plan, summary
 from .render import to_svg
 from .theme import get_theme
@@ -192,8 +193,9 @@ def build_steps(
 
     # forward: one step per value drawn alone, one per box (its ops in order)
     units: dict[str, list[Value]] = {}
-    for v in order:
-        if v.op:
+    computed = set(order)
+    for v in inputs_first(scene.values):  # as written: L0.n0 before L0.n1, x1*w1 before x2*w2
+        if v.op and v in computed:
             units.setdefault(unit_of[v], []).append(v)
     for uid, members in units.items():
         for v in members:
