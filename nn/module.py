@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -168,6 +169,9 @@ class Module:
         return f"{type(self).__name__}({args})"
 
 
+_building = threading.local()  # how many Module constructors are running in this thread
+
+
 def _label_when_built(cls: type) -> None:
     """Wrap ``cls.__init__`` so that the outermost constructor, once it returns, labels
     every parameter by module path (``fc1.W``, ``layers.1.neurons.3.w2``)."""
@@ -177,8 +181,13 @@ def _label_when_built(cls: type) -> None:
 
     @functools.wraps(init)
     def __init__(self: Module, *args: Any, **kwargs: Any) -> None:
-        init(self, *args, **kwargs)
-        if type(self).__init__ is __init__:  # not a super().__init__ inside a subclass's
+        depth = getattr(_building, "depth", 0)
+        _building.depth = depth + 1
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            _building.depth = depth
+        if depth == 0:  # the outermost constructor: the parts label nothing on their own
             self.name_parameters()
 
     cls.__init__ = __init__
