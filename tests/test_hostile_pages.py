@@ -93,8 +93,10 @@ def test_hostile_page_runs_nothing_in_chromium(tmp_path):
         for _ in range(len(steps) - 1):
             page.click("#next")
         assert page.evaluate("window.HACKED") is None
-        shown = page.inner_text("#text")
-        assert shown.startswith("Every value now holds")
+        shown = page.inner_text("#text")  # the last step: the SGD update, names as given
+        assert shown.startswith("p.data -= lr × p.grad\n&amp; &lt;b&gt; = 10 - 0.1 ×")
+        page.click("#prev")
+        assert page.inner_text("#text").startswith("Every value now holds")
         page.click("#first")
         assert "&amp; &lt;b&gt; = 10" in page.inner_text("#text")  # labels as given
         # the box labelled "data 7" keeps its name; its data field is the one that changes

@@ -68,7 +68,7 @@ def test_graph_size_counts_nodes_and_edges_not_labels():
     assert R.graph_size(src) == (7, 3)  # a "quoted name" b c d e f; a->b, b->q, d--e
     a = Value(2.0, label="a")
     y = a * 3 + a
-    assert R.graph_size(draw_dot(y)) == (7, 6)  # a, 3, a*3, y, two op nodes, the legend
+    assert R.graph_size(draw_dot(y)) == (6, 6)  # a, 3, a*3, y, two op nodes (legend: a label)
 
 
 def test_check_size_refuses_before_layout():
@@ -199,7 +199,7 @@ def test_in_process_under_a_2_gib_address_space_limit(tmp_path):
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "7"  # a, 3, a*3, y, two ops, the legend
+    assert out.stdout.strip() == "6"  # a, 3, a*3, y, two ops (the legend is a label)
 
 
 # --- writing files --------------------------------------------------------------------------

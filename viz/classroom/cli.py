@@ -163,6 +163,14 @@ def _add_output(parser: argparse.ArgumentParser, default: str, pictures: str) ->
         metavar="DIR",
         help=f"folder for {pictures} (default: {default})",
     )
+    parser.add_argument(
+        "--big",
+        action="store_const",
+        const="projector",
+        default="default",
+        dest="theme",
+        help="projector mode: larger type and thicker lines in every picture",
+    )
 
 
 def _add_graph_output(parser: argparse.ArgumentParser, default: str) -> None:
@@ -189,10 +197,14 @@ def _check_drawable(out: Value, parser: argparse.ArgumentParser) -> None:
         )
 
 
-def _write_graph(out: Value, folder: Path, fmt: str, title: str) -> list[Path]:
+def _write_graph(
+    out: Value, folder: Path, fmt: str, title: str, theme: str = "default"
+) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    graph = render(draw_dot(out), folder / f"graph.{fmt}")
-    page = backprop_html(out, folder / "backprop.html", title=title, max_values=MAX_PAGE_VALUES)
+    graph = render(draw_dot(out, theme=theme), folder / f"graph.{fmt}")
+    page = backprop_html(
+        out, folder / "backprop.html", title=title, max_values=MAX_PAGE_VALUES, theme=theme
+    )
     return [Path(graph), Path(page)]
 
 
@@ -228,7 +240,9 @@ def _neuron(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if out is not n:
         rows.append((out.label, out.data, out.grad))
     print(_table(rows, "(out)"))
-    return _report(_write_graph(out, Path(args.out), args.format, "One neuron, step by step"))
+    return _report(
+        _write_graph(out, Path(args.out), args.format, "One neuron, step by step", args.theme)
+    )
 
 
 # ----------------------------------------------------------------- graph
@@ -251,7 +265,9 @@ def _graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"{args.expression.strip()} = {out.data!r}")
     print()
     print(_table([(name, v.data, v.grad) for name, v in leaves.items()], "(output)"))
-    return _report(_write_graph(out, Path(args.out), args.format, args.expression.strip()))
+    return _report(
+        _write_graph(out, Path(args.out), args.format, args.expression.strip(), args.theme)
+    )
 
 
 # ----------------------------------------------------------------- playground
@@ -279,6 +295,7 @@ def _playground(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         seed=args.seed,
         points=args.points,
         frames=args.frames,
+        theme=args.theme,
     )
     print(pg.describe(settings))
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below
