@@ -192,3 +192,14 @@ def test_a_closed_pipe_is_quiet(tmp_path):
     )
     assert done.stdout == "out = sigm"
     assert "Error" not in done.stderr and "Broken pipe" not in done.stderr, done.stderr
+
+
+def test_a_value_feeding_a_hundred_ops_lays_out_in_seconds(capsys, tmp_path, monkeypatch):
+    import time
+
+    render_module = sys.modules["viz.render"]
+    monkeypatch.setattr(render_module, "system_dot", lambda: None)  # as in CI: in-process
+    start = time.perf_counter()
+    code, _, err = run(capsys, "graph", "+".join(["x"] * 100), "x=2", "--out", str(tmp_path))
+    assert code == 0, err
+    assert time.perf_counter() - start < 30  # was over a minute per layout

@@ -271,6 +271,9 @@ def record(rows: list[list[str]], rankdir: str) -> str:
     return "{ " + text + " }" if rankdir in ("TB", "BT") else text
 
 
+_SMALL = 60  # boxes; smaller drawings get dot's full layout effort
+
+
 def draw_dot(
     root: Value,
     rankdir: str = "LR",
@@ -312,9 +315,13 @@ def draw_dot(
     scene = plan(root, collapse, max_nodes, max_edges)
     drawn = [v for v in scene.values if scene.unit_of[v] in scene.cells]
     scale = colour_scale(drawn, root)
-    dot = Drawing(
-        format="svg", graph_attr={"rankdir": rankdir, "bgcolor": "white", "fontname": FONT}
-    )
+    graph_attr = {"rankdir": rankdir, "bgcolor": "white", "fontname": FONT}
+    if len(scene.units) > _SMALL:
+        # Network simplex (dot's ranking and x-placement) can take minutes on graphs
+        # where one value feeds many ops (a+a+...+a: 70 terms took 30 s in-process, 100
+        # over a minute); a few passes per node give the same picture, give or take.
+        graph_attr.update(nslimit="2", nslimit1="2")
+    dot = Drawing(format="svg", graph_attr=graph_attr)
     dot.attr("node", fontname=FONT, fontsize=str(t.font))
     dot.attr("edge", color="#777777", arrowsize="0.7", penwidth=str(t.line))
     for unit in scene.units:
