@@ -104,12 +104,18 @@ def _neuron(w: list, b: float, x: list) -> Value:
     return n.sigmoid()
 
 
-def _seed_grads() -> dict[str, float]:
-    """d(out)/d(w1, w2, b) of the seed neuron (w=[0, 1], b=4, x=[2, 3]), by backward()."""
-    w1, w2, b = Value(0.0), Value(1.0), Value(4.0)
-    out = (w1 * 2.0 + w2 * 3.0 + b).sigmoid()
+def _grads(w: list, b: float, x: list) -> dict[str, float]:
+    """The gradients of the neuron sigmoid(w·x + b) by backward(): keys w1.., x1.., b."""
+    ws, xs = [Value(float(v)) for v in w], [Value(float(v)) for v in x]
+    bias = Value(float(b))
+    out = sum((wi * xi for wi, xi in zip(ws, xs)), bias).sigmoid()
     out.backward()
-    return {"w1": w1.grad, "w2": w2.grad, "b": b.grad, "out": out.data}
+    grads = {f"w{i + 1}": v.grad for i, v in enumerate(ws)}
+    grads.update({f"x{i + 1}": v.grad for i, v in enumerate(xs)})
+    return {**grads, "b": bias.grad, "out": out.data}
+
+
+NEURON_4 = ([-2.0, 1.0], 5.0, [3.0, 2.0])  # exercise 4's neuron: n = -6 + 2 + 5 = 1
 
 
 def _net221(x: list) -> float:
@@ -271,24 +277,36 @@ EXERCISES: dict[str, tuple[Callable[[Any], str | None], str]] = {
         "MSE = mean over the samples of (y_true - y_pred)².",
     ),
     "3.2": (
-        _number(lambda: 4 * 1000, tol=0, near={lambda: 1000: "that is the number of epochs."}),
-        "with batch_size=1 there is one step per person per epoch.",
+        _number(
+            lambda: 4 // 2 * 500,
+            tol=0,
+            near={
+                lambda: 500: "that is the number of epochs.",
+                lambda: 4 * 500: "that would be batch_size=1.",
+            },
+        ),
+        "one step per batch; how many batches of 2 do 4 people make?",
     ),
     "3.3": (_learning_rate, "try a few values and print w after 20 steps; 3 is the target."),
     # 4. backprop
     "4.1": (
         _number(
-            lambda: _seed_grads()["w2"],
+            lambda: _grads(*NEURON_4)["w2"],
             near={
-                lambda: _seed_grads()["b"]: "that is d(out)/d(n); multiply by d(n)/d(w2).",
-                lambda: 3.0: "that is d(n)/d(w2) alone; multiply by d(out)/d(n).",
+                lambda: _grads(*NEURON_4)["b"]: "that is d(out)/d(n); multiply by d(n)/d(w2).",
+                lambda: 2.0: "that is d(n)/d(w2) alone; multiply by d(out)/d(n).",
             },
         ),
         "d(out)/d(w2) = d(out)/d(n) · d(n)/d(w2), with d(sigmoid(n))/dn = out·(1 - out).",
     ),
     "4.2": (
-        _number(lambda: _seed_grads()["w1"]),
-        "d(n)/d(w1) = x1 = 2, so look at the size of d(out)/d(n).",
+        _number(
+            lambda: _grads(*NEURON_4)["x1"],
+            near={
+                lambda: _grads(*NEURON_4)["w1"]: "that is d(out)/d(w1); here the input moves.",
+            },
+        ),
+        "n = w1·x1 + w2·x2 + b, so d(n)/d(x1) is x1's weight.",
     ),
     "4.3": (
         _number(

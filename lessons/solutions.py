@@ -53,7 +53,7 @@ answer = np.mean((y_true - y_pred) ** 2)
 check("3.1", answer)
 
 # %% 3.2
-answer = 4 * 1000  # one step per person, 4 people, 1000 epochs
+answer = (4 // 2) * 500  # 2 batches an epoch, 500 epochs
 check("3.2", answer)
 
 # %% 3.3
@@ -63,15 +63,16 @@ check("3.3", answer)
 # %% 4.1
 import math
 
-out = 1 / (1 + math.exp(-7))  # n = 0·2 + 1·3 + 4 = 7
-answer = out * (1 - out) * 3  # d(out)/dn · dn/dw2, and dn/dw2 = x2 = 3
+n = -2 * 3 + 1 * 2 + 5  # = 1
+out = 1 / (1 + math.exp(-n))
+answer = out * (1 - out) * 2  # d(out)/dn · dn/dw2, and dn/dw2 = x2 = 2
 check("4.1", answer)
 
 # %% 4.2
 import math
 
-out = 1 / (1 + math.exp(-7))
-answer = out * (1 - out) * 2  # dn/dw1 = x1 = 2
+out = 1 / (1 + math.exp(-1))
+answer = out * (1 - out) * -2  # dn/dx1 = w1 = -2
 check("4.2", answer)
 
 # %% 4.3
