@@ -66,18 +66,53 @@ WRONG = {
 }
 
 
-def _execute(book) -> float:
+def _client(book):
     from nbclient import NotebookClient
 
-    client = NotebookClient(
+    return NotebookClient(
         book,
         timeout=CELL_TIMEOUT,
         kernel_name="python3",
         resources={"metadata": {"path": str(LESSONS)}},
     )
+
+
+def _execute(book) -> float:
     start = time.perf_counter()
-    client.execute()
+    _client(book).execute()
     return time.perf_counter() - start
+
+
+@pytest.fixture(scope="module")
+def executed(request) -> dict:
+    """The notebooks this session's tests ask for, run two at a time (one per core of the
+    CI machine, so each one's time stays what it is alone): name -> (book, seconds)."""
+    import asyncio
+
+    wanted = [
+        item.callspec.params["name"]
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_lesson_runs_and_shows_its_numbers"
+    ]
+    gate = asyncio.Semaphore(2)
+    results: dict = {}
+
+    async def run(name: str) -> None:
+        async with gate:
+            book = nbformat.read(LESSONS / f"{name}.ipynb", as_version=4)
+            start = time.perf_counter()
+            try:
+                await _client(book).async_execute()
+            except Exception as err:  # reported by the test of this notebook
+                results[name] = err
+            else:
+                results[name] = (book, time.perf_counter() - start)
+
+    async def run_all() -> None:
+        await asyncio.gather(*(run(name) for name in wanted))
+
+    asyncio.run(run_all())
+    return results
 
 
 def _printed(cell) -> str:
@@ -111,9 +146,10 @@ def test_every_lesson_is_listed_and_stored_without_outputs():
 
 
 @pytest.mark.parametrize("name", sorted(SHOWN))
-def test_lesson_runs_and_shows_its_numbers(name, capsys):
-    book = nbformat.read(LESSONS / f"{name}.ipynb", as_version=4)
-    seconds = _execute(book)
+def test_lesson_runs_and_shows_its_numbers(name, executed, capsys):
+    if isinstance(executed[name], Exception):
+        raise executed[name]
+    book, seconds = executed[name]
     text = "\n".join(_printed(c) for c in book.cells if c.cell_type == "code")
     for expected in SHOWN[name]:
         assert expected in text, f"{name} does not show {expected!r}"
