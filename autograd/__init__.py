@@ -15,12 +15,29 @@ Reading order for a newcomer — three files, about 1,000 lines:
 3. ``backprop.py``: the chain rule over the recorded graph — ``trace_backward`` (every
    step, for pictures), ``backward`` (its fast twin) and ``grad`` (higher order).
 
-Then ``functions.py`` (n-ary ops such as ``weighted_sum``), ``mode.py`` (``no_grad``)
-and ``gradcheck.py`` (finite differences).
+Then ``functions.py`` (n-ary ops such as ``weighted_sum``, and ``conv2d``), ``conv.py``
+(the numpy behind convolution and pooling), ``mode.py`` (``no_grad``) and
+``gradcheck.py`` (finite differences).
 """
 
 from .backprop import BackwardStep, grad, topological_order, trace_backward
-from .functions import add_n, apply, concat, linear, stack, sum_of_squares, weighted_sum
+from .functions import (
+    add_n,
+    apply,
+    avg_pool2d,
+    concat,
+    conv1d,
+    conv2d,
+    linear,
+    max_pool2d,
+    maximum,
+    minimum,
+    one_hot,
+    stack,
+    sum_of_squares,
+    weighted_sum,
+    where,
+)
 from .gradcheck import gradcheck
 from .mode import detect_anomaly, is_grad_enabled, no_grad
 from .ops import Op
@@ -44,4 +61,12 @@ __all__ = [
     "stack",
     "topological_order",
     "Op",
+    "where",
+    "maximum",
+    "minimum",
+    "one_hot",
+    "conv1d",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
 ]

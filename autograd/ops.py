@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from . import conv
+
 
 class Op:
     """A differentiable operation: a name, a forward function and one vjp per input,
@@ -545,6 +547,256 @@ SOFTMAX = Op(
 )
 
 
+# ---------------------------------------------------------------- more elementwise functions
+# Dual-mode helpers: numpy on raw data, the Value method on a Value (second derivatives).
+def _dual(np_fn: Callable, method: str) -> Callable:
+    def f(x, *args):
+        return np_fn(x, *args) if isinstance(x, _RAW) else getattr(x, method)(*args)
+
+    return f
+
+
+_sin, _cos = _dual(np.sin, "sin"), _dual(np.cos, "cos")
+_tanh, _sigmoid_dual = _dual(np.tanh, "tanh"), _dual(_sigmoid, "sigmoid")
+_flip = _dual(np.flip, "flip")
+_cumsum = _dual(np.cumsum, "cumsum")
+
+
+def _erf(a):
+    if type(a) is float:
+        return math.erf(a)
+    if not isinstance(a, _RAW):
+        return a.erf()
+    # numpy has no erf; math.erf per element is exact and fast enough for our sizes
+    a = np.asarray(a)
+    return np.frompyfunc(math.erf, 1, 1)(a).astype(a.dtype if a.dtype.kind == "f" else float)
+
+
+def _positive(x):
+    """1.0 where ``x > 0``, else 0.0: a constant mask, even when ``x`` is a Value."""
+    r = raw(x)
+    if type(r) is float:
+        return float(r > 0)
+    r = np.asarray(r)
+    return (r > 0).astype(r.dtype if r.dtype.kind == "f" else np.float64)
+
+
+def _share(a, b):
+    """Where ``a`` wins against ``b`` (1), ties (1/2, as torch.maximum), loses (0)."""
+    ra, rb = raw(a), raw(b)
+    if type(ra) is float and type(rb) is float:
+        return 1.0 if ra > rb else (0.5 if ra == rb else 0.0)
+    win = np.greater(ra, rb).astype(np.result_type(ra, rb, np.float32))
+    return win + 0.5 * np.equal(ra, rb)
+
+
+def _softplus(a):
+    if type(a) is float:
+        return max(a, 0.0) + math.log1p(math.exp(-abs(a)))
+    return np.logaddexp(0.0, a)
+
+
+def _elu(a, alpha):
+    if type(a) is float:
+        return a if a > 0 else alpha * math.expm1(a)
+    return np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0)))
+
+
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+
+
+def _gelu(a, approximate):
+    if approximate == "tanh":
+        return 0.5 * a * (1.0 + _tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a)))
+    return 0.5 * a * (1.0 + _erf(a * (1 / math.sqrt(2.0))))
+
+
+def _gelu_vjp(g, out, a, approximate):
+    if approximate == "tanh":
+        t = _tanh(_SQRT_2_PI * (a + 0.044715 * a * a * a))
+        return g * (
+            0.5 * (1.0 + t) + 0.5 * a * (1.0 - t * t) * _SQRT_2_PI * (1.0 + 3 * 0.044715 * a * a)
+        )
+    cdf = 0.5 * (1.0 + _erf(a * (1 / math.sqrt(2.0))))
+    pdf = _exp(a * a * -0.5) * (1 / math.sqrt(2 * math.pi))
+    return g * (cdf + a * pdf)
+
+
+def _clip(a, lo, hi):
+    if type(a) is float:
+        return min(max(a, -math.inf if lo is None else lo), math.inf if hi is None else hi)
+    return np.clip(a, lo, hi)
+
+
+def _clip_vjp(g, out, a, lo, hi):
+    r = np.asarray(raw(a))
+    inside = np.ones(r.shape, dtype=bool)
+    if lo is not None:
+        inside &= r >= lo
+    if hi is not None:
+        inside &= r <= hi
+    mask = inside.astype(r.dtype if r.dtype.kind == "f" else np.float64)
+    return g * (float(mask) if type(raw(a)) is float else mask)
+
+
+SIN = Op("sin", _guarded(math.sin, np.sin), lambda g, out, a: g * _cos(a), local=("cos({a})",))
+COS = Op("cos", _guarded(math.cos, np.cos), lambda g, out, a: -g * _sin(a), local=("-sin({a})",))
+ERF = Op(
+    "erf",
+    _erf,
+    lambda g, out, a: g * (2 / math.sqrt(math.pi)) * _exp(-(a * a)),
+    local=("2/√π·e^(-{a}²)",),
+)
+LOG1P = Op(
+    "log1p",
+    _guarded(math.log1p, np.log1p),
+    lambda g, out, a: _div(g, 1.0 + a),
+    local=("1/(1 + {a})",),
+)
+EXPM1 = Op(
+    "expm1", _guarded(math.expm1, np.expm1), lambda g, out, a: g * (out + 1.0), local=("{out} + 1",)
+)
+SQUARE = Op("square", lambda a: a * a, lambda g, out, a: 2.0 * g * a, show="{a}²", local=("2·{a}",))
+RECIPROCAL = Op(
+    "reciprocal",
+    lambda a: _div(1.0, a),
+    lambda g, out, a: -g * out * out,
+    show="1/{a}",
+    local=("-{out}²",),
+)
+# log(1 + e^x) without overflow; its derivative is the sigmoid.
+SOFTPLUS = Op(
+    "softplus", _softplus, lambda g, out, a: g * _sigmoid_dual(a), local=("sigmoid({a})",)
+)
+# x·sigmoid(x) as one node: one pass over the data instead of three (sigmoid, *, and back).
+SILU = Op(
+    "silu",
+    lambda a: a * _sigmoid(a),
+    lambda g, out, a: g * (_sigmoid_dual(a) * (1.0 + a - out)),
+    local=("σ({a})·(1 + {a} - {out})",),
+)
+ELU = Op(
+    "elu",
+    _elu,
+    lambda g, out, a, alpha: g * (_positive(a) + (1.0 - _positive(a)) * (out + alpha)),
+    show="elu({a}, {p})",
+    local=("[{a} > 0 ? 1 : {out} + {p}]",),
+)
+# approximate="none": x·Φ(x) with the exact normal CDF; "tanh": the GPT-2 approximation.
+GELU = Op("gelu", _gelu, _gelu_vjp, show="gelu({a})")
+CLIP = Op("clip", _clip, _clip_vjp, show="clip({a})")
+MAXIMUM = Op(
+    "maximum",
+    np.maximum,
+    lambda g, out, a, b: sum_to(g * _share(a, b), shape_of(a)),
+    lambda g, out, a, b: sum_to(g * _share(b, a), shape_of(b)),
+    local=("[{a} > {b}]", "[{b} > {a}]"),
+)
+MINIMUM = Op(
+    "minimum",
+    np.minimum,
+    lambda g, out, a, b: sum_to(g * _share(b, a), shape_of(a)),
+    lambda g, out, a, b: sum_to(g * _share(a, b), shape_of(b)),
+    local=("[{a} < {b}]", "[{b} < {a}]"),
+)
+# The condition is a parameter (a constant 0/1 mask), not an input.
+WHERE = Op(
+    "where",
+    lambda a, b, mask: np.where(mask, a, b),
+    lambda g, out, a, b, mask: sum_to(g * mask, shape_of(a)),
+    lambda g, out, a, b, mask: sum_to(g * (1.0 - mask), shape_of(b)),
+)
+
+
+# ---------------------------------------------------------------- more reductions
+def _mean_keep(a, axis):
+    return np.mean(a, axis=axis, keepdims=True) if isinstance(a, _RAW) else a.mean(axis, True)
+
+
+def _product_of_others(a: np.ndarray, axis: tuple | None) -> np.ndarray:
+    """Each element's product of the *other* elements of its reduction (exact at zeros)."""
+    axes = tuple(range(a.ndim)) if axis is None else axis
+    moved = np.moveaxis(a, axes, tuple(range(a.ndim - len(axes), a.ndim)))
+    flat = moved.reshape(moved.shape[: a.ndim - len(axes)] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), dtype=flat.dtype)
+    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return np.moveaxis((left * right).reshape(moved.shape), tuple(range(-len(axes), 0)), axes)
+
+
+def _prod_vjp(g, out, a, axis, keepdims):
+    shape = shape_of(a)
+    if type(a) is float:
+        return g
+    if isinstance(a, _RAW):
+        others = _product_of_others(a, axis)
+    else:  # second derivatives: out / a (finite away from zeros)
+        others = expand_reduced(out, shape, axis, keepdims) / a
+    return expand_reduced(g, shape, axis, keepdims) * others
+
+
+def _logsumexp(a, axis, keepdims):
+    peak = np.max(a, axis=axis, keepdims=True)
+    peak = np.where(np.isfinite(peak), peak, 0.0)
+    out = np.log(np.sum(np.exp(a - peak), axis=axis, keepdims=True)) + peak
+    return out if keepdims else (np.squeeze(out, axis=axis) if axis is not None else out.item())
+
+
+MIN = Op("min", lambda a, axis, keepdims: np.min(a, axis=axis, keepdims=keepdims), _max_vjp)
+PROD = Op("prod", lambda a, axis, keepdims: np.prod(a, axis=axis, keepdims=keepdims), _prod_vjp)
+# One node for the variance: the gradient 2(x - mean)/(n - ddof) is one expression.
+VAR = Op(
+    "var",
+    lambda a, axis, keepdims, ddof: np.var(a, axis=axis, keepdims=keepdims, ddof=ddof),
+    lambda g, out, a, axis, keepdims, ddof: (
+        expand_reduced(g, shape_of(a), axis, keepdims)
+        * (a - _mean_keep(a, axis))
+        * (2.0 / (_count(shape_of(a), axis) - ddof))
+    ),
+)
+LOGSUMEXP = Op(
+    "logsumexp",
+    _logsumexp,
+    lambda g, out, a, axis, keepdims: (
+        expand_reduced(g, shape_of(a), axis, keepdims)
+        * _exp(a - expand_reduced(out, shape_of(a), axis, keepdims))
+    ),
+)
+CUMSUM = Op(
+    "cumsum",
+    lambda a, axis: np.cumsum(a, axis=axis),
+    lambda g, out, a, axis: _flip(_cumsum(_flip(g, axis), axis), axis),
+)
+
+
+# ---------------------------------------------------------------- more shape ops
+def _tile_vjp(g, out, a, reps):
+    shape = shape_of(a)
+    full = (1,) * (len(reps) - len(shape)) + shape
+    interleaved = tuple(n for pair in zip(reps, full) for n in pair)
+    summed = reshape(g, interleaved).sum(axis=tuple(range(0, 2 * len(reps), 2)))
+    return reshape(summed, shape)
+
+
+def _repeat_vjp(g, out, a, repeats, axis):
+    shape = shape_of(a)
+    split = shape[:axis] + (shape[axis], repeats) + shape[axis + 1 :]
+    return reshape(g, split).sum(axis=axis + 1)
+
+
+FLIP = Op("flip", lambda a, axis: np.flip(a, axis), lambda g, out, a, axis: _flip(g, axis))
+PAD = Op(
+    "pad",
+    lambda a, widths, value: np.pad(a, widths, constant_values=value),
+    lambda g, out, a, widths, value: g[
+        tuple(slice(lo, n + lo) for (lo, _), n in zip(widths, shape_of(a)))
+    ],
+)
+# reps has one entry per output axis (numpy's tile pads it with leading 1s).
+TILE = Op("tile", lambda a, reps: np.tile(a, reps), _tile_vjp)
+REPEAT = Op("repeat", lambda a, repeats, axis: np.repeat(a, repeats, axis=axis), _repeat_vjp)
+
+
 def _identity_vjp(g, out, *args):
     return g
 
@@ -659,6 +911,81 @@ def stack_op(n: int) -> Op:
         return vjp
 
     return Op("stack", lambda *args: np.stack(args[:-1], axis=args[-1]), *map(vjp_for, range(n)))
+
+
+# ---------------------------------------------------------------- convolution and pooling
+# One node each; the im2col / col2im arithmetic lives in conv.py. Params: stride, padding,
+# dilation (pairs) and groups / count_include_pad. Their gradients are linear maps, made
+# ops of their own here, so grad(create_graph=True) differentiates through them too:
+# for y = conv(x, w), dx = T(g, w) and dw = W(g, x), and <T(g, w), u> = <g, conv(u, w)>
+# = <w, W(g, u)> gives every vjp of the three in terms of the three.
+def _via(op: Op, first: Any, *rest: Any) -> Any:
+    """``op`` on raw inputs (``backward``), or recorded on Values (``create_graph``).
+    ``rest`` holds the other inputs (``op``'s arity) then the params."""
+    n = len(op.vjps)
+    inputs, params = (first, *rest[: n - 1]), rest[n - 1 :]
+    if isinstance(first, _RAW):
+        return op.forward(*map(raw, inputs), *params)
+    return first._apply_op(op, inputs[1:], params)
+
+
+def _conv_dx(g, out, x, w, *rest):  # rest: (b,) and the four params, or the params alone
+    return _via(CONV2D_INPUT_GRAD, g, w, *rest[-4:], shape_of(x))
+
+
+def _conv_dw(g, out, x, w, *rest):
+    if isinstance(g, _RAW):  # backward(): reuse the forward's columns of x
+        return conv.weight_grad(g, x, *rest[-4:], shape_of(w), conv.kept_columns(out))
+    return _via(CONV2D_WEIGHT_GRAD, g, x, *rest[-4:], shape_of(w))
+
+
+CONV2D = Op(
+    "conv2d",
+    conv.conv2d_bias,
+    _conv_dx,
+    _conv_dw,
+    lambda g, out, x, w, b, *p: g.sum(axis=(0, 2, 3)),
+)
+CONV2D_NO_BIAS = Op("conv2d", conv.conv2d, _conv_dx, _conv_dw)
+CONV2D_INPUT_GRAD = Op(
+    "conv2d_input_grad",
+    conv.input_grad,
+    lambda u, out, g, w, *p: _via(CONV2D_NO_BIAS, u, w, *p[:4]),
+    lambda u, out, g, w, *p: _via(CONV2D_WEIGHT_GRAD, g, u, *p[:4], shape_of(w)),
+)
+CONV2D_WEIGHT_GRAD = Op(
+    "conv2d_weight_grad",
+    conv.weight_grad,
+    lambda v, out, g, x, *p: _via(CONV2D_NO_BIAS, x, v, *p[:4]),
+    lambda v, out, g, x, *p: _via(CONV2D_INPUT_GRAD, g, v, *p[:4], shape_of(x)),
+)
+# The window maxima are located from x's numbers (a constant routing, as relu's mask).
+MAX_POOL2D = Op(
+    "max_pool2d",
+    conv.max_pool2d,
+    lambda g, out, x, *p: _via(MAX_POOL2D_GRAD, g, *p, raw(x), raw(out)),
+)
+# params: kernel, stride, padding, dilation, then x and the window maxima (data)
+MAX_POOL2D_GRAD = Op(
+    "max_pool2d_grad",
+    lambda g, *p: conv.max_pool2d_grad(g, *p[-2:], *p[:-2]),
+    lambda u, out, g, *p: _via(MAX_POOL2D_PICK, u, *p),
+)
+MAX_POOL2D_PICK = Op(
+    "max_pool2d_pick",
+    lambda u, *p: conv.max_pool2d_pick(u, *p[-2:], *p[:-2]),
+    lambda v, out, u, *p: _via(MAX_POOL2D_GRAD, v, *p),
+)
+AVG_POOL2D = Op(
+    "avg_pool2d",
+    conv.avg_pool2d,
+    lambda g, out, x, *p: _via(AVG_POOL2D_GRAD, g, *p, shape_of(x)),
+)
+AVG_POOL2D_GRAD = Op(
+    "avg_pool2d_grad",
+    conv.avg_pool2d_grad,
+    lambda u, out, g, *p: _via(AVG_POOL2D, u, *p[:-1]),
+)
 
 
 # ---------------------------------------------------------------- fused losses (nn.losses)

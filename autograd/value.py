@@ -402,6 +402,350 @@ class Value:
         """Zeros of ``shape`` with this value added at ``index`` (the gradient of ``v[index]``)."""
         return _apply(ops.SCATTER, (self,), (_clean_index(index), tuple(shape)))
 
+    # ------------------------------------------------------------ more elementwise functions
+    sin = _unary_method(ops.SIN, "Sine (radians).")
+    cos = _unary_method(ops.COS, "Cosine (radians).")
+    erf = _unary_method(ops.ERF, "The error function, 2/√π ∫₀ˣ e^(-t²) dt.")
+    log1p = _unary_method(ops.LOG1P, "log(1 + x), accurate for tiny x.")
+    expm1 = _unary_method(ops.EXPM1, "e^x - 1, accurate for tiny x.")
+    square = _unary_method(ops.SQUARE, "x², as one node.")
+    reciprocal = _unary_method(ops.RECIPROCAL, "1 / x.")
+    softplus = _unary_method(ops.SOFTPLUS, "log(1 + e^x), without overflow; a smooth relu.")
+    silu = _unary_method(ops.SILU, "x · sigmoid(x) (also called swish).")
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """x where x > 0, else alpha · (e^x - 1).
+
+        >>> round(Value(-1.0).elu().data, 4)
+        -0.6321
+        """
+        return _apply(ops.ELU, (self,), (float(alpha),))
+
+    def gelu(self, approximate: str = "none") -> Value:
+        """x · Φ(x), Φ the standard normal CDF; ``approximate="tanh"`` uses
+        0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), as ``torch.nn.GELU``.
+
+        >>> round(Value(1.0).gelu().data, 4), round(Value(1.0).gelu("tanh").data, 4)
+        (0.8413, 0.8412)
+        """
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return _apply(ops.GELU, (self,), (approximate,))
+
+    def clip(self, low: float | None = None, high: float | None = None) -> Value:
+        """Each element limited to [low, high] (either may be None); the gradient passes
+        where the element is inside.
+
+        >>> Value([-2.0, 0.5, 3.0]).clip(-1, 1).data
+        array([-1. ,  0.5,  1. ])
+        """
+        if low is None and high is None:
+            raise ValueError("clip: give low, high or both")
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"clip: low ({low}) is above high ({high})")
+        low = None if low is None else float(low)
+        high = None if high is None else float(high)
+        return _apply(ops.CLIP, (self,), (low, high))
+
+    def maximum(self, other: Any) -> Value:
+        """Elementwise larger of the two (broadcasting); ties share the gradient.
+
+        >>> Value([1.0, 5.0]).maximum(3.0).data
+        array([3., 5.])
+        """
+        return _apply(ops.MAXIMUM, (self, _operand(other, "maximum")))
+
+    def minimum(self, other: Any) -> Value:
+        """Elementwise smaller of the two (broadcasting); ties share the gradient.
+
+        >>> Value([1.0, 5.0]).minimum(3.0).data
+        array([1., 3.])
+        """
+        return _apply(ops.MINIMUM, (self, _operand(other, "minimum")))
+
+    # Comparisons as data: a constant 0/1 mask (a Value with no gradient), for masking
+    # and counting. `==` stays identity (Values are dict keys and graph nodes).
+    def eq(self, other: Any) -> Value:
+        """1.0 where equal, else 0.0 (a constant). ``==`` itself compares identity:
+        Values are graph nodes and dictionary keys.
+
+        >>> Value([1.0, 2.0]).eq(2.0).data
+        array([0., 1.])
+        """
+        return _mask(np.equal, self, other)
+
+    def ne(self, other: Any) -> Value:
+        """1.0 where not equal, else 0.0 (a constant).
+
+        >>> Value([1.0, 2.0]).ne(2.0).data
+        array([1., 0.])
+        """
+        return _mask(np.not_equal, self, other)
+
+    def lt(self, other: Any) -> Value:
+        """1.0 where less than ``other``, else 0.0 (a constant).
+
+        >>> Value([1.0, 2.0]).lt(2.0).data
+        array([1., 0.])
+        """
+        return _mask(np.less, self, other)
+
+    def le(self, other: Any) -> Value:
+        """1.0 where less than or equal to ``other``, else 0.0 (a constant).
+
+        >>> Value([1.0, 3.0]).le(2.0).data
+        array([1., 0.])
+        """
+        return _mask(np.less_equal, self, other)
+
+    def gt(self, other: Any) -> Value:
+        """1.0 where greater than ``other``, else 0.0 (a constant).
+
+        >>> Value([1.0, 3.0]).gt(2.0).data
+        array([0., 1.])
+        """
+        return _mask(np.greater, self, other)
+
+    def ge(self, other: Any) -> Value:
+        """1.0 where greater than or equal to ``other``, else 0.0 (a constant).
+
+        >>> Value([1.0, 2.0]).ge(2.0).data
+        array([0., 1.])
+        """
+        return _mask(np.greater_equal, self, other)
+
+    # ------------------------------------------------------------ more reductions
+    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Value:
+        """Minimum over ``axis``; tied minima share the gradient equally.
+
+        >>> Value([[1.0, -2.0], [3.0, 0.0]]).min(axis=1).data
+        array([-2.,  0.])
+        """
+        if self.size == 0:
+            raise ValueError("min: the value is empty")
+        return _apply(ops.MIN, (self,), (_normalize_axis(axis, self.ndim, "min"), keepdims))
+
+    def prod(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Value:
+        """Product over ``axis``; the gradient is exact even where an element is 0.
+
+        >>> Value([2.0, 3.0, 4.0]).prod().data
+        24.0
+        """
+        return _apply(ops.PROD, (self,), (_normalize_axis(axis, self.ndim, "prod"), keepdims))
+
+    def var(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
+    ) -> Value:
+        """Variance over ``axis``: sum((x - mean)²) / (n - ddof), like numpy (``ddof=1``
+        for torch's default).
+
+        >>> Value([1.0, 2.0, 3.0, 4.0]).var().data
+        1.25
+        """
+        axes = _normalize_axis(axis, self.ndim, "var")
+        if _reduced_count(self.shape, axes) - ddof <= 0:
+            raise ValueError(
+                f"var: ddof={ddof} leaves no degrees of freedom for shape {self.shape}"
+            )
+        return _apply(ops.VAR, (self,), (axes, keepdims, int(ddof)))
+
+    def std(
+        self, axis: int | Sequence[int] | None = None, keepdims: bool = False, ddof: int = 0
+    ) -> Value:
+        """Standard deviation: ``sqrt(var(axis, keepdims, ddof))``.
+
+        >>> Value([1.0, 3.0]).std().data
+        1.0
+        """
+        return self.var(axis, keepdims, ddof).sqrt()
+
+    def logsumexp(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Value:
+        """log(sum(exp(x))) over ``axis``, shifted by the max so it never overflows.
+
+        >>> round(Value([1000.0, 1000.0]).logsumexp().data, 4)
+        1000.6931
+        """
+        axes = _normalize_axis(axis, self.ndim, "logsumexp")
+        return _apply(ops.LOGSUMEXP, (self,), (axes, keepdims))
+
+    def norm(
+        self, ord: float = 2, axis: int | Sequence[int] | None = None, keepdims: bool = False
+    ) -> Value:
+        """The vector norm over ``axis`` (all elements when None): ``ord`` 2 (Euclidean,
+        Frobenius for a matrix), 1 (sum of |x|) or ``inf`` (max |x|).
+
+        >>> Value([3.0, -4.0]).norm().data, Value([3.0, -4.0]).norm(1).data
+        (5.0, 7.0)
+        """
+        if ord == 2:
+            return self.square().sum(axis, keepdims).sqrt()
+        if ord == 1:
+            return self.abs().sum(axis, keepdims)
+        if ord == math.inf:
+            return self.abs().max(axis, keepdims)
+        raise ValueError(f"norm: ord must be 1, 2 or inf, got {ord!r}")
+
+    def cumsum(self, axis: int | None = None) -> Value:
+        """Running sum along ``axis`` (of the flattened value when None), like numpy.
+
+        >>> Value([1.0, 2.0, 3.0]).cumsum().data
+        array([1., 3., 6.])
+        """
+        if axis is None:
+            return _apply(ops.CUMSUM, (self.reshape(-1),), (0,))
+        (ax,) = _normalize_axis(axis, self.ndim, "cumsum")
+        return _apply(ops.CUMSUM, (self,), (ax,))
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Any:
+        """Index of the maximum (an int, or an int array along ``axis``); no gradient.
+
+        >>> Value([[1.0, 5.0], [7.0, 2.0]]).argmax(axis=1)
+        array([1, 0])
+        """
+        return _index_result(np.argmax(self.data, axis=axis, keepdims=keepdims))
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Any:
+        """Index of the minimum (an int, or an int array along ``axis``); no gradient.
+
+        >>> Value([3.0, 1.0, 2.0]).argmin()
+        1
+        """
+        return _index_result(np.argmin(self.data, axis=axis, keepdims=keepdims))
+
+    # ------------------------------------------------------------ more shape ops
+    def squeeze(self, axis: int | Sequence[int] | None = None) -> Value:
+        """Drop axes of length 1 (all of them when ``axis`` is None).
+
+        >>> Value(np.ones((1, 3, 1))).squeeze().shape
+        (3,)
+        """
+        axes = _normalize_axis(axis, self.ndim, "squeeze")
+        if axes is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        for ax in axes:
+            if self.shape[ax] != 1:
+                raise ValueError(
+                    f"squeeze: axis {ax} of a value of shape {self.shape} has length "
+                    f"{self.shape[ax]}, not 1"
+                )
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis: int) -> Value:
+        """A new axis of length 1 at position ``axis`` (numpy's ``expand_dims``).
+
+        >>> Value([1.0, 2.0]).unsqueeze(0).shape
+        (1, 2)
+        """
+        (ax,) = _normalize_axis(axis, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:ax] + (1,) + self.shape[ax:])
+
+    expand_dims = unsqueeze
+
+    def flip(self, axis: int | Sequence[int] | None = None) -> Value:
+        """The elements in reverse order along ``axis`` (every axis when None).
+
+        >>> Value([1.0, 2.0, 3.0]).flip().data
+        array([3., 2., 1.])
+        """
+        axes = _normalize_axis(axis, self.ndim, "flip")
+        return _apply(ops.FLIP, (self,), (axes,))
+
+    def pad(self, pad_width: Any, value: float = 0.0) -> Value:
+        """Pad with the constant ``value``; ``pad_width`` as numpy's: an int, a
+        ``(before, after)`` pair, or one pair per axis.
+
+        >>> Value([1.0, 2.0]).pad(1).data
+        array([0., 1., 2., 0.])
+        """
+        try:
+            widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
+        except ValueError:
+            raise ValueError(
+                f"pad: pad_width {pad_width!r} does not fit a value of shape {self.shape}"
+            ) from None
+        if (widths < 0).any():
+            raise ValueError(f"pad: pad_width must be >= 0, got {pad_width!r}")
+        widths = tuple((int(lo), int(hi)) for lo, hi in widths)
+        return _apply(ops.PAD, (self,), (widths, float(value)))
+
+    def tile(self, reps: int | Sequence[int]) -> Value:
+        """The value repeated ``reps`` times along each axis, like ``numpy.tile``.
+
+        >>> Value([1.0, 2.0]).tile(2).data
+        array([1., 2., 1., 2.])
+        """
+        reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(map(int, reps))
+        if any(r < 0 for r in reps):
+            raise ValueError(f"tile: reps must be >= 0, got {reps}")
+        reps = (1,) * (self.ndim - len(reps)) + reps
+        return _apply(ops.TILE, (self,), (reps,))
+
+    def repeat(self, repeats: int, axis: int | None = None) -> Value:
+        """Each element repeated ``repeats`` times along ``axis`` (of the flattened
+        value when None), like ``numpy.repeat``.
+
+        >>> Value([1.0, 2.0]).repeat(2).data
+        array([1., 1., 2., 2.])
+        """
+        if not isinstance(repeats, (int, np.integer)) or repeats < 0:
+            raise ValueError(f"repeat: repeats must be an int >= 0, got {repeats!r}")
+        if axis is None:
+            return _apply(ops.REPEAT, (self.reshape(-1),), (int(repeats), 0))
+        (ax,) = _normalize_axis(axis, self.ndim, "repeat")
+        return _apply(ops.REPEAT, (self,), (int(repeats), ax))
+
+    def split(self, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Value]:
+        """Pieces along ``axis``, like ``numpy.split``: a number of equal sections, or
+        the indices where to cut.
+
+        >>> [p.data.tolist() for p in Value([1.0, 2.0, 3.0]).split([1])]
+        [[1.0], [2.0, 3.0]]
+        """
+        (ax,) = _normalize_axis(axis, self.ndim, "split")
+        n = self.shape[ax]
+        if isinstance(indices_or_sections, (int, np.integer)):
+            k = int(indices_or_sections)
+            if k < 1 or n % k:
+                raise ValueError(
+                    f"split: axis {ax} of length {n} cannot be split into {k} equal sections"
+                )
+            cuts = list(range(n // k, n, n // k))
+        else:
+            cuts = [int(c) for c in indices_or_sections]
+        bounds = [0, *cuts, n]
+        lead = (slice(None),) * ax
+        return [self[lead + (slice(lo, hi),)] for lo, hi in zip(bounds, bounds[1:])]
+
+    def chunk(self, chunks: int, axis: int = 0) -> list[Value]:
+        """``chunks`` pieces along ``axis``, the last one smaller when it does not
+        divide evenly (``torch.chunk``).
+
+        >>> [p.shape for p in Value(np.ones(5)).chunk(2)]
+        [(3,), (2,)]
+        """
+        if chunks < 1:
+            raise ValueError(f"chunk: chunks must be >= 1, got {chunks}")
+        (ax,) = _normalize_axis(axis, self.ndim, "chunk")
+        size = -(-self.shape[ax] // chunks)
+        return self.split(list(range(size, self.shape[ax], size)), ax)
+
+    def take_along_axis(self, indices: Any, axis: int) -> Value:
+        """The elements at ``indices`` along ``axis`` (``numpy.take_along_axis``,
+        ``torch.gather``): ``out[i, j] = v[i, indices[i, j]]`` for ``axis=1``.
+
+        >>> Value([[1.0, 2.0], [3.0, 4.0]]).take_along_axis([[1], [0]], axis=1).data
+        array([[2.],
+               [3.]])
+        """
+        return self[_along_axis_index(self, indices, axis, "take_along_axis")]
+
+    gather = take_along_axis
+
+    def _apply_op(self, op: ops.Op, others: Sequence[Value], params: tuple) -> Value:
+        """``op`` applied to this value and ``others``: how a vjp in ``ops.py`` that needs an
+        op of its own (a convolution's gradient) records it under ``create_graph``."""
+        return _apply(op, (self, *others), params)
+
     # ------------------------------------------------------------ differentiation
     def backward(self, grad: Any = None) -> None:
         """Fill ``.grad`` of every value this one depends on with d(self)/d(that value).
@@ -423,6 +767,63 @@ def _clean_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_clean_index(i) for i in index)
     return index
+
+
+def _operand(x: Any, op: str) -> Value:
+    """``x`` as a Value (numbers and arrays become constants), else a TypeError."""
+    if type(x) is Value:
+        return x
+    lifted = _constant(x)
+    if lifted is None:
+        raise TypeError(f"{op}: cannot use a {type(x).__name__} as a value")
+    return lifted
+
+
+def _mask(compare: Any, v: Value, other: Any) -> Value:
+    other = other.data if isinstance(other, Value) else other
+    return _constant(np.asarray(compare(v.data, other), dtype=v.dtype))
+
+
+def _reduced_count(shape: tuple, axes: tuple | None) -> int:
+    return math.prod(shape) if axes is None else math.prod(shape[a] for a in axes)
+
+
+def _index_result(idx: Any) -> Any:
+    return int(idx) if np.ndim(idx) == 0 else idx
+
+
+def _along_axis_index(v: Value, indices: Any, axis: int, op: str) -> tuple:
+    """The fancy index that picks ``indices`` along ``axis`` and keeps the other axes."""
+    idx = np.asarray(indices.data if isinstance(indices, Value) else indices)
+    if idx.dtype.kind == "f" and np.all(np.mod(idx, 1) == 0):
+        idx = idx.astype(np.int64)
+    if idx.dtype.kind not in "iu":
+        raise ValueError(f"{op}: indices must be integers, got dtype {idx.dtype}")
+    if idx.ndim != v.ndim:
+        raise ValueError(
+            f"{op}: indices of shape {idx.shape} need as many dimensions as the value {v.shape}"
+        )
+    (ax,) = _normalize_axis(axis, v.ndim, op)
+    n = v.shape[ax]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise ValueError(
+            f"{op}: indices must be in [{-n}, {n - 1}] for axis {ax} of shape {v.shape}, "
+            f"got values from {idx.min()} to {idx.max()}"
+        )
+    grid = []
+    for d in range(v.ndim):
+        if d == ax:
+            grid.append(idx)
+        else:
+            if idx.shape[d] > v.shape[d]:
+                raise ValueError(
+                    f"{op}: indices of shape {idx.shape} are larger than the value "
+                    f"{v.shape} along axis {d}"
+                )
+            shape = [1] * v.ndim
+            shape[d] = idx.shape[d]
+            grid.append(np.arange(idx.shape[d]).reshape(shape))
+    return tuple(grid)
 
 
 _new = object.__new__

@@ -245,6 +245,73 @@ def setup_drawing(engine: str):
     return step
 
 
+# ------------------------------------------------------------------ 7. CNN on digits
+def setup_cnn_digits(engine: str, batch: int = 64):
+    """One SGD step of examples/digits_cnn.py's CNN (conv 1->16, relu, max-pool, conv
+    16->32, relu, flatten, linear 512->10, softmax cross-entropy) on a batch of 8x8
+    digits, float32."""
+    rng = np.random.default_rng(SEED)
+    try:
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        X = (digits.data[:batch] / 16.0).reshape(-1, 1, 8, 8).astype(np.float32)
+        y = digits.target[:batch].astype(np.int64)
+    except ImportError:  # the same shapes without scikit-learn
+        X = rng.uniform(0, 1, (batch, 1, 8, 8)).astype(np.float32)
+        y = rng.integers(0, 10, batch)
+    shapes = [(16, 1, 3, 3), (16,), (32, 16, 3, 3), (32,), (32 * 4 * 4, 10), (10,)]
+    weights = [(rng.normal(size=s) * 0.3).astype(np.float32) for s in shapes]
+    lr = 0.05
+    if engine == "backproplab":
+        from autograd import Value, conv2d, max_pool2d
+        from nn import SGD, cross_entropy
+
+        params = [Value(w) for w in weights]
+        w1, b1, w2, b2, W, b = params
+        opt = SGD(params, lr=lr)
+
+        last = {}
+
+        def step():
+            h = max_pool2d(conv2d(X, w1, b1, padding=1).relu(), 2)
+            h = conv2d(h, w2, b2, padding=1).relu()
+            last["out"] = out = h.reshape(batch, -1) @ W + b
+            total = cross_entropy(out, y)
+            opt.zero_grad()
+            total.backward()
+            opt.step()
+            return total.item()
+
+        step.arrays = lambda: [X] + [p.data for p in params] + [last["out"].data]
+        return step
+    if engine == "torch":
+        import torch
+        import torch.nn.functional as F
+
+        torch.set_num_threads(1)
+        params = [torch.tensor(w, requires_grad=True) for w in weights]
+        w1, b1, w2, b2, W, b = params
+        opt = torch.optim.SGD(params, lr=lr)
+        tX, ty = torch.tensor(X), torch.tensor(y)
+
+        last = {}
+
+        def step():
+            h = F.max_pool2d(F.conv2d(tX, w1, b1, padding=1).relu(), 2)
+            h = F.conv2d(h, w2, b2, padding=1).relu()
+            last["out"] = out = h.reshape(batch, -1) @ W + b
+            total = F.cross_entropy(out, ty)
+            opt.zero_grad()
+            total.backward()
+            opt.step()
+            return total.item()
+
+        step.arrays = lambda: [tX, *params, last["out"]]
+        return step
+    raise ValueError(engine)
+
+
 # ------------------------------------------------------------------ the registry
 def _mlp(sizes, batch, act, loss, dtype):
     from .tensor_mlp import setup_tensor_mlp
@@ -303,5 +370,11 @@ WORKLOADS = {
         setup_drawing,
         ("backproplab",),
         "draw_dot + to_svg of a 2,502-node graph (system dot when installed, else in-process)",
+    ),
+    "cnn_digits_f32": Workload(
+        setup_cnn_digits,
+        ("backproplab", "torch"),
+        "CNN conv16-pool-conv32-linear on 8x8 digits, batch 64, CE, float32",
+        dtype="float32",
     ),
 }

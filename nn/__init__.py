@@ -8,18 +8,26 @@ losses, optimizers, regularization, toy data sets and a training loop.
 True
 """
 
-from . import activations, datasets, playground
+from . import activations, augment, datasets, init, playground
+from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .interop import from_torch, to_torch
 from .layers import (
     ACTIVATIONS,
+    ELU,
+    GELU,
     MLP,
     Dropout,
+    Embedding,
+    Flatten,
     Layer,
+    LeakyReLU,
     Linear,
     Neuron,
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
+    Softplus,
     Tanh,
 )
 from .losses import (
@@ -30,10 +38,23 @@ from .losses import (
     mse_loss,
 )
 from .module import Module
+from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .onnx_export import export_onnx
-from .optim import SGD, Adam, EarlyStopping, ExponentialLR, Optimizer, StepLR
+from .optim import (
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    CosineAnnealingLR,
+    EarlyStopping,
+    ExponentialLR,
+    Optimizer,
+    ReduceLROnPlateau,
+    RMSprop,
+    StepLR,
+)
 from .random import get_rng, manual_seed
-from .train import History, evaluate, fit
+from .train import History, evaluate, fit, predict
 
 __all__ = [
     "Module",
@@ -46,6 +67,21 @@ __all__ = [
     "ReLU",
     "Sigmoid",
     "Dropout",
+    "LeakyReLU",
+    "GELU",
+    "SiLU",
+    "Softplus",
+    "ELU",
+    "Flatten",
+    "Embedding",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "LayerNorm",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "init",
+    "augment",
     "ACTIVATIONS",
     "mse_loss",
     "binary_cross_entropy",
@@ -57,9 +93,15 @@ __all__ = [
     "Adam",
     "StepLR",
     "ExponentialLR",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "CosineAnnealingLR",
+    "ReduceLROnPlateau",
     "EarlyStopping",
     "fit",
     "evaluate",
+    "predict",
     "History",
     "manual_seed",
     "get_rng",

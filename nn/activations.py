@@ -6,7 +6,7 @@ table, so an activation added here (one entry, plus its ``Value`` method) is kno
 everywhere, and every derivative comes from the engine's own vjp.
 
 >>> ACTIVATIONS
-('tanh', 'relu', 'sigmoid', 'leaky_relu', 'linear')
+('tanh', 'relu', 'sigmoid', 'leaky_relu', 'linear', 'gelu', 'silu', 'softplus', 'elu')
 >>> REGISTRY["sigmoid"](Value(0.0)).data
 0.5
 >>> REGISTRY["relu"].curve([-1.0, 2.0])
@@ -33,6 +33,9 @@ class Activation:
     display: str  # for titles and legends
     formula: str  # y as a function of x, for pictures
     parameter: str | None = None  # an optional number after x (leaky_relu's slope)
+    # Variance gain for initialization: weights drawn with variance gain / fan_in keep
+    # activations the same size layer after layer (2 for the relu family: He et al. 2015).
+    gain: float = 1.0
 
     def __call__(self, v: Value, *args: float) -> Value:
         return self.apply(v, *args)
@@ -55,12 +58,21 @@ REGISTRY: dict[str, Activation] = {
     a.name: a
     for a in (
         Activation("tanh", Value.tanh, "tanh", "y = tanh(x)"),
-        Activation("relu", Value.relu, "ReLU", "y = max(x, 0)"),
+        Activation("relu", Value.relu, "ReLU", "y = max(x, 0)", gain=2.0),
         Activation("sigmoid", Value.sigmoid, "sigmoid", "y = 1 / (1 + e^-x)"),
         Activation(
-            "leaky_relu", Value.leaky_relu, "leaky ReLU", "y = x if x > 0 else 0.01·x", "slope"
+            "leaky_relu",
+            Value.leaky_relu,
+            "leaky ReLU",
+            "y = x if x > 0 else 0.01·x",
+            "slope",
+            gain=2.0,
         ),
         Activation("linear", _identity, "linear", "y = x"),
+        Activation("gelu", Value.gelu, "GELU", "y = x·Φ(x)", gain=2.0),
+        Activation("silu", Value.silu, "SiLU", "y = x·sigmoid(x)", gain=2.0),
+        Activation("softplus", Value.softplus, "softplus", "y = log(1 + e^x)"),
+        Activation("elu", Value.elu, "ELU", "y = x if x > 0 else e^x - 1", "alpha", gain=2.0),
     )
 }
 ACTIVATIONS = tuple(REGISTRY)  # the names, in the order menus show them

@@ -10,14 +10,14 @@ import numpy as np
 from autograd import Value, linear, weighted_sum
 
 from .activations import ACTIVATIONS, REGISTRY, activate, check_activation  # noqa: F401
+from .init import check_init, init_scale, initial_weights
 from .module import Module
 from .random import get_rng
 
 
-def init_scale(nin: int, activation: str) -> float:
-    """Standard deviation of the initial weights: He (sqrt(2/nin)) before a ReLU, else
-    LeCun (sqrt(1/nin)), so activations keep a similar size from layer to layer."""
-    return float(np.sqrt((2.0 if activation in ("relu", "leaky_relu") else 1.0) / nin))
+def _init_config(init: str) -> dict:
+    """``init`` for a config, left out when it is the default (older files, same repr)."""
+    return {} if init == "gaussian" else {"init": init}
 
 
 # ---------------------------------------------------------------------- scalar mode
@@ -30,12 +30,19 @@ class Neuron(Module):
     0.9990889488055994
     """
 
-    def __init__(self, nin: int, activation: str = "tanh", rng: Any = None) -> None:
+    def __init__(
+        self, nin: int, activation: str = "tanh", rng: Any = None, init: str = "gaussian"
+    ) -> None:
         self.nin = int(nin)
         self.activation = check_activation(activation)
+        self.init = check_init(init)
         gen = get_rng(rng)
-        scale = init_scale(self.nin, activation)
-        self.w = [Value(float(gen.normal(0.0, scale)), label=f"w{i + 1}") for i in range(self.nin)]
+        if self.init == "gaussian":
+            scale = init_scale(self.nin, activation)
+            w = [float(gen.normal(0.0, scale)) for _ in range(self.nin)]
+        else:
+            w = initial_weights((self.nin,), self.nin, 1, self.init, activation, gen).tolist()
+        self.w = [Value(wi, label=f"w{i + 1}") for i, wi in enumerate(w)]
         self.b = Value(0.0, label="b")
 
     def forward(self, x: Sequence[Any]) -> Value:
@@ -45,17 +52,20 @@ class Neuron(Module):
         return REGISTRY[self.activation].apply(total)
 
     def config(self) -> dict:
-        return {"nin": self.nin, "activation": self.activation}
+        return {"nin": self.nin, "activation": self.activation, **_init_config(self.init)}
 
 
 class Layer(Module):
     """``nout`` neurons reading the same inputs; returns a list of Values (one Value when
     ``nout == 1``, as micrograd does)."""
 
-    def __init__(self, nin: int, nout: int, activation: str = "tanh", rng: Any = None) -> None:
+    def __init__(
+        self, nin: int, nout: int, activation: str = "tanh", rng: Any = None, init: str = "gaussian"
+    ) -> None:
         gen = get_rng(rng)
         self.nin, self.nout, self.activation = int(nin), int(nout), check_activation(activation)
-        self.neurons = [Neuron(nin, activation, rng=gen) for _ in range(self.nout)]
+        self.init = check_init(init)
+        self.neurons = [Neuron(nin, activation, rng=gen, init=init) for _ in range(self.nout)]
 
     def forward(self, x: Sequence[Any]) -> Value | list[Value]:
         if len(x) != self.nin:
@@ -66,15 +76,21 @@ class Layer(Module):
         return outs[0] if len(outs) == 1 else outs
 
     def config(self) -> dict:
-        return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
+        return {
+            "nin": self.nin,
+            "nout": self.nout,
+            "activation": self.activation,
+            **_init_config(self.init),
+        }
 
 
 # ---------------------------------------------------------------------- vectorized mode
 class Linear(Module):
     """``x @ W + b`` for a batch ``x`` of shape (N, nin); ``W`` has shape (nin, nout).
 
-    ``init_activation`` names the activation that will follow; it only sets the scale of
-    the initial weights (He for relu, LeCun otherwise).
+    ``init`` names the initialization (``nn.init``: ``gaussian`` by default, ``xavier_*``,
+    ``he_*``); ``init_activation`` names the activation that will follow, which sets the
+    scale of the default one (He for the relu family, LeCun otherwise).
 
     >>> Linear(3, 2)(np.ones((5, 3))).shape
     (5, 2)
@@ -88,11 +104,15 @@ class Linear(Module):
         init_activation: str = "linear",
         rng: Any = None,
         dtype: Any = "float64",
+        init: str = "gaussian",
     ) -> None:
         gen = get_rng(rng)
         self.nin, self.nout, self.dtype = int(nin), int(nout), np.dtype(dtype).name
-        scale = init_scale(self.nin, check_activation(init_activation))
-        self.W = Value(gen.normal(0.0, scale, (self.nin, self.nout)), label="W", dtype=dtype)
+        self.init = check_init(init)
+        W = initial_weights(
+            (self.nin, self.nout), self.nin, self.nout, init, check_activation(init_activation), gen
+        )
+        self.W = Value(W, label="W", dtype=dtype)
         self.b = Value(np.zeros(self.nout), label="b", dtype=dtype) if bias else None
         self.init_activation = init_activation
 
@@ -109,6 +129,7 @@ class Linear(Module):
             "bias": self.b is not None,
             "init_activation": self.init_activation,
             "dtype": self.dtype,
+            **_init_config(self.init),
         }
 
 
@@ -147,6 +168,134 @@ class Sigmoid(_Activation):
     """Elementwise 1 / (1 + exp(-x)), on a Value or a list of Values."""
 
     name = "sigmoid"
+
+
+class LeakyReLU(_Activation):
+    """Elementwise x if x > 0 else slope · x.
+
+    >>> LeakyReLU(0.1)(Value([-2.0, 3.0])).data
+    array([-0.2,  3. ])
+    """
+
+    name = "leaky_relu"
+
+    def __init__(self, slope: float = 0.01) -> None:
+        self.slope = float(slope)
+
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, (list, tuple)):
+            return [v.leaky_relu(self.slope) for v in x]
+        return x.leaky_relu(self.slope)
+
+    def config(self) -> dict:
+        return {"slope": self.slope}
+
+
+class GELU(_Activation):
+    """Elementwise x · Φ(x) (``approximate="tanh"``: the tanh formula), as torch.nn.GELU.
+
+    >>> round(GELU()(Value(1.0)).data, 4)
+    0.8413
+    """
+
+    name = "gelu"
+
+    def __init__(self, approximate: str = "none") -> None:
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, (list, tuple)):
+            return [v.gelu(self.approximate) for v in x]
+        return x.gelu(self.approximate)
+
+    def config(self) -> dict:
+        return {"approximate": self.approximate}
+
+
+class SiLU(_Activation):
+    """Elementwise x · sigmoid(x).
+
+    >>> round(SiLU()(Value(1.0)).data, 4)
+    0.7311
+    """
+
+    name = "silu"
+
+
+class Softplus(_Activation):
+    """Elementwise log(1 + e^x).
+
+    >>> round(Softplus()(Value(0.0)).data, 4)
+    0.6931
+    """
+
+    name = "softplus"
+
+
+class ELU(_Activation):
+    """Elementwise x if x > 0 else alpha · (e^x - 1).
+
+    >>> round(ELU()(Value(-1.0)).data, 4)
+    -0.6321
+    """
+
+    name = "elu"
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        self.alpha = float(alpha)
+
+    def forward(self, x: Any) -> Any:
+        if isinstance(x, (list, tuple)):
+            return [v.elu(self.alpha) for v in x]
+        return x.elu(self.alpha)
+
+    def config(self) -> dict:
+        return {"alpha": self.alpha}
+
+
+class Flatten(Module):
+    """Every axis after the first (the batch) flattened into one: (N, ...) -> (N, -1).
+
+    >>> Flatten()(Value(np.ones((2, 3, 4)))).shape
+    (2, 12)
+    """
+
+    def forward(self, x: Any) -> Value:
+        x = as_input(x)
+        return x.reshape(x.shape[0], -1)
+
+    def config(self) -> dict:
+        return {}
+
+
+class Embedding(Module):
+    """A lookup table: integer ids ``(...)`` -> rows of ``weight`` ``(num, dim)``, shape
+    ``(..., dim)``; only the rows looked up get a gradient (repeats add up).
+
+    >>> Embedding(10, 3, rng=0)([[1, 2], [1, 9]]).shape
+    (2, 2, 3)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, rng: Any = None) -> None:
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        gen = get_rng(rng)
+        self.weight = Value(gen.normal(0.0, 1.0, (self.num_embeddings, self.embedding_dim)))
+
+    def forward(self, ids: Any) -> Value:
+        idx = np.asarray(ids.data if isinstance(ids, Value) else ids)
+        if idx.dtype.kind == "f" and np.all(np.mod(idx, 1) == 0):
+            idx = idx.astype(np.int64)
+        if idx.dtype.kind not in "iu":
+            raise ValueError(f"Embedding: ids must be integers, got dtype {idx.dtype}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
+            raise ValueError(
+                f"Embedding: ids must be in [0, {self.num_embeddings - 1}], got values from "
+                f"{idx.min()} to {idx.max()}"
+            )
+        return self.weight[idx]
+
+    def config(self) -> dict:
+        return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim}
 
 
 class Dropout(Module):
@@ -203,28 +352,47 @@ class MLP(Module):
     ``vectorized=True`` keeps one weight matrix per layer and takes a batch (N, nin).
     ``vectorize()`` and ``scalarize()`` make the other kind with the same numbers.
 
+    ``activation`` is one name for every hidden layer or a list of names, one per hidden
+    layer (or one per layer, the output layer's last). ``init`` names the initial
+    weights (``nn.init``).
+
     >>> mlp = MLP(2, [16, 16, 1], activation="relu")
     >>> len(mlp.parameters())
     337
+    >>> MLP(2, [8, 8, 1], activation=["gelu", "tanh"]).activations
+    ['gelu', 'tanh', 'linear']
     """
 
     def __init__(
         self,
         nin: int,
         nouts: Sequence[int],
-        activation: str = "tanh",
+        activation: str | Sequence[str] = "tanh",
         output_activation: str = "linear",
         vectorized: bool = False,
         rng: Any = None,
         dtype: Any = "float64",
+        init: str = "gaussian",
     ) -> None:
         if not nouts or any(int(n) < 1 for n in nouts) or int(nin) < 1:
             raise ValueError(
                 f"MLP needs nin >= 1 and layer sizes >= 1, got nin={nin}, nouts={nouts}"
             )
         self.nin, self.nouts = int(nin), [int(n) for n in nouts]
-        self.activation = check_activation(activation)
+        if isinstance(activation, str):
+            self.activation = check_activation(activation)
+        else:
+            names = [check_activation(a) for a in activation]
+            if len(names) == len(self.nouts):
+                names, output_activation = names[:-1], names[-1]
+            elif len(names) != len(self.nouts) - 1:
+                raise ValueError(
+                    f"MLP: {len(names)} activations for {len(self.nouts)} layers; give one per "
+                    f"hidden layer ({len(self.nouts) - 1}) or one per layer ({len(self.nouts)})"
+                )
+            self.activation = names
         self.output_activation = check_activation(output_activation)
+        self.init = check_init(init)
         self.vectorized = bool(vectorized)
         self.dtype = np.dtype(dtype).name
         gen = get_rng(rng)
@@ -232,7 +400,9 @@ class MLP(Module):
         acts = self.activations
         if self.vectorized:
             self.layers = [
-                Linear(sizes[i], sizes[i + 1], init_activation=acts[i], rng=gen, dtype=dtype)
+                Linear(
+                    sizes[i], sizes[i + 1], init_activation=acts[i], rng=gen, dtype=dtype, init=init
+                )
                 for i in range(len(self.nouts))
             ]
         else:
@@ -241,13 +411,17 @@ class MLP(Module):
                     "scalar mode computes in Python floats (float64); use vectorized=True for float32"
                 )
             self.layers = [
-                Layer(sizes[i], sizes[i + 1], acts[i], rng=gen) for i in range(len(self.nouts))
+                Layer(sizes[i], sizes[i + 1], acts[i], rng=gen, init=init)
+                for i in range(len(self.nouts))
             ]
 
     @property
     def activations(self) -> list[str]:
         """The activation after each layer."""
-        return [self.activation] * (len(self.nouts) - 1) + [self.output_activation]
+        hidden = self.activation
+        if isinstance(hidden, str):
+            hidden = [hidden] * (len(self.nouts) - 1)
+        return [*hidden, self.output_activation]
 
     def forward(self, x: Any) -> Any:
         if self.vectorized:
@@ -319,4 +493,5 @@ class MLP(Module):
             "output_activation": self.output_activation,
             "vectorized": self.vectorized,
             "dtype": self.dtype,
+            **_init_config(self.init),
         }

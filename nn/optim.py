@@ -1,4 +1,5 @@
-"""Optimizers (SGD, Adam), learning-rate schedules and early stopping.
+"""Optimizers (SGD, Adam, AdamW, RMSprop, Adagrad), learning-rate schedules and early
+stopping.
 
 The update rules follow PyTorch's documented algorithms, so one step of ``SGD`` or
 ``Adam`` here equals one step of ``torch.optim``'s on the same numbers.
@@ -83,7 +84,8 @@ class Optimizer:
 
 class SGD(Optimizer):
     """Stochastic gradient descent: ``w -= lr * (g + weight_decay * w)``, with optional
-    momentum (``buf = momentum * buf + g``, as ``torch.optim.SGD``)."""
+    momentum (``buf = momentum * buf + g``, as ``torch.optim.SGD``); ``nesterov`` steps
+    along ``g + momentum * buf`` instead of ``buf``."""
 
     def __init__(
         self,
@@ -91,10 +93,14 @@ class SGD(Optimizer):
         lr: float = 0.01,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
+        nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
         self.momentum = _checked("SGD", "momentum", momentum)
         self.weight_decay = _checked("SGD", "weight_decay", weight_decay)
+        if nesterov and not self.momentum:
+            raise ValueError("SGD: nesterov needs a momentum > 0")
+        self.nesterov = bool(nesterov)
         self._buffers: list[Any] = [None] * len(self.params)
 
     def _updates(self) -> tuple[list, dict]:
@@ -109,7 +115,8 @@ class SGD(Optimizer):
                 # A copy: the first buffer must not be the gradient array itself, which a
                 # later backward() without zero_grad() adds to in place.
                 buf = (g if type(g) is float else np.copy(g)) if buf is None else momentum * buf + g
-                buffers[i] = g = buf
+                buffers[i] = buf
+                g = g + momentum * buf if self.nesterov else buf
             new.append(_minus(w, lr * g))
         return new, {"_buffers": buffers}
 
@@ -219,6 +226,226 @@ class EarlyStopping:
             if self._best_state is not None:
                 model.load_state_dict(self._best_state)
             return True
+        return False
+
+
+# ---------------------------------------------------------------- more optimizers
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): every step also shrinks
+    the weights by ``lr * weight_decay * w``, outside the adaptive scaling, as
+    ``torch.optim.AdamW`` (default ``weight_decay=0.01``).
+
+    >>> w = Value([1.0]); w.grad = [0.0]; AdamW([w], lr=0.1).step(); w.data
+    array([0.999])
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr, betas, eps, 0.0)
+        self.decoupled_decay = _checked("AdamW", "weight_decay", weight_decay)
+
+    def _updates(self) -> tuple[list, dict]:
+        new, state = super()._updates()
+        shrink = self.lr * self.decoupled_decay
+        if shrink:
+            new = [_minus(w, shrink * p.data) for w, p in zip(new, self.params)]
+        return new, state
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton): divide the gradient by a running root-mean-square of recent
+    gradients, as ``torch.optim.RMSprop`` (``alpha``, ``eps``, ``weight_decay``,
+    ``momentum``, ``centered``).
+
+    >>> w = Value([1.0]); w.grad = [2.0]; RMSprop([w], lr=0.01).step(); w.data.round(4)
+    array([0.9])
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.alpha = _checked("RMSprop", "alpha", alpha)
+        if self.alpha > 1:
+            raise ValueError(f"RMSprop: alpha must be in [0, 1], got {alpha}")
+        self.eps = _checked("RMSprop", "eps", eps)
+        self.weight_decay = _checked("RMSprop", "weight_decay", weight_decay)
+        self.momentum = _checked("RMSprop", "momentum", momentum)
+        self.centered = bool(centered)
+        n = len(self.params)
+        self._square: list[Any] = [0.0] * n
+        self._mean: list[Any] = [0.0] * n
+        self._buffers: list[Any] = [0.0] * n
+
+    def _updates(self) -> tuple[list, dict]:
+        a, eps, decay, momentum = self.alpha, self.eps, self.weight_decay, self.momentum
+        new, squares, means, buffers = [], list(self._square), list(self._mean), list(self._buffers)
+        for i, p in enumerate(self.params):
+            w, g = p.data, p.grad
+            if decay:
+                g = g + decay * w
+            sq = squares[i] = a * squares[i] + (1 - a) * g * g
+            if self.centered:
+                mean = means[i] = a * means[i] + (1 - a) * g
+                avg = np.sqrt(sq - mean * mean) + eps
+            else:
+                avg = np.sqrt(sq) + eps
+            if momentum:
+                step = buffers[i] = momentum * buffers[i] + g / avg
+            else:
+                step = g / avg
+            new.append(_minus(w, self.lr * step))
+        return new, {"_square": squares, "_mean": means, "_buffers": buffers}
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al.): each weight's step shrinks with the sum of its squared
+    gradients so far, as ``torch.optim.Adagrad`` (``lr_decay``, ``weight_decay``,
+    ``initial_accumulator_value``, ``eps``).
+
+    >>> w = Value([1.0]); w.grad = [2.0]; Adagrad([w], lr=0.1).step(); w.data
+    array([0.9])
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
+        super().__init__(params, lr)
+        self.lr_decay = _checked("Adagrad", "lr_decay", lr_decay)
+        self.weight_decay = _checked("Adagrad", "weight_decay", weight_decay)
+        start = _checked("Adagrad", "initial_accumulator_value", initial_accumulator_value)
+        self.eps = _checked("Adagrad", "eps", eps)
+        self._sum: list[Any] = [start] * len(self.params)
+        self.t = 0
+
+    def _updates(self) -> tuple[list, dict]:
+        t = self.t + 1
+        lr = self.lr / (1 + (t - 1) * self.lr_decay)
+        new, sums = [], list(self._sum)
+        for i, p in enumerate(self.params):
+            w, g = p.data, p.grad
+            if self.weight_decay:
+                g = g + self.weight_decay * w
+            total = sums[i] = sums[i] + g * g
+            new.append(_minus(w, lr * g / (np.sqrt(total) + self.eps)))
+        return new, {"t": t, "_sum": sums}
+
+
+# ---------------------------------------------------------------- more schedules
+class CosineAnnealingLR:
+    """The learning rate follows half a cosine from its initial value down to ``eta_min``
+    over ``T_max`` epochs (call ``step()`` once per epoch), as
+    ``torch.optim.lr_scheduler.CosineAnnealingLR``:
+    ``lr = eta_min + (lr0 - eta_min) · (1 + cos(π · epoch / T_max)) / 2``.
+
+    >>> opt = SGD([Value(1.0)], lr=1.0); sched = CosineAnnealingLR(opt, T_max=4)
+    >>> sched.step(); sched.step(); round(opt.lr, 6)
+    0.5
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        if T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
+        self.optimizer, self.T_max, self.eta_min = optimizer, int(T_max), float(eta_min)
+        self.epoch = 0
+
+    def step(self) -> None:
+        self.epoch += 1
+        lr0, low = self.optimizer.initial_lr, self.eta_min
+        self.optimizer.lr = (
+            low + (lr0 - low) * (1 + math.cos(math.pi * self.epoch / self.T_max)) / 2
+        )
+
+
+class ReduceLROnPlateau:
+    """Multiply the learning rate by ``factor`` once a metric has not improved for
+    ``patience`` epochs, as ``torch.optim.lr_scheduler.ReduceLROnPlateau`` (``mode``,
+    ``threshold`` / ``threshold_mode``, ``cooldown``, ``min_lr``, ``eps``).
+
+    Call ``step(metric)`` once per epoch, or pass it to ``fit(callbacks=[...])``, where it
+    watches ``monitor`` (``val_loss`` when there is validation data, else ``loss``).
+
+    >>> opt = SGD([Value(1.0)], lr=1.0); plateau = ReduceLROnPlateau(opt, patience=1)
+    >>> for loss in (3.0, 3.0, 3.0): plateau.step(loss)
+    >>> opt.lr
+    0.1
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        eps: float = 1e-8,
+        monitor: str | None = None,
+    ) -> None:
+        if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
+            raise ValueError(
+                "ReduceLROnPlateau: mode is 'min' or 'max', threshold_mode 'rel' or 'abs'"
+            )
+        if not 0 < factor < 1:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor}")
+        self.optimizer, self.mode, self.factor = optimizer, mode, float(factor)
+        self.patience, self.threshold, self.threshold_mode = (
+            int(patience),
+            threshold,
+            threshold_mode,
+        )
+        self.cooldown, self.min_lr, self.eps, self.monitor = int(cooldown), min_lr, eps, monitor
+        self.best = math.inf if mode == "min" else -math.inf
+        self.bad_epochs = 0
+        self.cooldown_left = 0
+
+    def _better(self, value: float) -> bool:
+        t = self.threshold
+        if self.mode == "min":
+            bound = self.best * (1 - t) if self.threshold_mode == "rel" else self.best - t
+            return value < bound
+        bound = self.best * (1 + t) if self.threshold_mode == "rel" else self.best + t
+        return value > bound
+
+    def step(self, metric: float) -> None:
+        value = float(metric)
+        if self._better(value):
+            self.best, self.bad_epochs = value, 0
+        else:
+            self.bad_epochs += 1
+        if self.cooldown_left > 0:
+            self.cooldown_left -= 1
+            self.bad_epochs = 0
+        if self.bad_epochs > self.patience:
+            new = max(self.optimizer.lr * self.factor, self.min_lr)
+            if self.optimizer.lr - new > self.eps:
+                self.optimizer.lr = new
+            self.cooldown_left, self.bad_epochs = self.cooldown, 0
+
+    def __call__(self, epoch: int, logs: dict, model: Any = None) -> bool:
+        key = self.monitor or ("val_loss" if logs.get("val_loss") is not None else "loss")
+        self.step(logs[key])
         return False
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, no_grad, sum_of_squares
+from autograd import Value, add_n, no_grad, sum_of_squares
 
 from . import losses as L
 from .datasets import batches
@@ -59,6 +59,12 @@ def accuracy(loss_name: str, out: Any, y: Any) -> float | None:
     y = np.asarray(y)
     if loss_name == "cross_entropy":
         return float(np.mean(pred.reshape(len(y), -1).argmax(axis=1) == y))
+    if loss_name in ("mse", "custom") and pred.ndim == 2 and pred.shape[1] > 1:
+        # several outputs per sample against class labels or one-hot rows: classes by argmax
+        if y.ndim == 1 and len(y) == len(pred):
+            return float(np.mean(pred.argmax(axis=1) == y))
+        if y.shape == pred.shape and np.all(y.sum(axis=1) == 1):
+            return float(np.mean(pred.argmax(axis=1) == y.argmax(axis=1)))
     pred = pred.reshape(y.shape) if pred.size == y.size else pred
     if loss_name == "hinge":
         return float(np.mean(np.sign(pred) == np.sign(y)))
@@ -87,6 +93,8 @@ def fit(
     l2: float = 0.0,
     scheduler: Any = None,
     seed: Any = None,
+    l1: float = 0.0,
+    transform: Callable | None = None,
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return a :class:`History`.
 
@@ -132,10 +140,12 @@ def fit(
             for xb, yb in batches(
                 X, y, size, shuffle=shuffle, seed=seed if seed is None else seed + epoch
             ):
-                out = model(xb)
+                out = model(xb if transform is None else transform(xb))
                 batch_loss = loss_fn(out, yb)
                 if l2:
                     batch_loss = batch_loss + l2 * sum_of_squares(params)
+                if l1:
+                    batch_loss = batch_loss + l1 * add_n([p.abs().sum() for p in params])
                 value = batch_loss.item()
                 if not math.isfinite(value):
                     raise FloatingPointError(
@@ -194,6 +204,27 @@ def evaluate(model: Any, X: Any, y: Any, loss_fn: Callable, loss_name: str) -> d
     finally:
         model.train(was_training)
     return {"loss": value, "accuracy": accuracy(loss_name, out, y)}
+
+
+def predict(model: Any, X: Any) -> np.ndarray:
+    """The model's answers for ``X`` in evaluation mode, without a graph: class indices
+    (argmax) for a model with several outputs per sample, else its outputs as numbers.
+
+    >>> from nn import Linear
+    >>> m = Linear(2, 3, rng=0); m.W.data[...] = [[1, 0, 0], [0, 0, 5]]
+    >>> predict(m, [[1.0, 0.0], [0.0, 1.0]])
+    array([0, 2])
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            out = predictions_array(model(np.asarray(X)))
+    finally:
+        model.train(was_training)
+    if out.ndim == 2 and out.shape[1] > 1:
+        return out.argmax(axis=1)
+    return out.reshape(len(out), -1)[:, 0] if out.ndim else out
 
 
 def _progress(total: int, wanted: bool) -> Any:

@@ -54,6 +54,34 @@ def test_digits_example_reaches_97_percent():
     assert acc >= 97.0
 
 
+def test_digits_cnn_example_reaches_98_5_percent_and_draws(tmp_path):
+    pytest.importorskip("sklearn")
+    out = run("digits_cnn.py")
+    acc = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
+    seconds = float(re.search(r"\(([\d.]+) s\)", out).group(1))
+    assert acc >= 98.5, out
+    assert seconds < 60, out
+    assert "confusion matrix" in out
+    rows = [
+        line.split() for line in out.splitlines() if re.match(r"^\s+\d\s+(\d+\s+){9}\d+$", line)
+    ]
+    assert len(rows) == 10 and sum(int(v) for r in rows for v in r[1:]) == 449
+    pytest.importorskip("matplotlib")
+    for name in ("digits_cnn_filters.png", "digits_cnn_mistakes.png"):
+        assert (ROOT / "out" / name).stat().st_size > 1000
+
+
+def test_regularization_example_prints_a_row_per_remedy():
+    out = run("regularization.py", BACKPROPLAB_REG_EPOCHS="300")
+    rows = re.findall(r"^(.+?)\s+([\d.]+)%\s+([\d.]+)%\s+(\d+)$", out, re.M)
+    names = [r[0].split(" (")[0].strip() for r in rows]
+    assert names == ["none", "L2", "early stopping", "lr decay", "augmentation", "dropout", "L1"]
+    train, test = float(rows[0][1]), float(rows[0][2])
+    assert train > test  # the baseline overfits
+    if "wrote" in out:
+        assert (ROOT / "out" / "regularization.png").stat().st_size > 1000
+
+
 def test_to_pytorch_example_agrees_three_ways():
     pytest.importorskip("torch")
     pytest.importorskip("onnxruntime")
