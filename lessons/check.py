@@ -177,7 +177,7 @@ def _argmax_rows(answer: Any) -> str | None:
 
 def _separates(names: Any, dataset: str, needed: float = 0.9) -> str | None:
     """Train one linear neuron (tanh output) on ``dataset`` with the features ``names``."""
-    names = [names] if isinstance(names, str) else list(names)
+    names = names.replace(",", " ").split() if isinstance(names, str) else list(names)
     names = playground.check_features(names)
     X, y = playground.data(dataset, n=200, noise=0.0, seed=0)
     F = playground.features(X, names)

@@ -203,6 +203,7 @@ def test_check_prints_one_line_and_names_unknown_exercises(capsys):
         checker.verify("9.9", 1)
     right, message = checker.verify("8.1", lambda g, out, a: 1 / 0)
     assert not right and "ZeroDivisionError" in message
+    assert checker.verify("7.1", "x2, y2")[0]  # names as one string are read too
     assert not checker.verify("5.3", lambda scores: ...)[0]
     assert checker.verify("5.3", lambda scores: ...)[1].startswith(checker.OPEN)
 
