@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 MAX_TENSORS = 10_000
-MAX_ELEMENTS = 100_000_000
+MAX_ELEMENTS = 20_000_000  # 160 MB of float64: far above any model this library trains
 MAX_META_BYTES = 2**20  # the description's JSON text
 MAX_DEPTH = 32  # nesting of containers
 
@@ -167,10 +167,18 @@ def _check(description: Any, registry: dict[str, type], depth: int) -> type:
     unknown = sorted(set(config) - accepted)
     if unknown:
         raise ValueError(f"{name} has no arguments {unknown}; it takes {sorted(accepted)}")
+    defaults = {
+        p.name: p.default
+        for p in inspect.signature(kind.__init__).parameters.values()
+        if p.default is not inspect.Parameter.empty
+    }
     for key, value in config.items():
         items = value if isinstance(value, list) else [value]
         if not all(v is None or isinstance(v, (bool, int, float, str)) for v in items):
             raise ValueError(f"config argument {key!r} of {name} is not a plain value")
+        if isinstance(defaults.get(key), bool) and not isinstance(value, bool):
+            # "no" or "false" would read as True: a switch must be a real true/false
+            raise ValueError(f"config argument {key!r} of {name} must be true or false")
     return kind
 
 

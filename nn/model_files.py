@@ -205,7 +205,45 @@ def _tensor_entry(name: str, info: Any, data_size: int) -> tuple:
     return shape
 
 
+MAX_DIRECTORY_BYTES = 16 * 2**20  # the zip's list of members (10,000 names take ~1 MB)
+MAX_DEFLATE_RATIO = 1100  # deflate cannot shrink data by more than about 1032:1
+
+
+def _zip_directory(f: IO[bytes]) -> tuple[int, int]:
+    """(members, directory bytes) as the zip's end record states them, read before
+    ``zipfile`` parses the directory (which would take minutes for millions of members)."""
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+    tail_len = min(size, 22 + 65535)
+    f.seek(size - tail_len)
+    tail = f.read(tail_len)
+    i = tail.rfind(b"PK\x05\x06")
+    if i < 0 or i + 22 > len(tail):
+        return 0, 0  # not a zip's end: zipfile says so below
+    count = int.from_bytes(tail[i + 10 : i + 12], "little")
+    length = int.from_bytes(tail[i + 12 : i + 16], "little")
+    if (
+        (count == 0xFFFF or length == 0xFFFFFFFF)
+        and i >= 20
+        and tail[i - 20 : i - 16] == b"PK\x06\x07"
+    ):
+        f.seek(int.from_bytes(tail[i - 12 : i - 4], "little"))
+        record = f.read(56)
+        if record[:4] == b"PK\x06\x06" and len(record) == 56:
+            count = int.from_bytes(record[32:40], "little")
+            length = int.from_bytes(record[40:48], "little")
+    return count, length
+
+
 def _read_npz(f: IO[bytes], registry: dict[str, type], expected: type) -> Any:
+    count, length = _zip_directory(f)
+    if count > MAX_TENSORS + 1 or length > MAX_DIRECTORY_BYTES:
+        raise ValueError(
+            f"holds {count:,} members in a {length:,}-byte directory, more than the limits "
+            f"of {MAX_TENSORS:,} members and {MAX_DIRECTORY_BYTES:,} bytes"
+        )
+    f.seek(0, os.SEEK_END)
+    file_bytes = f.tell()
     f.seek(0)
     try:
         archive = zipfile.ZipFile(f)
@@ -230,6 +268,17 @@ def _read_npz(f: IO[bytes], registry: dict[str, type], expected: type) -> Any:
         if meta.dtype.kind != "U" or meta.shape != ():
             raise ValueError("its __meta__ entry is not a text")
         description = parse_description(str(meta))
+        for info in members.values():  # sizes the data itself could really unpack to
+            most = info.compress_size * (
+                1 if info.compress_type == zipfile.ZIP_STORED else MAX_DEFLATE_RATIO
+            )
+            if info.file_size > most + 1024:
+                raise ValueError(
+                    f"member {info.filename!r} claims {info.file_size:,} bytes from "
+                    f"{info.compress_size:,} stored: not what a saved model looks like"
+                )
+        if sum(info.compress_size for info in members.values()) > file_bytes:
+            raise ValueError("its members claim more bytes than the file has")
         declared = sum(info.file_size for info in members.values())
         model = build_checked(
             description, registry, expected, members, exact=False, declared=declared

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +25,7 @@ class Module:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _REGISTRY[cls.__name__] = cls
+        _label_when_built(cls)
 
     # ------------------------------------------------------------ structure
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -46,6 +49,15 @@ class Module:
                         yield f"{prefix}{name}.{i}", item
         for name, child in self.named_children():
             yield from child.named_parameters(f"{prefix}{name}.")
+
+    def name_parameters(self) -> Module:
+        """Label every parameter with its module path, e.g. ``layers.1.neurons.3.w2`` (a
+        list of scalar weights counts from 1, as ``w1, w2, ...`` do); the drawings show it
+        short (``L1.n3.w2``). Runs by itself once a module is built (the outermost
+        constructor returns); call it again after adding parameters. Returns the module."""
+        for name, p in self.named_parameters():
+            p.label = parameter_label(name)
+        return self
 
     def parameters(self) -> list[Value]:
         """Every parameter, in a fixed order (the order of ``named_parameters``)."""
@@ -155,3 +167,41 @@ class Module:
         except NotImplementedError:
             args = ""
         return f"{type(self).__name__}({args})"
+
+
+_building = threading.local()  # how many Module constructors are running in this thread
+
+
+def _label_when_built(cls: type) -> None:
+    """Wrap ``cls.__init__`` so that the outermost constructor, once it returns, labels
+    every parameter by module path (``fc1.W``, ``layers.1.neurons.3.w2``)."""
+    init = cls.__dict__.get("__init__")
+    if init is None:
+        return
+
+    @functools.wraps(init)
+    def __init__(self: Module, *args: Any, **kwargs: Any) -> None:
+        depth = getattr(_building, "depth", 0)
+        _building.depth = depth + 1
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            _building.depth = depth
+        if depth == 0:  # the outermost constructor: the parts label nothing on their own
+            self.name_parameters()
+
+    cls.__init__ = __init__
+
+
+def parameter_label(path: str) -> str:
+    """A parameter's label from its ``named_parameters`` path: the index of a list of
+    scalar weights counts from 1 (``neurons.3.w.1`` -> ``neurons.3.w2``).
+
+    >>> parameter_label("layers.1.neurons.3.w.1"), parameter_label("layers.0.W")
+    ('layers.1.neurons.3.w2', 'layers.0.W')
+    """
+    head, _, last = path.rpartition(".")
+    if last.isdigit() and head and not head.rpartition(".")[2].isdigit():
+        stem, _, attr = head.rpartition(".")
+        return f"{stem}.{attr}{int(last) + 1}" if stem else f"{attr}{int(last) + 1}"
+    return path

@@ -8,6 +8,7 @@ The update rules follow PyTorch's documented algorithms, so one step of ``SGD`` 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
@@ -169,7 +170,8 @@ class StepLR:
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be >= 1, got {step_size}")
-        self.optimizer, self.step_size, self.gamma = optimizer, int(step_size), float(gamma)
+        self.optimizer, self.step_size = optimizer, int(step_size)
+        self.gamma = _factor("StepLR", gamma)
         self.epoch = 0
 
     def step(self) -> None:
@@ -181,7 +183,7 @@ class ExponentialLR:
     """Multiply the learning rate by ``gamma`` every epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.optimizer, self.gamma = optimizer, float(gamma)
+        self.optimizer, self.gamma = optimizer, _factor("ExponentialLR", gamma)
         self.epoch = 0
 
     def step(self) -> None:
@@ -365,7 +367,8 @@ class CosineAnnealingLR:
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         if T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be >= 1, got {T_max}")
-        self.optimizer, self.T_max, self.eta_min = optimizer, int(T_max), float(eta_min)
+        self.optimizer, self.T_max = optimizer, int(T_max)
+        self.eta_min = _checked("CosineAnnealingLR", "eta_min", eta_min)
         self.epoch = 0
 
     def step(self) -> None:
@@ -452,12 +455,23 @@ class ReduceLROnPlateau:
 def _checked(owner: str, what: str, value: Any) -> float:
     """``value`` as a float, refusing what torch refuses (negative) and what no step can
     use (NaN, infinite, not a number at all)."""
+    if isinstance(value, (bool, str, bytes)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {what} must be a number, got {value!r}")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{owner}: {what} must be a number, got {value!r}") from None
+    except OverflowError:  # an int such as 10**400
+        number = math.inf
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"{owner}: {what} must be a finite number >= 0, got {value}")
+    return number
+
+
+def _factor(owner: str, value: Any) -> float:
+    """A schedule's multiplier: a finite number > 0 (0, negative or NaN would make a
+    learning rate no optimizer accepts)."""
+    number = _checked(owner, "gamma", value)
+    if number == 0:
+        raise ValueError(f"{owner}: gamma must be > 0, got {value}")
     return number
 
 

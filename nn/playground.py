@@ -103,7 +103,39 @@ LIMITS = {
     "epochs": 100_000,
     "batch_size": 20_000,
     "frames": 200,
+    "steps": 2_000_000,  # optimizer steps in one run (epochs x batches per epoch)
+    "work": 10**10,  # epochs x training points x weights: about a minute of numpy
 }
+
+
+def check_work(
+    points: int, test_ratio: float, epochs: int, batch_size: int, sizes: Sequence[int]
+) -> None:
+    """Refuse a run whose settings are each in bounds but together too much work
+    (20,000 points in batches of 1 for 100,000 epochs is weeks), or that leaves no
+    point to train or test on.
+
+    >>> check_work(500, 0.5, 300, 10, [7, 8, 8, 1])
+    """
+    n_test = max(1, int(round(points * test_ratio)))
+    n_train = points - n_test
+    if n_train < 1:
+        raise ValueError(
+            f"{points} points with test ratio {test_ratio:g} leave none to train on; "
+            "use more points or a smaller ratio"
+        )
+    steps = epochs * -(-n_train // min(batch_size, n_train))
+    weights = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    if steps > LIMITS["steps"]:
+        raise ValueError(
+            f"{epochs:,} epochs of {n_train:,} points in batches of {batch_size} are "
+            f"{steps:,} steps, more than {LIMITS['steps']:,}; use fewer epochs or larger batches"
+        )
+    if epochs * n_train * weights > LIMITS["work"]:
+        raise ValueError(
+            f"{epochs:,} epochs x {n_train:,} points x {weights:,} weights is more than "
+            f"{LIMITS['work']:,}; use fewer epochs, points or neurons"
+        )
 
 
 def check_limit(name: str, value: int) -> int:

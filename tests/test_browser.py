@@ -40,7 +40,7 @@ def test_step_through_page_in_chromium(seed_neuron, tmp_path):
         page.goto(page_path.as_uri())
         assert page.inner_text("#counter") == f"step 1 / {len(steps)}"
         # before the forward pass reaches it, out's data is unknown
-        out_id = next(iter(steps[-1]["focus"]))
+        out_id = next(s for s in steps if s["phase"] == "done")["focus"][0]
         assert "data ?" in page.text_content(f"#{out_id}")
         seen = []
         for k in range(len(steps) - 1):
@@ -54,8 +54,10 @@ def test_step_through_page_in_chromium(seed_neuron, tmp_path):
         assert any(
             re.search(r"w1\.grad \+= x1 × \S+\.grad = 2 × 0\.0009102 = 0\.00182", t) for t in seen
         )
-        # the focused node is highlighted
-        assert page.locator("g.node.focus").count() == 1
+        # the last step updates every parameter: w2 = 1 - 0.1 * 0.002731
+        assert steps[-1]["phase"] == "update"
+        assert "data 0.9997" in page.text_content("#v6") or "0.9997" in page.inner_text("#text")
+        assert page.locator("g.node.focus").count() == 5  # the parameters
         OUT.mkdir(exist_ok=True)
         page.keyboard.press("ArrowLeft")
         page.keyboard.press("ArrowLeft")
@@ -66,3 +68,73 @@ def test_step_through_page_in_chromium(seed_neuron, tmp_path):
         assert page.inner_text("#counter") == f"step 1 / {len(steps)}"
         browser.close()
     assert errors == []
+
+
+def _launch(p):
+    return p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+
+
+def test_step_through_a_2_16_16_1_network_neuron_by_neuron(tmp_path):
+    from nn import MLP
+
+    model = MLP(2, [16, 16, 1], rng=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    page_path = backprop_html(loss, tmp_path / "net.html")
+    steps = page_steps(page_path.read_text())
+    assert sum(s["phase"] == "forward" for s in steps) == 33 + 2  # neurons, then - and **2
+    assert steps[-1]["phase"] == "update"
+    assert steps[0]["text"].startswith("Leaves hold numbers we chose: x1 = 0.5, x2 = -1")
+    assert [s["title"] for s in steps[1:3]] == ["Forward: compute L0.n0", "Forward: compute L0.n1"]
+    with playwright.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_path.as_uri())
+        done = next(k for k, s in enumerate(steps) if s["phase"] == "done")
+        for _ in range(done):
+            page.keyboard.press("ArrowRight")
+        assert page.inner_text("#counter") == f"step {done + 1} / {len(steps)}"
+        boxes = page.evaluate(
+            "[...document.querySelectorAll('g.node')].map(g => "
+            "[...g.querySelectorAll('text')].map(t => t.textContent))"
+        )
+        shown = {texts[0].split(":")[0]: texts for texts in boxes if texts}
+        for i, layer in enumerate(model.layers):
+            for j, neuron in enumerate(layer.neurons):
+                texts = shown[f"L{i}.n{j}"]
+                for k, w in enumerate(neuron.w):
+                    cell = f"w{k + 1} {w.grad:.4g}" if len(neuron.w) > 4 else f"grad {w.grad:.4g}"
+                    assert cell in texts, (i, j, k, texts)
+                assert f"b {neuron.b.grad:.4g}" in texts or f"grad {neuron.b.grad:.4g}" in texts
+        inner = next(k for k, s in enumerate(steps) if s["title"] == "Backward through L1.n3")
+        for _ in range(done - inner):  # back to a neuron of 16 inputs: its inner lines open
+            page.keyboard.press("ArrowLeft")
+        page.check("#detail")
+        assert page.inner_text("#text").count("\n") == 1 + 16 + 16  # out -> z; w, x; b
+        assert page.locator("g.edge.hot").count() >= 1
+        page.click("#first")
+        page.click("#next")  # the first forward step lights the edges into its box
+        assert page.locator("g.edge.hot").count() == 2 and page.locator("g.node.focus").count() == 1
+        OUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUT / "backprop_network_page.png"))
+        browser.close()
+    assert errors == []
+
+
+def test_zooming_the_page_enlarges_the_graph(seed_neuron, tmp_path):
+    """Browser zoom shrinks the viewport in CSS pixels and raises the device pixel ratio;
+    the drawing keeps its size in CSS pixels, so its text grows on screen."""
+    page_path = backprop_html(seed_neuron, tmp_path / "neuron.html")
+    with playwright.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 800})
+        page.goto(page_path.as_uri())
+        size = "document.querySelector('#graph svg text').getBoundingClientRect().height"
+        before = page.evaluate(size)
+        page.set_viewport_size({"width": 700, "height": 400})  # what 200% zoom does
+        after = page.evaluate(size)
+        browser.close()
+    assert before > 10  # readable at 100%
+    assert after == pytest.approx(before, rel=0.02)  # x2 device pixels: twice as large

@@ -93,8 +93,10 @@ def test_hostile_page_runs_nothing_in_chromium(tmp_path):
         for _ in range(len(steps) - 1):
             page.click("#next")
         assert page.evaluate("window.HACKED") is None
-        shown = page.inner_text("#text")
-        assert shown.startswith("Every value now holds")
+        shown = page.inner_text("#text")  # the last step: the SGD update, names as given
+        assert shown.startswith("p.data -= lr × p.grad\n&amp; &lt;b&gt; = 10 - 0.1 ×")
+        page.click("#prev")
+        assert page.inner_text("#text").startswith("Every value now holds")
         page.click("#first")
         assert "&amp; &lt;b&gt; = 10" in page.inner_text("#text")  # labels as given
         # the box labelled "data 7" keeps its name; its data field is the one that changes
@@ -124,6 +126,24 @@ def run(capsys, *argv):
         (["playground", "--layers", ",".join(["2"] * 20)], "at most 8 hidden layers"),
         (["playground", "--points", "100000000"], "at most 20,000"),
         (["playground", "--frames", "100000"], "at most 200"),
+        (["playground", "--points", "20000", "--batch-size", "1", "--frames", "0"], "steps"),
+        (
+            [
+                "playground",
+                "--layers",
+                ",".join(["64"] * 8),
+                "--epochs",
+                "90000",
+                "--batch-size",
+                "250",
+            ],
+            "weights is more",
+        ),
+        (["playground", "--seed", "-1"], "from 0 to"),
+        (["playground", "--points", "3", "--test-ratio", "0.999"], "none to train on"),
+        (["playground", "--layers", "²"], "whole number >= 1"),
+        (["graph", "x\udcff", "x=1"], "not text"),
+        (["graph", "x\x00", "x=1"], "not text"),
     ],
 )
 def test_bad_cli_input_is_one_line_and_status_2(capsys, tmp_path, argv, message):
@@ -132,6 +152,11 @@ def test_bad_cli_input_is_one_line_and_status_2(capsys, tmp_path, argv, message)
     assert message in err and err.count("\n") == 1, err
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # refused before anything was written
+
+
+def test_an_empty_output_folder_is_refused(capsys):
+    code, _, err = run(capsys, "neuron", "--out", "")
+    assert code == 2 and "give a folder name" in err
 
 
 def test_a_formula_may_start_with_a_minus(capsys, tmp_path):

@@ -428,3 +428,64 @@ def test_damaged_files_load_or_raise_value_error(tmp_path_factory, data):
         Module.load(path)
     except ValueError as err:
         assert path.name in str(err)
+
+
+# ------------------------------------------------------------------ the red team's files
+def _npz_with_one_member(path, payload: bytes, stored: bool = True) -> None:
+    import json
+    import zipfile
+
+    desc = {"class": "MLP", "config": {"nin": 2000, "nouts": [2000], "vectorized": True}}
+    method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(path, "w", method) as z:
+        b = io.BytesIO()
+        np.save(b, np.array(json.dumps(desc)))
+        z.writestr("__meta__.npy", b.getvalue())
+        z.writestr("layers.0.W.npy", payload)
+        z.writestr("layers.0.b.npy", payload)
+
+
+def test_a_directory_that_lies_about_sizes_is_refused_before_building(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "liar.npz"
+    _npz_with_one_member(path, b"0123456789")
+    raw = bytearray(path.read_bytes())
+    at = 0
+    while (at := raw.find(b"PK\x01\x02", at + 1)) >= 0:  # each central directory entry
+        name_len = int.from_bytes(raw[at + 28 : at + 30], "little")
+        if raw[at + 46 : at + 46 + name_len].startswith(b"layers"):
+            raw[at + 24 : at + 28] = (0xFFFFFFF0).to_bytes(4, "little")  # uncompressed size
+    path.write_bytes(bytes(raw))
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="liar.npz.*claims"):
+        Module.load(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20 * 2**20
+
+
+def test_a_zip_claiming_many_members_is_refused_from_its_end_record(tmp_path):
+    path = tmp_path / "many.npz"
+    _npz_with_one_member(path, b"0123456789")
+    raw = bytearray(path.read_bytes())
+    end = raw.rfind(b"PK\x05\x06")
+    raw[end + 8 : end + 12] = (60000).to_bytes(2, "little") * 2  # entries here / in all
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="many.npz.*60,000 members"):
+        Module.load(path)
+
+
+@pytest.mark.parametrize("key, value", [("vectorized", "no"), ("vectorized", 0)])
+def test_a_switch_in_a_config_must_be_true_or_false(tmp_path, key, value):
+    from nn import MLP
+
+    path = tmp_path / "m.npz"
+    MLP(2, [3, 1], vectorized=True, rng=0).save(path)
+    data = dict(np.load(path, allow_pickle=False))
+    meta = json.loads(str(data["__meta__"]))
+    meta["config"][key] = value
+    data["__meta__"] = np.array(json.dumps(meta))
+    np.savez(path, **data)
+    with pytest.raises(ValueError, match="must be true or false"):
+        Module.load(path)

@@ -68,7 +68,7 @@ def test_graph_size_counts_nodes_and_edges_not_labels():
     assert R.graph_size(src) == (7, 3)  # a "quoted name" b c d e f; a->b, b->q, d--e
     a = Value(2.0, label="a")
     y = a * 3 + a
-    assert R.graph_size(draw_dot(y)) == (7, 6)  # a, 3, a*3, y, two op nodes, the legend
+    assert R.graph_size(draw_dot(y)) == (6, 6)  # a, 3, a*3, y, two op nodes (legend: a label)
 
 
 def test_check_size_refuses_before_layout():
@@ -199,7 +199,7 @@ def test_in_process_under_a_2_gib_address_space_limit(tmp_path):
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "7"  # a, 3, a*3, y, two ops, the legend
+    assert out.stdout.strip() == "6"  # a, 3, a*3, y, two ops (the legend is a label)
 
 
 # --- writing files --------------------------------------------------------------------------
@@ -239,3 +239,13 @@ def test_svg_render_in_process_writes_atomically(no_system_dot, tmp_path):
     path = render("digraph { a -> b }", tmp_path / "sub" / "g.svg", timeout=30)
     assert path.read_text().rstrip().endswith("</svg>")
     assert [p.name for p in path.parent.iterdir()] == ["g.svg"]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs the system Graphviz dot")
+def test_dot_cannot_fill_our_memory_with_a_huge_picture(monkeypatch):
+    import sys
+
+    render_module = sys.modules["viz.render"]
+    monkeypatch.setattr(render_module, "DOT_OUTPUT", 1 << 20)
+    with pytest.raises(render_module.LayoutError, match="grew past 1 MiB"):
+        render_module.to_svg("digraph { node [peripheries=20000]; a; b; c; }", timeout=30)

@@ -32,7 +32,7 @@ def test_draw_dot_has_a_box_per_value_and_a_node_per_op(seed_neuron):
         assert text in src, text
     assert src.count("shape=record") == 10  # 5 leaves, 4 intermediates, out
     assert src.count("shape=circle") == 5  # *, *, +, +, sigmoid
-    assert "blue > 0, red < 0" in src
+    assert "blue > 0, orange < 0" in src
 
 
 def test_colour_encodes_sign_and_size():
@@ -136,6 +136,8 @@ def test_backprop_page_is_self_contained_and_has_every_step(seed_neuron, tmp_pat
     assert re.search(r"w1\.grad \+= x1 × v\d+\.grad = 2 × 0\.0009102 = 0\.00182", texts), texts
     assert "out = sigmoid(n) = sigmoid(7) = 0.9991" in texts
     assert "n.grad += out·(1 - out) × out.grad" in texts
+    assert steps[0]["text"].endswith("x1 = 2, w1 = 0, x2 = 3, w2 = 1, b = 4")  # as given
+    assert "(v1 + v2).grad" not in texts and "v1 = x1 * w1 = 2 * 0 = 0" in texts
 
 
 def test_page_explains_a_library_neuron(tmp_path):

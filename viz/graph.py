@@ -1,20 +1,25 @@
 """``draw_dot``: the computation graph, one box per Value (label | data | grad), one small
-node per op, coloured by gradient."""
+node per op, coloured by gradient; a network's graph collapsed to one box per neuron or
+per layer."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from autograd import Value
 
+from .collapse import LEVELS, Box, find_roles, group, names_for
 from .render import Drawing
+from .theme import FONT, get_theme, signed_colour
 
-POSITIVE = (47, 111, 196)  # blue: increasing this value increases the output
-NEGATIVE = (214, 69, 65)  # red: increasing this value decreases the output
+MAX_BOXES = 150  # the automatic collapse keeps a drawing under this many boxes
+MAX_EDGES = 3000  # past this, layout takes too long to wait for (2,500 edges: ~5 s in-process)
 
 
 def fmt(x: float) -> str:
@@ -35,17 +40,14 @@ def summary(a: Any) -> str:
 
 
 def grad_colour(g: Any, scale: float) -> str:
-    """Fill colour for a gradient: blue for positive, red for negative, stronger when
-    larger (relative to the largest gradient in the drawing, on a square-root scale)."""
+    """Fill colour for a gradient: blue for positive, orange for negative, more saturated
+    when larger (relative to the largest gradient in the drawing, on a square-root scale)."""
     value = float(np.mean(g)) if np.ndim(g) else float(g)
     if not math.isfinite(value):
         return "#bbbbbb"
     if scale <= 0 or value == 0:
         return "#ffffff"
-    t = min(1.0, math.sqrt(abs(value) / scale)) * 0.75
-    base = POSITIVE if value > 0 else NEGATIVE
-    r, g_, b = (round(255 + (c - 255) * t) for c in base)
-    return f"#{r:02x}{g_:02x}{b:02x}"
+    return signed_colour(value, min(1.0, math.sqrt(abs(value) / scale)) * 0.7)
 
 
 def colour_scale(values: list[Value], root: Value) -> float:
@@ -82,18 +84,6 @@ def op_text(v: Value) -> str:
     return v.op
 
 
-def names_for(values: list[Value]) -> dict[Value, str]:
-    """A display name per value: its label, else ``v1``, ``v2``, ... (unique)."""
-    names, used = {}, set()
-    for i, v in enumerate(reversed(values)):
-        name = v.label or f"v{i + 1}"
-        while name in used:
-            name += "'"
-        used.add(name)
-        names[v] = name
-    return names
-
-
 def _escape(text: str) -> str:
     """Text for a record label, shown as given: the record syntax characters are
     escaped, ``&`` is kept from reading as an HTML entity and a newline breaks the line."""
@@ -102,13 +92,183 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("\r", "").replace("\n", "\\n")
 
 
-def value_label(v: Value, name: str, show_grad: bool) -> str:
-    """The record label of one Value box: ``{ name | data ... | grad ... }``."""
-    head = _escape(name if v.ndim == 0 else f"{name} {v.shape}")
-    parts = [head, "data " + _escape(summary(v.data))]
-    if show_grad:
-        parts.append("grad " + _escape(summary(v.grad)))
-    return "{ " + " | ".join(parts) + " }"
+Cell = tuple  # (kind, values, text): kind "text", "data", "grad" or "wgrad"
+
+
+@dataclass
+class Scene:
+    """What a drawing shows, worked out before any layout: the values, their names, the
+    units drawn (a Value or a :class:`Box`), the id of the unit each value is in, the
+    edges between units, and the cells of each unit's label (for the step-through page)."""
+
+    values: list[Value]
+    names: dict[Value, str]
+    units: list[Any]
+    unit_of: dict[Value, str]
+    box_of: dict[Value, Box]
+    edges: list[tuple[str, str]]
+    hidden: int
+    level: str | None
+    cells: dict[str, list[list[Cell]]] = field(default_factory=dict)
+
+
+def plan(
+    root: Value,
+    collapse: str | None = "auto",
+    max_nodes: int | None = None,
+    max_edges: int = MAX_EDGES,
+) -> Scene:
+    """Decide what to draw for ``root``: the collapse level (``"auto"`` picks the
+    finest level that stays under ``MAX_BOXES`` boxes), the units and edges. Raises
+    ``ValueError`` when the drawing would have more than ``max_edges`` edges."""
+    values = collect(root)[0]
+    roles = find_roles(values)
+    names = names_for(values, roles)
+    if collapse == "auto":
+        level, box_of = None, {}
+        if len(values) > MAX_BOXES and roles.owners:
+            for level in LEVELS:
+                box_of = group(values, level, roles)
+                drawn = len(set(box_of.values())) + len(values) - len(box_of)
+                if drawn <= MAX_BOXES and len(_edges(values, box_of)) <= max_edges:
+                    break
+    elif collapse is None:
+        level, box_of = None, {}
+    else:
+        level, box_of = collapse, group(values, collapse, roles)
+    ids = {v: f"v{i}" for i, v in enumerate(values)}
+    unit_of = {v: box_of[v].id if v in box_of else ids[v] for v in values}
+    units, seen = [], set()
+    for v in values:
+        u = unit_of[v]
+        if u not in seen:
+            seen.add(u)
+            units.append(box_of.get(v, v))
+    hidden = 0
+    if max_nodes is not None and len(units) > max_nodes:
+        hidden = len(units) - max_nodes
+        units = units[:max_nodes]
+    edges = _edges(values, box_of, {_uid(u, ids) for u in units}, unit_of)
+    if len(edges) > max_edges:
+        raise ValueError(
+            f"draw_dot: {len(edges)} edges with collapse={level!r}, more than "
+            f"max_edges={max_edges}; draw it with collapse='layer' or a smaller max_nodes"
+        )
+    scene = Scene(values, names, units, unit_of, box_of, edges, hidden, level)
+    scene.cells = {_uid(u, ids): _cells(u, names) for u in units}
+    return scene
+
+
+def _uid(unit: Any, ids: dict[Value, str]) -> str:
+    return unit.id if isinstance(unit, Box) else ids[unit]
+
+
+def _edges(
+    values: list[Value],
+    box_of: dict[Value, Box],
+    drawn: set[str] | None = None,
+    unit_of: dict[Value, str] | None = None,
+) -> list[tuple[str, str]]:
+    """Edges between drawn units: parent -> op circle -> value, or box -> box."""
+    if unit_of is None:
+        unit_of = {v: box_of[v].id if v in box_of else f"v{i}" for i, v in enumerate(values)}
+    edges: dict[tuple[str, str], None] = {}
+    for v in values:
+        if not v.op:
+            continue
+        dst = unit_of[v]
+        if drawn is not None and dst not in drawn:
+            continue
+        if v not in box_of:
+            edges[(dst + "_op", dst)] = None
+            dst += "_op"
+        for p in v.parents:
+            src = unit_of[p]
+            if src != dst and (drawn is None or src in drawn):
+                edges[(src, dst)] = None
+    return list(edges)
+
+
+def natural_key(name: str) -> list:
+    """Sort key reading numbers as numbers: ``w10`` after ``w9``."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def _local(v: Value, names: dict[Value, str]) -> str:
+    """A value's name inside its box: ``L1.n3.w2`` -> ``w2``, ``L2.n0.z #3`` -> ``z``."""
+    return names[v].split(" #")[0].rpartition(".")[2]
+
+
+def _cells(unit: Any, names: dict[Value, str]) -> list[list[Cell]]:
+    """The label of a unit as rows of cells, in the order the drawing shows them."""
+    if isinstance(unit, Value):
+        head = names[unit] if unit.ndim == 0 else f"{names[unit]} {unit.shape}"
+        return [[("text", [], head), ("data", [unit], ""), ("grad", [unit], "")]]
+    zs = [v for v in unit.members if v.op in ("w·x+b", "w·x", "linear")]
+    outs = [v for v in unit.members if v.op and v not in zs]
+    params = []
+    for z in zs:
+        params += [p for p in z.parents if p in unit.members and p not in params]
+    rest = [v for v in unit.members if not v.op and v not in params]
+    params += sorted(rest, key=lambda v: (_local(v, names) == "b", natural_key(names[v])))
+    act = outs[0].op if outs else ""
+    form = "x @ W + b" if zs and zs[0].op == "linear" else "w·x + b"
+    if len(zs) == 1 or (not zs and unit.level == "neuron"):
+        head = f"{unit.name}: {act}({form})" if act else f"{unit.name}: {form}"
+        head = head if zs else unit.name
+        rows = [[("text", [], head)]]
+        rows += [
+            [("text", [], _local(v, names)), ("data", [v], ""), ("grad", [v], "")]
+            for v in (zs + outs)[::-1]
+        ]
+        if len(params) <= 4 or any(p.ndim for p in params):
+            rows += [
+                [("text", [], _local(p, names)), ("data", [p], ""), ("grad", [p], "")]
+                for p in params
+            ]
+        else:
+            bias = [p for p in params if _local(p, names) == "b"]
+            rows += [[("text", [], "b"), ("data", [p], ""), ("grad", [p], "")] for p in bias]
+            rows.append([("text", [], "gradients of the weights")])
+            cells = [("wgrad", [p], _local(p, names)) for p in params if p not in bias]
+            per_row = 4 if len(cells) <= 8 else 8  # 16 weights: two rows of eight
+            rows += [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
+        return rows
+    biases = [p for p in params if _local(p, names) == "b"]
+    weights = [p for p in params if p not in biases]
+    head = f"{unit.name}: {len(zs)} neurons" + (f", {act}" if act else "") if zs else unit.name
+    rows = [[("text", [], head)]]
+    for text, vals in (("out", outs), ("z", zs), ("weights", weights), ("biases", biases)):
+        if vals:
+            rows.append([("text", [], text), ("data", vals, ""), ("grad", vals, "")])
+    return rows
+
+
+def cell_text(cell: Cell, data: Any = None, grad: Any = None) -> str:
+    """A cell's text; ``data``/``grad`` look a value's numbers up (None: unknown, ``?``)."""
+    kind, vals, text = cell
+    if kind == "text":
+        return text
+    look = (data if kind == "data" else grad) or (
+        (lambda v: v.data) if kind == "data" else (lambda v: v.grad)
+    )
+    numbers = [look(v) for v in vals]
+    if any(n is None for n in numbers):
+        shown = "?"
+    elif len(numbers) == 1:
+        shown = summary(numbers[0])
+    else:
+        shown = summary(np.concatenate([np.ravel(n) for n in numbers]))
+    return f"{text} {shown}" if kind == "wgrad" else f"{kind} {shown}"
+
+
+def record(rows: list[list[str]], rankdir: str) -> str:
+    """A record label from rows of escaped texts: one row per line, cells side by side."""
+    parts = ["{ " + " | ".join(r) + " }" if len(r) > 1 else r[0] for r in rows]
+    if len(rows) == 1:
+        return parts[0]
+    text = " | ".join(parts)
+    return "{ " + text + " }" if rankdir in ("TB", "BT") else text
 
 
 def draw_dot(
@@ -117,14 +277,23 @@ def draw_dot(
     show_grad: bool = True,
     max_nodes: int | None = 250,
     legend: bool = True,
+    collapse: str | None = "auto",
+    theme: str = "default",
+    max_edges: int = MAX_EDGES,
 ) -> Drawing:
     """Draw the graph that produced ``root``.
 
     One box per Value (label | data | grad, 4 significant digits; tensors show their
     shape and a summary), one small node per op, edges in the direction data flows. The
-    fill colour is the gradient (blue positive, red negative, stronger = larger). Past
-    ``max_nodes`` values only the nearest to ``root`` are drawn and a note says how many
-    are left out.
+    fill colour is the gradient (blue positive, orange negative, more saturated =
+    larger). Parameters are named by module path, shown short (``L1.n3.w2``).
+
+    ``collapse="neuron"`` draws each neuron as one box (its ``z = w·x + b``, its output,
+    its weights' gradients), ``"layer"`` one box per layer; ``"auto"`` (the default)
+    keeps a small graph as it is and collapses a network's graph enough to stay under
+    150 boxes. Past ``max_nodes`` boxes only the nearest to ``root`` are drawn; a
+    drawing of more than ``max_edges`` edges is refused before any layout.
+    ``theme="projector"`` uses larger type and thicker lines.
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b"); c = a * b; c.backward()
@@ -135,61 +304,75 @@ def draw_dot(
         raise TypeError(f"draw_dot needs a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw_dot: rankdir must be LR, TB, RL or BT, got {rankdir!r}")
-    values, hidden = collect(root, max_nodes)
-    kept = set(values)
-    names = names_for(values)
-    ids = {v: f"v{i}" for i, v in enumerate(values)}
-    scale = colour_scale(values, root)
-
+    if collapse not in (None, "auto", *LEVELS):
+        raise ValueError(
+            f"draw_dot: collapse must be 'neuron', 'layer', 'auto' or None, got {collapse!r}"
+        )
+    t = get_theme(theme)
+    scene = plan(root, collapse, max_nodes, max_edges)
+    drawn = [v for v in scene.values if scene.unit_of[v] in scene.cells]
+    scale = colour_scale(drawn, root)
     dot = Drawing(
-        format="svg", graph_attr={"rankdir": rankdir, "bgcolor": "white", "fontname": "Helvetica"}
+        format="svg", graph_attr={"rankdir": rankdir, "bgcolor": "white", "fontname": FONT}
     )
-    dot.attr("node", fontname="Helvetica", fontsize="11")
-    dot.attr("edge", color="#777777", arrowsize="0.7")
-    for v in values:
-        vid = ids[v]
+    dot.attr("node", fontname=FONT, fontsize=str(t.font))
+    dot.attr("edge", color="#777777", arrowsize="0.7", penwidth=str(t.line))
+    for unit in scene.units:
+        uid = unit.id if isinstance(unit, Box) else scene.unit_of[unit]
+        rows = [
+            [_escape(cell_text(c)) for c in row if show_grad or c[0] != "grad"]
+            for row in scene.cells[uid]
+        ]
+        main = _main_value(unit)
         dot.node(
-            vid,
-            value_label(v, names[v], show_grad),
+            uid,
+            record(rows, rankdir),
             shape="record",
             style="rounded,filled",
-            id=vid,
-            fillcolor=grad_colour(v.grad, scale) if show_grad else "#ffffff",
-            color="#333333" if v is root else "#888888",
-            penwidth="2" if v is root else "1",
+            id=uid,
+            fillcolor=grad_colour(main.grad, scale) if show_grad else "#ffffff",
+            color="#333333" if main is root else "#888888",
+            penwidth=str((2 if main is root else 1) * t.line),
         )
-        if v.op:
-            oid = vid + "_op"
+        if isinstance(unit, Value) and unit.op:
             dot.node(
-                oid,
-                _escape(op_text(v)),
+                uid + "_op",
+                _escape(op_text(unit)),
                 shape="circle",
                 width="0.3",
                 fixedsize="false",
                 margin="0.02",
-                id=oid,
+                id=uid + "_op",
                 style="filled",
                 fillcolor="#f3f3f3",
-                fontsize="10",
+                fontsize=str(t.small + 1),
             )
-            dot.edge(oid, vid)
-            for p in v.parents:
-                if p in kept:
-                    dot.edge(ids[p], oid)
-    if hidden:
+    for src, dst in scene.edges:
+        dot.edge(src, dst, id=f"{src}__{dst}")
+    if scene.hidden:
         dot.node(
             "more",
-            f"… {hidden} more values not drawn (max_nodes={max_nodes})",
+            f"… {scene.hidden} more {'boxes' if scene.level else 'values'} not drawn "
+            f"(max_nodes={max_nodes})",
             shape="note",
             fontcolor="#555555",
             color="#aaaaaa",
         )
     if legend and show_grad:
-        dot.node(
-            "legend",
-            "fill = gradient d(output)/d(value): blue > 0, red < 0, darker = larger |grad|",
-            shape="plaintext",
-            fontsize="10",
+        dot.attr(
+            label="fill = gradient d(output)/d(value): blue > 0, orange < 0, "
+            "more saturated = larger |grad|",
+            labelloc="b",
+            labeljust="l",
+            fontsize=str(t.title - 1),
             fontcolor="#555555",
         )
     return dot
+
+
+def _main_value(unit: Any) -> Value:
+    """The value whose gradient colours a unit: itself, or a box's output."""
+    if isinstance(unit, Value):
+        return unit
+    ops = [v for v in unit.members if v.op]
+    return ops[-1] if ops else unit.members[0]

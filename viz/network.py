@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-from .graph import NEGATIVE, POSITIVE, fmt
+from nn.activations import REGISTRY
+
+from .graph import fmt
 from .render import Drawing
+from .theme import FONT, NEUTRAL_HEX, get_theme, signed_colour
+
+MAX_EDGE_LABELS = 12  # between two layers; more and a weight shows on hover only
 
 
 def layer_matrices(model: Any, show: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -29,22 +35,31 @@ def layer_matrices(model: Any, show: str) -> list[tuple[np.ndarray, np.ndarray]]
     return mats
 
 
-_NEURON = {"shape": "circle", "style": "filled", "width": "0.6", "fixedsize": "true"}
-
-
-def _hex(rgb: tuple[int, int, int], strength: float) -> str:
-    t = 0.25 + 0.75 * strength
-    r, g, b = (round(255 + (c - 255) * t) for c in rgb)
-    return f"#{r:02x}{g:02x}{b:02x}"
+def forward_values(model: Any, x: Any) -> list[np.ndarray]:
+    """Every layer's outputs for one sample ``x`` (the inputs first), computed by the
+    engine's activations from the model's numbers."""
+    acts = getattr(model, "activations", ["linear"] * len(model.layers))
+    outs = [np.asarray(x, dtype=float).reshape(-1)]
+    for (W, b), act in zip(layer_matrices(model, "weights"), acts):
+        outs.append(REGISTRY[act].curve(outs[-1] @ W + b)[0])
+    return outs
 
 
 def draw_mlp(
-    model: Any, show: str = "weights", max_neurons: int = 24, input_names: list[str] | None = None
+    model: Any,
+    show: str = "weights",
+    max_neurons: int = 24,
+    input_names: list[str] | None = None,
+    x: Any = None,
+    theme: str = "default",
 ) -> Drawing:
     """Draw an MLP: input, hidden and output neurons in columns, one edge per weight,
-    coloured by sign (blue positive, red negative) and as wide as its magnitude.
-    ``show="grads"`` draws the gradients of the weights instead. A layer wider than
-    ``max_neurons`` shows its first neurons and a note.
+    coloured by sign (blue positive, orange negative), saturated and wide by size.
+    ``show="grads"`` draws the gradients of the weights instead. Each neuron shows its
+    bias (the circle grows to fit); with a sample ``x`` it also shows its output and is
+    filled by it. A weight's number is written on its edge when there are few edges
+    between two layers, else it shows on hover. A layer wider than ``max_neurons``
+    shows its first neurons and a note. ``theme="projector"`` for a classroom.
 
     >>> from nn import MLP
     >>> "->" in draw_mlp(MLP(2, [3, 1], rng=0)).source
@@ -54,22 +69,31 @@ def draw_mlp(
         raise ValueError(f"draw_mlp: show must be 'weights' or 'grads', got {show!r}")
     if not hasattr(model, "layers"):
         raise TypeError(f"draw_mlp needs an MLP, got {type(model).__name__}")
+    t = get_theme(theme)
     mats = layer_matrices(model, show)
+    params = layer_matrices(model, "weights") if show == "grads" else mats
     sizes = [mats[0][0].shape[0]] + [W.shape[1] for W, _ in mats]
     acts = getattr(model, "activations", ["?"] * len(mats))
+    outs = forward_values(model, x) if x is not None else None
     biggest = max(float(np.max(np.abs(W))) for W, _ in mats) or 1.0
+    shown = [min(n, max_neurons) for n in sizes]
+    tall = max(shown)
     dot = Drawing(
         format="svg",
         graph_attr={
             "rankdir": "LR",
             "splines": "line",
-            "nodesep": "0.25",
-            "ranksep": "1.4",
-            "fontname": "Helvetica",
+            "nodesep": "0.12",
+            # wide columns for tall layers keep the drawing landscape and the edges apart
+            "ranksep": f"{max(1.4, 0.33 * tall) * (1 + 0.3 * (t.font > 12)):.2f}",
+            "fontname": FONT,
+            "bgcolor": "white",
+            "forcelabels": "false",  # a weight's label that would overlap is left out
         },
     )
-    dot.attr("node", fontname="Helvetica", fontsize="10")
-    shown = [min(n, max_neurons) for n in sizes]
+    dot.attr("node", fontname=FONT, fontsize=str(t.font))
+    dot.attr("edge", fontname=FONT, fontsize=str(t.small))
+    neuron = {"shape": "circle", "style": "filled", "fixedsize": "true"}
     for col, n in enumerate(sizes):
         # One rank per layer; the invisible chain title -> n_0 -> n_1 -> ... keeps the
         # neurons in their order, top to bottom (clusters would let dot reorder them).
@@ -80,43 +104,66 @@ def draw_mlp(
             )
             act = "" if col == 0 else f"\n{acts[col - 1]}"
             chain = [f"title{col}"]
-            sub.node(chain[0], f"{title}{act}", shape="plaintext", fontsize="11")
+            sub.node(chain[0], f"{title}{act}", shape="plaintext", fontsize=str(t.title))
+            texts, fills = [], []
             for i in range(shown[col]):
-                chain.append(f"n{col}_{i}")
+                lines = []
                 if col == 0:
-                    text = input_names[i] if input_names and i < len(input_names) else f"x{i + 1}"
-                    sub.node(chain[-1], text, fillcolor="#eeeeee", fontsize="9", **_NEURON)
+                    name = input_names[i] if input_names and i < len(input_names) else f"x{i + 1}"
+                    lines.append(name)
                 else:
-                    b = float(mats[col - 1][1][i])
-                    sub.node(chain[-1], f"b={b:.2g}", fillcolor="#fff8e1", fontsize="8", **_NEURON)
+                    lines.append(f"b {_short(params[col - 1][1][i])}")
+                    if show == "grads":
+                        lines.append(f"∇b {_short(mats[col - 1][1][i])}")
+                if outs is not None:
+                    lines.append(("" if col == 0 else "out ") + _short(outs[col][i]))
+                    fills.append(signed_colour(outs[col][i], min(1.0, abs(outs[col][i])) * 0.7))
+                else:
+                    fills.append(NEUTRAL_HEX if col == 0 else "#ffffff")
+                texts.append(lines)
+            # one circle size per layer, wide enough for its longest text
+            chars = max((len(line) for lines in texts for line in lines), default=1)
+            rows = max((len(lines) for lines in texts), default=1)
+            diameter = math.hypot(chars * t.font * 0.6, rows * t.font * 1.25) + t.font
+            for i, (lines, fill) in enumerate(zip(texts, fills)):
+                chain.append(f"n{col}_{i}")
+                sub.node(
+                    chain[-1],
+                    "\n".join(lines),
+                    fillcolor=fill,
+                    width=f"{max(0.5, diameter / 72):.2f}",
+                    **neuron,
+                )
             if n > shown[col]:
                 chain.append(f"more{col}")
-                sub.node(chain[-1], f"+{n - shown[col]} more", shape="plaintext", fontsize="9")
+                sub.node(chain[-1], f"+{n - shown[col]} more", shape="plaintext")
             for a, b in zip(chain, chain[1:]):
                 sub.edge(a, b, style="invis")
+    what = "weight" if show == "weights" else "gradient of the weight"
     for col, (W, _) in enumerate(mats):
+        labelled = shown[col] * shown[col + 1] <= MAX_EDGE_LABELS
         for i in range(shown[col]):
             for j in range(shown[col + 1]):
                 w = float(W[i, j])
                 strength = min(1.0, abs(w) / biggest)
-                label = fmt(w) if W.shape[1] == 1 or W.size <= 4 else ""
+                tip = f"{what} from {i + 1} to {j + 1}: {fmt(w)}"
+                extra = {"xlabel": fmt(w), "fontcolor": "#333333"} if labelled else {}
                 dot.edge(
                     f"n{col}_{i}",
                     f"n{col + 1}_{j}",
-                    color=_hex(POSITIVE if w >= 0 else NEGATIVE, strength),
-                    penwidth=f"{0.4 + 3.6 * strength:.2f}",
+                    color=signed_colour(w, 0.2 + 0.8 * strength) if w else "#dddddd",
+                    penwidth=f"{(0.4 + 3.6 * strength) * t.line:.2f}",
                     arrowsize="0.4",
-                    taillabel=label,
-                    labeldistance="3.5",
-                    labelangle="18",
-                    fontsize="8",
-                    fontcolor="#333333",
+                    tooltip=tip,
+                    **extra,
                 )
-    what = "weight" if show == "weights" else "gradient of the weight"
-    dot.attr(
-        label=f"edge colour: sign of the {what} (blue +, red -); width: its size",
-        labelloc="b",
-        fontsize="10",
-        fontcolor="#555555",
-    )
+    legend = f"edge colour: sign of the {what} (blue +, orange -); width and strength: its size"
+    if outs is not None:
+        legend += "; neuron fill: its output"
+    dot.attr(label=legend, labelloc="b", fontsize=str(t.title - 1), fontcolor="#555555")
     return dot
+
+
+def _short(x: float) -> str:
+    """A number in 2 significant digits, to fit inside a neuron."""
+    return f"{float(x):.2g}"

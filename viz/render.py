@@ -16,8 +16,10 @@ import math
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ except ImportError:  # Windows: no rlimits; the timeout alone bounds the layout
 FORMATS = ("svg", "png", "pdf", "dot")
 DEFAULT_TIMEOUT = 60.0  # s; a 10,000-node chain: ~9 s in-process, ~20 s under ulimit -v 2G
 DOT_MEMORY = 4 << 30  # address space a system `dot` child may use (Linux)
+DOT_OUTPUT = 256 << 20  # bytes of picture a `dot` child may write (Linux)
 WASM_MEMORY = 2 << 30  # memory the in-process renderer may grow to
 
 
@@ -188,24 +191,32 @@ def _too_slow(timeout: float, source: str) -> LayoutTimeout:
 
 
 def _run_dot(dot: str, source: str, fmt: str, timeout: float | None) -> bytes:
-    with subprocess.Popen(
-        [dot, f"-T{fmt}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    ) as proc:
-        try:
-            _limit_child(proc.pid, timeout)
-            out, err = proc.communicate(source.encode(), timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise _too_slow(timeout, source) from None
-        finally:
-            if proc.returncode is None:  # timed out, Ctrl-C, or any error: stop `dot` now
-                proc.kill()
-                proc.wait()
-    if proc.returncode != 0:
-        lines = err.decode(errors="replace").strip().splitlines() or [
-            f"exit status {proc.returncode}"
-        ]
-        raise LayoutError(f"render: Graphviz 'dot' failed: {lines[0]}")
-    return out
+    # The picture goes to a temporary file, not a pipe: the kernel caps a file's size
+    # (RLIMIT_FSIZE), so a graph whose picture would be gigabytes cannot fill our memory.
+    with tempfile.TemporaryFile() as picture:
+        with subprocess.Popen(
+            [dot, f"-T{fmt}"], stdin=subprocess.PIPE, stdout=picture, stderr=subprocess.PIPE
+        ) as proc:
+            try:
+                _limit_child(proc.pid, timeout)
+                _, err = proc.communicate(source.encode(), timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise _too_slow(timeout, source) from None
+            finally:
+                if proc.returncode is None:  # timed out, Ctrl-C, or any error: stop `dot` now
+                    proc.kill()
+                    proc.wait()
+        if proc.returncode != 0:
+            if proc.returncode == -signal.SIGXFSZ:
+                raise LayoutError(
+                    f"render: the picture grew past {DOT_OUTPUT >> 20} MiB; draw fewer nodes"
+                )
+            lines = err[:4096].decode(errors="replace").strip().splitlines() or [
+                f"exit status {proc.returncode}"
+            ]
+            raise LayoutError(f"render: Graphviz 'dot' failed: {lines[0]}")
+        picture.seek(0)
+        return picture.read(DOT_OUTPUT + 1)
 
 
 def _limit_child(pid: int, timeout: float | None) -> None:
@@ -213,7 +224,7 @@ def _limit_child(pid: int, timeout: float | None) -> None:
     process is killed outright (no `finally` runs) the layout dies soon after."""
     if resource is None or not hasattr(resource, "prlimit"):
         return  # not Linux
-    limits = [(resource.RLIMIT_AS, DOT_MEMORY)]
+    limits = [(resource.RLIMIT_AS, DOT_MEMORY), (resource.RLIMIT_FSIZE, DOT_OUTPUT)]
     if timeout is not None:
         limits.append((resource.RLIMIT_CPU, math.ceil(timeout) + 1))
     for kind, value in limits:

@@ -15,14 +15,17 @@ import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from autograd import BackwardStep, Value, topological_order, trace_backward
 from nn.model_files import atomic_write
 
-from .graph import collect, draw_dot, fmt, grad_colour, names_for, summary
+from .collapse import inputs_first
+from .graph import Scene, cell_text, draw_dot, fmt, grad_colour, natural_key, plan, summary
 from .render import to_svg
+from .theme import get_theme
 
 _OPERATOR = re.compile(r"[\s+\-*/@^·=<>]")
 
@@ -65,28 +68,90 @@ def backward_line(step: BackwardStep, names: dict) -> str:
     )
 
 
-def _by_node(trace: Iterable[BackwardStep]) -> list[tuple[Value, list[BackwardStep]]]:
-    """The trace's steps grouped by the node that hands gradient back (in trace order)."""
-    groups: list[tuple[Value, list[BackwardStep]]] = []
-    for step in trace:
-        if not groups or groups[-1][0] is not step.node:
-            groups.append((step.node, []))
-        groups[-1][1].append(step)
-    return groups
+def _leaves_in_order(root: Value) -> dict[Value, None]:
+    """The leaves under ``root`` in the order they were given: depth first, each op's
+    inputs left to right (``x1, w1, x2, w2, b`` for ``x1*w1 + x2*w2 + b``)."""
+    leaves: dict[Value, None] = {}
+    seen, stack = set(), [root]
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        if v.op:
+            stack.extend(reversed(v.parents))
+        else:
+            leaves[v] = None
+    return leaves
 
 
-def build_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict]:
-    """The steps of the page and each value's starting state (leaves known, rest '?');
-    ``order`` is ``topological_order(root)``."""
-    drawn = collect(root)[0]  # draw_dot's numbering and names, so the page matches the picture
-    names = names_for(drawn)
-    ids = {v: f"v{i}" for i, v in enumerate(drawn)}
+def _elide(text: str, keep: int = 2) -> str:
+    """A long sum shown by its first and last ``keep`` terms: ``a + b + … + y + z``."""
+    terms = text.split(" + ")
+    if len(terms) <= 2 * keep + 1:
+        return text
+    return " + ".join(terms[:keep] + ["…"] + terms[-keep:])
+
+
+def _short_forward(v: Value, names: dict) -> str:
+    """``forward_text`` with a long weighted sum elided (a neuron of 16 inputs)."""
+    head, *parts = forward_text(v, names).split(" = ")
+    return " = ".join([head] + [_elide(p) for p in parts])
+
+
+class _Board:
+    """What the page shows at a point of the walk: the values whose data is known and
+    the gradients so far; it writes each unit's cells as the page's state."""
+
+    def __init__(self, scene: Scene, scale: float) -> None:
+        self.scene, self.scale = scene, scale
+        self.data: dict[Value, Any] = {v: v.data for v in scene.values if not v.op}
+        self.grad: dict[Value, Any] = {}
+        # the value that colours a unit: itself, or a box's output (its last op)
+        self.main = {scene.unit_of[v]: v for v in scene.values if v not in scene.box_of}
+        for box in scene.box_of.values():
+            ops = [v for v in box.members if v.op]
+            self.main[box.id] = ops[-1] if ops else box.members[0]
+
+    def state(self, uid: str) -> dict:
+        cells = [c for row in self.scene.cells[uid] for c in row]
+        texts = {
+            str(len(cells) - i): cell_text(c, self.data.get, self.grad.get)
+            for i, c in enumerate(cells)
+            if c[0] != "text"
+        }
+        main = self.main[uid]
+        g = self.grad.get(main)
+        fill = "#ffffff" if g is None else grad_colour(g, self.scale)
+        if uid.startswith("v"):  # a value's own box: {"data", "grad", "fill"} as pages read it
+            d = self.data.get(main)
+            return {
+                "data": "?" if d is None else summary(d),
+                "grad": "?" if g is None else summary(g),
+                "fill": fill,
+            }
+        return {"t": texts, "fill": fill}
+
+    def states(self, values: Iterable[Value]) -> dict:
+        uids = dict.fromkeys(self.scene.unit_of[v] for v in values)
+        return {u: self.state(u) for u in uids if u in self.scene.cells}
+
+
+def build_steps(
+    root: Value, order: list[Value], scene: Scene | None = None, lr: float | None = None
+) -> tuple[list[dict], dict]:
+    """The steps of the page and each drawn unit's starting state (leaves known, the
+    rest ``?``); ``order`` is ``topological_order(root)``. A unit is a value, or a
+    neuron's or layer's box when ``scene`` is collapsed: then one step covers a box,
+    and its every chain-rule line is kept in the step's ``detail``. A value's state is
+    ``{"data", "grad", "fill"}``, a box's ``{"t": {k: text of its k-th text from the
+    end}, "fill"}``. With ``lr`` the last step is the SGD update ``p.data -= lr *
+    p.grad`` (the model is not changed)."""
+    scene = scene or plan(root, None)
+    names, unit_of, box_of = scene.names, scene.unit_of, scene.box_of
     seed = np.ones_like(root.data) if root.ndim else 1.0
-    groups = _by_node(trace_backward(root, seed))
-    finals = {root: seed}
-    for _, steps_of_node in groups:
-        for step in steps_of_node:
-            finals[step.input] = step.total
+    trace = list(trace_backward(root, seed))
+    finals = {root: seed} | {s.input: s.total for s in trace}
     scale = max(
         (
             float(np.max(np.abs(g)))
@@ -95,69 +160,154 @@ def build_steps(root: Value, order: list[Value]) -> tuple[list[dict], dict]:
         ),
         default=0.0,
     )
-    initial = {
-        ids[v]: {
-            "data": summary(v.data) if not v.op else "?",
-            "grad": "?",
-            "fill": "#ffffff",
-        }
-        for v in order
-    }
+    board = _Board(scene, scale)
+    initial = {u: board.state(u) for u in scene.cells}
+    edges_into: dict[str, list[str]] = {}
+    for src, dst in scene.edges:
+        edges_into.setdefault(dst, []).append(f"{src}__{dst}")
+
+    def lit(v: Value) -> tuple[list[str], list[str]]:
+        """The op circle (for a value drawn alone) and the edges that carry ``v``."""
+        u = unit_of[v]
+        if v in box_of:
+            return [], edges_into.get(u, [])
+        return [u + "_op"], edges_into.get(u + "_op", []) + edges_into.get(u, [])
+
+    given = _leaves_in_order(root)
+    shown = [v for v in given if v not in box_of]
+    hidden_params = len(given) - len(shown)
+    text = "Leaves hold numbers we chose: " + ", ".join(
+        f"{names[v]} = {summary(v.data)}" for v in shown
+    )
+    if hidden_params:
+        text += f"; and the {hidden_params} parameters inside the boxes"
     steps = [
         {
             "phase": "start",
             "title": "The inputs",
-            "text": "Leaves hold numbers we chose: "
-            + ", ".join(f"{names[v]} = {summary(v.data)}" for v in order if not v.op),
-            "focus": [ids[v] for v in order if not v.op],
+            "text": text,
+            "focus": list(dict.fromkeys(unit_of[v] for v in shown)),
             "set": {},
         }
     ]
-    for v in order:
-        if v.op:
-            steps.append(
-                {
-                    "phase": "forward",
-                    "title": f"Forward: compute {names[v]}",
-                    "text": forward_text(v, names),
-                    "focus": [ids[v]],
-                    "inputs": [ids[p] for p in v.parents if p in ids],
-                    "set": {ids[v]: {"data": summary(v.data)}},
-                }
-            )
+
+    # forward: one step per value drawn alone, one per box (its ops in order)
+    units: dict[str, list[Value]] = {}
+    computed = set(order)
+    for v in inputs_first(scene.values):  # as written: L0.n0 before L0.n1, x1*w1 before x2*w2
+        if v.op and v in computed:
+            units.setdefault(unit_of[v], []).append(v)
+    for uid, members in units.items():
+        for v in members:
+            board.data[v] = v.data
+        circles, edges = [], []
+        for v in members:
+            c, e = lit(v)
+            circles += c
+            edges += e
+        box = box_of.get(members[0])
+        title = f"Forward: compute {box.name}" if box else f"Forward: compute {names[members[0]]}"
+        lines = [(_short_forward if box else forward_text)(v, names) for v in members]
+        steps.append(
+            {
+                "phase": "forward",
+                "title": title,
+                "text": "\n".join(lines),
+                "detail": "\n".join(forward_text(v, names) for v in members) if box else "",
+                "focus": [uid] + circles,
+                "edges": list(dict.fromkeys(edges)),
+                "inputs": list(
+                    dict.fromkeys(
+                        unit_of[p]
+                        for v in members
+                        for p in v.parents
+                        if unit_of[p] != uid and unit_of[p] in scene.cells
+                    )
+                ),
+                "set": board.states(members),
+            }
+        )
+
+    board.grad[root] = seed
     steps.append(
         {
             "phase": "backward",
             "title": f"Backward: seed {names[root]}.grad = 1",
             "text": f"d{names[root]}/d{names[root]} = 1: the gradient starts at the output.",
-            "focus": [ids[root]],
-            "set": {ids[root]: {"grad": summary(seed), "fill": grad_colour(seed, scale)}},
+            "focus": [unit_of[root]],
+            "set": board.states([root]),
         }
     )
-    for node, steps_of_node in groups:
+    by_unit: dict[str, list[BackwardStep]] = {}
+    for step in trace:
+        by_unit.setdefault(unit_of[step.node], []).append(step)
+    for uid, steps_of_unit in by_unit.items():
+        lines = [backward_line(s, names) for s in steps_of_unit]
+        touched = [s.input for s in steps_of_unit]
+        for s in steps_of_unit:
+            board.grad[s.input] = s.total
+        node = steps_of_unit[0].node
+        box = box_of.get(node)
+        circles, edges = lit(node)
+        shown_lines = (
+            lines
+            if not box or len(lines) <= 6
+            else lines[:4]
+            + [f"… and {len(lines) - 4} more chain-rule lines (tick “every line” to read them)"]
+        )
         steps.append(
             {
                 "phase": "backward",
-                "title": f"Backward through {names[node]} = {node.op}(…)",
-                "text": "\n".join(backward_line(s, names) for s in steps_of_node),
-                "focus": [ids[node]],
-                "inputs": [ids[s.input] for s in steps_of_node],
-                "set": {
-                    ids[s.input]: {"grad": summary(s.total), "fill": grad_colour(s.total, scale)}
-                    for s in steps_of_node
-                },
+                "title": f"Backward through {box.name}"
+                if box
+                else f"Backward through {names[node]} = {node.op}(…)",
+                "text": "\n".join(shown_lines),
+                "detail": "\n".join(lines) if box else "",
+                "focus": [uid] + circles,
+                "edges": edges,
+                "inputs": list(
+                    dict.fromkeys(
+                        unit_of[p]
+                        for p in touched
+                        if unit_of[p] != uid and unit_of[p] in scene.cells
+                    )
+                ),
+                "set": board.states([node, *touched]),
             }
         )
     steps.append(
         {
             "phase": "done",
             "title": "Done",
-            "focus": [ids[root]],
+            "focus": [unit_of[root]],
             "set": {},
             "text": "Every value now holds d(output)/d(value). "
-            "Blue means increasing it increases the output, red decreases it.",
+            "Blue means increasing it increases the output, orange decreases it.",
         }
     )
+    params = sorted(
+        (v for v in given if v.requires_grad and v in finals), key=lambda v: natural_key(names[v])
+    )
+    if lr is not None and params:
+        lines = [
+            f"{names[p]} = {summary(p.data)} - {fmt(lr)} × {summary(finals[p])} = "
+            f"{summary(p.data - lr * finals[p])}"
+            for p in params
+        ]
+        for p in params:
+            board.data[p] = p.data - lr * finals[p]
+        steps.append(
+            {
+                "phase": "update",
+                "title": f"Update: every parameter takes a step against its gradient (lr = {fmt(lr)})",
+                "text": "p.data -= lr × p.grad\n"
+                + "\n".join(lines[:6])
+                + (f"\n… and {len(lines) - 6} more" if len(lines) > 6 else ""),
+                "detail": "p.data -= lr × p.grad\n" + "\n".join(lines),
+                "focus": list(dict.fromkeys(unit_of[p] for p in params)),
+                "set": board.states(params),
+            }
+        )
     return steps, initial
 
 
@@ -185,13 +335,21 @@ def backprop_html(
     path: str | os.PathLike,
     title: str = "Backpropagation, step by step",
     max_values: int = 200,
+    collapse: str | None = "auto",
+    lr: float | None = 0.1,
+    theme: str = "default",
 ) -> Path:
     """Write a self-contained page (no network needed) that walks through the forward
-    pass node by node, then the backward pass, showing each chain-rule step in words and
-    numbers. Next / Previous / Play buttons and the arrow keys move through the steps.
+    pass, then the backward pass, showing each chain-rule step in words and numbers,
+    and ends with the SGD update ``p.data -= lr * p.grad`` (``lr=None``: no update
+    step; the model itself is never changed). Next / Previous / Play buttons and the
+    arrow keys move through the steps.
 
-    The gradients come from :func:`autograd.trace_backward` (``.grad`` is not touched).
-    A graph of more than ``max_values`` values is refused before anything is drawn.
+    A network's graph is walked box by box: ``collapse="neuron"`` (what ``"auto"``
+    picks for a network too big to draw value by value) steps neuron by neuron, and
+    the "every line" switch opens a box's inner chain-rule lines. The gradients come
+    from :func:`autograd.trace_backward` (``.grad`` is not touched). A drawing of more
+    than ``max_values`` boxes is refused before anything is laid out.
 
     >>> import tempfile, os
     >>> from autograd import Value
@@ -201,20 +359,22 @@ def backprop_html(
     """
     if not isinstance(root, Value):
         raise TypeError(f"backprop_html needs a Value, got {type(root).__name__}")
-    order = topological_order(root)
-    if len(order) > max_values:
+    scene = plan(root, collapse)
+    if len(scene.units) > max_values:
         raise ValueError(
-            f"backprop_html: the graph has {len(order)} values, more than max_values={max_values}; "
-            "a step-through page is for small graphs (one neuron, a tiny network)"
+            f"backprop_html: the drawing has {len(scene.units)} boxes, more than "
+            f"max_values={max_values}; collapse='neuron' or 'layer' draws a network in fewer"
         )
-    steps, initial = build_steps(root, order)
-    svg = to_svg(draw_dot(root, max_nodes=None, legend=False))
+    order = topological_order(root)
+    steps, initial = build_steps(root, order, scene, lr)
+    svg = to_svg(draw_dot(root, max_nodes=None, legend=False, collapse=scene.level, theme=theme))
     svg = svg[svg.index("<svg") :]
     template = (Path(__file__).parent / "stepper.html").read_text(encoding="utf-8")
     page = fill_template(
         template,
         {
             "TITLE": html.escape(title),
+            "THEME": get_theme(theme).name,
             "SVG": svg,
             "STEPS": script_json(steps),
             "INITIAL": script_json(initial),

@@ -114,7 +114,7 @@ def _layers(text: str) -> list[int]:
     sizes = []
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit() or int(part) < 1:
+        if not (part.isascii() and part.isdigit()) or int(part) < 1:
             raise argparse.ArgumentTypeError(
                 f"{text!r}: each layer size must be a whole number >= 1, got {part!r} "
                 "(write e.g. 8,8 or none)"
@@ -139,9 +139,37 @@ def _features(text: str) -> list[str]:
 
 
 # ----------------------------------------------------------------- shared output
+def _folder(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a folder name (an empty one would mean here)")
+    return text
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**63 - 1, got {text}")
+    return value
+
+
 def _add_output(parser: argparse.ArgumentParser, default: str, pictures: str) -> None:
     parser.add_argument(
-        "--out", default=default, metavar="DIR", help=f"folder for {pictures} (default: {default})"
+        "--out",
+        type=_folder,
+        default=default,
+        metavar="DIR",
+        help=f"folder for {pictures} (default: {default})",
+    )
+    parser.add_argument(
+        "--big",
+        action="store_const",
+        const="projector",
+        default="default",
+        dest="theme",
+        help="projector mode: larger type and thicker lines in every picture",
     )
 
 
@@ -169,10 +197,14 @@ def _check_drawable(out: Value, parser: argparse.ArgumentParser) -> None:
         )
 
 
-def _write_graph(out: Value, folder: Path, fmt: str, title: str) -> list[Path]:
+def _write_graph(
+    out: Value, folder: Path, fmt: str, title: str, theme: str = "default"
+) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    graph = render(draw_dot(out), folder / f"graph.{fmt}")
-    page = backprop_html(out, folder / "backprop.html", title=title, max_values=MAX_PAGE_VALUES)
+    graph = render(draw_dot(out, theme=theme), folder / f"graph.{fmt}")
+    page = backprop_html(
+        out, folder / "backprop.html", title=title, max_values=MAX_PAGE_VALUES, theme=theme
+    )
     return [Path(graph), Path(page)]
 
 
@@ -208,7 +240,9 @@ def _neuron(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if out is not n:
         rows.append((out.label, out.data, out.grad))
     print(_table(rows, "(out)"))
-    return _report(_write_graph(out, Path(args.out), args.format, "One neuron, step by step"))
+    return _report(
+        _write_graph(out, Path(args.out), args.format, "One neuron, step by step", args.theme)
+    )
 
 
 # ----------------------------------------------------------------- graph
@@ -231,12 +265,21 @@ def _graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"{args.expression.strip()} = {out.data!r}")
     print()
     print(_table([(name, v.data, v.grad) for name, v in leaves.items()], "(output)"))
-    return _report(_write_graph(out, Path(args.out), args.format, args.expression.strip()))
+    return _report(
+        _write_graph(out, Path(args.out), args.format, args.expression.strip(), args.theme)
+    )
 
 
 # ----------------------------------------------------------------- playground
 def _playground(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from . import playground as pg  # matplotlib is imported only here
+
+    points = args.points or playground.POINTS[playground.task(args.dataset)]
+    sizes = [len(args.features), *args.layers, 1]
+    try:  # each setting is in bounds; together they must be too, before any work
+        playground.check_work(points, args.test_ratio, args.epochs, args.batch_size, sizes)
+    except ValueError as err:
+        parser.error(str(err))
 
     settings = pg.Settings(
         dataset=args.dataset,
@@ -252,6 +295,7 @@ def _playground(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
         seed=args.seed,
         points=args.points,
         frames=args.frames,
+        theme=args.theme,
     )
     print(pg.describe(settings))
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below
@@ -404,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.5,
         help="share of points held out for testing (default: 0.5)",
     )
-    pg.add_argument("--seed", type=int, default=1, help="data, split and weights (default: 1)")
+    pg.add_argument("--seed", type=_seed, default=1, help="data, split and weights (default: 1)")
     pg.add_argument(
         "--points",
         type=_bounded("points"),

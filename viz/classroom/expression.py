@@ -75,6 +75,12 @@ def build(text: str, variables: dict[str, float]) -> tuple[Value, dict[str, Valu
     Value and the leaves used, by name. Sub-expressions are labelled with their text."""
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+    if not text.isprintable() or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        bad = next(c for c in text if not c.isprintable() or 0xD800 <= ord(c) <= 0xDFFF)
+        raise ExpressionError(
+            f"the expression holds a character that is not text ({ascii(bad)}); "
+            "write it with letters, digits and + - * / ** ( )"
+        )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:

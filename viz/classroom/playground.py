@@ -46,6 +46,7 @@ class Settings:
     seed: int = 1
     points: int | None = None
     frames: int = 30
+    theme: str = "default"  # "projector": larger type and lines in every picture
 
 
 @dataclass
@@ -127,17 +128,20 @@ def run(settings: Settings, out_dir: str | os.PathLike, progress: bool = True) -
             y_test=y_test,
             features=inputs,
             extent=EXTENT,
+            theme=s.theme,
             **common,
         ),
-        "loss": plots.plot_history(history, out_dir / "loss.png", title=s.dataset),
+        "loss": plots.plot_history(history, out_dir / "loss.png", title=s.dataset, theme=s.theme),
         "network": render(
-            draw_mlp(model, input_names=[playground.FEATURE_LABELS[n] for n in names]),
+            draw_mlp(
+                model, input_names=[playground.FEATURE_LABELS[n] for n in names], theme=s.theme
+            ),
             out_dir / "network.svg",
         ),
     }
     if s.frames:
         files["animation"] = plots.animate_boundaries(
-            frames, xs, ys, X_train, y_train, out_dir / "animation.gif", **common
+            frames, xs, ys, X_train, y_train, out_dir / "animation.gif", theme=s.theme, **common
         )
     return Result(model, history, train, test, files, task)
 
