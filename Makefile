@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test serve bench lint format clean
+.PHONY: demo test serve bench lint format clean solutions
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ bench: $(VENV)/.installed
 	$(PIP) install --quiet -e ".[bench,data,jax]"
 	mkdir -p out
 	$(PY) -m benchmarks --json out/bench.json --markdown out/bench.md
+
+solutions: $(VENV)/.installed-dev  # the lessons with every exercise filled in, run, in out/solutions/
+	$(PY) lessons/make_solutions.py --execute
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
