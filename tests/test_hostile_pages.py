@@ -203,3 +203,17 @@ def test_a_value_feeding_a_hundred_ops_lays_out_in_seconds(capsys, tmp_path, mon
     code, _, err = run(capsys, "graph", "+".join(["x"] * 100), "x=2", "--out", str(tmp_path))
     assert code == 0, err
     assert time.perf_counter() - start < 30  # was over a minute per layout
+
+
+@pytest.mark.parametrize("label", ["a\x00b", "x" * 20_000, "lone \udcff surrogate", "tab\there"])
+def test_labels_graphviz_cannot_take_still_draw(tmp_path, label):
+    v = Value(1.0, label=label) * 2
+    svg = to_svg(draw_dot(v))
+    assert "<svg" in svg
+    page = backprop_html(v, tmp_path / "p.html", title=label).read_text()
+    assert page_steps(page)
+
+
+def test_a_title_that_is_not_text_is_a_clear_error(tmp_path):
+    with pytest.raises(TypeError, match="title must be text"):
+        backprop_html(Value(1.0) * 2, tmp_path / "p.html", title=None)

@@ -84,12 +84,23 @@ def op_text(v: Value) -> str:
     return v.op
 
 
+MAX_LABEL = 200  # characters of one field; Graphviz refuses labels past 16,384
+
+
 def _escape(text: str) -> str:
     """Text for a record label, shown as given: the record syntax characters are
-    escaped, ``&`` is kept from reading as an HTML entity and a newline breaks the line."""
+    escaped, ``&`` is kept from reading as an HTML entity and a newline breaks the line.
+    Characters Graphviz cannot take (NUL and other controls, lone surrogates) show as
+    ``\ufffd``, and a very long label is cut with an ellipsis."""
+    if len(text) > MAX_LABEL:
+        text = text[: MAX_LABEL - 1] + "…"
+    text = "".join(
+        c if (c.isprintable() or c == "\n") and not 0xD800 <= ord(c) <= 0xDFFF else "\ufffd"
+        for c in text
+    )
     for ch in '\\{}|<>"':
         text = text.replace(ch, "\\" + ch)
-    return text.replace("&", "&amp;").replace("\r", "").replace("\n", "\\n")
+    return text.replace("&", "&amp;").replace("\n", "\\n")
 
 
 Cell = tuple  # (kind, values, text): kind "text", "data", "grad" or "wgrad"

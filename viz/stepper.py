@@ -359,6 +359,9 @@ def backprop_html(
     """
     if not isinstance(root, Value):
         raise TypeError(f"backprop_html needs a Value, got {type(root).__name__}")
+    if not isinstance(title, str):
+        raise TypeError(f"backprop_html: title must be text, got {type(title).__name__}")
+    title = title.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate shows as ?
     scene = plan(root, collapse)
     if len(scene.units) > max_values:
         raise ValueError(
@@ -382,5 +385,5 @@ def backprop_html(
     )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda f: f.write(page.encode("utf-8")))
+    atomic_write(path, lambda f: f.write(page.encode("utf-8", "replace")))  # lone surrogates: ?
     return path
