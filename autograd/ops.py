@@ -51,7 +51,7 @@ class Op:
     ('x * w', 'w')
     """
 
-    __slots__ = ("name", "forward", "vjps", "params", "vjp_all", "show", "local")
+    __slots__ = ("name", "forward", "vjps", "params", "vjp_all", "add_floats", "show", "local")
 
     def __init__(
         self,
@@ -68,13 +68,18 @@ class Op:
         # Optional: every input's vjp in one call, (g, out, *args) -> list. For n-ary ops,
         # where calling n vjps that each take all n inputs would cost n^2.
         self.vjp_all: Callable | None = None
+        # Optional, for the scalar engine's hot path: (g, parents) -> bool. When every
+        # input holds a float, add each input's gradient straight into its ``_g`` (the
+        # same numbers, in the same order, as ``vjp_all``) and return True; else touch
+        # nothing and return False.
+        self.add_floats: Callable | None = None
         self.show = show
         self.local = local
 
     def with_params(self, *params: Any) -> Op:
         """This op with ``params`` passed after the inputs to its forward and vjps."""
         bound = Op(self.name, self.forward, *self.vjps, show=self.show, local=self.local)
-        bound.params, bound.vjp_all = params, self.vjp_all
+        bound.params, bound.vjp_all, bound.add_floats = params, self.vjp_all, self.add_floats
         return bound
 
     def formula(self, names: list[str]) -> str:
@@ -841,6 +846,23 @@ def weighted_sum_op(n: int, bias: bool) -> Op:
             grads.append(g)
         return grads
 
+    # A scalar network spends most of its backward here. Adding in place, without
+    # vjp_all's list of 2n+1 gradients and backward's loop over it, took the scalar
+    # moons step from 331M to 306M instructions (-7.5%, callgrind).
+    def add_floats(g, parents):
+        data = [p.data for p in parents]
+        if set(map(type, data)) != _JUST_FLOAT:
+            return False
+        for w, x in zip(parents[:n], data[n : 2 * n]):
+            if w.requires_grad:
+                w._g += g * x
+        for x, w in zip(parents[n : 2 * n], data[:n]):
+            if x.requires_grad:
+                x._g += g * w
+        if bias and parents[2 * n].requires_grad:
+            parents[2 * n]._g += g
+        return True
+
     def show(names: list[str], params: tuple) -> str:
         terms = [f"{w}·{x}" for w, x in zip(names[:n], names[n : 2 * n])]
         return " + ".join(terms + names[2 * n :])
@@ -854,8 +876,11 @@ def weighted_sum_op(n: int, bias: bool) -> Op:
         vjps.append(_identity_vjp)
         local.append("1")
     op = Op("w·x+b" if bias else "w·x", forward, *vjps, show=show, local=tuple(local))
-    op.vjp_all = vjp_all
+    op.vjp_all, op.add_floats = vjp_all, add_floats
     return op
+
+
+_JUST_FLOAT = {float}
 
 
 @lru_cache(maxsize=256)

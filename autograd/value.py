@@ -145,7 +145,9 @@ def _unary_method(op: ops.Op, doc: str) -> Any:
 def _constant(x: Any) -> Value | None:
     """Wrap a number or array as a constant Value (no gradient); None if it is not one."""
     kind = type(x)
-    if kind is float or kind is int:
+    if kind is float:
+        data = x
+    elif kind is int:
         data = float(x)
     elif isinstance(x, (np.ndarray, np.generic, list, tuple, bool)):
         data = as_data(x, copy=False)

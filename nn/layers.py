@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -433,7 +435,11 @@ class MLP(Module):
             and x.ndim == 2
             or (isinstance(x, (list, tuple)) and x and isinstance(x[0], (list, tuple, np.ndarray)))
         ):
-            return [self._forward_one(row) for row in x]
+            # A batch records tens of thousands of nodes, all freed by reference counting
+            # (the graph has no cycles); the collector's passes over them are wasted work
+            # (scalar moons step: -2% to -4% instructions, callgrind, over several runs).
+            with _collector_paused():
+                return [self._forward_one(row) for row in x]
         return self._forward_one(x)
 
     def _forward_one(self, x: Sequence[Any]) -> Any:
@@ -495,3 +501,16 @@ class MLP(Module):
             "dtype": self.dtype,
             **_init_config(self.init),
         }
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector inside the block, leaving it as the user
+    had it afterwards (on again only if it was on), even when the block raises."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()

@@ -476,7 +476,14 @@ def _factor(owner: str, value: Any) -> float:
 
 
 def _minus(w: Any, delta: Any) -> Any:
-    """``w - delta`` in ``w``'s type: a float for a scalar, ``w``'s dtype for an array."""
+    """``w - delta`` in ``w``'s type: a float for a scalar, ``w``'s dtype for an array.
+
+    ``delta`` is a new array of the caller's (an expression such as ``lr * g``): when it
+    already has ``w``'s shape and dtype, the result is written into it rather than into
+    one more new array (the same numbers; one allocation fewer per parameter and step).
+    """
     if type(w) is float:
         return float(w - delta)
+    if type(delta) is np.ndarray and delta.shape == w.shape and delta.dtype == w.dtype:
+        return np.subtract(w, delta, out=delta)
     return w - delta.astype(w.dtype, copy=False)

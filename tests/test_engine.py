@@ -587,3 +587,25 @@ def test_gradcheck_catches_a_wrong_gradient():
             gradcheck(lambda v: v.tanh(), Value(np.array([0.5, -0.3])))
     finally:
         ops.TANH.vjps = original
+
+
+def test_weighted_sum_in_place_backward_matches_the_trace_even_with_shared_inputs():
+    # The scalar fast path (Op.add_floats) adds in the order w's, x's, bias, as vjp_all;
+    # a Value used as a weight and as an input gets both parts, in that order.
+    from autograd import trace_backward
+
+    a, b, c = Value(0.3), Value(-1.7), Value(2.5)
+    out = weighted_sum([a, b, a], [b, c, a], c).tanh() * a
+    out.backward()
+    totals = {}
+    for s in trace_backward(out):
+        totals[s.input] = s.total
+    assert [a.grad, b.grad, c.grad] == [totals[a], totals[b], totals[c]]
+
+
+def test_weighted_sum_backward_falls_back_when_an_input_became_an_array():
+    w, x = Value(2.0), Value(3.0)
+    out = weighted_sum([w, Value(1.0)], [x, Value(1.0)])
+    x.data = np.array([3.0, 4.0])  # changed after the forward: no float fast path
+    out.backward()
+    assert w.grad == 7.0 and type(w.grad) is float

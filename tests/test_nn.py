@@ -423,3 +423,25 @@ def test_fit_early_stopping_and_scalar_mode():
     stop = EarlyStopping(patience=0, min_delta=10.0)  # never "improves" by 10: stops at once
     h = fit(model, X, y, loss="mse", epochs=20, callbacks=[stop], progress=False)
     assert h.stopped_early and h.epochs == 2
+
+
+def test_scalar_batch_forward_leaves_the_garbage_collector_as_it_was():
+    import gc
+
+    model = MLP(2, [3, 1], rng=0)
+    was_on = gc.isenabled()
+    try:
+        gc.disable()
+        model([[1.0, 2.0], [3.0, 4.0]])
+        assert not gc.isenabled()
+        gc.enable()
+        model([[1.0, 2.0], [3.0, 4.0]])
+        assert gc.isenabled()
+        with pytest.raises(ValueError):
+            model([[1.0, 2.0, 3.0]])
+        assert gc.isenabled()
+    finally:
+        if was_on:
+            gc.enable()
+        else:
+            gc.disable()
