@@ -25,3 +25,17 @@ def page_steps(page: str) -> list[dict]:
 
     block = re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', page, re.S)
     return json.loads(block.group(1))
+
+
+# Headless Chromium as the browser tests launch it (Debian's chromium; CI installs it).
+# Without the background-networking flags it keeps trying hosts this machine cannot reach.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

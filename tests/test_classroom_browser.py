@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM_ARGS
 
 pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
@@ -24,16 +25,7 @@ from autograd import Value  # noqa: E402
 from nn import MLP  # noqa: E402
 from viz.classroom.server import create_app  # noqa: E402
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = CHROMIUM_ARGS
 OUT = Path(__file__).resolve().parent.parent / "out"
 TIMEOUT = 10_000  # ms for any one thing to appear
 

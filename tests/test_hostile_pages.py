@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import page_steps
+from conftest import CHROMIUM_ARGS, page_steps
 
 from autograd import Value
 from viz import backprop_html, draw_dot, to_svg
@@ -63,16 +63,7 @@ def test_hostile_labels_render_as_text_in_the_drawing():
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+ARGS = CHROMIUM_ARGS
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt install chromium)")

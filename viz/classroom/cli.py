@@ -20,14 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from autograd import Value, add_n, topological_order
+from autograd import Value, topological_order
 from nn import playground
-from nn.activations import ACTIVATIONS, activate
+from nn.activations import ACTIVATIONS
 
 from ..graph import draw_dot
 from ..render import render
 from ..stepper import backprop_html
 from .expression import FUNCTIONS, ExpressionError, build, parse_assignments
+from .lessons import neuron
 
 
 class _Parser(argparse.ArgumentParser):
@@ -220,18 +221,9 @@ def _table(rows: Sequence[tuple[str, float, float]], of: str) -> str:
 def _neuron(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if len(args.w) != len(args.x):
         parser.error(f"--w has {len(args.w)} weights but --x has {len(args.x)} inputs")
-    xs = [Value(v, label=f"x{i + 1}") for i, v in enumerate(args.x)]
-    ws = [Value(v, label=f"w{i + 1}") for i, v in enumerate(args.w)]
-    b = Value(args.b, label="b")
-    products = []
-    for i, (x, w) in enumerate(zip(xs, ws)):
-        products.append(x * w)
-        products[-1].label = f"x{i + 1}*w{i + 1}"
-    n = add_n([*products, b])
-    n.label = "n"
-    out = activate(n, args.activation)  # a linear neuron's output is n itself
-    if out is not n:
-        out.label = "out"
+    out, xs, ws, b = neuron(args.x, args.w, args.b, args.activation)
+    n = out if out.op == "+" else out.parents[0]
+    products = list(n.parents[:-1])
     _check_drawable(out, parser)
     out.backward()
     print(f"out = {args.activation}(w·x + b) = {out.data!r}")

@@ -46,21 +46,32 @@ def check_neuron(state: dict) -> dict:
     }
 
 
-def _neuron(state: dict) -> tuple[Value, list[Value], list[Value], Value]:
-    """The neuron as the articles draw it: x_i * w_i, summed with b into n, then f(n)."""
-    xs = [Value(v, label=f"x{i + 1}") for i, v in enumerate(state["x"])]
-    ws = [Value(v, label=f"w{i + 1}") for i, v in enumerate(state["w"])]
-    b = Value(state["b"], label="b")
+def neuron(
+    x: list[float], w: list[float], b: float, activation: str
+) -> tuple[Value, list[Value], list[Value], Value]:
+    """The neuron as the articles draw it: x_i * w_i, summed with b into n, then f(n);
+    returns ``out, xs, ws, b`` (``out`` is ``n`` itself for a linear neuron).
+
+    >>> neuron([2.0, 3.0], [0.0, 1.0], 4.0, "sigmoid")[0].data
+    0.9990889488055994
+    """
+    xs = [Value(v, label=f"x{i + 1}") for i, v in enumerate(x)]
+    ws = [Value(v, label=f"w{i + 1}") for i, v in enumerate(w)]
+    bias = Value(b, label="b")
     products = []
-    for i, (x, w) in enumerate(zip(xs, ws)):
-        products.append(x * w)
+    for i, (xi, wi) in enumerate(zip(xs, ws)):
+        products.append(xi * wi)
         products[-1].label = f"x{i + 1}*w{i + 1}"
-    n = add_n([*products, b])
+    n = add_n([*products, bias])
     n.label = "n"
-    out = activate(n, state["activation"])
+    out = activate(n, activation)
     if out is not n:
         out.label = "out"
-    return out, xs, ws, b
+    return out, xs, ws, bias
+
+
+def _neuron(state: dict) -> tuple[Value, list[Value], list[Value], Value]:
+    return neuron(state["x"], state["w"], state["b"], state["activation"])
 
 
 def _num(x: float) -> str:
