@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 
-.PHONY: demo test serve bench lint format clean solutions
+.PHONY: demo test serve bench lint format clean solutions docs
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench: $(VENV)/.installed
 solutions: $(VENV)/.installed-dev  # the lessons with every exercise filled in, run, in out/solutions/
 	$(PY) lessons/make_solutions.py --execute
 
+docs: $(VENV)/.installed  # the site (lessons, API) in site/, built offline in strict mode
+	$(PIP) install --quiet -e ".[docs]"
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
@@ -43,4 +47,4 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info site .cache
