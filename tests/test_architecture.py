@@ -18,8 +18,9 @@ from nn.activations import ACTIVATIONS, REGISTRY
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("autograd", "nn", "viz")
 LAYER = {"autograd": 0, "nn": 1, "viz": 2, "viz.classroom": 3}
-# Old module paths kept as aliases of the moved classroom modules (not drawing modules).
-ALIASES = {"viz.cli", "viz.playground", "viz.expression"}
+# Module paths kept as aliases of classroom modules (not drawing modules): the old names of
+# the moved ones, and viz.widgets (the public name DESIGN.md gives the Jupyter widgets).
+ALIASES = {"viz.cli", "viz.playground", "viz.expression", "viz.widgets"}
 
 
 # ------------------------------------------------------------------ trace_backward

@@ -56,7 +56,7 @@ def test_api_pages_come_from_the_docstrings(site):
     nn = page(site, "api/nn")
     assert "MLP" in nn and "Adam" in nn and "fit" in nn
     viz = page(site, "api/viz")
-    assert "draw_dot" in viz and "backprop_html" in viz
+    assert "draw_dot" in viz and "backprop_html" in viz and "NeuronWidget" in viz
 
 
 def test_every_lesson_is_a_page(site):

@@ -6,11 +6,12 @@ let ctx = null, graph = null, shape = "";
 const state = { x: [2, 3], w: [0, 1], b: 4, activation: "sigmoid", target: 0, lr: 1 };
 const MAX_INPUTS = 8;
 
-function slider(name, value, onChange) {
+// A parameter's slider and number field, kept in step (ids: `${prefix}-${name}`).
+export function slider(name, value, onChange, prefix = "neuron") {
   const row = el("div", { class: "param" });
   row.appendChild(el("span", { class: "pname" }, name));
-  const range = el("input", { type: "range", min: "-6", max: "6", step: "0.1", id: `neuron-${name}-range` });
-  const field = el("input", { type: "number", step: "0.1", id: `neuron-${name}` });
+  const range = el("input", { type: "range", min: "-6", max: "6", step: "0.1", id: `${prefix}-${name}-range` });
+  const field = el("input", { type: "number", step: "0.1", id: `${prefix}-${name}` });
   range.value = String(value);
   field.value = String(value);
   range.oninput = () => { field.value = range.value; onChange(Number(range.value)); };
@@ -69,8 +70,8 @@ export function start(hello) {
 }
 
 // A value's box is a record { name | data ... | grad ... }: its last two texts are the
-// data and grad fields (as in viz.stepper's page).
-function patch(id, box) {
+// data and grad fields (as in viz.stepper's page). Shared with the Jupyter widget.
+export function patchBox(graph, id, box) {
   const g = graph && graph.querySelector(`g[id="${CSS.escape(id)}"]`);
   if (!g) return;
   const texts = g.querySelectorAll("text");
@@ -82,6 +83,15 @@ function patch(id, box) {
   if (outline) outline.setAttribute("fill", box.fill);
 }
 
+// The table of every input, weight and bias with its value and gradient (view.values).
+export function gradTable(node, values) {
+  const rows = Object.entries(values).map(([name, v]) => [name, fmt(v.data), signed(v.grad)]);
+  table(node, ["value", "data", "∂out/∂value"], rows);
+  node.querySelectorAll("tr").forEach((tr, i) => {
+    if (i > 0) tr.dataset.name = rows[i - 1][0];
+  });
+}
+
 export function onMessage(view) {
   if (view.type === "neuron.graph") {  // the exact drawing, laid out anew
     graph = importSvg($("neuron-graph"), view.svg);
@@ -90,7 +100,7 @@ export function onMessage(view) {
   }
   // the drawing on screen has the same boxes: show the new numbers in it at once
   if (shape === `${view.state.x.length} ${view.state.activation}`) {
-    for (const [id, box] of Object.entries(view.nodes)) patch(id, box);
+    for (const [id, box] of Object.entries(view.nodes)) patchBox(graph, id, box);
   }
   if (view.step) {  // the server moved w and b: take its numbers, move the sliders
     Object.assign(state, view.state);
@@ -98,11 +108,7 @@ export function onMessage(view) {
   }
   $("neuron-out").textContent = view.out === null ? "nan" : String(view.out);
   $("neuron-formula").textContent = view.formula;
-  const rows = Object.entries(view.values).map(([name, v]) => [name, fmt(v.data), signed(v.grad)]);
-  table($("neuron-grads"), ["value", "data", "∂out/∂value"], rows);
-  $("neuron-grads").querySelectorAll("tr").forEach((tr, i) => {
-    if (i > 0) tr.dataset.name = rows[i - 1][0];
-  });
+  gradTable($("neuron-grads"), view.values);
   const report = $("neuron-report");
   report.replaceChildren();
   if (view.step) {

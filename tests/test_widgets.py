@@ -1,0 +1,156 @@
+"""The Jupyter widgets (viz.widgets): their traits follow the engine's numbers, and their
+ES module (the live page's own modules, linked in the browser) draws them in headless
+Chromium, inside a minimal stand-in for anywidget's model (get / set / on / save_changes).
+
+Skips cleanly without anywidget (the `widgets` extra); the browser part also without
+Playwright or Debian's `chromium`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import CHROMIUM_ARGS
+
+from autograd import Value
+
+pytest.importorskip("anywidget")
+
+from viz.classroom.lessons import check_neuron, neuron  # noqa: E402
+from viz.widgets import GraphWidget, NeuronWidget  # noqa: E402
+
+SEED = 0.9990889488055994
+
+
+def test_the_seed_neuron():
+    w = NeuronWidget()
+    assert w.output == SEED
+    assert w.formula == "sigmoid(0·2 + 1·3 + 4) = 0.9991"
+    assert set(w.gradients) == {"x1", "x2", "w1", "w2", "b"}
+    assert "<svg" in w.svg and w.error == ""
+
+
+def test_setting_w_gives_the_engines_numbers():
+    w = NeuronWidget()
+    svg = w.svg
+    w.w = [0.5, -1.0]
+    out, xs, ws, b = neuron([2.0, 3.0], [0.5, -1.0], 4.0, "sigmoid")
+    out.backward()
+    assert w.output == out.data
+    assert w.gradients["w2"]["grad"] == ws[1].grad
+    assert w.view["out"] == out.data and w.view["nodes"]
+    assert w.svg == svg  # same boxes: the drawing is patched, not laid out again
+    w.activation = "tanh"
+    assert w.output == neuron([2.0, 3.0], [0.5, -1.0], 4.0, "tanh")[0].data
+    assert w.formula.startswith("tanh(") and w.svg != svg
+
+
+def test_a_bad_setting_keeps_the_last_numbers_and_says_why():
+    w = NeuronWidget(x=[1.0, 2.0, 3.0], w=[1.0, 0.0, -1.0], b=0.5, activation="relu")
+    assert w.output == neuron([1.0, 2.0, 3.0], [1.0, 0.0, -1.0], 0.5, "relu")[0].data
+    before = w.output
+    w.x = [1.0]
+    assert "w has 3 weights but x has 1 inputs" in w.error and w.output == before
+    w.w = [2.0]
+    assert w.error == "" and w.output == max(0.0, 2.0 + 0.5)
+    assert check_neuron({"x": w.x, "w": w.w})  # the same checks as the live tab
+
+
+def test_graph_widget_shows_every_gradient(seed_neuron):
+    g = GraphWidget(seed_neuron)
+    rows = {r["name"]: r for r in g.gradients}
+    assert rows["out"]["data"] == SEED and rows["out"]["grad"] == 1.0
+    assert rows["w2"]["grad"] == pytest.approx(2.7306635403653522e-3)
+    assert "<svg" in g.svg
+    with pytest.raises(TypeError):
+        GraphWidget(1.0)
+
+
+# ------------------------------------------------------------------ in a browser
+HARNESS = """
+async ([esm, state]) => {
+  const listeners = {};
+  window.saved = [];
+  const model = {
+    get: k => state[k],
+    set: (k, v) => { state[k] = v; for (const f of listeners["change:" + k] || []) f(); },
+    on: (e, f) => { (listeners[e] ||= []).push(f); },
+    off: (e, f) => { listeners[e] = (listeners[e] || []).filter(g => g !== f); },
+    save_changes: () => { window.saved.push(JSON.parse(JSON.stringify(state))); },
+  };
+  window.model = model;
+  const url = URL.createObjectURL(new Blob([esm], { type: "text/javascript" }));
+  const widget = (await import(url)).default;
+  const root = document.getElementById("root");
+  root.replaceChildren();
+  widget.render({ model, el: root });
+  return root.innerText;
+}
+"""
+
+
+def _state(widget) -> dict:
+    return json.loads(json.dumps({k: v for k, v in widget.get_state().items()}))
+
+
+@pytest.fixture(scope="module")
+def page():
+    playwright = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no chromium binary (apt install chromium)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.route(
+            "http://widgets.test/",
+            lambda route: route.fulfill(
+                content_type="text/html", body='<!doctype html><div id="root"></div>'
+            ),
+        )
+        page.goto("http://widgets.test/")
+        page.errors = errors
+        yield page
+        browser.close()
+
+
+def test_neuron_widget_in_chromium(page):
+    w = NeuronWidget()
+    text = page.evaluate(HARNESS, [w._esm, _state(w)])
+    assert str(SEED) in text and "sigmoid(0·2 + 1·3 + 4) = 0.9991" in text
+    assert page.locator("table.grads tr").count() == 6  # a header and x1 x2 w1 w2 b
+    assert page.locator(".graph svg").count() == 1
+    # the page's own slider: moving w2 saves the new w, Python answers with the new view
+    page.fill("[id$='-w2']", "-1")
+    page.dispatch_event("[id$='-w2']", "input")
+    saved = page.evaluate("window.saved.at(-1)")
+    assert saved["w"] == [0.0, -1.0]
+    w.w = saved["w"]
+    page.evaluate("v => window.model.set('view', v)", _state(w)["view"])
+    assert page.inner_text(".out") == str(w.output)
+    assert page.get_attribute("[id$='-w2-range']", "id").endswith("-w2-range")
+    # Python moves a slider: the same input takes the new number
+    page.evaluate("() => window.model.set('b', 2.5)")
+    assert page.input_value("[id$='-b']") == "2.5"
+    assert not page.errors, page.errors
+
+
+def test_graph_widget_in_chromium(page, seed_neuron):
+    g = GraphWidget(seed_neuron)
+    text = page.evaluate(HARNESS, [g._esm, _state(g)])
+    assert "out" in text and "0.9991" in text
+    assert page.locator(".graph svg").count() == 1
+    assert page.locator(".graph script").count() == 0
+    assert not page.errors, page.errors
+
+
+def test_labels_are_text_never_markup(page):
+    v = Value(1.0, label='<img src=x onerror="window.bad=1">')
+    (v * 2).backward()
+    g = GraphWidget(v)
+    page.evaluate(HARNESS, [g._esm, _state(g)])
+    assert page.locator("#root img").count() == 0
+    assert page.evaluate("window.bad") is None

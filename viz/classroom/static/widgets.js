@@ -1,0 +1,113 @@
+// The Jupyter widgets (anywidget): the Neuron tab and draw_dot's graph in a notebook.
+// Python computes every number (viz.classroom.lessons, the live tab's own functions) and
+// syncs it through the widget's traits; this module only draws, with the live page's
+// helpers. viz/classroom/widgets.py links these modules in the browser (no build step).
+import { el, fmt, importSvg, signed, table } from "./common.js";
+import { gradTable, patchBox, slider } from "./neuron.js";
+
+let count = 0;  // a prefix per widget: several may share one notebook page
+
+function save(model, name, value) {
+  model.set(name, value);
+  model.save_changes();
+}
+
+// Sliders for x, w and b. Python may move them too (w = [...]): then the same inputs take
+// the new numbers, so a slider being dragged is never replaced under the pointer.
+function params(model, prefix) {
+  const box = el("div", { class: "params" });
+  let shown = -1;
+  const sync = () => {
+    const x = model.get("x"), w = model.get("w"), b = model.get("b");
+    if (x.length !== shown) {
+      shown = x.length;
+      box.replaceChildren();
+      x.forEach((v, i) => {
+        box.appendChild(slider(`x${i + 1}`, v, val => {
+          const a = [...model.get("x")]; a[i] = val; save(model, "x", a);
+        }, prefix));
+        box.appendChild(slider(`w${i + 1}`, w[i], val => {
+          const a = [...model.get("w")]; a[i] = val; save(model, "w", a);
+        }, prefix));
+      });
+      box.appendChild(slider("b", b, val => save(model, "b", val), prefix));
+      return;
+    }
+    const values = { b };
+    x.forEach((v, i) => { values[`x${i + 1}`] = v; values[`w${i + 1}`] = w[i]; });
+    for (const [name, v] of Object.entries(values)) {
+      for (const input of box.querySelectorAll(`[id^="${prefix}-${name}"]`)) {
+        if (Number(input.value) !== v) input.value = String(v);
+      }
+    }
+  };
+  sync();
+  return { box, sync };
+}
+
+function renderNeuron({ model, el: root }) {
+  const prefix = `bpl-neuron-${++count}`;
+  root.classList.add("bpl-widget");
+  const { box, sync } = params(model, prefix);
+  const select = el("select", { class: "activation" });
+  for (const a of model.get("activations")) select.appendChild(el("option", { value: a }, a));
+  select.value = model.get("activation");
+  select.onchange = () => save(model, "activation", select.value);
+  const out = el("span", { class: "big out" });
+  const formula = el("div", { class: "formula" });
+  const error = el("div", { class: "error" });
+  const grads = el("table", { class: "numbers grads" });
+  const picture = el("div", { class: "graph" });
+  const side = el("div", { class: "side" });
+  const line = el("div", { class: "bigline" }, "out = ");
+  line.appendChild(out);
+  const label = el("label", {}, "activation ");
+  label.appendChild(select);
+  side.append(box, label, line, formula, error, grads);
+  root.append(side, picture);
+
+  let graph = null;
+  const showView = () => {
+    const view = model.get("view");
+    error.textContent = model.get("error");
+    if (!view || !view.values) return;
+    out.textContent = view.out === null ? "nan" : String(view.out);
+    formula.textContent = view.formula;
+    for (const [id, b] of Object.entries(view.nodes)) patchBox(graph, id, b);
+    gradTable(grads, view.values);
+  };
+  const showGraph = () => { graph = importSvg(picture, model.get("svg")); showView(); };
+  const showActivation = () => { select.value = model.get("activation"); };
+  showGraph();
+  const handlers = [
+    ["change:view", showView], ["change:error", showView], ["change:svg", showGraph],
+    ["change:x", sync], ["change:w", sync], ["change:b", sync],
+    ["change:activation", showActivation],
+  ];
+  for (const [event, f] of handlers) model.on(event, f);
+  return () => { for (const [event, f] of handlers) model.off(event, f); };
+}
+
+// draw_dot's drawing of any Value and a table of every labelled value's gradient.
+function renderGraph({ model, el: root }) {
+  root.classList.add("bpl-widget");
+  const picture = el("div", { class: "graph" });
+  const grads = el("table", { class: "numbers grads" });
+  root.append(picture, grads);
+  const show = () => {
+    importSvg(picture, model.get("svg"));
+    const rows = model.get("gradients").map(g => [
+      g.name,
+      typeof g.data === "number" ? fmt(g.data) : String(g.data),
+      typeof g.grad === "number" ? signed(g.grad) : String(g.grad),
+    ]);
+    table(grads, ["value", "data", "grad"], rows);
+  };
+  show();
+  model.on("change:svg", show);
+  model.on("change:gradients", show);
+  return () => { model.off("change:svg", show); model.off("change:gradients", show); };
+}
+
+export const neuron = { render: renderNeuron };
+export const graph = { render: renderGraph };
