@@ -18,7 +18,7 @@ from autograd import Value
 pytest.importorskip("anywidget")
 
 from viz.classroom.lessons import check_neuron, neuron  # noqa: E402
-from viz.widgets import GraphWidget, NeuronWidget  # noqa: E402
+from viz.widgets import GraphWidget, NetworkWidget, NeuronWidget  # noqa: E402
 
 SEED = 0.9990889488055994
 
@@ -67,17 +67,42 @@ def test_graph_widget_shows_every_gradient(seed_neuron):
         GraphWidget(1.0)
 
 
+def test_network_widget_steps_through_the_models_own_weights():
+    from nn import MLP
+
+    w = NetworkWidget()
+    assert w.output == [0.7216325609518421]
+    phases = [step["phase"] for step in w.view["steps"]]
+    assert phases[0] == "forward" and "backward" in phases and phases[-1] == "update"
+    loss = w.loss
+    w._message(w, {"type": "update"}, [])  # what the page's button sends
+    assert w.updates == 1 and w.loss < loss
+    model = MLP(2, [3, 1], "tanh", "tanh", rng=0)
+    n = NetworkWidget(model, [0.5, -1.0], [1.0])
+    assert n.output == [model([0.5, -1.0]).data]
+    n.update()
+    assert n.output == [model([0.5, -1.0]).data] and n.model is model
+    with pytest.raises(ValueError, match="share one activation"):
+        NetworkWidget(MLP(2, [3, 1]), [1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="takes 2 inputs"):
+        NetworkWidget(model, [1.0], [1.0])
+    with pytest.raises(TypeError):
+        NetworkWidget(MLP(2, [3, 1], vectorized=True), [1.0, 2.0], [1.0])
+
+
 # ------------------------------------------------------------------ in a browser
 HARNESS = """
 async ([esm, state]) => {
   const listeners = {};
   window.saved = [];
+  window.sent = [];
   const model = {
     get: k => state[k],
     set: (k, v) => { state[k] = v; for (const f of listeners["change:" + k] || []) f(); },
     on: (e, f) => { (listeners[e] ||= []).push(f); },
     off: (e, f) => { listeners[e] = (listeners[e] || []).filter(g => g !== f); },
     save_changes: () => { window.saved.push(JSON.parse(JSON.stringify(state))); },
+    send: message => { window.sent.push(message); },
   };
   window.model = model;
   const url = URL.createObjectURL(new Blob([esm], { type: "text/javascript" }));
@@ -144,6 +169,25 @@ def test_graph_widget_in_chromium(page, seed_neuron):
     assert "out" in text and "0.9991" in text
     assert page.locator(".graph svg").count() == 1
     assert page.locator(".graph script").count() == 0
+    assert not page.errors, page.errors
+
+
+def test_network_widget_in_chromium(page):
+    w = NetworkWidget()
+    text = page.evaluate(HARNESS, [w._esm, _state(w)])
+    assert "0.7216325609518421" in text
+    assert "Forward: layer 1, neuron 1" in text
+    page.click("[id$='-last']")
+    assert page.inner_text(".phase") == "update"
+    page.click("[id$='-prev']")
+    assert page.inner_text(".phase") == "backward"
+    assert page.locator(".netsvg circle").count() == 2 + 2 + 1
+    page.click("button.update")
+    assert page.evaluate("window.sent") == [{"type": "update"}]
+    w._message(w, {"type": "update"}, [])
+    page.evaluate("v => window.model.set('view', v)", _state(w)["view"])
+    assert page.inner_text("b.updates") == "1"
+    assert page.inner_text("b.output") == str(w.output[0])
     assert not page.errors, page.errors
 
 

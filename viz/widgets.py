@@ -1,4 +1,4 @@
-"""Jupyter widgets: ``NeuronWidget`` and ``GraphWidget`` (needs the ``widgets`` extra).
+"""Jupyter widgets: ``NeuronWidget``, ``GraphWidget`` and ``NetworkWidget`` (needs the ``widgets`` extra).
 
 The widgets live in ``viz.classroom.widgets`` (they run the classroom's Neuron tab); this
 name stays an alias of that module, as ``viz.cli`` is of ``viz.classroom.cli``.

@@ -1,17 +1,19 @@
-"""Jupyter widgets (anywidget, the ``widgets`` extra): the live classroom's Neuron tab and
-``draw_dot``'s graph in a notebook, public as ``viz.widgets``.
+"""Jupyter widgets (anywidget, the ``widgets`` extra): the live classroom's Neuron and
+Network tabs and ``draw_dot``'s graph in a notebook, public as ``viz.widgets``.
 
-Every number is computed in Python by the functions the live Neuron tab uses
-(:func:`~viz.classroom.lessons.check_neuron`, :func:`~viz.classroom.lessons.neuron_view`)
-and synced through traitlets; the browser side is the page's own ES modules from
-``static/`` (``common.js``, ``neuron.js``, ``widgets.js``), linked in the browser without a
-build step.
+Every number is computed in Python by the functions the live tabs use
+(:func:`~viz.classroom.lessons.check_neuron`, :func:`~viz.classroom.lessons.neuron_view`,
+:class:`~viz.classroom.lessons.NetworkLesson`) and synced through traitlets; the browser
+side is the page's own ES modules from ``static/`` (``common.js``, ``neuron.js``,
+``network.js``, ``widgets.js``), linked in the browser without a build step.
 
 >>> w = NeuronWidget()
 >>> w.output
 0.9990889488055994
 >>> w.formula
 'sigmoid(0·2 + 1·3 + 4) = 0.9991'
+>>> NetworkWidget().output
+[0.7216325609518421]
 """
 
 from __future__ import annotations
@@ -27,14 +29,19 @@ from autograd import Value, topological_order
 from nn.activations import ACTIVATIONS
 
 from ..graph import summary
-from .lessons import check_neuron, neuron_graph, neuron_view
+from .lessons import NetworkLesson, check_network, check_neuron, neuron_graph, neuron_view
 from .limits import SettingsError
 from .sessions import _finite
 
-__all__ = ["NeuronWidget", "GraphWidget"]
+__all__ = ["NeuronWidget", "GraphWidget", "NetworkWidget"]
 
 STATIC = Path(__file__).resolve().parent / "static"
-MODULES = ("common.js", "neuron.js", "widgets.js")  # each after the modules it imports
+MODULES = (
+    "common.js",
+    "neuron.js",
+    "network.js",
+    "widgets.js",
+)  # each after the modules it imports
 
 # anywidget loads one module from a string; this one turns each page module into a blob
 # URL, pointing its `from "./x.js"` imports at the blob URLs made before it.
@@ -51,7 +58,7 @@ export default widgets[%s];
 
 
 def widget_module(kind: str) -> str:
-    """The ES module anywidget loads for one widget (``"neuron"`` or ``"graph"``)."""
+    """The ES module anywidget loads for one widget (``"neuron"``, ``"graph"``, ``"network"``)."""
     sources = {name: (STATIC / name).read_text(encoding="utf-8") for name in MODULES}
     return _LOADER % (json.dumps(sources), json.dumps(kind))
 
@@ -146,6 +153,88 @@ class GraphWidget(anywidget.AnyWidget):
         with self.hold_sync():
             self.svg = svg[svg.index("<svg") :]
             self.gradients = rows
+
+
+class NetworkWidget(anywidget.AnyWidget):
+    """The Network tab for a scalar-mode ``MLP`` and one sample ``x`` with target ``y``:
+    step through the forward pass neuron by neuron, the loss, the backward pass weight by
+    weight (``trace_backward``) and the SGD update; *Apply the SGD update* (or
+    :meth:`update`) changes the model's own weights. Without a model: the articles' 2-2-1
+    sigmoid network (every w = [0, 1], b = 0) on x = [2, 3], y = [1]."""
+
+    _esm = widget_module("network")
+    _css = _css()
+
+    view = traitlets.Dict().tag(sync=True)  # NetworkLesson.view(), as the page gets it
+    output = traitlets.List().tag(sync=True)
+    loss = traitlets.Float(None, allow_none=True).tag(sync=True)
+    updates = traitlets.Int(0).tag(sync=True)
+
+    def __init__(self, model=None, x=(2.0, 3.0), y=(1.0,), lr: float = 0.5, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if model is None:
+            self.lesson = NetworkLesson(check_network({"x": list(x), "target": list(y), "lr": lr}))
+        else:
+            self.lesson = _lesson(model, x, y, lr)
+        self.on_msg(self._message)
+        self._show()
+
+    @property
+    def model(self):
+        return self.lesson.model
+
+    def update(self) -> None:
+        """One SGD step on the model's weights (the update the last step shows)."""
+        self.lesson.update()
+        self._show()
+
+    def _message(self, widget, content, buffers) -> None:
+        if isinstance(content, dict) and content.get("type") == "update":
+            self.update()
+
+    def _show(self) -> None:
+        view = _finite(self.lesson.view())
+        with self.hold_sync():
+            self.view = view
+            self.output = view["output"]
+            self.loss = view["loss"]
+            self.updates = view["updates"]
+
+
+def _lesson(model, x, y, lr: float) -> NetworkLesson:
+    """A NetworkLesson stepping through ``model`` itself (its weights, not new ones)."""
+    layers = getattr(model, "layers", None)
+    if not layers or not all(hasattr(layer, "neurons") for layer in layers):
+        raise TypeError(
+            "NetworkWidget steps through a scalar-mode MLP (MLP(..., vectorized=False))"
+        )
+    neurons = [n for layer in layers for n in layer.neurons]
+    activations = {n.activation for n in neurons}
+    if len(activations) != 1:
+        raise ValueError(
+            "NetworkWidget shows networks whose neurons share one activation, this one has "
+            f"{sorted(activations)}: build it with output_activation= the hidden activation"
+        )
+    sizes = [layers[0].neurons[0].nin, *(len(layer.neurons) for layer in layers)]
+    x, y = [float(v) for v in x], [float(v) for v in y]
+    if len(x) != sizes[0] or len(y) != sizes[-1]:
+        raise ValueError(
+            f"the model takes {sizes[0]} inputs and gives {sizes[-1]} outputs; "
+            f"x has {len(x)} and y has {len(y)}"
+        )
+    settings = check_network(
+        {
+            "sizes": sizes,
+            "activation": activations.pop(),
+            "init": "random",
+            "x": x,
+            "target": y,
+            "lr": lr,
+        }
+    )
+    lesson = NetworkLesson(settings)
+    lesson.model = model
+    return lesson
 
 
 def _number(x) -> float | str | None:

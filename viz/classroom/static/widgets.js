@@ -1,8 +1,10 @@
-// The Jupyter widgets (anywidget): the Neuron tab and draw_dot's graph in a notebook.
+// The Jupyter widgets (anywidget): the Neuron and Network tabs and draw_dot's graph in a
+// notebook.
 // Python computes every number (viz.classroom.lessons, the live tab's own functions) and
 // syncs it through the widget's traits; this module only draws, with the live page's
 // helpers. viz/classroom/widgets.py links these modules in the browser (no build step).
-import { el, fmt, importSvg, signed, table } from "./common.js";
+import { el, fmt, importSvg, signed, svg, table } from "./common.js";
+import { networkView } from "./network.js";
 import { gradTable, patchBox, slider } from "./neuron.js";
 
 let count = 0;  // a prefix per widget: several may share one notebook page
@@ -109,5 +111,49 @@ function renderGraph({ model, el: root }) {
   return () => { model.off("change:svg", show); model.off("change:gradients", show); };
 }
 
+// The Network tab's drawing and step-through (network.js's own), for a model in Python:
+// "Apply the SGD update" asks Python to step, which answers with the new view.
+function renderNetwork({ model, el: root }) {
+  const prefix = `bpl-net-${++count}`;
+  const id = name => `${prefix}-${name}`;
+  root.classList.add("bpl-widget", "bpl-network");
+  const numbers = {};
+  const row = el("div", { class: "row" });
+  for (const name of ["output", "loss", "updates"]) {
+    const item = el("span", {}, `${name} `);
+    numbers[name] = el("b", { class: name });
+    item.appendChild(numbers[name]);
+    row.appendChild(item);
+  }
+  const button = el("button", { class: "primary update" }, "Apply the SGD update");
+  button.onclick = () => model.send({ type: "update" });
+  const side = el("div", { class: "side" });
+  side.append(row, button, el("table", { id: id("table"), class: "numbers" }));
+  const bar = el("div", { class: "stepbar" });
+  for (const [name, text] of [["first", "« First"], ["prev", "◀ Prev"], ["next", "Next ▶"], ["last", "Last »"]]) {
+    bar.appendChild(el("button", { id: id(name) }, text));
+  }
+  bar.append(el("span", { id: id("phase"), class: "phase" }), el("span", { id: id("counter"), class: "counter" }));
+  const panel = el("div", { class: "panel" });
+  panel.append(el("div", { id: id("title"), class: "steptitle" }), el("div", { id: id("steptext"), class: "steptext" }));
+  const main = el("div", { class: "main" });
+  main.append(bar, panel, svg("svg", { id: id("svg"), class: "netsvg", viewBox: "0 0 900 440" }));
+  root.append(side, main);
+
+  const net = networkView(name => root.querySelector(`[id="${CSS.escape(name)}"]`), prefix);
+  const show = () => {
+    const view = model.get("view");
+    if (!view || !view.steps) return;
+    numbers.output.textContent = view.output.map(String).join(", ");
+    numbers.loss.textContent = fmt(view.loss);
+    numbers.updates.textContent = String(view.updates);
+    net.load(view);
+  };
+  show();
+  model.on("change:view", show);
+  return () => model.off("change:view", show);
+}
+
 export const neuron = { render: renderNeuron };
+export const network = { render: renderNetwork };
 export const graph = { render: renderGraph };
