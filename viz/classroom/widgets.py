@@ -28,7 +28,8 @@ import traitlets
 from autograd import Value, topological_order
 from nn.activations import ACTIVATIONS
 
-from ..graph import summary
+from .. import to_svg
+from ..graph import draw_dot, summary
 from .lessons import NetworkLesson, check_network, check_neuron, neuron_graph, neuron_view
 from .limits import SettingsError
 from .sessions import _finite
@@ -141,9 +142,6 @@ class GraphWidget(anywidget.AnyWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        from ..graph import draw_dot
-        from ..render import to_svg
-
         svg = to_svg(draw_dot(self.value))
         rows = [
             {"name": v.label, "data": _number(v.data), "grad": _number(v.grad)}
