@@ -410,3 +410,29 @@ def test_saved_running_statistics_load_into_the_torch_model(tmp_path):
     expected = model(x).data
     for t in (tm, fresh):
         np.testing.assert_allclose(t(torch.tensor(x)).detach().numpy(), expected, atol=1e-12)
+
+
+@settings(max_examples=25, derandomize=True, deadline=None)
+@given(
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    padding=st.tuples(st.integers(0, 1), st.integers(0, 1)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    groups=st.sampled_from([1, 2]),
+    bias=st.booleans(),
+    pool=st.sampled_from(["max", "avg", "avg_no_pad_count"]),
+    seed=st.integers(0, 2**16),
+)
+def test_any_conv_and_pool_matches_torch(
+    kernel, stride, padding, dilation, groups, bias, pool, seed
+):
+    conv = Conv2d(2, 4, kernel, stride, padding, dilation, groups, bias, rng=seed)
+    if pool == "max":
+        pooling = MaxPool2d(2, stride=1, padding=1, dilation=dilation)
+    else:
+        pooling = AvgPool2d(2, stride=1, padding=1, count_include_pad=pool == "avg")
+    model = Sequential(conv, BatchNorm2d(4), pooling, Flatten())
+    x = np.random.default_rng(seed).normal(size=(3, 2, 8, 7))
+    assert_same_model(model, to_torch(model), x, train=True)
+    back = from_torch(to_torch(model))
+    assert_same_model(back, to_torch(back), x, train=False)
