@@ -126,7 +126,7 @@ def run(names: list[str], rounds: int, quick: bool) -> dict:
 
 
 def meta(rounds: int, quick: bool) -> dict:
-    from viz.render import system_dot  # what the drawing's to_svg renders with
+    from viz.rendering import system_dot  # what the drawing's to_svg renders with
 
     versions = {}
     for package in ("numpy", "torch", "jax", "micrograd"):

@@ -1,10 +1,12 @@
 """A bridge to PyTorch: ``to_torch`` and ``from_torch`` build the other library's model
 with the same numbers (needs the ``torch`` extra).
 
-Each supported layer type is one entry in ``TO_TORCH`` (ours -> torch) and one in
-``FROM_TORCH`` (torch -> ours). A ``to_torch`` entry returns the torch module and its
-*links*: for each torch parameter, how to read it from our parameters (``W`` is stored
-(nin, nout), torch's ``weight`` (nout, nin); a scalar-mode layer gathers its neurons).
+Each supported layer type is one entry in ``TO_TORCH`` (ours -> torch, here) and one
+in ``FROM_TORCH`` (torch -> ours, in ``nn.torch_import``). A ``to_torch`` entry returns
+the torch module and its *links*: for each torch parameter or buffer, how to read it from
+our state dict (``W`` is stored (nin, nout), torch's ``weight`` (nout, nin); a
+scalar-mode layer gathers its neurons; BatchNorm's running statistics are buffers on
+both sides).
 """
 
 from __future__ import annotations
@@ -14,11 +16,29 @@ from typing import Any
 
 import numpy as np
 
-from .layers import MLP, Dropout, Linear, ReLU, Sequential, Sigmoid, Tanh
+from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .layers import (
+    ELU,
+    GELU,
+    MLP,
+    Dropout,
+    Embedding,
+    Flatten,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SiLU,
+    Softplus,
+    Tanh,
+)
 from .module import Module
+from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from .torch_import import FROM_TORCH, convert_from_torch  # noqa: F401  (the other half)
 
 Getter = Callable[[str], np.ndarray]
-Link = tuple[str, Callable[[Getter], np.ndarray]]  # torch name, reader of our parameters
+Link = tuple[str, Callable[[Getter], np.ndarray]]  # torch name, reader of our state dict
 
 
 def to_torch(model: Module) -> Any:
@@ -43,24 +63,26 @@ def to_torch(model: Module) -> Any:
     module, links = _to_torch(model, "")
     ours = model.state_dict()
     with torch.no_grad():
-        params = dict(module.named_parameters())
+        params = {**dict(module.named_parameters()), **dict(module.named_buffers())}
         for name, read in links:
-            params[name].copy_(torch.from_numpy(np.ascontiguousarray(read(ours.__getitem__))))
+            params[name].copy_(torch.from_numpy(np.array(read(ours.__getitem__), order="C")))
     module.train(model.training)
     module.register_load_state_dict_pre_hook(_accept_our_names(links, list(ours)))
     return module
 
 
 def from_torch(module: Any) -> Module:
-    """Our model for a ``torch.nn.Module`` made of supported layers (``Linear``,
-    ``Sequential``, ``Tanh``, ``ReLU``, ``Sigmoid``, ``Dropout``), with its numbers.
-    Any other layer is a ``TypeError`` naming it.
+    """Our model for a ``torch.nn.Module`` made of supported layers (the keys of
+    ``FROM_TORCH``: ``Linear``, ``Conv2d``, pools, norms, ``Embedding``, activations,
+    ``Sequential``, ...), with its numbers, running statistics and train/eval mode.
+    Any other layer, or a supported one with a setting we do not have (``ceil_mode``,
+    ``padding_idx``, ...), is a ``TypeError`` naming it.
 
     >>> import torch  # doctest: +SKIP
     >>> from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()))  # doctest: +SKIP
     Sequential()
     """
-    return _from_torch(module, "")
+    return convert_from_torch(module, "")
 
 
 # ------------------------------------------------------------------ ours -> torch
@@ -162,14 +184,107 @@ def _dropout_to_torch(model: Dropout, path: str) -> tuple[Any, list[Link]]:
     return torch.nn.Dropout(model.p), []
 
 
-# One entry per layer type; conv, pool and norm layers add theirs here when they exist.
+def _same(*names: str) -> list[Link]:
+    """Links for state entries torch names as we do (``b`` is torch's ``bias``)."""
+    return [(n if n != "b" else "bias", lambda get, n=n: get(n)) for n in names]
+
+
+def _conv2d_to_torch(model: Conv2d, path: str) -> tuple[Any, list[Link]]:
+    import torch
+
+    layer = torch.nn.Conv2d(
+        model.in_channels,
+        model.out_channels,
+        model.kernel_size,
+        model.stride,
+        model.padding,
+        model.dilation,
+        model.groups,
+        bias=model.b is not None,
+        dtype=_dtype(model.dtype),
+    )
+    return layer, _same("weight", *(["b"] if model.b is not None else []))
+
+
+def _max_pool2d_to_torch(model: MaxPool2d, path: str) -> tuple[Any, list[Link]]:
+    import torch
+
+    pool = torch.nn.MaxPool2d(model.kernel_size, model.stride, model.padding, model.dilation)
+    return pool, []
+
+
+def _avg_pool2d_to_torch(model: AvgPool2d, path: str) -> tuple[Any, list[Link]]:
+    import torch
+
+    pool = torch.nn.AvgPool2d(
+        model.kernel_size, model.stride, model.padding, count_include_pad=model.count_include_pad
+    )
+    return pool, []
+
+
+def _layer_norm_to_torch(model: LayerNorm, path: str) -> tuple[Any, list[Link]]:
+    import torch
+
+    affine = model.weight is not None
+    norm = torch.nn.LayerNorm(
+        model.normalized_shape, model.eps, elementwise_affine=affine, dtype=torch.float64
+    )
+    return norm, _same("weight", "b") if affine else []
+
+
+def _batch_norm_to_torch(model: BatchNorm1d | BatchNorm2d, path: str) -> tuple[Any, list[Link]]:
+    import torch
+
+    affine = model.weight is not None
+    norm = getattr(torch.nn, type(model).__name__)(
+        model.num_features, model.eps, model.momentum, affine, dtype=torch.float64
+    )
+    # torch counts batches only to average them when momentum is None, which we lack.
+    count: Link = ("num_batches_tracked", lambda get: np.array(0, np.int64))
+    names = ["weight", "b"] if affine else []
+    return norm, [*_same(*names, "running_mean", "running_var"), count]
+
+
+def _embedding_to_torch(model: Embedding, path: str) -> tuple[Any, list[Link]]:
+    import torch
+
+    table = torch.nn.Embedding(model.num_embeddings, model.embedding_dim, dtype=torch.float64)
+    return table, _same("weight")
+
+
+def _torch_layer(kind: str, **args: Any) -> Callable[[Any, str], tuple[Any, list[Link]]]:
+    """An entry for a layer without numbers: torch.nn.<kind>, its arguments read from ours."""
+
+    def convert(model: Module, path: str) -> tuple[Any, list[Link]]:
+        import torch
+
+        values = {key: getattr(model, attr) for key, attr in args.items()}
+        return getattr(torch.nn, kind)(**values), []
+
+    return convert
+
+
+# One entry per layer type.
 TO_TORCH: dict[type, Callable[[Any, str], tuple[Any, list[Link]]]] = {
     MLP: _mlp_to_torch,
     Linear: _linear_to_torch,
     Sequential: _sequential_to_torch,
+    Conv2d: _conv2d_to_torch,
+    MaxPool2d: _max_pool2d_to_torch,
+    AvgPool2d: _avg_pool2d_to_torch,
+    Flatten: _torch_layer("Flatten"),
+    LayerNorm: _layer_norm_to_torch,
+    BatchNorm1d: _batch_norm_to_torch,
+    BatchNorm2d: _batch_norm_to_torch,
+    Embedding: _embedding_to_torch,
     Tanh: _activation_to_torch,
     ReLU: _activation_to_torch,
     Sigmoid: _activation_to_torch,
+    LeakyReLU: _torch_layer("LeakyReLU", negative_slope="slope"),
+    GELU: _torch_layer("GELU", approximate="approximate"),
+    SiLU: _activation_to_torch,
+    Softplus: _activation_to_torch,  # torch's threshold=20 differs from ours below 3e-9
+    ELU: _torch_layer("ELU", alpha="alpha"),
     Dropout: _dropout_to_torch,
 }
 
@@ -190,7 +305,7 @@ def _accept_our_names(links: list[Link], ours: list[str]) -> Callable:
             return value.detach().cpu().numpy() if torch.is_tensor(value) else np.asarray(value)
 
         for tname, read in links:
-            state_dict[prefix + tname] = torch.from_numpy(np.ascontiguousarray(read(get)))
+            state_dict[prefix + tname] = torch.from_numpy(np.array(read(get), order="C"))
 
     return hook
 
@@ -199,56 +314,3 @@ def _dtype(name: str) -> Any:
     import torch
 
     return {"float64": torch.float64, "float32": torch.float32}[name]
-
-
-# ------------------------------------------------------------------ torch -> ours
-def _from_torch(module: Any, path: str) -> Module:
-    import torch
-
-    name = type(module).__name__
-    convert = FROM_TORCH.get(name)
-    builtin = type(module) is getattr(torch.nn, name, None)
-    if convert is None or not builtin:
-        where = f" at {path.rstrip('.')!r}" if path else ""
-        full = f"torch.nn.{name}" if builtin else f"{type(module).__module__}.{name}"
-        raise TypeError(
-            f"from_torch: {full}{where} is not supported; "
-            f"supported: torch.nn.{', torch.nn.'.join(FROM_TORCH)}"
-        )
-    model = convert(module, path)
-    model.train(module.training)
-    return model
-
-
-def _linear_from_torch(module: Any, path: str) -> Linear:
-    import torch
-
-    if module.weight.dtype not in (torch.float32, torch.float64):
-        raise TypeError(
-            f"from_torch: Linear {path.rstrip('.')!r} holds {module.weight.dtype}; "
-            "convert it to float32 or float64 first"
-        )
-    weight = module.weight.detach().cpu().numpy()
-    bias = module.bias is not None
-    layer = Linear(module.in_features, module.out_features, bias, rng=0, dtype=weight.dtype)
-    layer.W.data[...] = weight.T
-    if bias:
-        layer.b.data[...] = module.bias.detach().cpu().numpy()
-    return layer
-
-
-def _sequential_from_torch(module: Any, path: str) -> Sequential:
-    children = module.named_children()
-    return Sequential(*(_from_torch(child, f"{path}{name}.") for name, child in children))
-
-
-# One entry per torch.nn layer type (by class name, so importing nn needs no torch);
-# conv, pool and norm layers add theirs here when they exist.
-FROM_TORCH: dict[str, Callable[[Any, str], Module]] = {
-    "Linear": _linear_from_torch,
-    "Sequential": _sequential_from_torch,
-    "Tanh": lambda m, path: Tanh(),
-    "ReLU": lambda m, path: ReLU(),
-    "Sigmoid": lambda m, path: Sigmoid(),
-    "Dropout": lambda m, path: Dropout(m.p),
-}

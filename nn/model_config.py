@@ -58,17 +58,63 @@ def _neuron_size(c: dict) -> tuple[int, int]:
     return n, n
 
 
+def _sizes(config: dict, key: str, default: Any = None) -> list[int]:
+    """A whole number or a list of them (a kernel size, a normalized shape)."""
+    value = config.get(key, default)
+    items = value if isinstance(value, list) and 1 <= len(value) <= 8 else [value]
+    return [_whole({key: v}, key) for v in items]
+
+
+def _conv2d_size(c: dict) -> tuple[int, int]:
+    cin, cout, groups = _whole(c, "in_channels"), _whole(c, "out_channels"), _whole(c, "groups", 1)
+    bias = bool(c.get("bias", True))
+    kernel = _sizes(c, "kernel_size")
+    weights = cout * (cin // groups) * kernel[0] * kernel[-1]
+    return 1 + bias, weights + cout * bias
+
+
+def _layer_norm_size(c: dict) -> tuple[int, int]:
+    affine = bool(c.get("elementwise_affine", True))
+    return 2 * affine, 2 * affine * int(np.prod(_sizes(c, "normalized_shape"), dtype=object))
+
+
+def _batch_norm_size(c: dict) -> tuple[int, int]:
+    affine = bool(c.get("affine", True))  # weight and b, then the two running statistics
+    return 2 * affine + 2, (2 * affine + 2) * _whole(c, "num_features")
+
+
+def _embedding_size(c: dict) -> tuple[int, int]:
+    return 1, _whole(c, "num_embeddings") * _whole(c, "embedding_dim")
+
+
+def _nothing(c: dict) -> tuple[int, int]:
+    return 0, 0
+
+
 # (number of tensors, number of elements) a class's config asks for, computed without
-# building it: a new layer type that holds parameters adds one entry here.
+# building it (buffers count as tensors): every layer type has one entry here.
 SIZE_RULES: dict[str, Callable[[dict], tuple[int, int]]] = {
     "MLP": _mlp_size,
     "Linear": _linear_size,
     "Layer": _layer_size,
     "Neuron": _neuron_size,
-    "Tanh": lambda c: (0, 0),
-    "ReLU": lambda c: (0, 0),
-    "Sigmoid": lambda c: (0, 0),
-    "Dropout": lambda c: (0, 0),
+    "Conv2d": _conv2d_size,
+    "LayerNorm": _layer_norm_size,
+    "BatchNorm1d": _batch_norm_size,
+    "BatchNorm2d": _batch_norm_size,
+    "Embedding": _embedding_size,
+    "Tanh": _nothing,
+    "ReLU": _nothing,
+    "Sigmoid": _nothing,
+    "LeakyReLU": _nothing,
+    "GELU": _nothing,
+    "SiLU": _nothing,
+    "Softplus": _nothing,
+    "ELU": _nothing,
+    "Dropout": _nothing,
+    "Flatten": _nothing,
+    "MaxPool2d": _nothing,
+    "AvgPool2d": _nothing,
 }
 
 

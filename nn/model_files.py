@@ -1,7 +1,7 @@
 """Model files: safetensors (the default) and the legacy ``.npz``, every size checked first.
 
 ``Module.save`` and ``Module.load`` call :func:`write_model` and :func:`read_model`. A
-file holds the parameters (named as ``named_parameters()`` names them) and the model's
+file holds the parameters and buffers (named as ``state_dict()`` names them) and the model's
 description (``model_config``): safetensors keeps it as metadata, ``.npz`` as a
 ``__meta__`` member.
 
@@ -283,9 +283,9 @@ def _read_npz(f: IO[bytes], registry: dict[str, type], expected: type) -> Any:
         model = build_checked(
             description, registry, expected, members, exact=False, declared=declared
         )
-        params = dict(model.named_parameters())
-        _match_names(params, members)
-        state = {name: _read_member(archive, members[name], p.shape) for name, p in params.items()}
+        shapes = _state_shapes(model)
+        _match_names(shapes, members)
+        state = {name: _read_member(archive, members[name], s) for name, s in shapes.items()}
     model.load_state_dict(state)
     return model
 
@@ -331,11 +331,16 @@ def _match_names(params: dict, tensors: dict) -> None:
         )
 
 
+def _state_shapes(model: Any) -> dict[str, tuple]:
+    """The shape of every tensor a file of ``model`` holds: parameters, then buffers."""
+    shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
+    shapes.update((name, np.shape(b)) for name, b in model.named_buffers())
+    return shapes
+
+
 def _match_shapes(model: Any, shapes: dict) -> None:
-    params = dict(model.named_parameters())
-    _match_names(params, shapes)
-    for name, p in params.items():
-        if tuple(shapes[name]) != tuple(p.shape):
-            raise ValueError(
-                f"parameter {name!r} has shape {shapes[name]}, the model needs {p.shape}"
-            )
+    needed = _state_shapes(model)
+    _match_names(needed, shapes)
+    for name, shape in needed.items():
+        if tuple(shapes[name]) != shape:
+            raise ValueError(f"tensor {name!r} has shape {shapes[name]}, the model needs {shape}")

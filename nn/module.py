@@ -17,10 +17,13 @@ _REGISTRY: dict[str, type] = {}
 
 class Module:
     """Base class of every model part. Attributes that are Values with ``requires_grad``
-    are its parameters; attributes that are Modules (or lists of them) are its children.
+    are its parameters; attributes that are Modules (or lists of them) are its children;
+    attributes named in ``buffers`` are its buffers (arrays that are state but not
+    trained, as BatchNorm's running statistics).
     """
 
     training = True
+    buffers: tuple[str, ...] = ()  # attribute names of the non-trainable arrays
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -49,6 +52,18 @@ class Module:
                         yield f"{prefix}{name}.{i}", item
         for name, child in self.named_children():
             yield from child.named_parameters(f"{prefix}{name}.")
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """Every buffer with a dotted name, e.g. ``layers.1.running_mean``: state that
+        ``state_dict``, ``save`` and ``to_torch`` carry, but no optimizer changes."""
+        for name, owner, attr in self._buffer_slots(prefix):
+            yield name, getattr(owner, attr)
+
+    def _buffer_slots(self, prefix: str) -> Iterator[tuple[str, Module, str]]:
+        for attr in self.buffers:
+            yield prefix + attr, self, attr
+        for name, child in self.named_children():
+            yield from child._buffer_slots(f"{prefix}{name}.")
 
     def name_parameters(self) -> Module:
         """Label every parameter with its module path, e.g. ``layers.1.neurons.3.w2`` (a
@@ -94,38 +109,48 @@ class Module:
 
     # ------------------------------------------------------------ state
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Parameter name -> a copy of its numbers (0-d arrays for scalar parameters)."""
-        return {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+        """Parameter and buffer name -> a copy of its numbers (0-d arrays for scalar
+        parameters): the parameters first, then the buffers."""
+        state = {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
+        state.update((name, np.array(b, copy=True)) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Copy numbers into the parameters. Every key and shape is checked first: a
-        missing or unexpected key or a wrong shape is a ``ValueError`` naming the
-        parameter, and nothing is changed.
+        """Copy numbers into the parameters and buffers. Every key, shape and number is
+        checked first: a missing or unexpected key, a wrong shape, a value that is not a
+        finite number is a ``ValueError`` naming the entry, and nothing is changed.
         """
         params = dict(self.named_parameters())
-        missing = [k for k in params if k not in state]
-        unexpected = [k for k in state if k not in params]
+        slots = {name: (owner, attr) for name, owner, attr in self._buffer_slots("")}
+        current = {
+            **{n: (p.shape, p.dtype) for n, p in params.items()},
+            **{
+                n: (np.shape(getattr(o, a)), np.asarray(getattr(o, a)).dtype)
+                for n, (o, a) in slots.items()
+            },
+        }
+        missing = [k for k in current if k not in state]
+        unexpected = [k for k in state if k not in current]
         if missing or unexpected:
             raise ValueError(
                 f"load_state_dict: missing parameters {missing}, unexpected parameters {unexpected}"
             )
         arrays = {}
-        for name, p in params.items():
+        for name, (shape, dtype) in current.items():
+            kind = "parameter" if name in params else "buffer"
             arr = np.asarray(state[name])
-            if arr.shape != p.shape:
+            if arr.shape != shape:
                 raise ValueError(
-                    f"load_state_dict: parameter {name!r} has shape {p.shape}, the state has {arr.shape}"
+                    f"load_state_dict: {kind} {name!r} has shape {shape}, the state has {arr.shape}"
                 )
             if arr.dtype.kind not in "biuf":
-                raise ValueError(
-                    f"load_state_dict: parameter {name!r} is not numeric ({arr.dtype})"
-                )
+                raise ValueError(f"load_state_dict: {kind} {name!r} is not numeric ({arr.dtype})")
             if not np.isfinite(arr).all():
-                raise ValueError(f"load_state_dict: parameter {name!r} holds NaN or infinity")
-            limit = np.finfo(p.dtype).max
+                raise ValueError(f"load_state_dict: {kind} {name!r} holds NaN or infinity")
+            limit = np.finfo(dtype).max
             if arr.size and np.abs(arr).max() > limit:
                 raise ValueError(
-                    f"load_state_dict: parameter {name!r} holds numbers too large for {p.dtype}"
+                    f"load_state_dict: {kind} {name!r} holds numbers too large for {dtype}"
                 )
             arrays[name] = arr
         for name, p in params.items():  # only now, with everything checked
@@ -133,6 +158,8 @@ class Module:
                 p.data = float(arrays[name])
             else:
                 p.data[...] = arrays[name]
+        for name, (owner, attr) in slots.items():
+            setattr(owner, attr, arrays[name].astype(current[name][1], copy=True))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the parameters and the constructor arguments to ``path``, atomically (a

@@ -62,6 +62,7 @@ class _BatchNorm(Module):
     """Per-channel normalization over the batch (and the spatial axes); channel axis 1."""
 
     ndims: tuple[int, ...] = (2,)
+    buffers = ("running_mean", "running_var")  # saved and converted with the parameters
 
     def __init__(
         self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True
@@ -69,7 +70,7 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), float(momentum)
         self.weight = Value(np.ones(self.num_features), label="weight") if affine else None
         self.b = Value(np.zeros(self.num_features), label="b") if affine else None
-        # Running statistics are state, not parameters: plain arrays, no gradient.
+        # Running statistics are state, not parameters: buffers, no gradient.
         self.running_mean = np.zeros(self.num_features)
         self.running_var = np.ones(self.num_features)
 

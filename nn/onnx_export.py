@@ -40,6 +40,8 @@ _SAME = {
         (ops.TANH, "Tanh"),
         (ops.SIGMOID, "Sigmoid"),
         (ops.RELU, "Relu"),
+        (ops.SOFTPLUS, "Softplus"),
+        (ops.ERF, "Erf"),
     )
 }
 
@@ -207,6 +209,85 @@ def _softmax(op_type: str) -> Callable:
     return lambda g, v, inputs, params: g.node(op_type, inputs, axis=int(params[0]))
 
 
+def _var(g: _Graph, v: Value, inputs: list[str], params: tuple) -> str:
+    # ONNX has no variance: mean((x - mean(x))²), scaled by n/(n - ddof) (opset 18 takes
+    # the axes as an input).
+    axis, keepdims, ddof = params
+    shape = v.parents[0].shape
+    axes = (
+        list(range(len(shape))) if axis is None else [axis] if isinstance(axis, int) else list(axis)
+    )
+    reduce = [g.constant(np.array(axes, np.int64))]
+    mean = g.node("ReduceMean", [inputs[0], *reduce], keepdims=1)
+    centered = g.node("Sub", [inputs[0], mean])
+    out = g.node(
+        "ReduceMean", [g.node("Mul", [centered, centered]), *reduce], keepdims=int(keepdims)
+    )
+    if ddof:
+        n = int(np.prod([shape[a] for a in axes]))
+        out = g.node("Mul", [out, g.constant(np.float32(n / (n - ddof)))])
+    return out
+
+
+def _reshape(g: _Graph, v: Value, inputs: list[str], params: tuple) -> str:
+    shape = [int(n) for n in params[0]]
+    source = v.parents[0].shape
+    if shape and source and shape[0] == source[0]:
+        shape[0] = 0  # ONNX's "keep this axis": a flattened batch stays of any size
+    return g.node("Reshape", [inputs[0], g.constant(np.array(shape, np.int64))])
+
+
+def _conv2d(g: _Graph, v: Value, inputs: list[str], params: tuple) -> str:
+    stride, padding, dilation, groups = params
+    return g.node(
+        "Conv",
+        inputs,
+        kernel_shape=list(v.parents[1].shape[2:]),
+        strides=list(stride),
+        pads=[*padding, *padding],  # top, left, then bottom, right
+        dilations=list(dilation),
+        group=int(groups),
+    )
+
+
+def _max_pool2d(g: _Graph, v: Value, inputs: list[str], params: tuple) -> str:
+    kernel, stride, padding, dilation = params
+    return g.node(
+        "MaxPool",
+        inputs,
+        kernel_shape=list(kernel),
+        strides=list(stride),
+        pads=[*padding, *padding],
+        dilations=list(dilation),
+    )
+
+
+def _avg_pool2d(g: _Graph, v: Value, inputs: list[str], params: tuple) -> str:
+    kernel, stride, padding, count_include_pad = params
+    return g.node(
+        "AveragePool",
+        inputs,
+        kernel_shape=list(kernel),
+        strides=list(stride),
+        pads=[*padding, *padding],
+        count_include_pad=int(count_include_pad),
+    )
+
+
+def _gelu(g: _Graph, v: Value, inputs: list[str], params: tuple) -> str:
+    # Gelu is an ONNX op from opset 20 only; at 18 it is its formula.
+    (x,) = inputs
+    if params[0] == "tanh":
+        cube = g.node("Mul", [g.node("Mul", [x, x]), x])
+        inner = g.node("Add", [x, g.node("Mul", [cube, g.constant(np.float32(0.044715))])])
+        scaled = g.node("Mul", [inner, g.constant(np.float32(np.sqrt(2.0 / np.pi)))])
+        curve = g.node("Tanh", [scaled])
+    else:
+        curve = g.node("Erf", [g.node("Mul", [x, g.constant(np.float32(1 / np.sqrt(2.0)))])])
+    half = g.node("Mul", [x, g.constant(np.float32(0.5))])
+    return g.node("Mul", [half, g.node("Add", [curve, g.constant(np.float32(1.0))])])
+
+
 # One entry per op that needs more than a name (attributes, constants, arity);
 # _SAME covers the rest.
 EMITTERS: dict[str, Callable[[_Graph, Value, list[str], tuple], str]] = {
@@ -224,4 +305,12 @@ EMITTERS: dict[str, Callable[[_Graph, Value, list[str], tuple], str]] = {
     ops.TRANSPOSE.name: lambda g, v, inputs, params: g.node(
         "Transpose", inputs, perm=[int(a) for a in params[0]]
     ),
+    ops.RESHAPE.name: _reshape,
+    ops.VAR.name: _var,
+    ops.CONV2D.name: _conv2d,  # also CONV2D_NO_BIAS, the same name without the bias input
+    ops.MAX_POOL2D.name: _max_pool2d,
+    ops.AVG_POOL2D.name: _avg_pool2d,
+    ops.GELU.name: _gelu,
+    ops.SILU.name: lambda g, v, inputs, params: g.node("Mul", [*inputs, g.node("Sigmoid", inputs)]),
+    ops.ELU.name: lambda g, v, inputs, params: g.node("Elu", inputs, alpha=float(params[0])),
 }

@@ -257,7 +257,7 @@ def test_imports_flow_one_way_with_no_cycle():
 
 
 def test_drawing_modules_never_import_the_classroom():
-    for name in ("graph", "network", "render", "stepper", "plots"):
+    for name in ("graph", "network", "rendering", "stepper", "plots", "collapse", "theme"):
         path = ROOT / "viz" / f"{name}.py"
         assert not any(m.startswith("viz.classroom") for m in _imports(path, f"viz.{name}"))
 
@@ -307,3 +307,13 @@ def test_no_grad_blocks_closed_out_of_order_leave_recording_on():
     assert not (Value(1.0) * 2).parents  # still inside the second block
     second.__exit__(None, None, None)
     assert (Value(1.0) * 2).parents
+
+
+def test_viz_render_is_the_function_and_the_module_has_its_own_name():
+    from viz.render import to_svg  # the old module path still works
+
+    import viz
+    import viz.rendering
+
+    assert callable(viz.render) and viz.render is viz.rendering.render
+    assert to_svg is viz.rendering.to_svg

@@ -188,7 +188,7 @@ def test_a_closed_pipe_is_quiet(tmp_path):
 def test_a_value_feeding_a_hundred_ops_lays_out_in_seconds(capsys, tmp_path, monkeypatch):
     import time
 
-    render_module = sys.modules["viz.render"]
+    render_module = sys.modules["viz.rendering"]
     monkeypatch.setattr(render_module, "system_dot", lambda: None)  # as in CI: in-process
     start = time.perf_counter()
     code, _, err = run(capsys, "graph", "+".join(["x"] * 100), "x=2", "--out", str(tmp_path))

@@ -7,14 +7,28 @@ from hypothesis import strategies as st
 
 from autograd import Value
 from nn import (
+    ELU,
+    GELU,
     MLP,
     SGD,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
     Dropout,
+    Embedding,
+    Flatten,
+    LayerNorm,
+    LeakyReLU,
     Linear,
+    MaxPool2d,
+    Module,
     Neuron,
     ReLU,
     Sequential,
     Sigmoid,
+    SiLU,
+    Softplus,
     Tanh,
     datasets,
     from_torch,
@@ -57,8 +71,9 @@ def our_forward(model, x: np.ndarray) -> Value:
 def grads_in_torch_layout(model) -> dict:
     """Our gradients, laid out as torch's parameters (through to_torch itself)."""
     saved = model.state_dict()
-    model.load_state_dict({n: np.asarray(p.grad) for n, p in model.named_parameters()})
-    grads = {k: v.numpy() for k, v in to_torch(model).state_dict().items()}
+    model.load_state_dict({**saved, **{n: np.asarray(p.grad) for n, p in model.named_parameters()}})
+    tm = to_torch(model)
+    grads = {k: v.detach().numpy() for k, v in tm.named_parameters()}
     model.load_state_dict(saved)
     return grads
 
@@ -132,13 +147,10 @@ def test_round_trip_keeps_float32_and_the_numbers():
 
 
 def test_unsupported_layers_are_a_type_error_naming_them():
-    with pytest.raises(TypeError, match=r"torch\.nn\.Conv2d at '1' is not supported"):
-        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Conv2d(1, 1, 3)))
+    with pytest.raises(TypeError, match=r"torch\.nn\.Conv1d at '1' is not supported"):
+        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Conv1d(1, 1, 3)))
     with pytest.raises(TypeError, match=r"Neuron at 'modules\.1' has no PyTorch counterpart"):
         to_torch(Sequential(Linear(2, 2), Neuron(2)))
-
-    with pytest.raises(TypeError, match=r"activation 'leaky_relu' has no PyTorch counterpart"):
-        to_torch(MLP(2, [3, 1], activation="leaky_relu"))
 
     class Custom(torch.nn.Linear):
         pass
@@ -219,3 +231,208 @@ def test_any_mlp_matches_torch(nin, nouts, activation, output_activation, vector
     ours = grads_in_torch_layout(model)
     for n, p in tm.named_parameters():
         np.testing.assert_allclose(p.grad.numpy(), ours[n], rtol=0, atol=1e-12, err_msg=n)
+
+
+# ------------------------------------------------------------------ conv, norm, activations
+IMAGES = RNG.normal(size=(6, 2, 9, 9))
+
+
+def our_layered_models() -> dict:
+    """(model, input) pairs covering every new layer type and its settings."""
+    return {
+        "cnn": (
+            Sequential(
+                Conv2d(2, 4, 3, padding=1, rng=0),
+                BatchNorm2d(4, momentum=0.3),
+                ReLU(),
+                MaxPool2d(2),
+                Conv2d(4, 6, 3, rng=1),
+                AvgPool2d(2, stride=1),
+                Flatten(),
+                Linear(6, 3, rng=2),
+            ),
+            IMAGES,
+        ),
+        "conv_settings": (
+            Sequential(
+                Conv2d(2, 4, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2), rng=3),
+                SiLU(),
+                Conv2d(4, 4, 3, groups=2, bias=False, rng=4),
+                MaxPool2d(3, stride=2, padding=1, dilation=1),
+                AvgPool2d(2, padding=1, count_include_pad=False),
+                ELU(0.7),
+                BatchNorm2d(4, eps=1e-3, affine=False),
+                Flatten(),
+            ),
+            IMAGES,
+        ),
+        "norm_mlp": (
+            Sequential(
+                Linear(3, 8, rng=5),
+                BatchNorm1d(8),
+                LeakyReLU(0.2),
+                LayerNorm(8),
+                GELU("tanh"),
+                Linear(8, 6, rng=6),
+                GELU(),
+                LayerNorm(6, eps=1e-3, elementwise_affine=False),
+                Softplus(),
+                Linear(6, 2, rng=7),
+            ),
+            X,
+        ),
+        "sequence_norms": (
+            Sequential(BatchNorm1d(2, momentum=0.5), LayerNorm((2, 9)), Flatten(), SiLU()),
+            IMAGES[:, :, 0, :],
+        ),
+        "embedding": (
+            Sequential(Embedding(7, 3, rng=8), Flatten(), BatchNorm1d(6), Tanh()),
+            RNG.integers(0, 7, size=(16, 2)),
+        ),
+        "mlp_new_activations": (
+            MLP(3, [5, 4, 2], ["leaky_relu", "gelu"], "elu", vectorized=True, rng=9),
+            X,
+        ),
+    }
+
+
+def randomize_statistics(model) -> None:
+    """Running statistics and norm weights away from their initial 0 and 1."""
+    rng = np.random.default_rng(11)
+    state = model.state_dict()
+    for name, value in state.items():
+        if name.endswith(("running_mean", "b")) and "modules" in name:
+            state[name] = rng.normal(size=value.shape)
+        elif name.endswith(("running_var", "weight")) and value.ndim == 1:
+            state[name] = rng.uniform(0.5, 2.0, size=value.shape)
+    model.load_state_dict(state)
+
+
+def assert_same_model(model, tm, x, train: bool) -> None:
+    """Equal outputs, input gradients, parameter gradients and running statistics."""
+    model.train(train), tm.train(train)
+    ids = x.dtype.kind in "iu"
+    ours_x = x if ids else Value(x, requires_grad=True)
+    tx = torch.tensor(x) if ids else torch.tensor(x, requires_grad=True)
+    out = our_forward(model, ours_x)
+    tout = tm(tx)
+    weights = np.random.default_rng(5).normal(size=out.shape)
+    (out * weights).sum().backward()
+    (tout * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(tout.detach().numpy(), out.data, rtol=0, atol=1e-12)
+    if not ids:
+        np.testing.assert_allclose(tx.grad.numpy(), ours_x.grad, rtol=0, atol=1e-12)
+    theirs = {n: p.grad.numpy() for n, p in tm.named_parameters()}
+    ours = grads_in_torch_layout(model)
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        np.testing.assert_allclose(theirs[key], ours[key], rtol=0, atol=1e-12, err_msg=key)
+    buffers = {n: b.numpy() for n, b in tm.named_buffers() if "running" in n}
+    assert len(buffers) == len(list(model.named_buffers()))
+    for (_, ours_b), (name, theirs_b) in zip(model.named_buffers(), buffers.items()):
+        np.testing.assert_allclose(theirs_b, ours_b, rtol=0, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("name", list(our_layered_models()))
+def test_new_layers_to_torch_give_equal_outputs_gradients_and_statistics(name, train):
+    model, x = our_layered_models()[name]
+    randomize_statistics(model)
+    assert_same_model(model, to_torch(model), x, train)
+
+
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("name", list(our_layered_models()))
+def test_new_layers_from_torch_give_equal_outputs_gradients_and_statistics(name, train):
+    model, x = our_layered_models()[name]
+    randomize_statistics(model)
+    tm = to_torch(model)
+    torch.manual_seed(0)
+    with torch.no_grad():  # torch's own numbers, not ours, so the copy is tested
+        for p in [*tm.parameters(), *(b for n, b in tm.named_buffers() if "running" in n)]:
+            p.copy_(torch.rand_like(p) + 0.5)
+    back = from_torch(tm)
+    assert_same_model(back, tm, x, train)
+    assert repr(from_torch(to_torch(back))) == repr(back)
+
+
+def test_torch_layers_built_in_torch_convert_with_their_settings():
+    torch.manual_seed(0)
+    tm = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 3, padding="same", dilation=2),
+        torch.nn.BatchNorm2d(3, eps=1e-4, momentum=0.2),
+        torch.nn.LeakyReLU(0.3),
+        torch.nn.Conv2d(3, 3, 2, padding="valid"),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.LayerNorm(48),
+        torch.nn.GELU(approximate="tanh"),
+        torch.nn.Linear(48, 2),
+    ).double()
+    model = from_torch(tm)
+    assert model.modules[0].padding == (2, 2) and model.modules[3].padding == (0, 0)
+    assert model.modules[1].momentum == 0.2 and model.modules[1].eps == 1e-4
+    assert model.modules[2].slope == 0.3 and model.modules[7].approximate == "tanh"
+    assert_same_model(model, tm, IMAGES, True)
+    assert_same_model(model, tm, IMAGES, False)
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (torch.nn.MaxPool2d(2, ceil_mode=True), "ceil_mode=True"),
+        (torch.nn.AvgPool2d(2, divisor_override=3), "divisor_override=3"),
+        (torch.nn.Conv2d(1, 1, 3, padding_mode="reflect"), "padding_mode='reflect'"),
+        (torch.nn.Conv2d(1, 1, 2, padding="same"), "padding="),
+        (torch.nn.BatchNorm1d(3, track_running_stats=False), "track_running_stats=False"),
+        (torch.nn.BatchNorm1d(3, momentum=None), "momentum=None"),
+        (torch.nn.Embedding(5, 2, padding_idx=0), "padding_idx=0"),
+        (torch.nn.Flatten(0), "start_dim=0"),
+        (torch.nn.Softplus(beta=2.0), "beta=2.0"),
+        (torch.nn.LayerNorm(3, bias=False), "bias=False"),
+        (torch.nn.Conv2d(1, 1, 3).half(), "float16"),
+    ],
+)
+def test_torch_settings_we_lack_are_a_type_error_naming_them(layer, message):
+    with pytest.raises(TypeError, match=message.replace("(", r"\(")):
+        from_torch(torch.nn.Sequential(layer))
+
+
+def test_saved_running_statistics_load_into_the_torch_model(tmp_path):
+    from safetensors.torch import load_file
+
+    model, x = our_layered_models()["cnn"]
+    randomize_statistics(model)
+    model.eval().save(tmp_path / "m.safetensors")
+    tm = to_torch(Module.load(tmp_path / "m.safetensors").eval())
+    fresh = to_torch(our_layered_models()["cnn"][0].eval())
+    fresh.load_state_dict(load_file(tmp_path / "m.safetensors"))
+    expected = model(x).data
+    for t in (tm, fresh):
+        np.testing.assert_allclose(t(torch.tensor(x)).detach().numpy(), expected, atol=1e-12)
+
+
+@settings(max_examples=25, derandomize=True, deadline=None)
+@given(
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    padding=st.tuples(st.integers(0, 1), st.integers(0, 1)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    groups=st.sampled_from([1, 2]),
+    bias=st.booleans(),
+    pool=st.sampled_from(["max", "avg", "avg_no_pad_count"]),
+    seed=st.integers(0, 2**16),
+)
+def test_any_conv_and_pool_matches_torch(
+    kernel, stride, padding, dilation, groups, bias, pool, seed
+):
+    conv = Conv2d(2, 4, kernel, stride, padding, dilation, groups, bias, rng=seed)
+    if pool == "max":
+        pooling = MaxPool2d(2, stride=1, padding=1, dilation=dilation)
+    else:
+        pooling = AvgPool2d(2, stride=1, padding=1, count_include_pad=pool == "avg")
+    model = Sequential(conv, BatchNorm2d(4), pooling, Flatten())
+    x = np.random.default_rng(seed).normal(size=(3, 2, 8, 7))
+    assert_same_model(model, to_torch(model), x, train=True)
+    back = from_torch(to_torch(model))
+    assert_same_model(back, to_torch(back), x, train=False)

@@ -14,7 +14,33 @@ from hypothesis import strategies as st
 from safetensors.numpy import load_file
 from safetensors.numpy import save as st_save
 
-from nn import MLP, Dropout, Layer, Linear, Module, Neuron, ReLU, Sequential, Sigmoid, Tanh
+from nn import (
+    ELU,
+    GELU,
+    MLP,
+    SGD,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    Layer,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    MaxPool2d,
+    Module,
+    Neuron,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SiLU,
+    Softplus,
+    Tanh,
+    mse_loss,
+)
 
 X = np.random.default_rng(7).normal(size=(6, 3))
 
@@ -31,6 +57,18 @@ def models():
         "nested": Sequential(Sequential(Linear(3, 2, rng=6), Tanh()), Linear(2, 1, rng=7)),
         "neuron": Neuron(3, activation="sigmoid", rng=8),
         "layer": Layer(3, 2, rng=9),
+        "norm_mlp": Sequential(
+            Linear(3, 6, rng=10),
+            BatchNorm1d(6),
+            LeakyReLU(0.2),
+            LayerNorm(6),
+            GELU("tanh"),
+            Linear(6, 4, rng=11),
+            SiLU(),
+            Softplus(),
+            ELU(0.5),
+            Linear(4, 1, rng=12),
+        ),
     }
 
 
@@ -40,6 +78,107 @@ def outputs(model):
         rows = [model(row) for row in X.tolist()]
         return np.array([[v.data for v in r] if isinstance(r, list) else r.data for r in rows])
     return model(X).data
+
+
+def small_cnn() -> Sequential:
+    return Sequential(
+        Conv2d(1, 4, 3, padding=1, rng=0),
+        BatchNorm2d(4),
+        ReLU(),
+        MaxPool2d(2),
+        Conv2d(4, 6, 3, rng=1),
+        AvgPool2d(2, stride=1),
+        Flatten(),
+        Linear(6, 3, rng=2),
+    )
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+@pytest.mark.parametrize("kind", ["cnn", "norm_mlp", "embedding"])
+def test_trained_running_statistics_survive_save_and_load(tmp_path, kind, suffix):
+    rng = np.random.default_rng(3)
+    if kind == "cnn":
+        model, x = small_cnn(), rng.normal(size=(5, 1, 8, 8))
+    elif kind == "norm_mlp":
+        model, x = models()["norm_mlp"], rng.normal(size=(8, 3))
+    else:
+        model = Sequential(Embedding(7, 3, rng=0), Flatten(), BatchNorm1d(6))
+        x = rng.integers(0, 7, size=(8, 2))
+    opt = SGD(model.parameters(), lr=0.1)
+    for _ in range(3):  # training moves the running statistics away from 0 and 1
+        out = model(x)
+        loss = mse_loss(out, np.zeros(out.shape))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    names = [n for n, _ in model.named_buffers()]
+    assert names and all(n.endswith(("running_mean", "running_var")) for n in names)
+    assert not np.allclose(dict(model.named_buffers())[names[0]], 0.0)
+    model.save(tmp_path / f"m{suffix}")
+    back = Module.load(tmp_path / f"m{suffix}")
+    for (n, a), (m, b) in zip(model.named_buffers(), back.named_buffers()):
+        assert n == m
+        np.testing.assert_array_equal(a, b)
+    model.eval(), back.eval()
+    np.testing.assert_allclose(back(x).data, model(x).data, rtol=0, atol=1e-12)
+
+
+def test_buffers_are_checked_like_parameters():
+    bn = BatchNorm1d(3)
+    state = bn.state_dict()
+    assert list(state) == ["weight", "b", "running_mean", "running_var"]
+    with pytest.raises(ValueError, match="missing .*running_var"):
+        bn.load_state_dict({k: v for k, v in state.items() if k != "running_var"})
+    with pytest.raises(ValueError, match="buffer 'running_mean' has shape"):
+        bn.load_state_dict({**state, "running_mean": np.zeros(4)})
+    with pytest.raises(ValueError, match="buffer 'running_var' holds NaN"):
+        bn.load_state_dict({**state, "running_var": np.array([1.0, np.nan, 1.0])})
+    with pytest.raises(ValueError, match="buffer 'running_mean' is not numeric"):
+        bn.load_state_dict({**state, "running_mean": np.array(["a", "b", "c"])})
+    np.testing.assert_array_equal(bn.running_var, np.ones(3))  # nothing changed
+    bn.load_state_dict({**state, "running_mean": np.array([1, 2, 3])})
+    assert bn.running_mean.dtype == np.float64 and bn.running_mean[2] == 3.0
+
+
+@pytest.mark.parametrize(
+    "meta, numbers",
+    [
+        (
+            {
+                "class": "Conv2d",
+                "config": {"in_channels": 100000, "out_channels": 100000, "kernel_size": 9},
+            },
+            "810,000,100,000 numbers",
+        ),
+        (
+            {
+                "class": "Conv2d",
+                "config": {"in_channels": 4000, "out_channels": 4000, "kernel_size": [3, 3]},
+            },
+            "144,004,000 numbers",
+        ),
+        ({"class": "BatchNorm2d", "config": {"num_features": 20_000_000}}, "80,000,000 numbers"),
+        ({"class": "LayerNorm", "config": {"normalized_shape": [5000, 5000]}}, "50,000,000"),
+        (
+            {"class": "Embedding", "config": {"num_embeddings": 100000, "embedding_dim": 1000}},
+            "100,000,000 numbers",
+        ),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".npz", ".safetensors"])
+def test_tiny_file_asking_for_huge_new_layers_is_refused_before_building(
+    tmp_path, suffix, meta, numbers
+):
+    path = tmp_path / f"huge{suffix}"
+    if suffix == ".npz":
+        path.write_bytes(npz_bytes(meta, {}))
+    else:
+        path.write_bytes(st_save({}, metadata={"backproplab": json.dumps(meta)}))
+    assert path.stat().st_size < 1000
+    err, peak = load_peak(path)
+    assert isinstance(err, ValueError) and path.name in str(err)
+    assert numbers in str(err)
+    assert peak < 5_000_000
 
 
 @pytest.mark.parametrize("suffix", [".safetensors", ".npz"])

@@ -4,7 +4,29 @@ import numpy as np
 import pytest
 
 from autograd import Value
-from nn import MLP, Dropout, Linear, Module, ReLU, Sequential, Sigmoid, Tanh, export_onnx
+from nn import (
+    ELU,
+    GELU,
+    MLP,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    MaxPool2d,
+    Module,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SiLU,
+    Softplus,
+    Tanh,
+    export_onnx,
+)
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -107,3 +129,85 @@ def test_export_of_a_pass_through_model(tmp_path):
     export_onnx(Dropout(0.5), np.zeros((2, 3)), tmp_path / "d.onnx")
     x = RNG.normal(size=(5, 3))
     np.testing.assert_array_equal(run_onnx(tmp_path / "d.onnx", x), x.astype(np.float32))
+
+
+def layered_models() -> dict:
+    """(model, input shape) for the conv, pool, norm and activation layers."""
+    return {
+        "cnn": (
+            Sequential(
+                Conv2d(1, 4, 3, padding=1, rng=0),
+                BatchNorm2d(4),
+                ReLU(),
+                MaxPool2d(2),
+                Conv2d(4, 6, 3, rng=1),
+                AvgPool2d(2, stride=1),
+                Flatten(),
+                Linear(6, 3, rng=2),
+            ),
+            (1, 8, 8),
+        ),
+        "conv_settings": (
+            Sequential(
+                Conv2d(2, 4, (3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2), rng=3),
+                SiLU(),
+                Conv2d(4, 4, 3, groups=2, bias=False, rng=4),
+                MaxPool2d(3, stride=2, padding=1),
+                AvgPool2d(2, padding=1, count_include_pad=False),
+                ELU(0.7),
+                BatchNorm2d(4, affine=False),
+                Flatten(),
+            ),
+            (2, 9, 9),
+        ),
+        "norm_mlp": (
+            Sequential(
+                Linear(3, 8, rng=5),
+                BatchNorm1d(8),
+                LeakyReLU(0.2),
+                LayerNorm(8),
+                GELU("tanh"),
+                Linear(8, 6, rng=6),
+                GELU(),
+                LayerNorm(6, eps=1e-3, elementwise_affine=False),
+                Softplus(),
+                Linear(6, 2, rng=7),
+            ),
+            (3,),
+        ),
+        "dilated_max_pool": (
+            Sequential(MaxPool2d(2, stride=1, dilation=2), LayerNorm((2, 5, 5)), Flatten()),
+            (2, 7, 7),
+        ),
+        "float32_cnn": (
+            Sequential(
+                Conv2d(1, 3, 3, padding=1, rng=8, dtype="float32"),
+                ReLU(),
+                MaxPool2d(2),
+                Flatten(),
+                Linear(48, 2, rng=9, dtype="float32"),
+            ),
+            (1, 8, 8),
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(layered_models()))
+def test_onnxruntime_reproduces_conv_pool_norm_and_activation_layers(tmp_path, name):
+    model, shape = layered_models()[name]
+    rng = np.random.default_rng(4)
+    model.train()
+    for _ in range(3):  # running statistics away from 0 and 1, as after training
+        model(rng.normal(1.0, 2.0, size=(8, *shape)))
+    path = tmp_path / f"{name}.onnx"
+    export_onnx(model, rng.normal(size=(4, *shape)), path)
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto, full_check=True)
+    names = {i.name for i in proto.graph.initializer}
+    assert names >= {n for n, _ in model.named_parameters()}
+    x = rng.normal(size=(7, *shape))  # another batch size: the batch axis is dynamic
+    model.eval()
+    expected = ours(model, x)
+    got = run_onnx(path, x)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-import viz  # noqa: F401  (viz.render the module, not the function viz exports)
+import viz.rendering  # noqa: F401  (the module; viz.render is the function)
 from autograd import Value
 from viz import draw_dot, render, to_svg
 
-R = sys.modules["viz.render"]
+R = sys.modules["viz.rendering"]
 needs_dot = pytest.mark.skipif(not shutil.which("dot"), reason="system Graphviz not installed")
 linux = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 
@@ -245,7 +245,7 @@ def test_svg_render_in_process_writes_atomically(no_system_dot, tmp_path):
 def test_dot_cannot_fill_our_memory_with_a_huge_picture(monkeypatch):
     import sys
 
-    render_module = sys.modules["viz.render"]
+    render_module = sys.modules["viz.rendering"]
     monkeypatch.setattr(render_module, "DOT_OUTPUT", 1 << 20)
     with pytest.raises(render_module.LayoutError, match="grew past 1 MiB"):
         render_module.to_svg("digraph { node [peripheries=20000]; a; b; c; }", timeout=30)

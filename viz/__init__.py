@@ -8,9 +8,16 @@ step-through page of the backward pass, and plots.
 'Drawing'
 """
 
+import sys
+
+from . import rendering
 from .graph import draw_dot
 from .network import draw_mlp
-from .render import Drawing, render, to_svg
+from .rendering import Drawing, render, to_svg
 from .stepper import backprop_html
 
-__all__ = ["draw_dot", "draw_mlp", "render", "to_svg", "backprop_html", "Drawing"]
+# The module is ``viz.rendering``; ``viz.render`` is the function. Code that imported the
+# module by its old name (``from viz.render import to_svg``) still finds it.
+sys.modules.setdefault(f"{__name__}.render", rendering)
+
+__all__ = ["draw_dot", "draw_mlp", "render", "to_svg", "backprop_html", "Drawing", "rendering"]

@@ -15,7 +15,7 @@ import numpy as np
 from autograd import Value
 
 from .collapse import LEVELS, Box, find_roles, group, names_for
-from .render import Drawing
+from .rendering import Drawing
 from .theme import FONT, get_theme, signed_colour
 
 MAX_BOXES = 150  # the automatic collapse keeps a drawing under this many boxes

@@ -10,7 +10,7 @@ import numpy as np
 from nn.activations import REGISTRY
 
 from .graph import fmt
-from .render import Drawing
+from .rendering import Drawing
 from .theme import FONT, NEUTRAL_HEX, get_theme, signed_colour
 
 MAX_EDGE_LABELS = 12  # between two layers; more and a weight shows on hover only

@@ -24,7 +24,7 @@ from nn.model_files import atomic_write
 
 from .collapse import inputs_first
 from .graph import Scene, cell_text, draw_dot, fmt, grad_colour, natural_key, plan, summary
-from .render import to_svg
+from .rendering import to_svg
 from .theme import get_theme
 
 _OPERATOR = re.compile(r"[\s+\-*/@^·=<>]")

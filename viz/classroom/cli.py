@@ -25,7 +25,7 @@ from nn import playground
 from nn.activations import ACTIVATIONS
 
 from ..graph import draw_dot
-from ..render import render
+from ..rendering import render
 from ..stepper import backprop_html
 from .expression import FUNCTIONS, ExpressionError, build, parse_assignments
 from .lessons import neuron

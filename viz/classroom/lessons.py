@@ -19,7 +19,7 @@ from nn import MLP, SGD
 from nn.activations import ACTIVATIONS, REGISTRY, activate
 
 from ..graph import collect, colour_scale, draw_dot, fmt, grad_colour, summary
-from ..render import to_svg
+from ..rendering import to_svg
 from ..stepper import backward_line, build_steps
 from .expression import build, parse_assignments
 from .limits import MAX_HIDDEN, MAX_INPUTS, MAX_NEURONS, SettingsError, choice, number

@@ -22,7 +22,7 @@ from nn.train import History, evaluate
 
 from .. import plots
 from ..network import draw_mlp
-from ..render import render
+from ..rendering import render
 
 EXTENT = (-playground.RADIUS, playground.RADIUS, -playground.RADIUS, playground.RADIUS)
 _FRAME_RESOLUTION = 100  # grid points per side in the animation (the still uses 150)
