@@ -10,7 +10,7 @@ PIP := $(PY) -m pip
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[plot,classroom]"
+	$(PIP) install --quiet -e ".[plot,data,classroom]"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
