@@ -18,7 +18,8 @@ from autograd import Value
 pytest.importorskip("anywidget")
 
 from viz.classroom.lessons import check_neuron, neuron  # noqa: E402
-from viz.widgets import GraphWidget, NetworkWidget, NeuronWidget  # noqa: E402
+from viz.classroom.trainer import Trainer, check_playground  # noqa: E402
+from viz.widgets import GraphWidget, NetworkWidget, NeuronWidget, PlaygroundWidget  # noqa: E402
 
 SEED = 0.9990889488055994
 
@@ -88,6 +89,34 @@ def test_network_widget_steps_through_the_models_own_weights():
         NetworkWidget(model, [1.0], [1.0])
     with pytest.raises(TypeError):
         NetworkWidget(MLP(2, [3, 1], vectorized=True), [1.0, 2.0], [1.0])
+
+
+def test_playground_widget_trains_with_the_live_tabs_trainer():
+    w = PlaygroundWidget(dataset="circle", layers=[4, 2], lr=0.03, seed=3)
+    assert w.epoch == 0 and w.frame["epoch"] == 0 and len(w.points["train"]) == 250
+    start = w.train_loss
+    frame = w.step(20)
+    assert w.epoch == 20 == frame["epoch"] and w.train_loss < start
+    # the same numbers as the live tab's trainer with the same settings
+    t = Trainer(check_playground(w.settings()))
+    same = t.step(20)
+    assert w.train_loss == same["train_loss"] and w.test_loss == same["test_loss"]
+    assert w.frame["boundary"] == same["boundary"]
+    assert w.frame["layers"][0]["weights"] == same["layers"][0]["weights"]
+    # the buttons' messages; a setting starts a new run; a bad one keeps it and says why
+    w._message(w, {"type": "step"}, [])
+    assert w.epoch == 21
+    w.layers = [3]
+    assert w.epoch == 0 and len(w.frame["layers"]) == 2
+    w.lr = 100.0
+    assert "lr must be between" in w.error and w.epoch == 0
+    w.lr = 0.1
+    assert w.error == ""
+    w.play(frames=3)
+    w._thread.join(timeout=10)
+    assert w.epoch == 3 and not w.playing
+    w._message(w, {"type": "reset"}, [])
+    assert w.epoch == 0
 
 
 # ------------------------------------------------------------------ in a browser
@@ -198,3 +227,28 @@ def test_labels_are_text_never_markup(page):
     page.evaluate(HARNESS, [g._esm, _state(g)])
     assert page.locator("#root img").count() == 0
     assert page.evaluate("window.bad") is None
+
+
+def test_playground_widget_in_chromium(page):
+    w = PlaygroundWidget(dataset="xor", layers=[3, 2])
+    w.step(5)
+    text = page.evaluate(HARNESS, [w._esm, _state(w)])
+    assert "xor" in text
+    assert page.inner_text("b.epoch") == "000005"
+    # the boundary canvas is painted (not blank) and a heatmap drawn per neuron
+    painted = page.evaluate(
+        """() => { const c = document.querySelector("canvas.boundary");
+        const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n / (d.length / 4); }"""
+    )
+    assert painted > 0.99
+    assert page.locator(".pg-node").count() == 2 + 3 + 2 + 1
+    assert page.locator(".pg-edge").count() == 2 * 3 + 3 * 2 + 2 * 1
+    page.click("button.step")
+    page.click("button.play")
+    assert page.evaluate("window.sent") == [{"type": "step"}, {"type": "play"}]
+    w._message(w, {"type": "step"}, [])
+    page.evaluate("f => window.model.set('frame', f)", _state(w)["frame"])
+    assert page.inner_text("b.epoch") == "000006"
+    assert page.inner_text("b.train") != ""
+    assert not page.errors, page.errors

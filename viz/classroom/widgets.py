@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from pathlib import Path
 
 import anywidget
@@ -33,14 +34,16 @@ from ..graph import draw_dot, summary
 from .lessons import NetworkLesson, check_network, check_neuron, neuron_graph, neuron_view
 from .limits import SettingsError
 from .sessions import _finite
+from .trainer import DATASETS, REGULARIZATION, Trainer, check_playground
 
-__all__ = ["NeuronWidget", "GraphWidget", "NetworkWidget"]
+__all__ = ["NeuronWidget", "GraphWidget", "NetworkWidget", "PlaygroundWidget"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 MODULES = (
     "common.js",
     "neuron.js",
     "network.js",
+    "playground.js",
     "widgets.js",
 )  # each after the modules it imports
 
@@ -197,6 +200,137 @@ class NetworkWidget(anywidget.AnyWidget):
             self.output = view["output"]
             self.loss = view["loss"]
             self.updates = view["updates"]
+
+
+class PlaygroundWidget(anywidget.AnyWidget):
+    """The Playground tab: the settings as traits, trained by the live tab's own
+    :class:`~viz.classroom.trainer.Trainer` (one epoch a frame). :meth:`step` trains from
+    Python; the Step, Play, Pause and Reset buttons ask Python to. :meth:`play` trains in a
+    background thread, at most ``frames`` frames (then it pauses); :meth:`pause` stops it.
+    Changing a setting starts a new run, as on the page; a bad one keeps the last run and
+    says why in ``error``."""
+
+    _esm = widget_module("playground")
+    _css = _css()
+
+    dataset = traitlets.Unicode("circle").tag(sync=True)
+    noise = traitlets.Int(0).tag(sync=True)
+    ratio = traitlets.Int(50).tag(sync=True)
+    features = traitlets.List(traitlets.Unicode(), default_value=["x", "y"]).tag(sync=True)
+    layers = traitlets.List(traitlets.Int(), default_value=[4, 2]).tag(sync=True)
+    activation = traitlets.Unicode("tanh").tag(sync=True)
+    lr = traitlets.Float(0.03).tag(sync=True)
+    reg = traitlets.Unicode("none").tag(sync=True)
+    rate = traitlets.Float(0.0).tag(sync=True)
+    batch = traitlets.Int(10).tag(sync=True)
+    seed = traitlets.Int(1).tag(sync=True)
+
+    datasets = traitlets.Dict(DATASETS).tag(sync=True)
+    activations = traitlets.List(default_value=list(ACTIVATIONS)).tag(sync=True)
+    regularizations = traitlets.List(default_value=list(REGULARIZATION)).tag(sync=True)
+    points = traitlets.Dict().tag(sync=True)  # Trainer.points(): the data, once per run
+    frame = traitlets.Dict().tag(sync=True)  # Trainer.frame(), as the page gets it
+    epoch = traitlets.Int(0).tag(sync=True)
+    train_loss = traitlets.Float(None, allow_none=True).tag(sync=True)
+    test_loss = traitlets.Float(None, allow_none=True).tag(sync=True)
+    playing = traitlets.Bool(False).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+
+    SETTINGS = ("dataset", "noise", "ratio", "features", "layers", "activation", "lr", "reg",
+                "rate", "batch", "seed")  # fmt: skip
+
+    def __init__(self, **kwargs) -> None:
+        self.trainer: Trainer | None = None
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        super().__init__(**kwargs)
+        self.on_msg(self._message)
+        self.reset()
+
+    @property
+    def model(self):
+        return self.trainer.model
+
+    @traitlets.observe(*SETTINGS)
+    def _changed(self, change) -> None:
+        if self.trainer is not None:  # not while __init__ sets the first values
+            self.reset()
+
+    def settings(self) -> dict:
+        return {name: getattr(self, name) for name in self.SETTINGS}
+
+    def reset(self) -> None:
+        """A new run with the current settings (new data, new weights, epoch 0)."""
+        self.pause()
+        try:
+            trainer = Trainer(check_playground(self.settings()))
+        except SettingsError as e:
+            self.error = str(e)
+            return
+        with self._lock:
+            self.trainer = trainer
+            points = _finite(trainer.points())
+            with self.hold_sync():
+                self.error = ""
+                self.points = points
+                self._show(trainer.frame())
+
+    def step(self, epochs: int = 1) -> dict:
+        """Train ``epochs`` epochs and show the frame (returned too)."""
+        with self._lock:
+            frame = self.trainer.step(epochs)
+            self._show(frame)
+        return frame
+
+    def play(self, frames: int = 1000, epochs: int = 1) -> None:
+        """Train in a background thread, ``epochs`` epochs a frame, until :meth:`pause`,
+        ``frames`` frames, or the run diverges."""
+        self.pause()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, args=(frames, epochs), daemon=True)
+        self.playing = True
+        self._thread.start()
+
+    def pause(self) -> None:
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        self.playing = False
+
+    def _run(self, frames: int, epochs: int) -> None:
+        try:
+            for _ in range(frames):
+                if self._stop.is_set():
+                    break
+                if self.step(epochs)["diverged"]:
+                    break
+                self._stop.wait(1 / 30)  # at most the page's MAX_FPS
+        finally:
+            self.playing = False
+
+    def _message(self, widget, content, buffers) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "step":
+            self.pause()
+            self.step()
+        elif kind == "play":
+            self.play()
+        elif kind == "pause":
+            self.pause()
+        elif kind == "reset":
+            self.reset()
+
+    def _show(self, frame: dict) -> None:
+        frame = _finite(frame)
+        with self.hold_sync():
+            self.frame = frame
+            self.epoch = frame["epoch"]
+            self.train_loss = frame["train_loss"]
+            self.test_loss = frame["test_loss"]
+            if frame["diverged"]:
+                self.error = frame["diverged"]
 
 
 def _lesson(model, x, y, lr: float) -> NetworkLesson:

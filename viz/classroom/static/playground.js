@@ -4,7 +4,7 @@
 import { $, MID, NEG, POS, colour, el, fmt, rgb, svg } from "./common.js";
 
 // Three classes (the 3-arm spiral): the Playground's orange and blue, and a purple.
-const CLASS_RGB = [NEG, POS, [128, 72, 170]];
+export const CLASS_RGB = [NEG, POS, [128, 72, 170]];
 
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
@@ -172,7 +172,7 @@ function decode(b64) {
   return out;
 }
 
-function paintHeat(canvas, b64, size) {
+export function paintHeat(canvas, b64, size) {
   const values = decode(b64);
   const small = document.createElement("canvas");
   small.width = small.height = size;
@@ -189,7 +189,7 @@ function paintHeat(canvas, b64, size) {
 }
 
 // Each grid point in its class's colour, paler where the network is less sure.
-function paintClasses(canvas, classB64, sureB64, size) {
+export function paintClasses(canvas, classB64, sureB64, size) {
   const classes = atob(classB64), sure = decode(sureB64);
   const small = document.createElement("canvas");
   small.width = small.height = size;
@@ -234,20 +234,24 @@ function drawLegend() {
 }
 
 function drawPoints(canvas) {
-  if (!points) return;
+  if (points) paintPoints(canvas, points, Boolean(frame.boundary_classes));
+}
+
+// The data set's points over the boundary: train points ringed white, test points dark.
+export function paintPoints(canvas, data, classes) {
   const c = canvas.getContext("2d"), W = canvas.width, R = 6;
   const at = v => ((v + R) / (2 * R)) * W;
   const dot = ([x, y, label], test) => {
     c.beginPath();
     c.arc(at(x), W - at(y), 3.5, 0, 2 * Math.PI);
-    c.fillStyle = frame.boundary_classes ? `rgb(${CLASS_RGB[label].join(",")})` : colour(label);
+    c.fillStyle = classes ? `rgb(${CLASS_RGB[label].join(",")})` : colour(label);
     c.fill();
     c.lineWidth = test ? 1.2 : 1;
     c.strokeStyle = test ? "rgba(0, 0, 0, 0.55)" : "#fff";
     c.stroke();
   };
-  points.train.forEach(p => dot(p, false));
-  points.test.forEach(p => dot(p, true));
+  data.train.forEach(p => dot(p, false));
+  data.test.forEach(p => dot(p, true));
 }
 
 function drawCurve() {

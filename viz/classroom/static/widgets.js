@@ -3,9 +3,10 @@
 // Python computes every number (viz.classroom.lessons, the live tab's own functions) and
 // syncs it through the widget's traits; this module only draws, with the live page's
 // helpers. viz/classroom/widgets.py links these modules in the browser (no build step).
-import { el, fmt, importSvg, signed, svg, table } from "./common.js";
+import { colour, el, fmt, importSvg, signed, svg, table } from "./common.js";
 import { networkView } from "./network.js";
 import { gradTable, patchBox, slider } from "./neuron.js";
+import { paintClasses, paintHeat, paintPoints } from "./playground.js";
 
 let count = 0;  // a prefix per widget: several may share one notebook page
 
@@ -154,6 +155,95 @@ function renderNetwork({ model, el: root }) {
   return () => model.off("change:view", show);
 }
 
+// The Playground tab for a run trained in Python (trainer.py's Trainer, the live tab's
+// own): the buttons ask Python to step, play, pause or reset; each frame is drawn with
+// playground.js's painters (the boundary and the points, a heatmap per neuron) and the
+// edges coloured by weight.
+const PG_NODE = 40, PG_GAP = 48;
+
+function renderPlayground({ model, el: root }) {
+  root.classList.add("bpl-widget", "bpl-playground");
+  const bar = el("div", { class: "row" });
+  const buttons = {};
+  for (const [name, text] of [["play", "▶ Play"], ["step", "Step"], ["reset", "Reset"]]) {
+    buttons[name] = el("button", { class: name }, text);
+    bar.appendChild(buttons[name]);
+  }
+  buttons.play.onclick = () => model.send({ type: model.get("playing") ? "pause" : "play" });
+  buttons.step.onclick = () => model.send({ type: "step" });
+  buttons.reset.onclick = () => model.send({ type: "reset" });
+  const numbers = {};
+  for (const [name, text] of [["epoch", "epoch"], ["train", "train loss"], ["test", "test loss"]]) {
+    const item = el("span", {}, `${text} `);
+    numbers[name] = el("b", { class: name });
+    item.appendChild(numbers[name]);
+    bar.appendChild(item);
+  }
+  const settings = el("div", { class: "settings" });
+  const error = el("div", { class: "error" });
+  const boundary = el("canvas", { class: "boundary", width: 300, height: 300 });
+  const net = el("div", { class: "pg-net" });
+  const side = el("div", { class: "side" });
+  side.append(bar, settings, error, boundary);
+  root.append(side, net);
+
+  const showSettings = () => {
+    const f = model.get("features").join(", "), l = model.get("layers").join("-") || "none";
+    settings.textContent = `${model.get("dataset")} · noise ${model.get("noise")} · features ${f} · ` +
+      `hidden ${l} · ${model.get("activation")} · lr ${model.get("lr")} · ${model.get("reg")} ` +
+      `${model.get("rate")} · batch ${model.get("batch")} · seed ${model.get("seed")}`;
+  };
+  const showPlaying = () => { buttons.play.textContent = model.get("playing") ? "⏸ Pause" : "▶ Play"; };
+  const show = () => {
+    const frame = model.get("frame"), points = model.get("points");
+    error.textContent = model.get("error");
+    if (!frame || !frame.layers) return;
+    numbers.epoch.textContent = String(frame.epoch).padStart(6, "0");
+    numbers.train.textContent = fmt(frame.train_loss);
+    numbers.test.textContent = fmt(frame.test_loss);
+    if (frame.boundary_classes) paintClasses(boundary, frame.boundary_classes, frame.boundary, frame.boundary_size);
+    else paintHeat(boundary, frame.boundary, frame.boundary_size);
+    if (points && points.train) paintPoints(boundary, points, Boolean(frame.boundary_classes));
+    drawNet(net, frame);
+  };
+  showSettings();
+  showPlaying();
+  show();
+  const handlers = [
+    ["change:frame", show], ["change:points", show], ["change:error", show],
+    ["change:playing", showPlaying],
+    ...["dataset", "noise", "features", "layers", "activation", "lr", "reg", "rate", "batch", "seed"]
+      .map(k => [`change:${k}`, showSettings]),
+  ];
+  for (const [event, f] of handlers) model.on(event, f);
+  return () => { for (const [event, f] of handlers) model.off(event, f); };
+}
+
+// The used features, the hidden layers and the output, a heatmap each; edges by weight.
+function drawNet(box, frame) {
+  const columns = [frame.inputs, ...frame.layers.map(layer => layer.heat)];
+  const width = 120 + 110 * (columns.length - 1);
+  const height = 20 + Math.max(...columns.map(c => c.length)) * PG_GAP;
+  const x = c => 10 + c * 110, y = j => 10 + j * PG_GAP;
+  const edges = svg("svg", { width, height, class: "pg-edges" });
+  frame.layers.forEach((layer, li) => layer.weights.forEach((row, i) => row.forEach((w, j) => {
+    edges.appendChild(svg("line", {
+      x1: x(li) + PG_NODE, y1: y(i) + PG_NODE / 2, x2: x(li + 1), y2: y(j) + PG_NODE / 2,
+      stroke: colour(w), "stroke-width": 1 + 5 * Math.min(1, Math.abs(w)), class: "pg-edge",
+    }));
+  })));
+  box.replaceChildren(edges);
+  box.style.height = `${height}px`;
+  columns.forEach((heat, c) => heat.forEach((b64, j) => {
+    const canvas = el("canvas", { width: PG_NODE, height: PG_NODE, class: "pg-node" });
+    canvas.style.left = `${x(c)}px`;
+    canvas.style.top = `${y(j)}px`;
+    paintHeat(canvas, b64, frame.heat_size);
+    box.appendChild(canvas);
+  }));
+}
+
+export const playground = { render: renderPlayground };
 export const neuron = { render: renderNeuron };
 export const network = { render: renderNetwork };
 export const graph = { render: renderGraph };
