@@ -117,6 +117,8 @@ def test_playground_widget_trains_with_the_live_tabs_trainer():
     assert w.epoch == 3 and not w.playing
     w._message(w, {"type": "reset"}, [])
     assert w.epoch == 0
+    with pytest.raises(ValueError, match="dataset"):
+        PlaygroundWidget(dataset="nope")
 
 
 # ------------------------------------------------------------------ in a browser
@@ -251,4 +253,13 @@ def test_playground_widget_in_chromium(page):
     page.evaluate("f => window.model.set('frame', f)", _state(w)["frame"])
     assert page.inner_text("b.epoch") == "000006"
     assert page.inner_text("b.train") != ""
+    # a menu saves the setting; Python answers with a new run
+    page.select_option("select.activation", "relu")
+    assert page.evaluate("window.saved.at(-1).activation") == "relu"
+    w.activation = "relu"
+    assert w.epoch == 0
+    page.evaluate("f => window.model.set('frame', f)", _state(w)["frame"])
+    assert page.inner_text("b.epoch") == "000000"
+    page.evaluate("() => window.model.set('lr', 0.05)")  # not in the menu: it joins it
+    assert page.input_value("select.lr") == "0.05"
     assert not page.errors, page.errors

@@ -266,6 +266,8 @@ class PlaygroundWidget(anywidget.AnyWidget):
         try:
             trainer = Trainer(check_playground(self.settings()))
         except SettingsError as e:
+            if self.trainer is None:  # bad settings from the start: no run to keep
+                raise
             self.error = str(e)
             return
         with self._lock:

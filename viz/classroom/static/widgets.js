@@ -180,14 +180,38 @@ function renderPlayground({ model, el: root }) {
     bar.appendChild(item);
   }
   const settings = el("div", { class: "settings" });
+  // the settings a menu changes here (the others are traits: pg.layers = [8, 8])
+  const controls = el("div", { class: "row controls" });
+  const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+  const menus = {
+    dataset: Object.keys(model.get("datasets")),
+    activation: model.get("activations"),
+    lr: LRS,
+    reg: model.get("regularizations"),
+  };
+  const selects = {};
+  for (const [name, values] of Object.entries(menus)) {
+    const select = el("select", { class: name });
+    for (const v of values) select.appendChild(el("option", { value: String(v) }, String(v)));
+    select.onchange = () => save(model, name, name === "lr" ? Number(select.value) : select.value);
+    selects[name] = select;
+    const label = el("label", {}, `${name} `);
+    label.appendChild(select);
+    controls.appendChild(label);
+  }
   const error = el("div", { class: "error" });
   const boundary = el("canvas", { class: "boundary", width: 300, height: 300 });
   const net = el("div", { class: "pg-net" });
   const side = el("div", { class: "side" });
-  side.append(bar, settings, error, boundary);
+  side.append(bar, controls, settings, error, boundary);
   root.append(side, net);
 
   const showSettings = () => {
+    for (const [name, select] of Object.entries(selects)) {
+      const v = String(model.get(name));
+      if (![...select.options].some(o => o.value === v)) select.appendChild(el("option", { value: v }, v));
+      select.value = v;
+    }
     const f = model.get("features").join(", "), l = model.get("layers").join("-") || "none";
     settings.textContent = `${model.get("dataset")} · noise ${model.get("noise")} · features ${f} · ` +
       `hidden ${l} · ${model.get("activation")} · lr ${model.get("lr")} · ${model.get("reg")} ` +
