@@ -68,23 +68,6 @@ def backward_line(step: BackwardStep, names: dict) -> str:
     )
 
 
-def _leaves_in_order(root: Value) -> dict[Value, None]:
-    """The leaves under ``root`` in the order they were given: depth first, each op's
-    inputs left to right (``x1, w1, x2, w2, b`` for ``x1*w1 + x2*w2 + b``)."""
-    leaves: dict[Value, None] = {}
-    seen, stack = set(), [root]
-    while stack:
-        v = stack.pop()
-        if v in seen:
-            continue
-        seen.add(v)
-        if v.op:
-            stack.extend(reversed(v.parents))
-        else:
-            leaves[v] = None
-    return leaves
-
-
 def _elide(text: str, keep: int = 2) -> str:
     """A long sum shown by its first and last ``keep`` terms: ``a + b + … + y + z``."""
     terms = text.split(" + ")
@@ -173,7 +156,8 @@ def build_steps(
             return [], edges_into.get(u, [])
         return [u + "_op"], edges_into.get(u + "_op", []) + edges_into.get(u, [])
 
-    given = _leaves_in_order(root)
+    as_written = inputs_first(scene.values)  # L0.n0 before L0.n1, x1*w1 before x2*w2
+    given = [v for v in as_written if not v.op]
     shown = [v for v in given if v not in box_of]
     hidden_params = len(given) - len(shown)
     text = "Leaves hold numbers we chose: " + ", ".join(
@@ -194,7 +178,7 @@ def build_steps(
     # forward: one step per value drawn alone, one per box (its ops in order)
     units: dict[str, list[Value]] = {}
     computed = set(order)
-    for v in inputs_first(scene.values):  # as written: L0.n0 before L0.n1, x1*w1 before x2*w2
+    for v in as_written:
         if v.op and v in computed:
             units.setdefault(unit_of[v], []).append(v)
     for uid, members in units.items():
