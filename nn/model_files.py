@@ -168,25 +168,42 @@ def _read_safetensors(f: IO[bytes], registry: dict[str, type], expected: type) -
         raise ValueError("has no backproplab model description; was it written by Module.save()?")
     if len(header) > MAX_TENSORS:
         raise ValueError(f"holds {len(header):,} tensors, more than the limit of {MAX_TENSORS:,}")
-    shapes, data_size = {}, size - 8 - n
+    shapes, ranges, data_size = {}, {}, size - 8 - n
     for name, info in header.items():
-        shapes[name] = _tensor_entry(name, info, data_size)
+        shapes[name], ranges[name] = _tensor_entry(name, info, data_size)
+    _check_layout(ranges, data_size)
     description = parse_description(meta["backproplab"])
     model = build_checked(description, registry, expected, shapes, exact=True)
     _match_shapes(model, shapes)
-    from safetensors import safe_open
-
-    try:
-        with safe_open(f.name, framework="numpy") as st:
-            state = {name: st.get_tensor(name) for name in shapes}
-    except Exception as err:  # safetensors raises its own SafetensorError for a bad layout
-        raise ValueError(f"unreadable tensors ({err})") from None
+    # Read from the handle that was checked, never by path again: the file at that path
+    # may have been replaced since it was opened.
+    state = {}
+    for name, shape in shapes.items():
+        start, stop = ranges[name]
+        f.seek(8 + n + start)
+        data = f.read(stop - start)
+        if len(data) != stop - start:
+            raise ValueError(f"tensor {name!r}: the file ends inside its data")
+        dtype = _ST_DTYPES[header[name]["dtype"]]
+        state[name] = np.frombuffer(data, dtype).reshape(shape)
     model.load_state_dict(state)
     return model
 
 
-def _tensor_entry(name: str, info: Any, data_size: int) -> tuple:
-    """The shape of one safetensors entry, after checking its dtype, size and byte range."""
+def _check_layout(ranges: dict[str, tuple[int, int]], data_size: int) -> None:
+    """The byte ranges tile the data exactly, no gaps or overlaps (as safetensors requires)."""
+    end = 0
+    for name, (start, stop) in sorted(ranges.items(), key=lambda item: item[1]):
+        if start != end:
+            raise ValueError(f"tensor {name!r}: its data overlaps another or leaves a gap")
+        end = stop
+    if end != data_size:
+        raise ValueError(f"its tensors hold {end:,} bytes, the file's data has {data_size:,}")
+
+
+def _tensor_entry(name: str, info: Any, data_size: int) -> tuple[tuple, tuple[int, int]]:
+    """The shape and byte range of one safetensors entry, after checking its dtype, size
+    and byte range."""
     try:
         dtype = _ST_DTYPES[info["dtype"]]
         shape = tuple(info["shape"])
@@ -202,7 +219,7 @@ def _tensor_entry(name: str, info: Any, data_size: int) -> tuple:
         ) from None
     if stop - start != int(np.prod(shape, dtype=object)) * dtype.itemsize:
         raise ValueError(f"tensor {name!r}: its shape {shape} does not match its byte range")
-    return shape
+    return shape, (start, stop)
 
 
 MAX_DIRECTORY_BYTES = 16 * 2**20  # the zip's list of members (10,000 names take ~1 MB)

@@ -628,3 +628,45 @@ def test_a_switch_in_a_config_must_be_true_or_false(tmp_path, key, value):
     np.savez(path, **data)
     with pytest.raises(ValueError, match="must be true or false"):
         Module.load(path)
+
+
+def test_the_safetensors_checked_are_the_safetensors_read(tmp_path, monkeypatch):
+    import nn.model_files
+
+    path = tmp_path / "m.safetensors"
+    checked = MLP(2, [3, 1], vectorized=True, rng=0)
+    checked.save(path)
+    MLP(2, [3, 1], vectorized=True, rng=1).save(tmp_path / "other.safetensors")
+    real_build = nn.model_files.build_checked
+
+    def build_then_swap(*args, **kwargs):  # another file takes the path after the checks
+        model = real_build(*args, **kwargs)
+        os.replace(tmp_path / "other.safetensors", path)
+        return model
+
+    monkeypatch.setattr(nn.model_files, "build_checked", build_then_swap)
+    loaded = Module.load(path)
+    for name, value in checked.state_dict().items():
+        np.testing.assert_array_equal(loaded.state_dict()[name], value)
+
+
+@pytest.mark.parametrize(
+    "w_range, b_range, message",
+    [
+        ((0, 16), (8, 16), "overlaps another or leaves a gap"),
+        ((16, 32), (0, 8), "overlaps another or leaves a gap"),
+        ((0, 16), (24, 32), "overlaps another or leaves a gap"),
+        ((0, 16), (16, 24), "hold 24 bytes, the file's data has 32"),
+    ],
+)
+def test_safetensors_data_must_tile_the_file(tmp_path, w_range, b_range, message):
+    header = {
+        "__metadata__": {"backproplab": json.dumps(SMALL)},
+        "layers.0.W": {"dtype": "F64", "shape": [2, 1], "data_offsets": list(w_range)},
+        "layers.0.b": {"dtype": "F64", "shape": [1], "data_offsets": list(b_range)},
+    }
+    text = json.dumps(header).encode()
+    path = tmp_path / "t.safetensors"
+    path.write_bytes(struct.pack("<Q", len(text)) + text + bytes(32))
+    with pytest.raises(ValueError, match=rf"t\.safetensors: .*{message}"):
+        Module.load(path)
