@@ -249,3 +249,59 @@ def test_dot_cannot_fill_our_memory_with_a_huge_picture(monkeypatch):
     monkeypatch.setattr(render_module, "DOT_OUTPUT", 1 << 20)
     with pytest.raises(render_module.LayoutError, match="grew past 1 MiB"):
         render_module.to_svg("digraph { node [peripheries=20000]; a; b; c; }", timeout=30)
+
+
+# --- the time limit itself ------------------------------------------------------------------
+
+BAD_TIMEOUTS = [
+    (float("inf"), "got inf"),
+    (float("nan"), "got nan"),
+    (0, "got 0"),
+    (0.0, "got 0.0"),
+    (-1, "got -1"),
+    ("5", "got '5'"),
+    (True, "got True"),
+    (False, "got False"),
+    ([1], r"got \[1\]"),
+    (1e300, r"=1e\+300 s is longer than the 1,000,000 s"),
+]
+
+
+@pytest.fixture(params=["system dot", "in-process"])
+def renderer(request, monkeypatch):
+    if request.param == "system dot":
+        if not shutil.which("dot"):
+            pytest.skip("system Graphviz not installed")
+    else:
+        request.getfixturevalue("no_system_dot")
+    return request.param
+
+
+@pytest.mark.parametrize("timeout, shown", BAD_TIMEOUTS)
+def test_a_bad_timeout_is_one_clear_value_error(renderer, tmp_path, timeout, shown):
+    def no_layout(*args):
+        raise AssertionError("a layout ran with a bad timeout")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(R, "_run_dot", no_layout)
+        mp.setattr(R, "_wasm_svg", no_layout)
+        with pytest.raises(ValueError, match=rf"^to_svg: timeout.*{shown}"):
+            to_svg("digraph { a -> b }", timeout=timeout)
+        for suffix in (".svg", ".png", ".dot"):
+            with pytest.raises(ValueError, match=rf"^render: timeout.*{shown}"):
+                render("digraph { a -> b }", tmp_path / f"g{suffix}", timeout=timeout)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_timeouts_no_longer_reach_the_layout(renderer):
+    """What each used to do: an OverflowError, a TypeError, an instant LayoutTimeout."""
+    for timeout, _ in BAD_TIMEOUTS:
+        with pytest.raises(ValueError, match=r"^to_svg: timeout"):
+            to_svg("digraph { a -> b }", timeout=timeout)
+
+
+def test_good_timeouts_render(renderer):
+    import numpy as np
+
+    for timeout in (None, 30, 2.5, np.float64(30), R.MAX_TIMEOUT):
+        assert "<svg" in to_svg("digraph { a -> b }", timeout=timeout)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import math
+import numbers
 import os
 import re
 import shutil
@@ -35,6 +36,7 @@ except ImportError:  # Windows: no rlimits; the timeout alone bounds the layout
 
 FORMATS = ("svg", "png", "pdf", "dot")
 DEFAULT_TIMEOUT = 60.0  # s; a 10,000-node chain: ~9 s in-process, ~20 s under ulimit -v 2G
+MAX_TIMEOUT = 1e6  # s (11.6 days); poll() takes at most 2**31 ms, about 24.8 days
 DOT_MEMORY = 4 << 30  # address space a system `dot` child may use (Linux)
 DOT_OUTPUT = 256 << 20  # bytes of picture a `dot` child may write (Linux)
 WASM_MEMORY = 2 << 30  # memory the in-process renderer may grow to
@@ -113,7 +115,15 @@ def check_size(
 
 def to_svg(graph: graphviz.Digraph | str, *, timeout: float | None = DEFAULT_TIMEOUT) -> str:
     """The drawing as SVG text, with the system ``dot`` or the in-process renderer;
-    a layout longer than ``timeout`` seconds (None: no limit) raises ``LayoutTimeout``."""
+    a layout longer than ``timeout`` seconds (a positive finite number; None: no limit)
+    raises ``LayoutTimeout``.
+
+    >>> to_svg("digraph { a }", timeout=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: to_svg: timeout must be a positive number of seconds or None, got 0
+    """
+    timeout = _checked_timeout("to_svg", timeout)
     source = _source(graph)
     dot = system_dot()
     if dot:
@@ -131,13 +141,15 @@ def render(
 
     The file is written whole or not at all (a temporary file in the same folder, then
     renamed over ``path``); a symlink at ``path`` is replaced, its target never written.
-    A layout longer than ``timeout`` seconds raises ``LayoutTimeout`` and writes nothing.
+    A layout longer than ``timeout`` seconds (a positive finite number; None: no limit)
+    raises ``LayoutTimeout`` and writes nothing.
 
     >>> from viz import draw_dot, render
     >>> from autograd import Value
     >>> render(draw_dot(Value(2.0) * 3), "/tmp/two_times_three.svg").suffix
     '.svg'
     """
+    timeout = _checked_timeout("render", timeout)
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
@@ -177,6 +189,29 @@ class Drawing(graphviz.Digraph):
 
 def _source(graph: graphviz.Digraph | str) -> str:
     return graph if isinstance(graph, str) else graph.source
+
+
+def _checked_timeout(caller: str, timeout: Any) -> float | None:
+    # join(), communicate() and RLIMIT_CPU each misread inf, nan, 0, a negative or a huge
+    # number in their own way (an OverflowError, an instant timeout): refuse them here.
+    if timeout is None:
+        return None
+    if not (
+        isinstance(timeout, numbers.Real)
+        and not isinstance(timeout, bool)
+        and math.isfinite(timeout)
+        and timeout > 0
+    ):
+        shown = repr(timeout) if isinstance(timeout, str) else str(timeout)
+        raise ValueError(
+            f"{caller}: timeout must be a positive number of seconds or None, got {shown}"
+        )
+    if timeout > MAX_TIMEOUT:
+        raise ValueError(
+            f"{caller}: timeout={timeout} s is longer than the {MAX_TIMEOUT:,.0f} s the "
+            f"renderer can wait; pass None for no limit"
+        )
+    return float(timeout)
 
 
 def _too_slow(timeout: float, source: str) -> LayoutTimeout:
