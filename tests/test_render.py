@@ -305,3 +305,37 @@ def test_good_timeouts_render(renderer):
 
     for timeout in (None, 30, 2.5, np.float64(30), R.MAX_TIMEOUT):
         assert "<svg" in to_svg("digraph { a -> b }", timeout=timeout)
+
+
+def test_a_cold_in_process_render_does_not_count_the_compile(no_system_dot):
+    """The first in-process layout compiles Graphviz (1-2 s here) before the clock starts,
+    so a limit shorter than the compile does not fail on a tiny graph."""
+    code = textwrap.dedent(
+        """
+        import time, viz.rendering as R
+        assert R.system_dot() is None and not R._compiled
+        t = time.perf_counter()
+        svg = R.to_svg("digraph { a -> b }", timeout=0.5)
+        print(svg.rstrip().endswith("</svg>"), round(time.perf_counter() - t, 2))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[0] == "True", out.stdout
+
+
+def test_in_process_time_limit_holds_however_late_the_layout_starts(no_system_dot, monkeypatch):
+    to_svg("digraph { a }")  # compiled, untimed
+    call = R._wasm_call
+
+    def late(*args):  # a layout thread that starts after its time is already up
+        time.sleep(0.3)
+        return call(*args)
+
+    monkeypatch.setattr(R, "_wasm_call", late)
+    t = time.perf_counter()
+    with pytest.raises(R.LayoutTimeout, match=r"longer than 0.05 s"):
+        to_svg(deep_chain(1000), timeout=0.05)  # needs about a second
+    assert time.perf_counter() - t < 0.9
