@@ -68,30 +68,37 @@ def check_unchanged(order: list[Value], caller: str = "backward()") -> None:
     """Raise ``RuntimeError`` if a value in the graph was assigned new ``.data`` after a
     node that uses it was computed: its gradient would mix old and new numbers.
 
-    ``order`` holds the recorded nodes (``topological_order(root, leaves=False)``); each
-    knows the write count at its birth, and each assigned value the count after its
-    last assignment (``mode.writes``). Most graphs are walked before anything is
-    written, so one look at each node's birth settles it.
+    ``order`` holds the recorded nodes (``topological_order(root, leaves=False)``). A
+    recorded node's ``_stamp`` is the write count at its birth (``mode.writes``); an
+    assignment to ``.data`` sets it to minus the count after the write. One number per
+    value, not two: every slot costs each value's memory and the collector's walks.
+    Most graphs are walked before anything is written, so one look settles it.
     """
     now = writes.now
     for node in order:
-        if node._born != now:
+        if node._stamp != now:
             break
     else:
         return
     for node in order:
-        born = node._born
-        for value in (node, *node.parents):
-            if getattr(value, "_written", 0) > born:
-                label = getattr(value, "_label", "")
-                role = "the result" if value is node else "an input"
-                what = f"{label!r}, {role} of" if label else f"{role} of"
-                raise RuntimeError(
-                    f"{caller}: {what} {node._op.name} was assigned new data after "
-                    f"the result was computed, so the gradient would mix old and new "
-                    f"numbers; compute the result again after changing the value (or "
-                    f"change it after backward())"
-                )
+        born = node._stamp
+        if born < 0:
+            _stale(caller, node, node)
+        for parent in node.parents:
+            stamp = getattr(parent, "_stamp", 0)
+            if stamp < 0 and -stamp > born:
+                _stale(caller, node, parent)
+
+
+def _stale(caller: str, node: Value, value: Value) -> None:
+    label = getattr(value, "_label", "")
+    role = "the result" if value is node else "an input"
+    what = f"{label!r}, {role} of" if label else f"{role} of"
+    raise RuntimeError(
+        f"{caller}: {what} {node._op.name} was assigned new data after the result was "
+        f"computed, so the gradient would mix old and new numbers; compute the result "
+        f"again after changing the value (or change it after backward())"
+    )
 
 
 def _constant(like: Value, data: Any) -> Value:

@@ -40,8 +40,8 @@ class _WriteClock:
     """Counts assignments to any Value's ``.data``, for the whole process (a value edited
     in one thread is stale for every thread's graphs).
 
-    A recorded node keeps the count at its birth (``_born``) and an assigned value the
-    count after its assignment (``_written``): a graph is stale if one of its values was
+    A recorded node keeps the count at its birth and an assigned value minus the count
+    after its assignment (both in ``_stamp``): a graph is stale if one of its values was
     written after a node that uses it was born.
     """
 

@@ -51,11 +51,11 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
         for p in parents:
             if p.requires_grad:
                 result._op, result.parents, result.requires_grad = op, parents, True
-                result._born = writes.now
+                result._stamp = writes.now
                 return result
     elif flags.grad_enabled and any(p.requires_grad for p in parents):
         result._op, result.parents, result.requires_grad = op, parents, True
-        result._born = writes.now
+        result._stamp = writes.now
         if flags.detect_anomaly:
             _check_finite(result, op, parents)
         return result
@@ -183,9 +183,9 @@ class Value:
     """
 
     # ``_data`` holds the numbers; ``data`` is a property so that assigning it can be
-    # seen (``_born``/``_written``: see ``backprop.check_unchanged``). The engine reads
+    # seen (``_stamp``: see ``backprop.check_unchanged``). The engine reads
     # ``_data`` directly: a property read costs ~4x a slot read on the scalar hot path.
-    __slots__ = ("_data", "_g", "_op", "parents", "_label", "requires_grad", "_born", "_written")
+    __slots__ = ("_data", "_g", "_op", "parents", "_label", "requires_grad", "_stamp")
     __array_ufunc__ = None  # `ndarray + Value` defers to Value.__radd__ instead of looping
 
     def __init__(
@@ -201,7 +201,7 @@ class Value:
     # ------------------------------------------------------------ what it holds
     def _set_data(self, value: Any) -> None:
         writes.now += 1
-        self._written = writes.now
+        self._stamp = -writes.now  # negative: "assigned at"; see backprop.check_unchanged
         self._data = value
 
     data = property(
