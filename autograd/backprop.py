@@ -21,6 +21,7 @@ import numpy as np
 
 from . import ops
 from .data import as_data
+from .mode import writes
 
 if TYPE_CHECKING:  # for type hints only: value.py imports this module
     from .value import Value
@@ -63,6 +64,43 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
     return order
 
 
+def check_unchanged(order: list[Value], caller: str = "backward()") -> None:
+    """Raise ``RuntimeError`` if a value in the graph was assigned new ``.data`` after a
+    node that uses it was computed: its gradient would mix old and new numbers.
+
+    ``order`` holds the recorded nodes (``topological_order(root, leaves=False)``). A
+    recorded node's ``_stamp`` is the write count at its birth (``mode.writes``); an
+    assignment to ``.data`` sets it to minus the count after the write. One number per
+    value, not two: every slot costs each value's memory and the collector's walks.
+    Most graphs are walked before anything is written, so one look settles it.
+    """
+    now = writes.now
+    for node in order:
+        if node._stamp != now:
+            break
+    else:
+        return
+    for node in order:
+        born = node._stamp
+        if born < 0:
+            _stale(caller, node, node)
+        for parent in node.parents:
+            stamp = getattr(parent, "_stamp", 0)
+            if stamp < 0 and -stamp > born:
+                _stale(caller, node, parent)
+
+
+def _stale(caller: str, node: Value, value: Value) -> None:
+    label = getattr(value, "_label", "")
+    role = "the result" if value is node else "an input"
+    what = f"{label!r}, {role} of" if label else f"{role} of"
+    raise RuntimeError(
+        f"{caller}: {what} {node._op.name} was assigned new data after the result was "
+        f"computed, so the gradient would mix old and new numbers; compute the result "
+        f"again after changing the value (or change it after backward())"
+    )
+
+
 def _constant(like: Value, data: Any) -> Value:
     """A constant (no gradient) of the same class as ``like``."""
     return type(like)(data, requires_grad=False)
@@ -80,8 +118,8 @@ def _seed(root: Value, grad: Any) -> Any:
                 f"whatever you are differentiating with respect to this value (for example "
                 f"numpy.ones{root.shape}), or call .sum() first"
             )
-        return 1.0 if type(root.data) is float else np.ones_like(root.data)
-    seed = as_data(grad.data if _is_node(grad, root) else grad, dtype=root.dtype)
+        return 1.0 if type(root._data) is float else np.ones_like(root._data)
+    seed = as_data(grad._data if _is_node(grad, root) else grad, dtype=root.dtype)
     if np.shape(seed) != root.shape:
         raise ValueError(
             f"backward(): grad has shape {np.shape(seed)} but the value has shape {root.shape}"
@@ -106,7 +144,7 @@ def _fit(g: Any, data: Any) -> Any:
 
 def _add_to(node: Value, g: Any, incoming: Any) -> None:
     """Accumulate ``g`` into ``node._g`` without ever writing into a shared array."""
-    data = node.data
+    data = node._data
     if (
         type(g) is not np.ndarray
         or type(data) is float
@@ -132,13 +170,14 @@ def backward(root: Value, grad: Any = None) -> None:
         _add_to(root, seed, None)
         return
     order = topological_order(root, leaves=False)
+    check_unchanged(order)
     with np.errstate(all="ignore"):  # inf and nan propagate as in torch, without warnings
         _backward_pass(root, seed, order)
 
 
 def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
     for node in order:  # gradients of intermediate values are recomputed, never stale
-        node._g = 0.0 if type(node.data) is float else None
+        node._g = 0.0 if type(node._data) is float else None
     _add_to(root, seed, None)
     for node in reversed(order):
         op = node._op
@@ -147,38 +186,38 @@ def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
             # The scalar engine's hot path: floats in, a float out, plain accumulation.
             if len(parents) == 2:
                 a, b = parents
-                x, y = a.data, b.data
+                x, y = a._data, b._data
                 if type(x) is float and type(y) is float:
                     vjp_a, vjp_b = op.vjps
                     if a.requires_grad:
-                        a._g += vjp_a(g, node.data, x, y)
+                        a._g += vjp_a(g, node._data, x, y)
                     if b.requires_grad:
-                        b._g += vjp_b(g, node.data, x, y)
+                        b._g += vjp_b(g, node._data, x, y)
                     continue
             elif len(parents) == 1:
                 a = parents[0]
-                if type(a.data) is float and a.requires_grad:
-                    a._g += op.vjps[0](g, node.data, a.data)
+                if type(a._data) is float and a.requires_grad:
+                    a._g += op.vjps[0](g, node._data, a._data)
                     continue
             elif op.add_floats is not None and op.add_floats(g, parents):
                 continue
         if g is None:
             continue
         if op.vjp_all is not None:  # an n-ary op: all of its inputs' gradients at once
-            grads = op.vjp_all(g, node.data, *[p.data for p in parents], *op.params)
+            grads = op.vjp_all(g, node._data, *[p._data for p in parents], *op.params)
             for parent, gp in zip(parents, grads):
                 if parent.requires_grad:
-                    if type(gp) is float and type(parent.data) is float:
+                    if type(gp) is float and type(parent._data) is float:
                         parent._g += gp
                     else:
                         _add_to(parent, gp, g)
             continue
-        args = [p.data for p in parents]
+        args = [p._data for p in parents]
         args.extend(op.params)
         for parent, vjp in zip(parents, op.vjps):
             if parent.requires_grad:
-                gp = vjp(g, node.data, *args)
-                if type(gp) is float and type(parent.data) is float:
+                gp = vjp(g, node._data, *args)
+                if type(gp) is float and type(parent._data) is float:
                     parent._g += gp
                 else:
                     _add_to(parent, gp, g)
@@ -218,28 +257,30 @@ def trace_backward(root: Value, grad: Any = None) -> Iterator[BackwardStep]:
     totals: dict[Value, Any] = {root: _seed(root, grad)}
     if root._op is None:
         return
-    for node in reversed(topological_order(root, leaves=False)):
+    order = topological_order(root, leaves=False)
+    check_unchanged(order, "trace_backward()")
+    for node in reversed(order):
         g = totals.get(node)
         op, parents = node._op, node.parents
         if g is None:
             continue
-        args = [p.data for p in parents]
+        args = [p._data for p in parents]
         args.extend(op.params)
-        scalar = type(node.data) is float and all(type(a) is float for a in args[: len(parents)])
+        scalar = type(node._data) is float and all(type(a) is float for a in args[: len(parents)])
         with np.errstate(all="ignore"):
             if op.vjp_all is not None:
-                grads = list(op.vjp_all(g, node.data, *args))
-                locals_ = op.vjp_all(1.0, node.data, *args) if scalar else None
+                grads = list(op.vjp_all(g, node._data, *args))
+                locals_ = op.vjp_all(1.0, node._data, *args) if scalar else None
             else:
                 grads = [
-                    vjp(g, node.data, *args) if p.requires_grad else None
+                    vjp(g, node._data, *args) if p.requires_grad else None
                     for p, vjp in zip(parents, op.vjps)
                 ]
                 locals_ = None
         for i, parent in enumerate(parents):
             if not parent.requires_grad:
                 continue
-            contribution = _fit(grads[i], parent.data)
+            contribution = _fit(grads[i], parent._data)
             before = totals.get(parent)
             total = contribution if before is None else before + contribution
             totals[parent] = total
@@ -247,7 +288,7 @@ def trace_backward(root: Value, grad: Any = None) -> Iterator[BackwardStep]:
             if scalar:
                 if locals_ is None:
                     with np.errstate(all="ignore"):
-                        local = float(op.vjps[i](1.0, node.data, *args))
+                        local = float(op.vjps[i](1.0, node._data, *args))
                 else:
                     local = float(locals_[i])
             yield BackwardStep(node, parent, i, local, g, contribution, total)
@@ -284,7 +325,9 @@ def grad(
 
 def _grad_pass(output: Value, targets: list, single: bool, seed: Any, create_graph: bool) -> Any:
     grads: dict[Value, Any] = {output: _constant(output, seed) if create_graph else seed}
-    for node in reversed(topological_order(output)):
+    order = topological_order(output)
+    check_unchanged([n for n in order if n._op is not None], "grad()")
+    for node in reversed(order):
         g = grads.get(node)
         op = node._op
         if op is None or g is None:
@@ -292,7 +335,7 @@ def _grad_pass(output: Value, targets: list, single: bool, seed: Any, create_gra
         if create_graph:
             out, args = node, list(node.parents)
         else:
-            out, args = node.data, [p.data for p in node.parents]
+            out, args = node._data, [p._data for p in node.parents]
         args.extend(op.params)
         if op.vjp_all is not None:
             per_input = op.vjp_all(g, out, *args)
@@ -306,14 +349,14 @@ def _grad_pass(output: Value, targets: list, single: bool, seed: Any, create_gra
                 if gp.shape != parent.shape:
                     gp = ops.sum_to(gp, parent.shape)
             else:
-                gp = _fit(gp, parent.data)
+                gp = _fit(gp, parent._data)
             previous = grads.get(parent)
             grads[parent] = gp if previous is None else previous + gp
     results = []
     for t in targets:
         g = grads.get(t)
         if g is None:
-            g = np.zeros_like(t.data) if t.ndim else 0.0
+            g = np.zeros_like(t._data) if t.ndim else 0.0
             g = _constant(output, g) if create_graph else g
         results.append(g)
     return results[0] if single else tuple(results)

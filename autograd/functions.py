@@ -149,7 +149,7 @@ def where(condition: Any, a: Any, b: Any) -> Value:
     >>> where(np.array([True, False]), Value([1.0, 2.0]), 0.0).data
     array([1., 0.])
     """
-    cond = np.asarray(condition.data if isinstance(condition, Value) else condition)
+    cond = np.asarray(condition._data if isinstance(condition, Value) else condition)
     va, vb = _lift_all([a, b], "where")
     try:
         np.broadcast_shapes(cond.shape, va.shape, vb.shape)
@@ -188,7 +188,7 @@ def one_hot(labels: Any, num_classes: int) -> Value:
     array([[0., 0., 1.],
            [1., 0., 0.]])
     """
-    y = np.asarray(labels.data if isinstance(labels, Value) else labels)
+    y = np.asarray(labels._data if isinstance(labels, Value) else labels)
     if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
         y = y.astype(np.int64)
     if y.dtype.kind not in "iub":

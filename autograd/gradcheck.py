@@ -15,7 +15,7 @@ def _as_loss(out: Value, weights: np.ndarray | None) -> float:
     """A scalar from ``out``: itself, or its dot product with fixed random weights."""
     if weights is None:
         return out.item()
-    return float(np.sum(np.asarray(out.data) * weights))
+    return float(np.sum(np.asarray(out._data) * weights))
 
 
 def gradcheck(
@@ -49,7 +49,7 @@ def gradcheck(
     for i, (x, g) in enumerate(zip(inputs, analytic)):
         name = f"input {i}" + (f" ({x.label!r})" if x.label else "")
         g = np.asarray(g, dtype=np.float64)
-        original = x.data
+        original = x._data
         scalar = type(original) is float
         base = np.array(original, dtype=np.float64, copy=True)
         for index in np.ndindex(base.shape):
@@ -57,10 +57,10 @@ def gradcheck(
             for step in (eps, -eps):
                 moved = base.copy()
                 moved[index] += step
-                x.data = float(moved) if scalar else moved.astype(original.dtype)
+                x._data = float(moved) if scalar else moved.astype(original.dtype)
                 with no_grad():
                     numeric.append(_as_loss(fn(*inputs), weights))
-            x.data = original
+            x._data = original
             estimate = (numeric[0] - numeric[1]) / (2 * eps)
             exact = float(g[index])
             if not np.isclose(exact, estimate, atol=atol, rtol=rtol, equal_nan=True):

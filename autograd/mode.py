@@ -36,6 +36,24 @@ class _Flags(threading.local):
 flags = _Flags()
 
 
+class _WriteClock:
+    """Counts assignments to any Value's ``.data``, for the whole process (a value edited
+    in one thread is stale for every thread's graphs).
+
+    A recorded node keeps the count at its birth and an assigned value minus the count
+    after its assignment (both in ``_stamp``): a graph is stale if one of its values was
+    written after a node that uses it was born.
+    """
+
+    __slots__ = ("now",)
+
+    def __init__(self) -> None:
+        self.now = 0
+
+
+writes = _WriteClock()
+
+
 @contextmanager
 def _switch(depth: str) -> Iterator[None]:
     setattr(flags, depth, getattr(flags, depth) + 1)

@@ -122,7 +122,7 @@ _RAW = (float, int, np.ndarray, np.generic)
 
 def raw(x: Any) -> Any:
     """The numbers behind ``x``: ``x.data`` for a Value, ``x`` itself otherwise."""
-    return x if isinstance(x, _RAW) else x.data
+    return x if isinstance(x, _RAW) else x._data
 
 
 def shape_of(x: Any) -> tuple:
@@ -850,7 +850,7 @@ def weighted_sum_op(n: int, bias: bool) -> Op:
     # vjp_all's list of 2n+1 gradients and backward's loop over it, took the scalar
     # moons step from 331M to 306M instructions (-7.5%, callgrind).
     def add_floats(g, parents):
-        data = [p.data for p in parents]
+        data = [p._data for p in parents]
         if set(map(type, data)) != _JUST_FLOAT:
             return False
         for w, x in zip(parents[:n], data[n : 2 * n]):

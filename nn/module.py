@@ -157,7 +157,9 @@ class Module:
             if p.ndim == 0:
                 p.data = float(arrays[name])
             else:
-                p.data[...] = arrays[name]
+                array = p.data
+                array[...] = arrays[name]
+                p.data = array  # assigned, so graphs computed before the load go stale
         for name, (owner, attr) in slots.items():
             setattr(owner, attr, arrays[name].astype(current[name][1], copy=True))
 

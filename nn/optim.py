@@ -74,7 +74,9 @@ class Optimizer:
             if type(p.data) is float:
                 p.data = data
             else:
-                p.data[...] = data
+                array = p.data
+                array[...] = data  # in place: views of the parameter see the step too
+                p.data = array  # and assigned, so graphs computed before the step go stale
         vars(self).update(state)
 
     def _updates(self) -> tuple[list, dict]:

@@ -602,3 +602,105 @@ def test_optimizer_steps_match_torch_at_edge_gradients(ours, theirs):
         opt.step()
         topt.step()
         np.testing.assert_allclose(w.data, t.detach().numpy(), rtol=1e-15, equal_nan=True)
+
+
+# ------------------------------------------------------------------ stale graphs (item 11)
+STALE = "was assigned new data after the result was computed"
+
+
+def _one_line_stale_error(excinfo: pytest.ExceptionInfo, *words: str) -> None:
+    message = str(excinfo.value)
+    assert STALE in message and "\n" not in message
+    for word in words:
+        assert word in message
+
+
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_backward_after_assigning_data_raises_as_torchs_version_counter(shape):
+    w = Value(np.full(shape, 2.0) if shape else 2.0, label="w")
+    x = Value(np.full(shape, 3.0) if shape else 3.0)
+    loss = (w * x).sum() if shape else w * x
+    w.data -= 0.5  # what a hand-written SGD step does: an assignment, even for arrays
+    with pytest.raises(RuntimeError) as excinfo:
+        loss.backward()
+    _one_line_stale_error(excinfo, "'w'", "input of *", "backward()")
+    assert np.all(w.grad == 0.0)  # nothing was half-accumulated
+
+
+def test_an_intermediate_node_computed_before_the_write_is_caught():
+    w, x = Value(2.0, label="w"), Value(3.0)
+    y = w * x  # uses w = 2
+    w.data = 5.0
+    z = y + w * x  # the second product uses w = 5: z itself is younger than the write
+    with pytest.raises(RuntimeError, match="'w', an input of \\*"):
+        z.backward()
+
+
+def test_assigning_a_results_own_data_is_caught():
+    x = Value(0.5)
+    y = x.tanh()  # tanh's derivative reads its own output
+    y.data = 0.0
+    with pytest.raises(RuntimeError, match="the result of tanh"):
+        y.backward()
+
+
+def test_trace_backward_and_grad_refuse_a_stale_graph_too():
+    w = Value(2.0, label="w")
+    y = w * w
+    w.data = 3.0
+    with pytest.raises(RuntimeError, match=r"^trace_backward\(\): 'w'"):
+        list(trace_backward(y))
+    with pytest.raises(RuntimeError, match=r"^grad\(\): 'w'"):
+        grad(y, w)
+
+
+@pytest.mark.parametrize("vectorized", [False, True])
+def test_optimizer_step_before_backward_raises_and_the_usual_loop_does_not(vectorized):
+    x, y = np.array([[0.5, -1.0], [1.5, 2.0]]), np.array([[1.0], [0.0]])
+
+    def loss_of(model):
+        if vectorized:
+            return mse_loss(model(x), y)
+        return sum((model(list(row)) - t) ** 2 for row, t in zip(x, y[:, 0]))
+
+    model = MLP(2, [3, 1], rng=0, vectorized=vectorized)
+    opt = SGD(model.parameters(), lr=0.1)
+    losses = []
+    for _ in range(3):  # the usual order: forward, backward, step
+        opt.zero_grad()
+        loss = loss_of(model)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[2] < losses[0]
+    loss = loss_of(model)
+    opt.step()  # the classic slip: a step between forward and backward
+    with pytest.raises(RuntimeError, match=STALE):
+        loss.backward()
+
+
+def test_load_state_dict_makes_earlier_graphs_stale():
+    model = MLP(2, [2, 1], rng=0, vectorized=True)
+    loss = model(np.ones((1, 2))).sum()
+    model.load_state_dict(model.state_dict())
+    with pytest.raises(RuntimeError, match=STALE):
+        loss.backward()
+
+
+def test_writes_to_values_outside_the_graph_or_after_backward_are_fine():
+    w, x, other = Value(2.0), Value(3.0), Value(1.0)
+    y = w * x
+    other.data = 7.0  # not in y's graph: the slow check looks and finds nothing
+    y.backward()
+    assert (w.grad, x.grad) == (3.0, 2.0)
+    w.data = 4.0  # after backward: the next forward sees it
+    (w * x).backward()
+    assert x.grad == 2.0 + 4.0
+
+
+def test_gradcheck_leaves_graphs_built_before_it_usable():
+    x = Value(np.array([0.3, -0.7]))
+    y = (x * x).sum()
+    assert gradcheck(lambda v: (v * v).sum(), x)
+    y.backward()  # gradcheck moves x and puts it back without counting as a write
+    np.testing.assert_array_equal(x.grad, 2 * x.data)
