@@ -22,6 +22,7 @@ import numpy as np
 from . import ops
 from .data import as_data
 from .mode import writes
+from .quiet import quiet
 
 if TYPE_CHECKING:  # for type hints only: value.py imports this module
     from .value import Value
@@ -171,7 +172,7 @@ def backward(root: Value, grad: Any = None) -> None:
         return
     order = topological_order(root, leaves=False)
     check_unchanged(order)
-    with np.errstate(all="ignore"):  # inf and nan propagate as in torch, without warnings
+    with quiet():  # inf and nan propagate as in torch, without warnings
         _backward_pass(root, seed, order)
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from . import conv
+from .quiet import quiet
 
 
 class Op:
@@ -206,9 +207,9 @@ def _guarded(math_fn: Callable, np_fn: Callable) -> Callable:
             try:
                 return math_fn(a)
             except (ValueError, OverflowError, ZeroDivisionError):
-                with np.errstate(all="ignore"):
+                with quiet():
                     return float(np_fn(np.float64(a)))
-        with np.errstate(all="ignore"):  # log(0) is -inf, as asked: no warning
+        with quiet():  # log(0) is -inf, as asked: no warning
             return np_fn(a)
 
     forward.__name__ = np_fn.__name__
@@ -233,9 +234,9 @@ def _div(a, b):
         try:
             return a / b
         except ZeroDivisionError:  # floats: follow numpy (inf, -inf or nan)
-            with np.errstate(all="ignore"):
+            with quiet():
                 return float(np.float64(a) / b)
-    with np.errstate(all="ignore"):
+    with quiet():
         return a / b
 
 
@@ -246,12 +247,12 @@ def _pow(a, b):
         try:
             out = a**b
         except (ZeroDivisionError, OverflowError):
-            with np.errstate(all="ignore"):
+            with quiet():
                 return float(np.power(np.float64(a), b))
         if type(out) is complex:  # (-8.0) ** 0.5 in Python is complex; numpy says nan
             return math.nan
         return out
-    with np.errstate(all="ignore"):
+    with quiet():
         return np.power(a, b)
 
 
@@ -271,7 +272,7 @@ def _pow_vjp_base(g, out, a, b):
     """d/da a**b = b * a**(b-1); 0 where b == 0 (not 0 * inf), as torch."""
     if not isinstance(a, _RAW) or not isinstance(b, _RAW):
         return g * b * _pow(a, b - 1)
-    with np.errstate(all="ignore"):
+    with quiet():
         return g * _zero_where(np.equal(b, 0), b * _pow(a, b - 1))
 
 
@@ -282,7 +283,7 @@ def _pow_const_vjp(g, out, a, p):
         return _div(g, 2 * out)
     if not isinstance(a, _RAW):
         return g * p * _pow(a, p - 1)
-    with np.errstate(all="ignore"):
+    with quiet():
         return g * (p * _pow(a, p - 1))
 
 
@@ -302,7 +303,7 @@ def _pow_vjp_exponent(g, out, a, b):
     """d/db a**b = a**b * log(a); 0 where a == 0 and b >= 0 (not 0 * -inf), as torch."""
     if not isinstance(a, _RAW) or not isinstance(b, _RAW):
         return g * out * _log(a)
-    with np.errstate(all="ignore"):
+    with quiet():
         return g * _zero_where(np.equal(a, 0) & np.greater_equal(b, 0), out * _log(a))
 
 
@@ -342,7 +343,7 @@ def _sum(a, axis, keepdims):
 
 def _mean(a, axis, keepdims):
     if np.size(a) == 0:  # the mean of nothing is nan, as torch, without numpy's warning
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        with warnings.catch_warnings(), quiet():
             warnings.simplefilter("ignore", RuntimeWarning)
             return np.mean(a, axis=axis, keepdims=keepdims)
     return np.mean(a, axis=axis, keepdims=keepdims)
@@ -1033,13 +1034,13 @@ def _n(x: Any) -> int:
 
 def _weighted(w: Any, x: Any) -> Any:
     """``w * x`` with 0 * inf = 0: a zero weight ignores an infinite term (the loss's limit)."""
-    with np.errstate(invalid="ignore", over="ignore"):
+    with quiet():
         return np.where(w == 0, 0.0, w * x)
 
 
 def _bce_with_logits(z, y):
     """mean(max(z, 0) (1 - y) + max(-z, 0) y + log(1 + exp(-|z|))), finite where its limit is."""
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet():
         loss = (
             _weighted(1.0 - y, np.maximum(z, 0.0))
             + _weighted(y, np.maximum(-z, 0.0))
@@ -1062,13 +1063,13 @@ BCE_EPS = float(np.float32(1e-12))
 
 
 def _clamped_logs(p):
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with quiet():
         return np.maximum(np.log(raw(p)), -100.0), np.maximum(np.log1p(-raw(p)), -100.0)
 
 
 def _bce(p, y, eps):
     log_p, log_1mp = _clamped_logs(p)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet():
         return float(np.mean((y - 1.0) * log_1mp - y * log_p))
 
 
@@ -1077,7 +1078,7 @@ def _bce_vjp(g, out, p, y, eps):
     # max(spread, eps) as the floor's constant offset: the same number, and under
     # create_graph the gradient of p (1 - p) itself.
     floor = np.maximum(raw(spread), eps) - raw(spread)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    with quiet():
         return (p - y) / (spread + floor) * (g / _n(p))
 
 
@@ -1096,13 +1097,13 @@ BINARY_CROSS_ENTROPY = Op(
 
 
 def _mse(p, y):
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet():
         d = p - y
         return float(np.mean(d * d))
 
 
 def _mse_vjp(g, out, p, y):
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet():
         return (p - y) * (2.0 / _n(p)) * g
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, apply, ops, stack
+from autograd.quiet import quiet
 
 
 def as_prediction(pred: Any) -> Value:
@@ -127,7 +128,7 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
         raise ValueError(
             f"cross_entropy: labels must be in [0, {c - 1}], got values from {y.min()} to {y.max()}"
         )
-    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf at an infinite logit: nan
+    with quiet():  # inf - inf at an infinite logit: nan
         return -z.log_softmax(axis=1)[np.arange(n), y].mean()
 
 
@@ -141,7 +142,7 @@ def hinge_loss(scores: Any, target: Any) -> Value:
     y = _targets(target, s, "hinge_loss", broadcast=True)
     if not ((y == 1.0) | (y == -1.0)).all():
         raise ValueError("hinge_loss: targets must be -1 or +1")
-    with np.errstate(over="ignore", invalid="ignore"):
+    with quiet():
         return apply(ops.HINGE, s, y)  # mean(max(0, 1 - s*y)) as one node
 
 

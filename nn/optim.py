@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
+from autograd.quiet import quiet
 
 
 class Optimizer:
@@ -58,7 +59,7 @@ class Optimizer:
         """Update every parameter once (atomically, see the class docstring)."""
         # An overflowing or NaN update is an answer, as in torch (fit then stops on the
         # non-finite loss and says why), not a numpy warning.
-        with np.errstate(over="ignore", invalid="ignore"):
+        with quiet():
             new, state = self._updates()
         try:
             self._write(new, state)

