@@ -129,8 +129,9 @@ class _InterruptingList(list):
 
 
 def _optimizer_state(opt):
-    """A deep copy of everything an optimizer keeps besides its parameters."""
-    return copy.deepcopy({k: v for k, v in vars(opt).items() if k != "params"})
+    """A deep copy of everything an optimizer keeps besides its parameters (and SGD's
+    ``_scratch``: working memory each step overwrites before reading, not state)."""
+    return copy.deepcopy({k: v for k, v in vars(opt).items() if k not in ("params", "_scratch")})
 
 
 def _assert_same(a, b):
