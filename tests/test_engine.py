@@ -611,3 +611,52 @@ def test_weighted_sum_backward_falls_back_when_an_input_became_an_array():
     x._data = np.array([3.0, 4.0])
     out.backward()
     assert w.grad == 7.0 and type(w.grad) is float
+
+
+# ------------------------------------------------------------------ quiet() and mean_all
+
+
+def test_quiet_is_errstate_ignore_and_restores_the_state():
+    import warnings
+
+    from autograd.quiet import quiet
+
+    before = np.geterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with quiet():
+            assert np.geterr() == dict.fromkeys(before, "ignore")
+            assert np.array([1.0]) / 0.0 == np.inf
+            with quiet():  # nested: still quiet, and the outer block still restores
+                np.log(np.array([0.0]))
+            assert np.geterr() == dict.fromkeys(before, "ignore")
+    assert np.geterr() == before
+
+
+def test_quiet_keeps_numpy_other_settings_and_an_outer_errstate():
+    from autograd.quiet import quiet
+
+    with np.errstate(divide="raise"):
+        with quiet():
+            np.array([1.0]) / 0.0  # ignored inside
+        with pytest.raises(FloatingPointError):
+            np.array([1.0]) / 0.0  # the user's setting is back
+    size = np.getbufsize()
+    np.setbufsize(size * 2)
+    try:
+        with quiet():
+            assert np.getbufsize() == size * 2
+    finally:
+        np.setbufsize(size)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (7,), (100, 1), (256, 10), (3, 1000)])
+def test_mean_all_is_np_mean_to_the_bit(dtype, shape):
+    from autograd.ops import mean_all
+
+    rng = np.random.default_rng(sum(shape))
+    for scale in (1.0, 1e-30, 1e30):
+        a = (rng.normal(size=shape) * scale).astype(dtype)
+        expected, got = np.mean(a), mean_all(a)
+        assert type(got) is type(expected) and got.tobytes() == expected.tobytes()
