@@ -90,7 +90,10 @@ def sum_of_squares(values: Sequence[Any]) -> Value:
     >>> sum_of_squares([Value(3.0), Value([1.0, 2.0])]).data
     14.0
     """
-    parts = tuple(_lift_all(values, "sum_of_squares"))
+    if type(values) is list and values and set(map(type, values)) == _JUST_VALUE:
+        parts = tuple(values)  # model.parameters(): nothing to lift (an L2 term, every step)
+    else:
+        parts = tuple(_lift_all(values, "sum_of_squares"))
     return _apply(ops.sum_of_squares_op(len(parts)), parts)
 
 

@@ -73,10 +73,10 @@ class Optimizer:
 
     def _write(self, new: list, state: dict) -> None:
         for p, data in zip(self.params, new):
-            if type(p.data) is float:
+            array = p.data
+            if type(array) is float:
                 p.data = data
             else:
-                array = p.data
                 array[...] = data  # in place: views of the parameter see the step too
                 p.data = array  # and assigned, so graphs computed before the step go stale
         vars(self).update(state)
