@@ -18,7 +18,8 @@ def as_data(x: Any, dtype: Any = None, copy: bool = True) -> float | np.ndarray:
     kind = type(x)
     if kind is float or kind is int or kind is bool:
         return float(x)
-    if hasattr(x, "parents") and hasattr(x, "data"):
+    # (an array is never a Value: it skips two failing hasattr, each a caught exception)
+    if kind is not np.ndarray and hasattr(x, "parents") and hasattr(x, "data"):
         raise TypeError("Value(...) got a Value; use v.detach() to copy one without its graph")
     if isinstance(x, (np.ndarray, np.generic, list, tuple)):
         try:

@@ -501,14 +501,20 @@ def _linear_vjp_W(g, out, x, W, b):
     return _matmul_vjp_b(g, out, x, W)
 
 
+def _linear_vjp_b(g, out, x, W, b):
+    if type(g) is np.ndarray and g.ndim == 2 and type(b) is np.ndarray and b.ndim == 1:
+        return np.add.reduce(g, axis=0)  # g.sum(axis=0) without ndarray.sum's Python layer
+    return (
+        g.sum(axis=0) if len(shape_of(g)) == 2 and len(shape_of(b)) == 1 else sum_to(g, shape_of(b))
+    )
+
+
 LINEAR = Op(
     "linear",
     lambda x, W, b: x @ W + b,
     _linear_vjp_x,
     _linear_vjp_W,
-    lambda g, out, x, W, b: (
-        g.sum(axis=0) if len(shape_of(g)) == 2 and len(shape_of(b)) == 1 else sum_to(g, shape_of(b))
-    ),
+    _linear_vjp_b,
 )
 
 EXP = Op("exp", _guarded(math.exp, np.exp), lambda g, out, a: g * out, local=("{out}",))
