@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 from collections.abc import Iterable
 from typing import Any
 
@@ -117,10 +116,7 @@ class SGD(Optimizer):
         lr, momentum, decay = self.lr, self.momentum, self.weight_decay
         if not (momentum or decay):
             scratch = self._scratch
-            return [
-                _descent(w, p.grad, lr, scratch, i)
-                for i, (p, w) in enumerate(zip(self.params, map(_DATA, self.params)))
-            ], {}
+            return [_descent(p.data, p.grad, lr, scratch, i) for i, p in enumerate(self.params)], {}
         new, buffers = [], list(self._buffers)
         for i, p in enumerate(self.params):
             w, g = p.data, p.grad
@@ -490,23 +486,29 @@ def _factor(owner: str, value: Any) -> float:
     return number
 
 
-_DATA = operator.attrgetter("data")
-
-
 def _descent(w: Any, g: Any, lr: float, scratch: list, i: int) -> Any:
     """``w - lr * g`` (the same numbers as ``_minus(w, lr * g)``), computed in
     ``scratch[i]``, an array kept for parameter ``i``, when ``w`` and ``g`` are arrays
     of one shape and dtype."""
-    if (
-        type(g) is not np.ndarray
-        or type(w) is not np.ndarray
-        or g.shape != w.shape
-        or g.dtype != w.dtype
-    ):
-        return _minus(w, lr * g)
     out = scratch[i]
-    if out is None or out.shape != w.shape or out.dtype != w.dtype:
-        out = scratch[i] = np.empty(w.shape, w.dtype)
+    # The usual case in one test: numpy's built-in dtypes are shared objects, so ``is``
+    # settles them without comparing dtypes (~1,000 instructions a parameter fewer; any
+    # other dtype object takes the full checks below, with the same result).
+    if not (
+        type(g) is np.ndarray
+        and type(out) is np.ndarray
+        and g.dtype is out.dtype is w.dtype
+        and g.shape == out.shape == w.shape
+    ):
+        if (
+            type(g) is not np.ndarray
+            or type(w) is not np.ndarray
+            or g.shape != w.shape
+            or g.dtype != w.dtype
+        ):
+            return _minus(w, lr * g)
+        if out is None or out.shape != w.shape or out.dtype != w.dtype:
+            out = scratch[i] = np.empty(w.shape, w.dtype)
     np.multiply(g, lr, out=out)  # lr * g, every product the same
     return np.subtract(w, out, out=out)
 
