@@ -16,8 +16,9 @@ Reading order for a newcomer — three files, about 1,000 lines:
    step, for pictures), ``backward`` (its fast twin) and ``grad`` (higher order).
 
 Then ``functions.py`` (n-ary ops such as ``weighted_sum``, and ``conv2d``), ``conv.py``
-(the numpy behind convolution and pooling), ``mode.py`` (``no_grad``) and
-``gradcheck.py`` (finite differences).
+(the numpy behind convolution and pooling), ``mode.py`` (``no_grad``),
+``gradcheck.py`` (finite differences) and ``quiet.py`` (numpy's floating-point warnings
+off, cheaply: inf and nan propagate silently, as in torch).
 """
 
 from .backprop import BackwardStep, grad, topological_order, trace_backward
