@@ -94,6 +94,9 @@ class Linear(Module):
     ``he_*``); ``init_activation`` names the activation that will follow, which sets the
     scale of the default one (He for the relu family, LeCun otherwise).
 
+    A numpy batch of the layer's dtype is used as it is, not copied (as ``x @ W`` with an
+    array would): writing into it before ``backward()`` changes ``W``'s gradient.
+
     >>> Linear(3, 2)(np.ones((5, 3))).shape
     (5, 2)
     """
