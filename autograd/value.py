@@ -36,6 +36,9 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
     result is left unset: ``backward`` sets it on every value it visits, and ``.grad``
     reads zero until then.
 
+    A parent may be a plain float, a number used in a scalar op (``y * 2.0``): it is
+    stored as it is, not wrapped in a constant Value (see ``Value.parents``).
+
     >>> record(6.0, ops.MUL, (Value(2.0), Value(3.0))).parents[1].data
     3.0
     """
@@ -49,17 +52,17 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
     result._data = out
     if flags.plain:  # the hot path: record, check nothing
         for p in parents:
-            if p.requires_grad:
-                result._op, result.parents, result.requires_grad = op, parents, True
+            if type(p) is not float and p.requires_grad:
+                result._op, result._parents, result.requires_grad = op, parents, True
                 result._stamp = writes.now
                 return result
-    elif flags.grad_enabled and any(p.requires_grad for p in parents):
-        result._op, result.parents, result.requires_grad = op, parents, True
+    elif flags.grad_enabled and any(type(p) is not float and p.requires_grad for p in parents):
+        result._op, result._parents, result.requires_grad = op, parents, True
         result._stamp = writes.now
         if flags.detect_anomaly:
             _check_finite(result, op, parents)
         return result
-    result._op, result.parents, result.requires_grad = None, (), False
+    result._op, result._parents, result.requires_grad = None, (), False
     result._g = 0.0 if type(out) is float else None
     if flags.detect_anomaly:
         _check_finite(result, op, parents)
@@ -69,7 +72,7 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
 def _check_finite(node: Value, op: ops.Op, parents: tuple) -> None:
     if not node.isfinite():
         bad = "nan" if np.isnan(node._data).any() else "inf"
-        shapes = [p.shape for p in parents]
+        shapes = [() if type(p) is float else p.shape for p in parents]
         raise FloatingPointError(
             f"{op.name} produced a non-finite value ({bad}) from inputs of shapes {shapes}"
         )
@@ -108,14 +111,20 @@ def _binary_operator(op: ops.Op) -> Any:
     forward = op.forward
 
     def operator(self: Value, other: Any) -> Value:
-        if type(other) is not Value:
+        kind = type(other)
+        if kind is Value:
+            y = other._data
+        elif (kind is float or kind is int) and type(self._data) is float:
+            other = y = float(other)  # a plain number stays plain data: see Value.parents
+        else:
             other = _constant(other)
             if other is None:
                 return NotImplemented
+            y = other._data
         try:
-            out = forward(self._data, other._data)
+            out = forward(self._data, y)
         except ValueError as err:
-            raise _shape_error(op, (self, other), err) from None
+            raise _shape_error(op, (self, _operand(other, op.name)), err) from None
         return record(out, op, (self, other))
 
     return operator
@@ -123,11 +132,22 @@ def _binary_operator(op: ops.Op) -> Any:
 
 def _reflected_operator(op: ops.Op) -> Any:
     """Make ``__radd__`` and friends: ``2 * v`` computes ``Value(2) * v``."""
-    forward = _binary_operator(op)
+    forward = op.forward
 
     def operator(self: Value, other: Any) -> Value:
-        other = _constant(other)
-        return NotImplemented if other is None else forward(other, self)
+        kind = type(other)
+        if (kind is float or kind is int) and type(self._data) is float:
+            other = x = float(other)  # a plain number stays plain data: see Value.parents
+        else:
+            other = _constant(other)
+            if other is None:
+                return NotImplemented
+            x = other._data
+        try:
+            out = forward(x, self._data)
+        except ValueError as err:
+            raise _shape_error(op, (_operand(other, op.name), self), err) from None
+        return record(out, op, (other, self))
 
     return operator
 
@@ -157,7 +177,7 @@ def _constant(x: Any) -> Value | None:
         return None
     result = _new(Value)
     result._data, result._g = data, (0.0 if type(data) is float else None)
-    result._op, result.parents, result.requires_grad = None, (), False
+    result._op, result._parents, result.requires_grad = None, (), False
     return result
 
 
@@ -185,7 +205,7 @@ class Value:
     # ``_data`` holds the numbers; ``data`` is a property so that assigning it can be
     # seen (``_stamp``: see ``backprop.check_unchanged``). The engine reads
     # ``_data`` directly: a property read costs ~4x a slot read on the scalar hot path.
-    __slots__ = ("_data", "_g", "_op", "parents", "_label", "requires_grad", "_stamp")
+    __slots__ = ("_data", "_g", "_op", "_parents", "_label", "requires_grad", "_stamp")
     __array_ufunc__ = None  # `ndarray + Value` defers to Value.__radd__ instead of looping
 
     def __init__(
@@ -194,7 +214,7 @@ class Value:
         self._data = as_data(data, dtype)
         self._g = 0.0 if type(self._data) is float else None
         self._op: ops.Op | None = None
-        self.parents: tuple[Value, ...] = ()
+        self._parents: tuple = ()
         self._label = str(label)
         self.requires_grad = bool(requires_grad)
 
@@ -248,6 +268,29 @@ class Value:
     @label.setter
     def label(self, text: str) -> None:
         self._label = str(text)
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in the op's order (``()`` for a leaf).
+
+        A plain number in a scalar op (the ``2.0`` of ``y * 2.0``) is recorded as plain
+        data, not as a constant Value: one object fewer per op for the allocator and the
+        cyclic garbage collector to walk (the chain ``y = y * 1.0001 + 0.0``: 3 objects
+        per op become 2). Here it becomes a constant Value, made on the first read and
+        kept, so every read gives the very same Values (drawings key nodes by ``id``).
+
+        >>> y = Value(3.0) * 2.0
+        >>> y.parents[1], y.parents[1] is y.parents[1]
+        (Value(data=2.0, grad=0.0), True)
+        """
+        stored = self._parents
+        for p in stored:
+            if type(p) is float:
+                stored = self._parents = tuple(
+                    _constant(p) if type(p) is float else p for p in stored
+                )
+                break
+        return stored
 
     @property
     def op(self) -> str:

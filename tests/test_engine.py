@@ -611,3 +611,44 @@ def test_weighted_sum_backward_falls_back_when_an_input_became_an_array():
     x._data = np.array([3.0, 4.0])
     out.backward()
     assert w.grad == 7.0 and type(w.grad) is float
+
+
+def test_numbers_in_scalar_ops_are_plain_data_until_parents_is_read():
+    # ``y * 2.0`` stores 2.0 itself (no constant Value: fewer objects per op);
+    # ``parents`` wraps it once, so every read gives the very same Values.
+    from autograd import trace_backward
+
+    x = Value(1.5, label="x")
+    ys = [x * 2.0, 2.0 * x, x + 3, 3 - x, x / 4.0, 4.0 / x, 2.5**x, x - True]
+    assert [type(p) for p in ys[0]._parents] == [Value, float]
+    assert [type(p) for p in ys[1]._parents] == [float, Value]
+    assert isinstance(ys[-1]._parents[1], Value)  # a bool is not a plain number
+    for y in ys:
+        out = y * y
+        out.backward()
+        steps = {s.input: s.total for s in trace_backward(out)}
+        assert steps[x] == x.grad  # bit for bit, with constants on either side
+        x.grad = None
+        first = y.parents
+        assert first is y.parents and all(type(p) is Value for p in first)
+        const = next(p for p in first if p is not x)
+        assert not const.requires_grad and const.op == "" and const.parents == ()
+        (y * y).backward()  # the engine reads the wrapped constants the same way
+        assert x.grad == steps[x]
+        x.grad = None
+    assert ys[0].parents[1].data == 2.0 and ys[3].parents[0].data == 3.0
+
+
+def test_plain_number_inputs_keep_the_graph_checks():
+    w = Value(2.0, label="w")
+    y = (w * 3.0 + 1.0) * w
+    w.data = 5.0
+    with pytest.raises(RuntimeError, match="'w', an input of"):
+        y.backward()
+    with no_grad():
+        assert (Value(1.0) * 2.0).parents == ()
+    with detect_anomaly(), pytest.raises(FloatingPointError, match=r"\*.*\[\(\), \(\)\]"):
+        Value(1.0) * math.inf
+    a = Value(np.ones(2))  # arrays keep wrapping numbers in constant Values
+    assert all(type(p) is Value for p in (a * 2.0)._parents)
+    assert grad(Value(3.0) * 2.0 + 1.0, [Value(0.0)]) == (0.0,)
