@@ -45,10 +45,15 @@ class _WriteClock:
     written after a node that uses it was born.
     """
 
-    __slots__ = ("now",)
+    __slots__ = ("now", "negative_zero")
 
     def __init__(self) -> None:
         self.now = 0
+        # Whether any gradient was ever set to -0.0 by hand (``v.grad = -0.0``). The
+        # engine never makes one (its sums start at +0.0), so until then adding a term
+        # that is ±0.0 leaves every gradient as it is, bit for bit, and can be skipped
+        # (``ops.weighted_sum_op``); -0.0 + 0.0 is +0.0, so after one it cannot.
+        self.negative_zero = False
 
 
 writes = _WriteClock()

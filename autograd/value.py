@@ -258,6 +258,8 @@ class Value:
         g = as_data(value, dtype=self.dtype)
         if np.shape(g) != self.shape:
             g = np.broadcast_to(g, self.shape).copy() if self.shape else float(g)
+        if type(g) is float and g == 0.0 and math.copysign(1.0, g) < 0:
+            writes.negative_zero = True  # see mode._WriteClock
         self._g = g
 
     @property

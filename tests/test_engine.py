@@ -652,3 +652,23 @@ def test_plain_number_inputs_keep_the_graph_checks():
     a = Value(np.ones(2))  # arrays keep wrapping numbers in constant Values
     assert all(type(p) is Value for p in (a * 2.0)._parents)
     assert grad(Value(3.0) * 2.0 + 1.0, [Value(0.0)]) == (0.0,)
+
+
+def test_a_neuron_with_zero_gradient_skips_its_terms_only_where_that_changes_nothing(monkeypatch):
+    from autograd.mode import writes
+
+    monkeypatch.setattr(writes, "negative_zero", False)  # restored after the test
+    w, x, b = Value(2.0), Value(-3.0), Value(0.5)
+    (weighted_sum([w], [x], b).relu() * 1.0).backward()  # relu is off: g = 0 below it
+    assert (w.grad, x.grad, b.grad) == (0.0, 0.0, 0.0) and not writes.negative_zero
+    # An infinite input makes 0 * inf = nan, as the full sum does: nothing is skipped.
+    w.grad = None
+    n = weighted_sum([w, Value(1.0)], [Value(-math.inf), Value(-5.0)])  # relu off
+    n.relu().backward()
+    assert math.isnan(w.grad)
+    # A gradient set to -0.0 by hand: -0.0 + 0.0 is +0.0, so the terms are added again.
+    v = Value(-2.0)
+    v.grad = -0.0
+    assert writes.negative_zero
+    weighted_sum([v], [Value(3.0)], Value(0.0)).relu().backward()  # off; the term is +0.0
+    assert math.copysign(1.0, v.grad) == 1.0
