@@ -404,7 +404,7 @@ def _softmax(a, axis):
 # ---------------------------------------------------------------- the table
 ADD = Op(
     "+",
-    lambda a, b: a + b,
+    operator.add,  # a + b; a C function: no Python frame per op
     lambda g, out, a, b: g,
     lambda g, out, a, b: g,
     show="{a} + {b}",
@@ -412,7 +412,7 @@ ADD = Op(
 )
 SUB = Op(
     "-",
-    lambda a, b: a - b,
+    operator.sub,  # a - b; a C function: no Python frame per op
     lambda g, out, a, b: g,
     lambda g, out, a, b: -g,
     show="{a} - {b}",
@@ -420,7 +420,7 @@ SUB = Op(
 )
 MUL = Op(
     "*",
-    lambda a, b: a * b,
+    operator.mul,  # a * b; a C function: no Python frame per op
     lambda g, out, a, b: g * b,
     lambda g, out, a, b: g * a,
     show="{a} * {b}",
