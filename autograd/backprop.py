@@ -9,8 +9,9 @@ All walk the graph in reverse topological order, so every value's gradient is co
 before it is passed on to its parents. Nothing here is recursive: a chain of a million
 ops is fine. This module never imports ``value.py`` (which imports it): it works on any
 node with ``data``, ``parents``, ``_op``, ``_g`` and ``requires_grad``, and makes new
-constants with ``type(node)``. The hot paths read ``_parents``, the inputs as recorded,
-where a number used in a scalar op is a plain float (``Value.parents`` wraps it).
+constants with ``type(node)``. The hot paths read the inputs as recorded (``_parents``,
+or ``_a`` and ``_b`` for an op with one or two: see ``value._remember``), where a number
+used in a scalar op is a plain float (``Value.parents`` wraps it).
 """
 
 from __future__ import annotations
@@ -60,15 +61,17 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
             for parent in node.parents:
                 if parent.requires_grad and parent not in seen:
                     push(parent)
-        elif len(node._parents) != 2:
+        elif node._parents is not None:
             for parent in node._parents:
                 if parent._op is not None and parent.requires_grad and parent not in seen:
                     push(parent)
-        else:  # only a binary op's inputs can hold a plain float (a constant)
-            for parent in node._parents:
-                if type(parent) is not float and parent._op is not None:
-                    if parent.requires_grad and parent not in seen:
-                        push(parent)
+        else:  # one or two inputs, in _a and _b (None for none); only they can be floats
+            a, b = node._a, node._b
+            if type(a) is not float and a._op is not None and a.requires_grad and a not in seen:
+                push(a)
+            if b is not None and type(b) is not float and b._op is not None:
+                if b.requires_grad and b not in seen:
+                    push(b)
     return order
 
 
@@ -92,8 +95,9 @@ def check_unchanged(order: list[Value], caller: str = "backward()") -> None:
         born = node._stamp
         if born < 0:
             _stale(caller, node, node)
-        for parent in node._parents:
-            stamp = getattr(parent, "_stamp", 0)  # 0 for a constant
+        parents = node._parents
+        for parent in (node._a, node._b) if parents is None else parents:
+            stamp = getattr(parent, "_stamp", 0)  # 0 for a constant (or None)
             if stamp < 0 and -stamp > born:
                 _stale(caller, node, parent)
 
@@ -192,23 +196,23 @@ def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
         g, parents = node._g, node._parents
         if type(g) is float and not op.params:
             # The scalar engine's hot path: floats in, a float out, plain accumulation.
-            if len(parents) == 2:
-                a, b = parents
-                # A plain float is a constant (``y * 2.0``): its own data, no gradient.
-                x = a if type(a) is float else a._data
-                y = b if type(b) is float else b._data
-                if type(x) is float and type(y) is float:
-                    vjp_a, vjp_b = op.vjps
-                    if a is not x and a.requires_grad:
-                        a._g += vjp_a(g, node._data, x, y)
-                    if b is not y and b.requires_grad:
-                        b._g += vjp_b(g, node._data, x, y)
-                    continue
-            elif len(parents) == 1:
-                a = parents[0]
-                if type(a._data) is float and a.requires_grad:
-                    a._g += op.vjps[0](g, node._data, a._data)
-                    continue
+            if parents is None:  # one or two inputs, in _a and _b
+                a, b = node._a, node._b
+                if b is None:
+                    if type(a._data) is float and a.requires_grad:
+                        a._g += op.vjps[0](g, node._data, a._data)
+                        continue
+                else:
+                    # A plain float is a constant (``y * 2.0``): its own data, no gradient.
+                    x = a if type(a) is float else a._data
+                    y = b if type(b) is float else b._data
+                    if type(x) is float and type(y) is float:
+                        vjp_a, vjp_b = op.vjps
+                        if a is not x and a.requires_grad:
+                            a._g += vjp_a(g, node._data, x, y)
+                        if b is not y and b.requires_grad:
+                            b._g += vjp_b(g, node._data, x, y)
+                        continue
             elif op.add_floats is not None and op.add_floats(g, parents):
                 continue
         if g is None:

@@ -53,12 +53,19 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
     if flags.plain:  # the hot path: record, check nothing
         for p in parents:
             if type(p) is not float and p.requires_grad:
-                result._op, result._parents, result.requires_grad = op, parents, True
-                result._stamp = writes.now
+                # _remember, inlined: a call per op cost the chain y * 1.0001 + 0.0 +4%
+                result._op, result.requires_grad, result._stamp = op, True, writes.now
+                if len(parents) == 2:
+                    result._parents = None
+                    result._a, result._b = parents
+                elif len(parents) == 1:
+                    result._parents = result._b = None
+                    result._a = parents[0]
+                else:
+                    result._parents = parents
                 return result
     elif flags.grad_enabled and any(type(p) is not float and p.requires_grad for p in parents):
-        result._op, result._parents, result.requires_grad = op, parents, True
-        result._stamp = writes.now
+        _remember(result, op, parents)
         if flags.detect_anomaly:
             _check_finite(result, op, parents)
         return result
@@ -67,6 +74,23 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
     if flags.detect_anomaly:
         _check_finite(result, op, parents)
     return result
+
+
+def _remember(node: Value, op: ops.Op, parents: tuple) -> None:
+    """Make ``node`` a recorded result of ``op``. One or two inputs are kept in the
+    slots ``_a`` and ``_b`` (``_parents`` None), not in the tuple the caller built: the
+    tuple is then freed at once instead of living as long as the graph. One object per
+    op fewer for the cyclic garbage collector to walk again and again while the graph
+    grows (the chain ``y = y * 1.0001 + 0.0``: 2 objects per op become 1)."""
+    node._op, node.requires_grad, node._stamp = op, True, writes.now
+    if len(parents) == 2:
+        node._parents = None
+        node._a, node._b = parents
+    elif len(parents) == 1:
+        node._parents = node._b = None
+        node._a = parents[0]
+    else:
+        node._parents = parents
 
 
 def _check_finite(node: Value, op: ops.Op, parents: tuple) -> None:
@@ -205,7 +229,9 @@ class Value:
     # ``_data`` holds the numbers; ``data`` is a property so that assigning it can be
     # seen (``_stamp``: see ``backprop.check_unchanged``). The engine reads
     # ``_data`` directly: a property read costs ~4x a slot read on the scalar hot path.
-    __slots__ = ("_data", "_g", "_op", "_parents", "_label", "requires_grad", "_stamp")
+    # The inputs: ``_parents``, a tuple (``()`` for a leaf), or None for an op with one
+    # or two inputs, which are then ``_a`` and ``_b`` (None for one); see ``_remember``.
+    __slots__ = ("_data", "_g", "_op", "_parents", "_a", "_b", "_label", "requires_grad", "_stamp")
     __array_ufunc__ = None  # `ndarray + Value` defers to Value.__radd__ instead of looping
 
     def __init__(
@@ -280,19 +306,21 @@ class Value:
         cyclic garbage collector to walk (the chain ``y = y * 1.0001 + 0.0``: 3 objects
         per op become 2). Here it becomes a constant Value, made on the first read and
         kept, so every read gives the very same Values (drawings key nodes by ``id``).
+        The tuple itself is made on each read for an op with one or two inputs.
 
         >>> y = Value(3.0) * 2.0
         >>> y.parents[1], y.parents[1] is y.parents[1]
         (Value(data=2.0, grad=0.0), True)
         """
         stored = self._parents
-        for p in stored:
-            if type(p) is float:
-                stored = self._parents = tuple(
-                    _constant(p) if type(p) is float else p for p in stored
-                )
-                break
-        return stored
+        if stored is not None:
+            return stored
+        a, b = self._a, self._b
+        if type(a) is float:
+            a = self._a = _constant(a)
+        if type(b) is float:
+            b = self._b = _constant(b)
+        return (a,) if b is None else (a, b)
 
     @property
     def op(self) -> str:
