@@ -36,6 +36,28 @@ class _Flags(threading.local):
 flags = _Flags()
 
 
+class _OpenBlocks:
+    """How many ``no_grad`` and ``detect_anomaly`` blocks are open, in all threads.
+
+    While none is, every thread's ``flags.plain`` is True, and the hot path can say so
+    without reading the thread-local ``flags`` (a read of which costs ~4x a slot's:
+    the chain ``y = y * 1.0001 + 0.0`` at 1e4, gc off: 250.6M -> 237.8M instructions).
+    """
+
+    __slots__ = ("count", "lock")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self.lock:
+            self.count += n
+
+
+open_blocks = _OpenBlocks()
+
+
 class _WriteClock:
     """Counts assignments to any Value's ``.data``, for the whole process (a value edited
     in one thread is stale for every thread's graphs).
@@ -61,6 +83,7 @@ writes = _WriteClock()
 
 @contextmanager
 def _switch(depth: str) -> Iterator[None]:
+    open_blocks.add(1)
     setattr(flags, depth, getattr(flags, depth) + 1)
     flags.refresh()
     try:
@@ -68,6 +91,7 @@ def _switch(depth: str) -> Iterator[None]:
     finally:
         setattr(flags, depth, getattr(flags, depth) - 1)
         flags.refresh()
+        open_blocks.add(-1)
 
 
 def no_grad() -> AbstractContextManager[None]:

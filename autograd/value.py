@@ -17,7 +17,7 @@ import numpy as np
 from . import ops
 from .backprop import backward as _backward
 from .data import FLOAT_DTYPES, as_data
-from .mode import flags, writes
+from .mode import flags, open_blocks, writes
 
 _DATA = operator.attrgetter("_data")
 
@@ -50,7 +50,7 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
             out = float(out)
     result = _new(Value)
     result._data = out
-    if flags.plain:  # the hot path: record, check nothing
+    if not open_blocks.count or flags.plain:  # the hot path: record, check nothing
         for p in parents:
             if type(p) is not float and p.requires_grad:
                 # _remember, inlined: a call per op cost the chain y * 1.0001 + 0.0 +4%
