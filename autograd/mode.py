@@ -6,6 +6,7 @@ stops another thread from recording its graph.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -43,15 +44,24 @@ class _WriteClock:
     A recorded node keeps the count at its birth and an assigned value minus the count
     after its assignment (both in ``_stamp``): a graph is stale if one of its values was
     written after a node that uses it was born.
+
+    ``epoch`` names this process's clock (a new one after a fork): stamps pickled under
+    another epoch count another process's writes and mean nothing here.
     """
 
-    __slots__ = ("now",)
+    __slots__ = ("now", "epoch")
 
     def __init__(self) -> None:
         self.now = 0
+        self.new_epoch()
+
+    def new_epoch(self) -> None:
+        self.epoch = int.from_bytes(os.urandom(8), "little")
 
 
 writes = _WriteClock()
+if hasattr(os, "register_at_fork"):  # not on Windows, which spawns rather than forks
+    os.register_at_fork(after_in_child=writes.new_epoch)
 
 
 @contextmanager
