@@ -706,6 +706,26 @@ def test_gradcheck_leaves_graphs_built_before_it_usable():
     np.testing.assert_array_equal(x.grad, 2 * x.data)
 
 
+def test_gradcheck_puts_an_input_back_even_when_fn_raises():
+    # gradcheck moves an input by eps without counting a write: if fn raised on a moved
+    # input, the input kept the moved numbers and graphs built before silently used them.
+    x = Value(np.array([0.3, -0.7]), label="x")
+    y = (x * x).sum()
+    calls = []
+
+    def fn(v):
+        calls.append(v.data.copy())
+        if len(calls) == 3:  # 1: the analytic pass, 2: element 0 at +eps, 3: at -eps
+            raise KeyError("fn failed")
+        return (v * v).sum()
+
+    with pytest.raises(KeyError, match="fn failed"):
+        gradcheck(fn, x)
+    np.testing.assert_array_equal(x.data, [0.3, -0.7])
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [0.6, -1.4])
+
+
 _TRAINED_ELSEWHERE = """
 import pickle, sys
 import numpy as np
