@@ -627,6 +627,20 @@ def test_backward_after_assigning_data_raises_as_torchs_version_counter(shape):
     assert np.all(w.grad == 0.0)  # nothing was half-accumulated
 
 
+def test_a_stale_value_without_a_label_is_named_by_its_shape():
+    w, x = Value(np.ones((2, 3))), Value(np.ones(3), label="x")
+    loss = (w * x).sum()
+    w.data = w.data * 2
+    with pytest.raises(RuntimeError) as excinfo:
+        loss.backward()
+    _one_line_stale_error(excinfo, "an input of * (shape (2, 3), no label)")
+    y = Value(0.5).tanh()
+    y.data = 0.0
+    with pytest.raises(RuntimeError) as excinfo:
+        y.backward()
+    _one_line_stale_error(excinfo, "the result of tanh (a scalar, no label)")
+
+
 def test_an_intermediate_node_computed_before_the_write_is_caught():
     w, x = Value(2.0, label="w"), Value(3.0)
     y = w * x  # uses w = 2
