@@ -214,9 +214,11 @@ class Value:
 
     # ------------------------------------------------------------ what it holds
     def _set_data(self, value: Any) -> None:
+        # The numbers first: a node another thread records in between then sees the new
+        # numbers and an older count, so the race errs towards raising, never silence.
+        self._data = value
         writes.now += 1
         self._stamp = -writes.now  # negative: "assigned at"; see backprop.check_unchanged
-        self._data = value
 
     data = property(
         operator.attrgetter("_data"),  # a C getter: no Python frame per read
