@@ -105,9 +105,13 @@ def check_unchanged(order: list[Value], caller: str = "backward()") -> None:
 def _stale(caller: str, node: Value, value: Value) -> None:
     label = getattr(value, "_label", "")
     role = "the result" if value is node else "an input"
-    what = f"{label!r}, {role} of" if label else f"{role} of"
+    if label:
+        what = f"{label!r}, {role} of {node._op.name}"
+    else:  # no name to give: its shape at least tells which of the op's inputs it is
+        kind = "a scalar" if value.shape == () else f"shape {value.shape}"
+        what = f"{role} of {node._op.name} ({kind}, no label)"
     raise RuntimeError(
-        f"{caller}: {what} {node._op.name} was assigned new data after the result was "
+        f"{caller}: {what} was assigned new data after the result was "
         f"computed, so the gradient would mix old and new numbers; compute the result "
         f"again after changing the value (or change it after backward())"
     )

@@ -6,6 +6,7 @@ stops another thread from recording its graph.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -65,20 +66,30 @@ class _WriteClock:
     A recorded node keeps the count at its birth and an assigned value minus the count
     after its assignment (both in ``_stamp``): a graph is stale if one of its values was
     written after a node that uses it was born.
+
+    ``epoch`` names this process's clock (a new one after a fork): stamps pickled under
+    another epoch count another process's writes and mean nothing here.
     """
 
-    __slots__ = ("now", "negative_zero")
+    __slots__ = ("now", "epoch", "negative_zero")
 
     def __init__(self) -> None:
         self.now = 0
-        # Whether any gradient was ever set to -0.0 by hand (``v.grad = -0.0``). The
-        # engine never makes one (its sums start at +0.0), so until then adding a term
-        # that is ±0.0 leaves every gradient as it is, bit for bit, and can be skipped
-        # (``ops.weighted_sum_op``); -0.0 + 0.0 is +0.0, so after one it cannot.
+        self.new_epoch()
+        # Whether any gradient was ever set to -0.0 by hand (``v.grad = -0.0``, or a
+        # Value unpickled with one). The engine never makes one (its sums start at
+        # +0.0), so until then adding a term that is ±0.0 leaves every gradient as it
+        # is, bit for bit, and can be skipped (``ops.weighted_sum_op``); -0.0 + 0.0 is
+        # +0.0, so after one it cannot.
         self.negative_zero = False
+
+    def new_epoch(self) -> None:
+        self.epoch = int.from_bytes(os.urandom(8), "little")
 
 
 writes = _WriteClock()
+if hasattr(os, "register_at_fork"):  # not on Windows, which spawns rather than forks
+    os.register_at_fork(after_in_child=writes.new_epoch)
 
 
 @contextmanager

@@ -188,6 +188,20 @@ def _unary_method(op: ops.Op, doc: str) -> Any:
     return method
 
 
+_SLOT_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _slot_names(cls: type) -> tuple[str, ...]:
+    """Every slot of ``cls`` and its bases (what ``__getstate__`` saves)."""
+    found = []
+    for base in cls.__mro__:
+        names = getattr(base, "__slots__", ())
+        for name in (names,) if isinstance(names, str) else names:
+            if name not in ("__dict__", "__weakref__") and name not in found:
+                found.append(name)
+    return tuple(found)
+
+
 def _constant(x: Any) -> Value | None:
     """Wrap a number or array as a constant Value (no gradient); None if it is not one."""
     kind = type(x)
@@ -246,9 +260,11 @@ class Value:
 
     # ------------------------------------------------------------ what it holds
     def _set_data(self, value: Any) -> None:
+        # The numbers first: a node another thread records in between then sees the new
+        # numbers and an older count, so the race errs towards raising, never silence.
+        self._data = value
         writes.now += 1
         self._stamp = -writes.now  # negative: "assigned at"; see backprop.check_unchanged
-        self._data = value
 
     data = property(
         operator.attrgetter("_data"),  # a C getter: no Python frame per read
@@ -267,6 +283,42 @@ class Value:
         RuntimeError: backward(): 'w', an input of * was assigned new data after the result was computed, so the gradient would mix old and new numbers; compute the result again after changing the value (or change it after backward())
         """,
     )
+
+    # ------------------------------------------------------------ pickling and copies
+    def __getstate__(self) -> tuple:
+        names = _SLOT_NAMES.get(type(self))
+        if names is None:
+            names = _SLOT_NAMES[type(self)] = _slot_names(type(self))
+        slots = {name: getattr(self, name) for name in names if hasattr(self, name)}
+        if "_stamp" in slots:  # a count of this process's writes: say which process
+            slots["_stamp"] = (writes.epoch, slots["_stamp"])
+        return getattr(self, "__dict__", None) or None, slots
+
+    def __setstate__(self, state: Any) -> None:
+        attrs, slots = state if isinstance(state, tuple) else (state, None)
+        if attrs:
+            self.__dict__.update(attrs)
+        slots = dict(slots or {})
+        if "data" in slots:  # pickled before ``data`` became a property: not a write
+            slots["_data"] = slots.pop("data")
+        if "parents" in slots:  # pickled before ``parents`` became a property
+            slots["_parents"] = slots.pop("parents")
+        g = slots.get("_g")
+        if type(g) is float and g == 0.0 and math.copysign(1.0, g) < 0:
+            writes.negative_zero = True  # see mode._WriteClock
+        stamp = slots.pop("_stamp", None)
+        for name, value in slots.items():
+            object.__setattr__(self, name, value)
+        if stamp is None:
+            return
+        epoch, stamp = stamp if type(stamp) is tuple else (None, stamp)
+        if epoch == writes.epoch:  # a copy in this process: stale stays stale
+            self._stamp = stamp
+        elif getattr(self, "_op", None) is not None:
+            # Pickled in another process, whose write counts mean nothing here: a node
+            # counts as computed now and a leaf as never assigned, so only writes made
+            # here after loading can make a graph stale.
+            self._stamp = writes.now
 
     @property
     def grad(self) -> float | np.ndarray:

@@ -677,3 +677,26 @@ def test_a_neuron_with_zero_gradient_skips_its_terms_only_where_that_changes_not
     assert writes.negative_zero
     weighted_sum([v], [Value(3.0)], Value(0.0)).relu().backward()  # off; the term is +0.0
     assert math.copysign(1.0, v.grad) == 1.0
+
+
+def test_copies_and_pickles_keep_plain_number_inputs_and_signed_zero_gradients(monkeypatch):
+    import copy
+    import pickle
+
+    from autograd.mode import writes
+
+    x = Value(1.5)
+    out = 3.0 - (x * 2.0 + 1.0).tanh() * x
+    x2, out2 = copy.deepcopy((x, out))
+    out.backward()
+    out2.backward()
+    assert x2.grad == x.grad and type(out2._a) is float
+    monkeypatch.setattr(writes, "negative_zero", False)
+    w = Value(2.0)
+    w.grad = -0.0
+    writes.negative_zero = False
+    assert math.copysign(1.0, pickle.loads(pickle.dumps(w)).grad) == -1.0
+    assert writes.negative_zero  # an unpickled -0.0 gradient turns the skip off as well
+    old = Value.__new__(Value)  # a Value pickled when ``parents`` was a slot
+    old.__setstate__((None, {"_data": 1.0, "_g": 0.0, "_op": None, "parents": ()}))
+    assert old.parents == ()
