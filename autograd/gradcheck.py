@@ -54,13 +54,15 @@ def gradcheck(
         base = np.array(original, dtype=np.float64, copy=True)
         for index in np.ndindex(base.shape):
             numeric = []
-            for step in (eps, -eps):
-                moved = base.copy()
-                moved[index] += step
-                x._data = float(moved) if scalar else moved.astype(original.dtype)
-                with no_grad():
-                    numeric.append(_as_loss(fn(*inputs), weights))
-            x._data = original
+            try:  # x is moved without counting as a write, so it must always move back
+                for step in (eps, -eps):
+                    moved = base.copy()
+                    moved[index] += step
+                    x._data = float(moved) if scalar else moved.astype(original.dtype)
+                    with no_grad():
+                        numeric.append(_as_loss(fn(*inputs), weights))
+            finally:
+                x._data = original
             estimate = (numeric[0] - numeric[1]) / (2 * eps)
             exact = float(g[index])
             if not np.isclose(exact, estimate, atol=atol, rtol=rtol, equal_nan=True):

@@ -6,6 +6,7 @@ stops another thread from recording its graph.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -36,6 +37,28 @@ class _Flags(threading.local):
 flags = _Flags()
 
 
+class _OpenBlocks:
+    """How many ``no_grad`` and ``detect_anomaly`` blocks are open, in all threads.
+
+    While none is, every thread's ``flags.plain`` is True, and the hot path can say so
+    without reading the thread-local ``flags`` (a read of which costs ~4x a slot's:
+    the chain ``y = y * 1.0001 + 0.0`` at 1e4, gc off: 250.6M -> 237.8M instructions).
+    """
+
+    __slots__ = ("count", "lock")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self.lock:
+            self.count += n
+
+
+open_blocks = _OpenBlocks()
+
+
 class _WriteClock:
     """Counts assignments to any Value's ``.data``, for the whole process (a value edited
     in one thread is stale for every thread's graphs).
@@ -43,19 +66,35 @@ class _WriteClock:
     A recorded node keeps the count at its birth and an assigned value minus the count
     after its assignment (both in ``_stamp``): a graph is stale if one of its values was
     written after a node that uses it was born.
+
+    ``epoch`` names this process's clock (a new one after a fork): stamps pickled under
+    another epoch count another process's writes and mean nothing here.
     """
 
-    __slots__ = ("now",)
+    __slots__ = ("now", "epoch", "negative_zero")
 
     def __init__(self) -> None:
         self.now = 0
+        self.new_epoch()
+        # Whether any gradient was ever set to -0.0 by hand (``v.grad = -0.0``, or a
+        # Value unpickled with one). The engine never makes one (its sums start at
+        # +0.0), so until then adding a term that is ±0.0 leaves every gradient as it
+        # is, bit for bit, and can be skipped (``ops.weighted_sum_op``); -0.0 + 0.0 is
+        # +0.0, so after one it cannot.
+        self.negative_zero = False
+
+    def new_epoch(self) -> None:
+        self.epoch = int.from_bytes(os.urandom(8), "little")
 
 
 writes = _WriteClock()
+if hasattr(os, "register_at_fork"):  # not on Windows, which spawns rather than forks
+    os.register_at_fork(after_in_child=writes.new_epoch)
 
 
 @contextmanager
 def _switch(depth: str) -> Iterator[None]:
+    open_blocks.add(1)
     setattr(flags, depth, getattr(flags, depth) + 1)
     flags.refresh()
     try:
@@ -63,6 +102,7 @@ def _switch(depth: str) -> Iterator[None]:
     finally:
         setattr(flags, depth, getattr(flags, depth) - 1)
         flags.refresh()
+        open_blocks.add(-1)
 
 
 def no_grad() -> AbstractContextManager[None]:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from . import conv
+from .mode import writes
 from .quiet import quiet
 
 
@@ -420,7 +421,7 @@ def _softmax(a, axis):
 # ---------------------------------------------------------------- the table
 ADD = Op(
     "+",
-    lambda a, b: a + b,
+    operator.add,  # a + b; a C function: no Python frame per op
     lambda g, out, a, b: g,
     lambda g, out, a, b: g,
     show="{a} + {b}",
@@ -428,7 +429,7 @@ ADD = Op(
 )
 SUB = Op(
     "-",
-    lambda a, b: a - b,
+    operator.sub,  # a - b; a C function: no Python frame per op
     lambda g, out, a, b: g,
     lambda g, out, a, b: -g,
     show="{a} - {b}",
@@ -436,7 +437,7 @@ SUB = Op(
 )
 MUL = Op(
     "*",
-    lambda a, b: a * b,
+    operator.mul,  # a * b; a C function: no Python frame per op
     lambda g, out, a, b: g * b,
     lambda g, out, a, b: g * a,
     show="{a} * {b}",
@@ -905,6 +906,13 @@ def weighted_sum_op(n: int, bias: bool) -> Op:
         data = [p._data for p in parents]
         if set(map(type, data)) != _JUST_FLOAT:
             return False
+        # A ReLU that is off (or a flat hinge) sends g = 0: every term below is then
+        # ±0.0 (the inputs being finite, which their sum being finite shows), which
+        # changes no gradient (see mode._WriteClock.negative_zero). The scalar moons step
+        # skips 55% of its neurons' backward this way, as the hand-written floor does:
+        # ~300M -> ~266M instructions (-11%, callgrind, two runs each).
+        if g == 0.0 and not writes.negative_zero and math.isfinite(sum(data)):
+            return True
         for w, x in zip(parents[:n], data[n : 2 * n]):
             if w.requires_grad:
                 w._g += g * x

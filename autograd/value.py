@@ -17,7 +17,7 @@ import numpy as np
 from . import ops
 from .backprop import backward as _backward
 from .data import FLOAT_DTYPES, as_data
-from .mode import flags, writes
+from .mode import flags, open_blocks, writes
 
 _DATA = operator.attrgetter("_data")
 
@@ -36,6 +36,9 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
     result is left unset: ``backward`` sets it on every value it visits, and ``.grad``
     reads zero until then.
 
+    A parent may be a plain float, a number used in a scalar op (``y * 2.0``): it is
+    stored as it is, not wrapped in a constant Value (see ``Value.parents``).
+
     >>> record(6.0, ops.MUL, (Value(2.0), Value(3.0))).parents[1].data
     3.0
     """
@@ -47,29 +50,53 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
             out = float(out)
     result = _new(Value)
     result._data = out
-    if flags.plain:  # the hot path: record, check nothing
+    if not open_blocks.count or flags.plain:  # the hot path: record, check nothing
         for p in parents:
-            if p.requires_grad:
-                result._op, result.parents, result.requires_grad = op, parents, True
-                result._stamp = writes.now
+            if type(p) is not float and p.requires_grad:
+                # _remember, inlined: a call per op cost the chain y * 1.0001 + 0.0 +4%
+                result._op, result.requires_grad, result._stamp = op, True, writes.now
+                if len(parents) == 2:
+                    result._parents = None
+                    result._a, result._b = parents
+                elif len(parents) == 1:
+                    result._parents = result._b = None
+                    result._a = parents[0]
+                else:
+                    result._parents = parents
                 return result
-    elif flags.grad_enabled and any(p.requires_grad for p in parents):
-        result._op, result.parents, result.requires_grad = op, parents, True
-        result._stamp = writes.now
+    elif flags.grad_enabled and any(type(p) is not float and p.requires_grad for p in parents):
+        _remember(result, op, parents)
         if flags.detect_anomaly:
             _check_finite(result, op, parents)
         return result
-    result._op, result.parents, result.requires_grad = None, (), False
+    result._op, result._parents, result.requires_grad = None, (), False
     result._g = 0.0 if type(out) is float else None
     if flags.detect_anomaly:
         _check_finite(result, op, parents)
     return result
 
 
+def _remember(node: Value, op: ops.Op, parents: tuple) -> None:
+    """Make ``node`` a recorded result of ``op``. One or two inputs are kept in the
+    slots ``_a`` and ``_b`` (``_parents`` None), not in the tuple the caller built: the
+    tuple is then freed at once instead of living as long as the graph. One object per
+    op fewer for the cyclic garbage collector to walk again and again while the graph
+    grows (the chain ``y = y * 1.0001 + 0.0``: 2 objects per op become 1)."""
+    node._op, node.requires_grad, node._stamp = op, True, writes.now
+    if len(parents) == 2:
+        node._parents = None
+        node._a, node._b = parents
+    elif len(parents) == 1:
+        node._parents = node._b = None
+        node._a = parents[0]
+    else:
+        node._parents = parents
+
+
 def _check_finite(node: Value, op: ops.Op, parents: tuple) -> None:
     if not node.isfinite():
         bad = "nan" if np.isnan(node._data).any() else "inf"
-        shapes = [p.shape for p in parents]
+        shapes = [() if type(p) is float else p.shape for p in parents]
         raise FloatingPointError(
             f"{op.name} produced a non-finite value ({bad}) from inputs of shapes {shapes}"
         )
@@ -108,14 +135,20 @@ def _binary_operator(op: ops.Op) -> Any:
     forward = op.forward
 
     def operator(self: Value, other: Any) -> Value:
-        if type(other) is not Value:
+        kind = type(other)
+        if kind is Value:
+            y = other._data
+        elif (kind is float or kind is int) and type(self._data) is float:
+            other = y = float(other)  # a plain number stays plain data: see Value.parents
+        else:
             other = _constant(other)
             if other is None:
                 return NotImplemented
+            y = other._data
         try:
-            out = forward(self._data, other._data)
+            out = forward(self._data, y)
         except ValueError as err:
-            raise _shape_error(op, (self, other), err) from None
+            raise _shape_error(op, (self, _operand(other, op.name)), err) from None
         return record(out, op, (self, other))
 
     return operator
@@ -123,11 +156,22 @@ def _binary_operator(op: ops.Op) -> Any:
 
 def _reflected_operator(op: ops.Op) -> Any:
     """Make ``__radd__`` and friends: ``2 * v`` computes ``Value(2) * v``."""
-    forward = _binary_operator(op)
+    forward = op.forward
 
     def operator(self: Value, other: Any) -> Value:
-        other = _constant(other)
-        return NotImplemented if other is None else forward(other, self)
+        kind = type(other)
+        if (kind is float or kind is int) and type(self._data) is float:
+            other = x = float(other)  # a plain number stays plain data: see Value.parents
+        else:
+            other = _constant(other)
+            if other is None:
+                return NotImplemented
+            x = other._data
+        try:
+            out = forward(x, self._data)
+        except ValueError as err:
+            raise _shape_error(op, (_operand(other, op.name), self), err) from None
+        return record(out, op, (other, self))
 
     return operator
 
@@ -144,6 +188,20 @@ def _unary_method(op: ops.Op, doc: str) -> Any:
     return method
 
 
+_SLOT_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _slot_names(cls: type) -> tuple[str, ...]:
+    """Every slot of ``cls`` and its bases (what ``__getstate__`` saves)."""
+    found = []
+    for base in cls.__mro__:
+        names = getattr(base, "__slots__", ())
+        for name in (names,) if isinstance(names, str) else names:
+            if name not in ("__dict__", "__weakref__") and name not in found:
+                found.append(name)
+    return tuple(found)
+
+
 def _constant(x: Any) -> Value | None:
     """Wrap a number or array as a constant Value (no gradient); None if it is not one."""
     kind = type(x)
@@ -157,7 +215,7 @@ def _constant(x: Any) -> Value | None:
         return None
     result = _new(Value)
     result._data, result._g = data, (0.0 if type(data) is float else None)
-    result._op, result.parents, result.requires_grad = None, (), False
+    result._op, result._parents, result.requires_grad = None, (), False
     return result
 
 
@@ -185,7 +243,9 @@ class Value:
     # ``_data`` holds the numbers; ``data`` is a property so that assigning it can be
     # seen (``_stamp``: see ``backprop.check_unchanged``). The engine reads
     # ``_data`` directly: a property read costs ~4x a slot read on the scalar hot path.
-    __slots__ = ("_data", "_g", "_op", "parents", "_label", "requires_grad", "_stamp")
+    # The inputs: ``_parents``, a tuple (``()`` for a leaf), or None for an op with one
+    # or two inputs, which are then ``_a`` and ``_b`` (None for one); see ``_remember``.
+    __slots__ = ("_data", "_g", "_op", "_parents", "_a", "_b", "_label", "requires_grad", "_stamp")
     __array_ufunc__ = None  # `ndarray + Value` defers to Value.__radd__ instead of looping
 
     def __init__(
@@ -194,15 +254,17 @@ class Value:
         self._data = as_data(data, dtype)
         self._g = 0.0 if type(self._data) is float else None
         self._op: ops.Op | None = None
-        self.parents: tuple[Value, ...] = ()
+        self._parents: tuple = ()
         self._label = str(label)
         self.requires_grad = bool(requires_grad)
 
     # ------------------------------------------------------------ what it holds
     def _set_data(self, value: Any) -> None:
+        # The numbers first: a node another thread records in between then sees the new
+        # numbers and an older count, so the race errs towards raising, never silence.
+        self._data = value
         writes.now += 1
         self._stamp = -writes.now  # negative: "assigned at"; see backprop.check_unchanged
-        self._data = value
 
     data = property(
         operator.attrgetter("_data"),  # a C getter: no Python frame per read
@@ -222,6 +284,42 @@ class Value:
         """,
     )
 
+    # ------------------------------------------------------------ pickling and copies
+    def __getstate__(self) -> tuple:
+        names = _SLOT_NAMES.get(type(self))
+        if names is None:
+            names = _SLOT_NAMES[type(self)] = _slot_names(type(self))
+        slots = {name: getattr(self, name) for name in names if hasattr(self, name)}
+        if "_stamp" in slots:  # a count of this process's writes: say which process
+            slots["_stamp"] = (writes.epoch, slots["_stamp"])
+        return getattr(self, "__dict__", None) or None, slots
+
+    def __setstate__(self, state: Any) -> None:
+        attrs, slots = state if isinstance(state, tuple) else (state, None)
+        if attrs:
+            self.__dict__.update(attrs)
+        slots = dict(slots or {})
+        if "data" in slots:  # pickled before ``data`` became a property: not a write
+            slots["_data"] = slots.pop("data")
+        if "parents" in slots:  # pickled before ``parents`` became a property
+            slots["_parents"] = slots.pop("parents")
+        g = slots.get("_g")
+        if type(g) is float and g == 0.0 and math.copysign(1.0, g) < 0:
+            writes.negative_zero = True  # see mode._WriteClock
+        stamp = slots.pop("_stamp", None)
+        for name, value in slots.items():
+            object.__setattr__(self, name, value)
+        if stamp is None:
+            return
+        epoch, stamp = stamp if type(stamp) is tuple else (None, stamp)
+        if epoch == writes.epoch:  # a copy in this process: stale stays stale
+            self._stamp = stamp
+        elif getattr(self, "_op", None) is not None:
+            # Pickled in another process, whose write counts mean nothing here: a node
+            # counts as computed now and a leaf as never assigned, so only writes made
+            # here after loading can make a graph stale.
+            self._stamp = writes.now
+
     @property
     def grad(self) -> float | np.ndarray:
         """d(output)/d(this value) after ``backward()``; zero (of the same shape) before."""
@@ -238,6 +336,8 @@ class Value:
         g = as_data(value, dtype=self.dtype)
         if np.shape(g) != self.shape:
             g = np.broadcast_to(g, self.shape).copy() if self.shape else float(g)
+        if type(g) is float and g == 0.0 and math.copysign(1.0, g) < 0:
+            writes.negative_zero = True  # see mode._WriteClock
         self._g = g
 
     @property
@@ -248,6 +348,31 @@ class Value:
     @label.setter
     def label(self, text: str) -> None:
         self._label = str(text)
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in the op's order (``()`` for a leaf).
+
+        A plain number in a scalar op (the ``2.0`` of ``y * 2.0``) is recorded as plain
+        data, not as a constant Value: one object fewer per op for the allocator and the
+        cyclic garbage collector to walk (the chain ``y = y * 1.0001 + 0.0``: 3 objects
+        per op become 2). Here it becomes a constant Value, made on the first read and
+        kept, so every read gives the very same Values (drawings key nodes by ``id``).
+        The tuple itself is made on each read for an op with one or two inputs.
+
+        >>> y = Value(3.0) * 2.0
+        >>> y.parents[1], y.parents[1] is y.parents[1]
+        (Value(data=2.0, grad=0.0), True)
+        """
+        stored = self._parents
+        if stored is not None:
+            return stored
+        a, b = self._a, self._b
+        if type(a) is float:
+            a = self._a = _constant(a)
+        if type(b) is float:
+            b = self._b = _constant(b)
+        return (a,) if b is None else (a, b)
 
     @property
     def op(self) -> str:

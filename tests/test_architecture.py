@@ -299,6 +299,18 @@ def test_no_grad_in_one_thread_does_not_stop_another():
     assert (Value(2.0) * 3).parents
 
 
+def test_the_count_of_open_blocks_behind_the_hot_path_returns_to_zero():
+    # record() skips the thread-local switches while no block is open in any thread.
+    from autograd import detect_anomaly
+    from autograd.mode import open_blocks
+
+    assert open_blocks.count == 0
+    with pytest.raises(FloatingPointError), no_grad(), detect_anomaly():
+        assert open_blocks.count == 2 and not (Value(1.0) * 2).parents
+        Value(-1.0).log()
+    assert open_blocks.count == 0 and (Value(1.0) * 2).parents
+
+
 def test_no_grad_blocks_closed_out_of_order_leave_recording_on():
     first, second = no_grad(), no_grad()
     first.__enter__()

@@ -1,5 +1,6 @@
 """The engine: every op against finite differences, the reference numbers, the rules."""
 
+import gc
 import math
 
 import numpy as np
@@ -660,3 +661,91 @@ def test_mean_all_is_np_mean_to_the_bit(dtype, shape):
         a = (rng.normal(size=shape) * scale).astype(dtype)
         expected, got = np.mean(a), mean_all(a)
         assert type(got) is type(expected) and got.tobytes() == expected.tobytes()
+
+
+def test_numbers_in_scalar_ops_are_plain_data_until_parents_is_read():
+    # ``y * 2.0`` stores 2.0 itself (no constant Value: fewer objects per op);
+    # ``parents`` wraps it once, so every read gives the very same Values.
+    from autograd import trace_backward
+
+    x = Value(1.5, label="x")
+    ys = [x * 2.0, 2.0 * x, x + 3, 3 - x, x / 4.0, 4.0 / x, 2.5**x, x - True]
+    assert [type(ys[0]._a), type(ys[0]._b)] == [Value, float]
+    assert [type(ys[1]._a), type(ys[1]._b)] == [float, Value]
+    assert isinstance(ys[-1]._b, Value)  # a bool is not a plain number
+    # One or two inputs live in the node itself: no tuple to outlive the op, so one
+    # object per op for the garbage collector (the Value), not three.
+    assert not any(type(o) in (tuple, Value) for o in gc.get_referents(ys[0]) if o is not x)
+    assert ys[0].parents == ys[0].parents and x.tanh().parents == (x,)
+    for y in ys:
+        out = y * y
+        out.backward()
+        steps = {s.input: s.total for s in trace_backward(out)}
+        assert steps[x] == x.grad  # bit for bit, with constants on either side
+        x.grad = None
+        first = y.parents
+        assert all(p is q and type(p) is Value for p, q in zip(first, y.parents, strict=True))
+        const = next(p for p in first if p is not x)
+        assert not const.requires_grad and const.op == "" and const.parents == ()
+        (y * y).backward()  # the engine reads the wrapped constants the same way
+        assert x.grad == steps[x]
+        x.grad = None
+    assert ys[0].parents[1].data == 2.0 and ys[3].parents[0].data == 3.0
+
+
+def test_plain_number_inputs_keep_the_graph_checks():
+    w = Value(2.0, label="w")
+    y = (w * 3.0 + 1.0) * w
+    w.data = 5.0
+    with pytest.raises(RuntimeError, match="'w', an input of"):
+        y.backward()
+    with no_grad():
+        assert (Value(1.0) * 2.0).parents == ()
+    with detect_anomaly(), pytest.raises(FloatingPointError, match=r"\*.*\[\(\), \(\)\]"):
+        Value(1.0) * math.inf
+    a = Value(np.ones(2))  # arrays keep wrapping numbers in constant Values
+    assert type((a * 2.0)._b) is Value
+    assert grad(Value(3.0) * 2.0 + 1.0, [Value(0.0)]) == (0.0,)
+
+
+def test_a_neuron_with_zero_gradient_skips_its_terms_only_where_that_changes_nothing(monkeypatch):
+    from autograd.mode import writes
+
+    monkeypatch.setattr(writes, "negative_zero", False)  # restored after the test
+    w, x, b = Value(2.0), Value(-3.0), Value(0.5)
+    (weighted_sum([w], [x], b).relu() * 1.0).backward()  # relu is off: g = 0 below it
+    assert (w.grad, x.grad, b.grad) == (0.0, 0.0, 0.0) and not writes.negative_zero
+    # An infinite input makes 0 * inf = nan, as the full sum does: nothing is skipped.
+    w.grad = None
+    n = weighted_sum([w, Value(1.0)], [Value(-math.inf), Value(-5.0)])  # relu off
+    n.relu().backward()
+    assert math.isnan(w.grad)
+    # A gradient set to -0.0 by hand: -0.0 + 0.0 is +0.0, so the terms are added again.
+    v = Value(-2.0)
+    v.grad = -0.0
+    assert writes.negative_zero
+    weighted_sum([v], [Value(3.0)], Value(0.0)).relu().backward()  # off; the term is +0.0
+    assert math.copysign(1.0, v.grad) == 1.0
+
+
+def test_copies_and_pickles_keep_plain_number_inputs_and_signed_zero_gradients(monkeypatch):
+    import copy
+    import pickle
+
+    from autograd.mode import writes
+
+    x = Value(1.5)
+    out = 3.0 - (x * 2.0 + 1.0).tanh() * x
+    x2, out2 = copy.deepcopy((x, out))
+    out.backward()
+    out2.backward()
+    assert x2.grad == x.grad and type(out2._a) is float
+    monkeypatch.setattr(writes, "negative_zero", False)
+    w = Value(2.0)
+    w.grad = -0.0
+    writes.negative_zero = False
+    assert math.copysign(1.0, pickle.loads(pickle.dumps(w)).grad) == -1.0
+    assert writes.negative_zero  # an unpickled -0.0 gradient turns the skip off as well
+    old = Value.__new__(Value)  # a Value pickled when ``parents`` was a slot
+    old.__setstate__((None, {"_data": 1.0, "_g": 0.0, "_op": None, "parents": ()}))
+    assert old.parents == ()

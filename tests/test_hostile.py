@@ -628,6 +628,20 @@ def test_backward_after_assigning_data_raises_as_torchs_version_counter(shape):
     assert np.all(w.grad == 0.0)  # nothing was half-accumulated
 
 
+def test_a_stale_value_without_a_label_is_named_by_its_shape():
+    w, x = Value(np.ones((2, 3))), Value(np.ones(3), label="x")
+    loss = (w * x).sum()
+    w.data = w.data * 2
+    with pytest.raises(RuntimeError) as excinfo:
+        loss.backward()
+    _one_line_stale_error(excinfo, "an input of * (shape (2, 3), no label)")
+    y = Value(0.5).tanh()
+    y.data = 0.0
+    with pytest.raises(RuntimeError) as excinfo:
+        y.backward()
+    _one_line_stale_error(excinfo, "the result of tanh (a scalar, no label)")
+
+
 def test_an_intermediate_node_computed_before_the_write_is_caught():
     w, x = Value(2.0, label="w"), Value(3.0)
     y = w * x  # uses w = 2
@@ -705,3 +719,84 @@ def test_gradcheck_leaves_graphs_built_before_it_usable():
     assert gradcheck(lambda v: (v * v).sum(), x)
     y.backward()  # gradcheck moves x and puts it back without counting as a write
     np.testing.assert_array_equal(x.grad, 2 * x.data)
+
+
+def test_gradcheck_puts_an_input_back_even_when_fn_raises():
+    # gradcheck moves an input by eps without counting a write: if fn raised on a moved
+    # input, the input kept the moved numbers and graphs built before silently used them.
+    x = Value(np.array([0.3, -0.7]), label="x")
+    y = (x * x).sum()
+    calls = []
+
+    def fn(v):
+        calls.append(v.data.copy())
+        if len(calls) == 3:  # 1: the analytic pass, 2: element 0 at +eps, 3: at -eps
+            raise KeyError("fn failed")
+        return (v * v).sum()
+
+    with pytest.raises(KeyError, match="fn failed"):
+        gradcheck(fn, x)
+    np.testing.assert_array_equal(x.data, [0.3, -0.7])
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [0.6, -1.4])
+
+
+_TRAINED_ELSEWHERE = """
+import pickle, sys
+import numpy as np
+from autograd import Value
+from nn import MLP, SGD, mse_loss
+model = MLP(2, [3, 1], rng=0, vectorized=True)
+w = Value(np.ones(2), label="w")
+opt = SGD([*model.parameters(), w], lr=0.01)
+for _ in range(300):  # this process's write clock runs far ahead of the test's
+    opt.zero_grad()
+    (mse_loss(model(np.ones((4, 2))), np.zeros((4, 1))) + (w * w).sum()).backward()
+    opt.step()
+sys.stdout.buffer.write(pickle.dumps((model, w)))
+"""
+
+
+def test_values_pickled_in_another_process_are_not_stale_here():
+    # Stamps count one process's writes: a model trained and pickled elsewhere (a
+    # multiprocessing worker, a file from yesterday) carried its stamps, "assigned at
+    # write 1200", into a process whose clock is low, and its first graph that spans a
+    # write (here: a step on another value between two forwards) raised.
+    import pickle
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _TRAINED_ELSEWHERE], capture_output=True, check=True
+    )
+    model, w = pickle.loads(done.stdout)
+    w.grad = None  # it arrives with the gradient of its last step
+    x, y = np.ones((4, 2)), np.zeros((4, 1))
+    h = model(x)
+    other = Value(1.0)
+    other.data = 2.0  # any write between two parts of one graph
+    (mse_loss(h, y) + (w * w).sum()).backward()
+    assert np.all(w.grad == 2 * w.data)
+    opt = SGD(model.parameters(), lr=0.01)
+    for _ in range(2):  # and training goes on as usual
+        opt.zero_grad()
+        loss = mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+    opt.step()  # while a slip after loading is still caught
+    with pytest.raises(RuntimeError, match=STALE):
+        loss.backward()
+
+
+def test_copies_made_in_this_process_keep_a_stale_graph_stale():
+    import pickle
+
+    w = Value(np.array([1.0, 2.0]), label="w")
+    y = (w * w).sum()
+    w.data = np.zeros(2)
+    for copied in (copy.deepcopy(y), copy.deepcopy([y])[0]):
+        with pytest.raises(RuntimeError, match="'w', an input of \\*"):
+            copied.backward()
+    again = pickle.loads(pickle.dumps(w))
+    np.testing.assert_array_equal(again.data, w.data)
+    assert again.label == "w"
