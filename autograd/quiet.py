@@ -23,7 +23,21 @@ import numpy as np
 
 try:  # numpy >= 2.0: np.errstate is a context variable holding an "extobj"
     from numpy._core.umath import _extobj_contextvar, _make_extobj
-except ImportError:  # pragma: no cover - another numpy: the public, slower way
+
+    # Private names can change meaning, not only disappear: use them only if they still
+    # build a state that silences numpy, else take the public, slower way.
+    _token = _extobj_contextvar.set(_make_extobj(all="ignore"))
+    try:
+        if np.geterr() != {
+            "divide": "ignore",
+            "over": "ignore",
+            "under": "ignore",
+            "invalid": "ignore",
+        }:
+            raise ValueError("numpy's private error state changed")
+    finally:
+        _extobj_contextvar.reset(_token)
+except Exception:  # pragma: no cover - another numpy: the public, slower way
     _extobj_contextvar = None
 
 # The last outer error state seen, and the same state with every warning ignored. One
