@@ -10,7 +10,7 @@ before it is passed on to its parents. Nothing here is recursive: a chain of a m
 ops is fine. This module never imports ``value.py`` (which imports it): it works on any
 node with ``data``, ``parents``, ``_op``, ``_g`` and ``requires_grad``, and makes new
 constants with ``type(node)``. The hot paths read the inputs as recorded (``_parents``,
-or ``_a`` and ``_b`` for an op with one or two: see ``value._remember``), where a number
+or ``_a`` and ``_b`` for an op with one or two: see ``value.record``), where a number
 used in a scalar op is a plain float (``Value.parents`` wraps it).
 """
 

@@ -50,10 +50,16 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
             out = float(out)
     result = _new(Value)
     result._data = out
-    if not open_blocks.count or flags.plain:  # the hot path: record, check nothing
+    plain = not open_blocks.count or flags.plain  # the hot path: record, check nothing
+    if plain or flags.grad_enabled:
         for p in parents:
             if type(p) is not float and p.requires_grad:
-                # _remember, inlined: a call per op cost the chain y * 1.0001 + 0.0 +4%
+                # One or two inputs are kept in the slots ``_a`` and ``_b`` (``_parents``
+                # None), not in the tuple the caller built: the tuple is then freed at
+                # once instead of living as long as the graph, one object per op fewer
+                # for the cyclic garbage collector to walk again and again while the
+                # graph grows (the chain ``y = y * 1.0001 + 0.0``: 2 objects per op
+                # become 1). Inline, not a helper: a call per op cost that chain +4%.
                 result._op, result.requires_grad, result._stamp = op, True, writes.now
                 if len(parents) == 2:
                     result._parents = None
@@ -63,34 +69,14 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
                     result._a = parents[0]
                 else:
                     result._parents = parents
+                if not plain and flags.detect_anomaly:
+                    _check_finite(result, op, parents)
                 return result
-    elif flags.grad_enabled and any(type(p) is not float and p.requires_grad for p in parents):
-        _remember(result, op, parents)
-        if flags.detect_anomaly:
-            _check_finite(result, op, parents)
-        return result
     result._op, result._parents, result.requires_grad = None, (), False
     result._g = 0.0 if type(out) is float else None
     if flags.detect_anomaly:
         _check_finite(result, op, parents)
     return result
-
-
-def _remember(node: Value, op: ops.Op, parents: tuple) -> None:
-    """Make ``node`` a recorded result of ``op``. One or two inputs are kept in the
-    slots ``_a`` and ``_b`` (``_parents`` None), not in the tuple the caller built: the
-    tuple is then freed at once instead of living as long as the graph. One object per
-    op fewer for the cyclic garbage collector to walk again and again while the graph
-    grows (the chain ``y = y * 1.0001 + 0.0``: 2 objects per op become 1)."""
-    node._op, node.requires_grad, node._stamp = op, True, writes.now
-    if len(parents) == 2:
-        node._parents = None
-        node._a, node._b = parents
-    elif len(parents) == 1:
-        node._parents = node._b = None
-        node._a = parents[0]
-    else:
-        node._parents = parents
 
 
 def _check_finite(node: Value, op: ops.Op, parents: tuple) -> None:
@@ -244,7 +230,7 @@ class Value:
     # seen (``_stamp``: see ``backprop.check_unchanged``). The engine reads
     # ``_data`` directly: a property read costs ~4x a slot read on the scalar hot path.
     # The inputs: ``_parents``, a tuple (``()`` for a leaf), or None for an op with one
-    # or two inputs, which are then ``_a`` and ``_b`` (None for one); see ``_remember``.
+    # or two inputs, which are then ``_a`` and ``_b`` (None for one); see ``record``.
     __slots__ = ("_data", "_g", "_op", "_parents", "_a", "_b", "_label", "requires_grad", "_stamp")
     __array_ufunc__ = None  # `ndarray + Value` defers to Value.__radd__ instead of looping
 
