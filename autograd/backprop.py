@@ -287,7 +287,7 @@ def trace_backward(root: Value, grad: Any = None) -> Iterator[BackwardStep]:
         args = [p._data for p in parents]
         args.extend(op.params)
         scalar = type(node._data) is float and all(type(a) is float for a in args[: len(parents)])
-        with np.errstate(all="ignore"):
+        with quiet():
             if op.vjp_all is not None:
                 grads = list(op.vjp_all(g, node._data, *args))
                 locals_ = op.vjp_all(1.0, node._data, *args) if scalar else None
@@ -307,7 +307,7 @@ def trace_backward(root: Value, grad: Any = None) -> Iterator[BackwardStep]:
             local = None
             if scalar:
                 if locals_ is None:
-                    with np.errstate(all="ignore"):
+                    with quiet():
                         local = float(op.vjps[i](1.0, node._data, *args))
                 else:
                     local = float(locals_[i])
@@ -339,7 +339,7 @@ def grad(
         if not _is_node(t, output):
             raise TypeError(f"grad(): inputs must be Values, got {type(t).__name__}")
     seed = _seed(output, grad_output)
-    with np.errstate(all="ignore"):
+    with quiet():
         return _grad_pass(output, targets, single, seed, create_graph)
 
 
