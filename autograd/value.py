@@ -79,6 +79,13 @@ def record(out: Any, op: ops.Op, parents: tuple) -> Value:
     return result
 
 
+def _watch_for_negative_zero(g: Any) -> None:
+    """A scalar gradient set to -0.0 from outside the engine turns off the skip of
+    zero terms in ``ops.weighted_sum_op`` (see ``mode._WriteClock.negative_zero``)."""
+    if type(g) is float and g == 0.0 and math.copysign(1.0, g) < 0:
+        writes.negative_zero = True
+
+
 def _check_finite(node: Value, op: ops.Op, parents: tuple) -> None:
     if not node.isfinite():
         bad = "nan" if np.isnan(node._data).any() else "inf"
@@ -116,48 +123,28 @@ def _apply(op: ops.Op, parents: tuple, params: tuple = ()) -> Value:
     return record(out, op, parents)
 
 
-def _binary_operator(op: ops.Op) -> Any:
-    """Make the method for a binary operator such as ``__mul__``."""
+def _binary_operator(op: ops.Op, reflected: bool = False) -> Any:
+    """Make the method for a binary operator such as ``__mul__``; ``reflected`` makes
+    ``__rmul__`` and friends, where the other operand is the left input (``2 * v``)."""
     forward = op.forward
 
     def operator(self: Value, other: Any) -> Value:
         kind = type(other)
         if kind is Value:
-            y = other._data
+            data = other._data
         elif (kind is float or kind is int) and type(self._data) is float:
-            other = y = float(other)  # a plain number stays plain data: see Value.parents
+            other = data = float(other)  # a plain number stays plain data: see Value.parents
         else:
             other = _constant(other)
             if other is None:
                 return NotImplemented
-            y = other._data
+            data = other._data
+        inputs = (other, self) if reflected else (self, other)
         try:
-            out = forward(self._data, y)
+            out = forward(data, self._data) if reflected else forward(self._data, data)
         except ValueError as err:
-            raise _shape_error(op, (self, _operand(other, op.name)), err) from None
-        return record(out, op, (self, other))
-
-    return operator
-
-
-def _reflected_operator(op: ops.Op) -> Any:
-    """Make ``__radd__`` and friends: ``2 * v`` computes ``Value(2) * v``."""
-    forward = op.forward
-
-    def operator(self: Value, other: Any) -> Value:
-        kind = type(other)
-        if (kind is float or kind is int) and type(self._data) is float:
-            other = x = float(other)  # a plain number stays plain data: see Value.parents
-        else:
-            other = _constant(other)
-            if other is None:
-                return NotImplemented
-            x = other._data
-        try:
-            out = forward(x, self._data)
-        except ValueError as err:
-            raise _shape_error(op, (_operand(other, op.name), self), err) from None
-        return record(out, op, (other, self))
+            raise _shape_error(op, tuple(_operand(v, op.name) for v in inputs), err) from None
+        return record(out, op, inputs)
 
     return operator
 
@@ -289,9 +276,7 @@ class Value:
             slots["_data"] = slots.pop("data")
         if "parents" in slots:  # pickled before ``parents`` became a property
             slots["_parents"] = slots.pop("parents")
-        g = slots.get("_g")
-        if type(g) is float and g == 0.0 and math.copysign(1.0, g) < 0:
-            writes.negative_zero = True  # see mode._WriteClock
+        _watch_for_negative_zero(slots.get("_g"))
         stamp = slots.pop("_stamp", None)
         for name, value in slots.items():
             object.__setattr__(self, name, value)
@@ -322,8 +307,7 @@ class Value:
         g = as_data(value, dtype=self.dtype)
         if np.shape(g) != self.shape:
             g = np.broadcast_to(g, self.shape).copy() if self.shape else float(g)
-        if type(g) is float and g == 0.0 and math.copysign(1.0, g) < 0:
-            writes.negative_zero = True  # see mode._WriteClock
+        _watch_for_negative_zero(g)
         self._g = g
 
     @property
@@ -419,16 +403,16 @@ class Value:
 
     # ------------------------------------------------------------ arithmetic
     __add__ = _binary_operator(ops.ADD)
-    __radd__ = _reflected_operator(ops.ADD)
+    __radd__ = _binary_operator(ops.ADD, reflected=True)
     __sub__ = _binary_operator(ops.SUB)
-    __rsub__ = _reflected_operator(ops.SUB)
+    __rsub__ = _binary_operator(ops.SUB, reflected=True)
     __mul__ = _binary_operator(ops.MUL)
-    __rmul__ = _reflected_operator(ops.MUL)
+    __rmul__ = _binary_operator(ops.MUL, reflected=True)
     __truediv__ = _binary_operator(ops.DIV)
-    __rtruediv__ = _reflected_operator(ops.DIV)
+    __rtruediv__ = _binary_operator(ops.DIV, reflected=True)
     __matmul__ = _binary_operator(ops.MATMUL)
-    __rmatmul__ = _reflected_operator(ops.MATMUL)
-    __rpow__ = _reflected_operator(ops.POW)
+    __rmatmul__ = _binary_operator(ops.MATMUL, reflected=True)
+    __rpow__ = _binary_operator(ops.POW, reflected=True)
 
     def __pow__(self, other: Any) -> Value:
         if type(other) in (int, float) or isinstance(other, (np.integer, np.floating)):
