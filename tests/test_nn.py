@@ -239,6 +239,43 @@ def test_cross_entropy_matches_torch():
     np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_cross_entropy_is_one_node_with_the_four_nodes_numbers(dtype):
+    # One node where log_softmax, indexing, mean and minus were four: the same loss and
+    # gradient to the bit (the gradient in the logits' dtype), for any upstream gradient.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(7, 5)).astype(dtype) * 4
+    labels = np.array([0, 4, 1, 1, 2, 3, 4])
+    fused, parts = Value(x), Value(x)
+    loss = cross_entropy(fused, labels)
+    assert loss.op == "cross_entropy" and [p is fused for p in loss.parents] == [True]
+    composed = -parts.log_softmax(axis=1)[np.arange(7), labels].mean()
+    assert loss.item() == composed.item()
+    (loss * 3.0).backward()
+    (composed * 3.0).backward()
+    assert fused.grad.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(fused.grad, parts.grad)
+
+
+def test_cross_entropy_second_derivatives_match_torch():
+    # create_graph: the gradient is itself differentiable (a Hessian-vector product).
+    torch = pytest.importorskip("torch")
+    from autograd import grad
+
+    x = np.random.default_rng(4).normal(size=(4, 3))
+    labels, direction = np.array([2, 0, 1, 2]), np.random.default_rng(5).normal(size=(4, 3))
+    v = Value(x)
+    (g,) = grad(cross_entropy(v, labels), [v], create_graph=True)
+    (hv,) = grad((g * direction).sum(), [v])
+    t = torch.tensor(x, requires_grad=True)
+    (tg,) = torch.autograd.grad(
+        torch.nn.functional.cross_entropy(t, torch.tensor(labels)), t, create_graph=True
+    )
+    (thv,) = torch.autograd.grad((tg * torch.tensor(direction)).sum(), t)
+    np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(hv.data, thv.numpy(), rtol=1e-10, atol=1e-14)
+
+
 # ------------------------------------------------------------------ optimizers
 def _torch_pair(torch, shape=(3, 2)):
     rng = np.random.default_rng(1)
