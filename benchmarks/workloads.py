@@ -11,7 +11,7 @@ first losses must agree before anything is timed. Engines:
 - ``backproplab``; peers ``micrograd`` (``micrograd_gc_off`` times it with ``gc.disable()``),
   ``numpy`` (forward and backward written by hand), ``torch``, ``jax_jit``, ``jax_eager``;
 - floors, the least work the step needs: ``python`` (the scalar moons step on plain Python
-  floats, forward and backward by hand) and ``matmuls`` (only the medium MLP's forward and
+  floats, forward and backward by hand; the chains as one small object per op) and ``matmuls`` (only the medium MLP's forward and
   backward matrix products, in numpy)."""
 
 from __future__ import annotations
@@ -194,6 +194,8 @@ def _scalar_moons_by_hand(X: list, y: list, weights: list, lr: float = 0.05, l2:
 # ------------------------------------------------------------------ deep chain
 def setup_chain(engine: str, n: int):
     """``x * 1.0001 + 0.0`` repeated n times (2n ops), then backward."""
+    if engine == "python":
+        return _chain_by_hand(n)
     if engine == "backproplab":
         from autograd import Value
     else:
@@ -205,6 +207,35 @@ def setup_chain(engine: str, n: int):
         for _ in range(n):
             y = y * 1.0001 + 0.0
         y.backward()
+        return x.grad
+
+    return step
+
+
+class _Link:
+    """The least a recorded op can be: its number, its gradient and its input, in one
+    object the garbage collector tracks (as every engine's node)."""
+
+    __slots__ = ("data", "grad", "input", "slope")
+
+    def __init__(self, data: float, input: _Link | None = None, slope: float = 1.0) -> None:
+        self.data, self.grad, self.input, self.slope = data, 0.0, input, slope
+
+
+def _chain_by_hand(n: int):
+    """The floor of the chain: the same ops as links, and backward by following each
+    link's one input (no search of the graph, no op table), the same gradient."""
+
+    def step():
+        x = _Link(1.0)
+        y = x
+        for _ in range(n):
+            y = _Link(y.data * 1.0001, y, 1.0001)
+            y = _Link(y.data + 0.0, y)
+        y.grad = 1.0
+        while y.input is not None:
+            y.input.grad += y.grad * y.slope
+            y = y.input
         return x.grad
 
     return step
@@ -332,15 +363,19 @@ WORKLOADS = {
         "scalar moons step (2-16-16-1 ReLU, 100 points, hinge + L2, SGD)",
     ),
     "chain_400": Workload(
-        _chain(400), ("backproplab", "micrograd"), "deep chain, N = 400", ops=800
+        _chain(400), ("backproplab", "micrograd", "python"), "deep chain, N = 400", ops=800
     ),
-    "chain_1e3": Workload(_chain(1_000), ("backproplab",), "deep chain, N = 1,000", ops=2_000),
-    "chain_1e4": Workload(_chain(10_000), ("backproplab",), "deep chain, N = 10,000", ops=20_000),
+    "chain_1e3": Workload(
+        _chain(1_000), ("backproplab", "python"), "deep chain, N = 1,000", ops=2_000
+    ),
+    "chain_1e4": Workload(
+        _chain(10_000), ("backproplab", "python"), "deep chain, N = 10,000", ops=20_000
+    ),
     "chain_1e5": Workload(
-        _chain(100_000), ("backproplab",), "deep chain, N = 100,000", ops=200_000
+        _chain(100_000), ("backproplab", "python"), "deep chain, N = 100,000", ops=200_000
     ),
     "chain_1e6": Workload(
-        _chain(1_000_000), ("backproplab",), "deep chain, N = 1,000,000", ops=2_000_000
+        _chain(1_000_000), ("backproplab", "python"), "deep chain, N = 1,000,000", ops=2_000_000
     ),
     "vector_moons": Workload(
         _mlp([2, 16, 16, 1], 100, "relu", "hinge", "float64"),

@@ -91,6 +91,8 @@ def test_a_wrong_loss_stops_the_run():
 
 def test_chain_gradient_is_right_where_micrograd_cannot_go():
     assert WORKLOADS["chain_1e3"].setup("backproplab")() == pytest.approx(1.0001**1000, rel=1e-12)
+    # the floor (one small object per op, backward along the one input) agrees to the bit
+    assert WORKLOADS["chain_1e3"].setup("python")() == WORKLOADS["chain_1e3"].setup("backproplab")()
 
 
 def test_the_drawing_workload_is_named_by_its_node_count():
@@ -132,6 +134,8 @@ def test_the_report_shows_the_goal_ratios_and_a_markdown_table():
         _row("scalar_moons", "micrograd", 0.8),
         _row("chain_1e4", "backproplab", 0.1),
         _row("chain_1e6", "backproplab", 12.0),
+        _row("chain_1e4", "python", 0.01),
+        _row("chain_1e6", "python", 2.0),
         {**_row("medium_mlp_f32", "torch", 1.0), "median_s": None, "error": "ImportError: torch"},
     ]
     goals = {g["goal"]: g["value"] for g in report.goals(rows)}
@@ -139,6 +143,7 @@ def test_the_report_shows_the_goal_ratios_and_a_markdown_table():
     assert goals["scalar_moons: backproplab / micrograd, gc on"] == pytest.approx(0.1)
     assert goals["chain_1e6: forward + backward"] == 12.0
     assert goals["chain: cost per op at 1e6 / at 1e4"] == pytest.approx(1.2)
+    assert goals["chain: cost per op at 1e6 / at 1e4 (floor)"] == pytest.approx(2.0)
     meta = {
         "date": "2026-11-24 01:00 UTC",
         "machine": "a CPU, 2 cores",
