@@ -127,3 +127,29 @@ def test_softmax_of_a_single_number_and_the_mean_of_nothing():
         assert np.isnan(m.data).all()
         m.sum().backward()
     assert empty.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize(
+    "size, dtype",  # a scalar (size 1), a small and a big array (relu's two forwards)
+    [(1, "float64"), (3, "float64"), (5000, "float64"), (3, "float32"), (5000, "float32")],
+)
+def test_relu_passes_no_gradient_where_it_is_zero_even_an_infinite_one(size, dtype):
+    # sqrt or log after relu sends an infinite gradient back at a zero output; torch's
+    # relu gradient is 0 there (threshold_backward), not 0 * inf = nan.
+    for x in (-1.0, 0.0, -0.0, 2.0):
+        for name, fn in (("sqrt", lambda v: v.sqrt()), ("log", lambda v: v.log())):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                if size == 1:
+                    v = Value(x)
+                    fn(v.relu()).backward()
+                    ours = np.array([v.grad])
+                else:
+                    v = Value(np.full(size, x, dtype=dtype))
+                    fn(v.relu()).sum().backward()
+                    ours = v.grad
+            t = torch.tensor(np.full(size, x, dtype=dtype), requires_grad=True)
+            getattr(torch, name)(torch.relu(t)).sum().backward()
+            want = t.grad.numpy()
+            assert ours.dtype == want.dtype, (name, x, ours.dtype)
+            np.testing.assert_array_equal(ours, want, err_msg=f"{name}(relu({x}))")
