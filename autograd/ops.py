@@ -550,15 +550,29 @@ _BIG = 4096  # elements: where a whole-array pass costs more than numpy's call o
 
 def _relu_vjp(g, out, a):
     # The slope is 1 where the output is not 0: where the input is positive, and at a
-    # nan input, whose gradient passes through as in torch (threshold_backward). The
-    # mask is plain data even for Values (a constant under create_graph).
+    # nan input, whose gradient passes through as in torch (threshold_backward). Where
+    # the output is 0 the gradient is 0 whatever g is, as torch's: an infinite g there
+    # (sqrt or log after relu) gives 0, not 0 * inf = nan, so no product by a 0/1 mask.
+    # The mask is plain data even for Values (a constant under create_graph).
     out = raw(out)
     if type(out) is float:
+        if type(g) is float:
+            return g if out != 0 else 0.0
         return g * (out != 0)
-    mask = (out != 0).astype(out.dtype)  # then a product of one dtype: 2x faster
-    if type(g) is np.ndarray and g.shape == mask.shape and g.dtype == mask.dtype:
-        return np.multiply(g, mask, out=mask)  # into the mask's array: one temporary fewer
-    return g * mask
+    keep = out != 0
+    same = type(g) is np.ndarray and g.shape == out.shape and g.dtype == out.dtype
+    if same and out.dtype in _UINT:
+        # np.where(keep, g, 0) at the speed of a product (np.where is 2-4x slower): g's
+        # bits ANDed with all ones where kept, with all zeros (0.0) elsewhere.
+        bits = keep.astype(_UINT[out.dtype])
+        np.negative(bits, out=bits)  # 1 -> all ones
+        return np.bitwise_and(g.view(bits.dtype), bits, out=bits).view(out.dtype)
+    if isinstance(g, _RAW):
+        return np.where(keep, g, 0.0)
+    return g * keep.astype(out.dtype)
+
+
+_UINT = {np.dtype(np.float64): np.dtype(np.uint64), np.dtype(np.float32): np.dtype(np.uint32)}
 
 
 RELU = Op("relu", _relu, _relu_vjp, local=("[{a} > 0]",))
