@@ -153,3 +153,19 @@ def test_relu_passes_no_gradient_where_it_is_zero_even_an_infinite_one(size, dty
             want = t.grad.numpy()
             assert ours.dtype == want.dtype, (name, x, ours.dtype)
             np.testing.assert_array_equal(ours, want, err_msg=f"{name}(relu({x}))")
+
+
+@pytest.mark.parametrize("x", [-1.0, np.array([-1.0, 0.0, -0.0, 2.0])])
+def test_relu_passes_no_gradient_where_it_is_zero_under_create_graph(x):
+    # The same as backward() when the gradient is recorded to be differentiated again:
+    # the first and second derivatives of sqrt(relu(x)) are torch's (0 at x <= 0).
+    from autograd import grad
+
+    v = Value(x)
+    g = grad(v.relu().sqrt().sum(), v, create_graph=True)
+    h = grad(g.sum(), v)
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad(torch.relu(t).sqrt().sum(), t, create_graph=True)
+    (th,) = torch.autograd.grad(tg.sum(), t)
+    np.testing.assert_array_equal(np.asarray(g.data), tg.detach().numpy())
+    np.testing.assert_array_equal(np.asarray(h), th.numpy())
