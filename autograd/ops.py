@@ -556,9 +556,7 @@ def _relu_vjp(g, out, a):
     # The mask is plain data even for Values (a constant under create_graph).
     out = raw(out)
     if type(out) is float:
-        if type(g) is float:
-            return g if out != 0 else 0.0
-        return g * (out != 0)
+        return g if out != 0 else 0.0
     keep = out != 0
     same = type(g) is np.ndarray and g.shape == out.shape and g.dtype == out.dtype
     if same and out.dtype in _UINT:
@@ -569,7 +567,9 @@ def _relu_vjp(g, out, a):
         return np.bitwise_and(g.view(bits.dtype), bits, out=bits).view(out.dtype)
     if isinstance(g, _RAW):
         return np.where(keep, g, 0.0)
-    return g * keep.astype(out.dtype)
+    # create_graph: the same choice recorded as an op (a product by the mask is nan too)
+    zero = type(g)(0.0, requires_grad=False)
+    return g._apply_op(WHERE, [zero], (keep.astype(out.dtype),))
 
 
 _UINT = {np.dtype(np.float64): np.dtype(np.uint64), np.dtype(np.float32): np.dtype(np.uint32)}
