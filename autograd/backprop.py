@@ -222,25 +222,54 @@ def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
                 continue
         if g is None:
             continue
-        parents = node.parents  # off the hot path: constants as Values
+        # The tensor path. The inputs and their data without ``node.parents`` and a list
+        # comprehension for an op with one or two (each a call: the tiny MLP step makes
+        # six such nodes). A plain float input (a scalar op's constant) has no ``_data``:
+        # ``node.parents`` makes it a constant Value.
+        if parents is None:
+            a, b = node._a, node._b
+            if b is None and type(a) is not float:
+                parents, args = (a,), [a._data]
+            elif type(a) is not float and type(b) is not float:
+                parents, args = (a, b), [a._data, b._data]
+            else:
+                parents = node.parents
+                args = [p._data for p in parents]
+        else:
+            args = [p._data for p in parents]
+        args.extend(op.params)
+        out = node._data
         if op.vjp_all is not None:  # an n-ary op: all of its inputs' gradients at once
-            grads = op.vjp_all(g, node._data, *[p._data for p in parents], *op.params)
-            for parent, gp in zip(parents, grads):
+            for parent, gp in zip(parents, op.vjp_all(g, out, *args)):
                 if parent.requires_grad:
                     if type(gp) is float and type(parent._data) is float:
                         parent._g += gp
                     else:
                         _add_to(parent, gp, g)
             continue
-        args = [p._data for p in parents]
-        args.extend(op.params)
         for parent, vjp in zip(parents, op.vjps):
-            if parent.requires_grad:
-                gp = vjp(g, node._data, *args)
-                if type(gp) is float and type(parent._data) is float:
-                    parent._g += gp
-                else:
-                    _add_to(parent, gp, g)
+            if not parent.requires_grad:
+                continue
+            gp = vjp(g, out, *args)
+            data = parent._data
+            # _add_to's commonest case inline (twelve calls per tiny MLP step): a first
+            # gradient that is already an array of the input's shape and dtype is kept as
+            # it is, unless the input is a leaf and the array is not its own to keep (the
+            # incoming gradient itself, or a view). ``is`` on dtypes: numpy's built-in
+            # ones are shared objects; any other dtype object goes to _add_to.
+            if (
+                type(gp) is np.ndarray
+                and parent._g is None
+                and type(data) is np.ndarray
+                and gp.dtype is data.dtype
+                and gp.shape == data.shape
+                and (parent._op is not None or (gp is not g and gp.base is None))
+            ):
+                parent._g = gp
+            elif type(gp) is float and type(data) is float:
+                parent._g += gp
+            else:
+                _add_to(parent, gp, g)
 
 
 class BackwardStep(NamedTuple):
