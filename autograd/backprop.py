@@ -129,13 +129,16 @@ def _is_node(x: Any, like: Value) -> bool:
 
 def _seed(root: Value, grad: Any) -> Any:
     if grad is None:
-        if root.size != 1:
+        data = root._data
+        if type(data) is float:  # (a loss, every step: no size property)
+            return 1.0
+        if data.size != 1:
             raise ValueError(
                 f"backward() on a value of shape {root.shape} needs grad=, the gradient of "
                 f"whatever you are differentiating with respect to this value (for example "
                 f"numpy.ones{root.shape}), or call .sum() first"
             )
-        return 1.0 if type(root._data) is float else np.ones_like(root._data)
+        return np.ones_like(data)
     seed = as_data(grad._data if _is_node(grad, root) else grad, dtype=root.dtype)
     if np.shape(seed) != root.shape:
         raise ValueError(

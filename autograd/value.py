@@ -371,11 +371,14 @@ class Value:
 
     def item(self) -> float:
         """The single number this value holds."""
-        if self.size != 1:
+        data = self._data
+        if type(data) is float:  # (a loss, every step: no size property)
+            return data
+        if data.size != 1:
             raise ValueError(
                 f"item() needs a value with one element, this one has shape {self.shape}"
             )
-        return float(self._data) if type(self._data) is float else float(self._data.reshape(()))
+        return float(data.reshape(()))
 
     def __float__(self) -> float:
         return self.item()
