@@ -38,7 +38,39 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
     been emitted and the value under the marker is emitted too. A value can be pushed
     twice (by two children); the second time it pops it is already seen and skipped.
     ``leaves=False`` leaves out the inputs (``backward`` only visits values made by ops).
+
+    With ``leaves=False`` the search starts where the graph stops being a chain: from
+    ``root``, as long as a value has exactly one input made by an op (that needs a
+    gradient), that input is the only way on, so the values walked so far come last, in
+    reverse, and no search, stack or set is needed for them. The order is the search's
+    own: it would expand them one after the other the same way. A vectorized MLP is such
+    a chain down to its first layer, ``y = y * 1.0001 + 0.0`` down to its start.
     """
+    chain: list[Value] = []
+    if not leaves:
+        while True:
+            inputs = root._parents
+            if inputs is None:
+                inputs = (root._a, root._b)  # None or a plain float: not made by an op
+            only = None
+            for parent in inputs:
+                if (
+                    parent is not None
+                    and type(parent) is not float
+                    and parent._op is not None
+                    and parent.requires_grad
+                ):
+                    if only is not None:
+                        break  # a second one: the search goes on from this value
+                    only = parent
+            else:
+                chain.append(root)
+                if only is None:  # the chain's first value: nothing to search
+                    chain.reverse()
+                    return chain
+                root = only
+                continue
+            break
     order: list[Value] = []
     seen: set[Value] = set()
     stack: list[Any] = [root]
@@ -73,6 +105,9 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
             if b is not None and type(b) is not float and b._op is not None:
                 if b.requires_grad and b not in seen:
                     push(b)
+    if chain:
+        chain.reverse()
+        order.extend(chain)
     return order
 
 
