@@ -798,3 +798,25 @@ def test_topological_order_of_chains_branches_and_repeated_inputs():
     y = (x * 2.0 + x).tanh() * 3.0 - 1.0  # a chain above a branch
     order = topological_order(y, leaves=False)
     assert order == _reference_order(y, leaves=False) and len(order) == 5
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "shapes", [((100, 1), (100, 1)), ((7,), (7,)), ((5, 1), (5,)), ((4, 3), (3,))]
+)
+def test_hinge_vjp_on_arrays_gives_the_general_rules_bits(dtype, shapes):
+    from autograd import ops
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=shapes[0]).astype(dtype)
+    y = rng.choice([-1.0, 1.0, 0.0, np.nan], size=shapes[1]).astype(dtype)
+    a.flat[0] = np.inf
+    with np.errstate(all="ignore"):
+        for g in (1.0, 0.5, -2.0, np.nan, 0.0):
+            for i, (x, other) in enumerate(((a, y), (y, a))):
+                fast = ops.HINGE.vjps[i](g, None, a, y)
+                margin = 1.0 - x * other  # the general rule, written out
+                active = (margin > 0) * (-1.0 / np.size(margin))
+                general = ops.sum_to(g * active * other, ops.shape_of(x))
+                assert fast.dtype == general.dtype and fast.shape == general.shape
+                assert fast.tobytes() == general.tobytes()
