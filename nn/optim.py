@@ -124,8 +124,9 @@ class SGD(Optimizer):
         dtype; else False, with no parameter changed.
 
         Two passes over each parameter instead of ``_updates``'s three (``lr * g``,
-        ``w - that``, then the copy into the parameter): the tiny MLP step ~25k
-        instructions fewer (callgrind). The same numbers: ``w - lr * g`` either way.
+        ``w - that``, then the copy into the parameter): the tiny MLP's optimizer step
+        134.2k -> 116.4k instructions (callgrind; of which the check for one array in two
+        Values costs ~5k). The same numbers: ``w - lr * g`` either way.
 
         Still atomic: every ``lr * g`` is computed first (into ``_scratch``), then ONE
         call, ``list(map(np.subtract, ws, deltas, ws))``, writes every parameter without a
