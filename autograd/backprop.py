@@ -38,7 +38,39 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
     been emitted and the value under the marker is emitted too. A value can be pushed
     twice (by two children); the second time it pops it is already seen and skipped.
     ``leaves=False`` leaves out the inputs (``backward`` only visits values made by ops).
+
+    With ``leaves=False`` the search starts where the graph stops being a chain: from
+    ``root``, as long as a value has exactly one input made by an op (that needs a
+    gradient), that input is the only way on, so the values walked so far come last, in
+    reverse, and no search, stack or set is needed for them. The order is the search's
+    own: it would expand them one after the other the same way. A vectorized MLP is such
+    a chain down to its first layer, ``y = y * 1.0001 + 0.0`` down to its start.
     """
+    chain: list[Value] = []
+    if not leaves:
+        while True:
+            inputs = root._parents
+            if inputs is None:
+                inputs = (root._a, root._b)  # None or a plain float: not made by an op
+            only = None
+            for parent in inputs:
+                if (
+                    parent is not None
+                    and type(parent) is not float
+                    and parent._op is not None
+                    and parent.requires_grad
+                ):
+                    if only is not None:
+                        break  # a second one: the search goes on from this value
+                    only = parent
+            else:
+                chain.append(root)
+                if only is None:  # the chain's first value: nothing to search
+                    chain.reverse()
+                    return chain
+                root = only
+                continue
+            break
     order: list[Value] = []
     seen: set[Value] = set()
     stack: list[Any] = [root]
@@ -73,6 +105,9 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
             if b is not None and type(b) is not float and b._op is not None:
                 if b.requires_grad and b not in seen:
                     push(b)
+    if chain:
+        chain.reverse()
+        order.extend(chain)
     return order
 
 
@@ -129,13 +164,16 @@ def _is_node(x: Any, like: Value) -> bool:
 
 def _seed(root: Value, grad: Any) -> Any:
     if grad is None:
-        if root.size != 1:
+        data = root._data
+        if type(data) is float:  # (a loss, every step: no size property)
+            return 1.0
+        if data.size != 1:
             raise ValueError(
                 f"backward() on a value of shape {root.shape} needs grad=, the gradient of "
                 f"whatever you are differentiating with respect to this value (for example "
                 f"numpy.ones{root.shape}), or call .sum() first"
             )
-        return 1.0 if type(root._data) is float else np.ones_like(root._data)
+        return np.ones_like(data)
     seed = as_data(grad._data if _is_node(grad, root) else grad, dtype=root.dtype)
     if np.shape(seed) != root.shape:
         raise ValueError(
@@ -222,25 +260,54 @@ def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
                 continue
         if g is None:
             continue
-        parents = node.parents  # off the hot path: constants as Values
+        # The tensor path. The inputs and their data without ``node.parents`` and a list
+        # comprehension for an op with one or two (each a call: the tiny MLP step makes
+        # six such nodes). A plain float input (a scalar op's constant) has no ``_data``:
+        # ``node.parents`` makes it a constant Value.
+        if parents is None:
+            a, b = node._a, node._b
+            if b is None and type(a) is not float:
+                parents, args = (a,), [a._data]
+            elif type(a) is not float and type(b) is not float:
+                parents, args = (a, b), [a._data, b._data]
+            else:
+                parents = node.parents
+                args = [p._data for p in parents]
+        else:
+            args = [p._data for p in parents]
+        args.extend(op.params)
+        out = node._data
         if op.vjp_all is not None:  # an n-ary op: all of its inputs' gradients at once
-            grads = op.vjp_all(g, node._data, *[p._data for p in parents], *op.params)
-            for parent, gp in zip(parents, grads):
+            for parent, gp in zip(parents, op.vjp_all(g, out, *args)):
                 if parent.requires_grad:
                     if type(gp) is float and type(parent._data) is float:
                         parent._g += gp
                     else:
                         _add_to(parent, gp, g)
             continue
-        args = [p._data for p in parents]
-        args.extend(op.params)
         for parent, vjp in zip(parents, op.vjps):
-            if parent.requires_grad:
-                gp = vjp(g, node._data, *args)
-                if type(gp) is float and type(parent._data) is float:
-                    parent._g += gp
-                else:
-                    _add_to(parent, gp, g)
+            if not parent.requires_grad:
+                continue
+            gp = vjp(g, out, *args)
+            data = parent._data
+            # _add_to's commonest case inline (twelve calls per tiny MLP step): a first
+            # gradient that is already an array of the input's shape and dtype is kept as
+            # it is, unless the input is a leaf and the array is not its own to keep (the
+            # incoming gradient itself, or a view). ``is`` on dtypes: numpy's built-in
+            # ones are shared objects; any other dtype object goes to _add_to.
+            if (
+                type(gp) is np.ndarray
+                and parent._g is None
+                and type(data) is np.ndarray
+                and gp.dtype is data.dtype
+                and gp.shape == data.shape
+                and (parent._op is not None or (gp is not g and gp.base is None))
+            ):
+                parent._g = gp
+            elif type(gp) is float and type(data) is float:
+                parent._g += gp
+            else:
+                _add_to(parent, gp, g)
 
 
 class BackwardStep(NamedTuple):

@@ -77,6 +77,8 @@ def linear(x: Any, W: Any, b: Any) -> Value:
     >>> linear(Value([[1.0, 2.0]]), Value([[1.0], [1.0]]), Value([0.5])).data
     array([[3.5]])
     """
+    if type(x) is np.ndarray:  # a batch into the first layer: the constant _lift_all makes
+        x = _constant(x)  # (without its loop over all three: every step of an MLP)
     parts = (x, W, b)
     if set(map(type, parts)) != _JUST_VALUE:
         parts = tuple(_lift_all(parts, "linear"))

@@ -749,3 +749,74 @@ def test_copies_and_pickles_keep_plain_number_inputs_and_signed_zero_gradients(m
     old = Value.__new__(Value)  # a Value pickled when ``parents`` was a slot
     old.__setstate__((None, {"_data": 1.0, "_g": 0.0, "_op": None, "parents": ()}))
     assert old.parents == ()
+
+
+def _reference_order(root, leaves):
+    """Depth-first post-order, recursively: the order ``topological_order`` promises."""
+    order, seen = [], set()
+
+    def visit(v):
+        if v in seen:
+            return
+        seen.add(v)
+        for p in reversed(v.parents):
+            if p.requires_grad and (leaves or p._op is not None):
+                visit(p)
+        order.append(v)
+
+    visit(root)
+    return order
+
+
+def test_topological_order_of_chains_branches_and_repeated_inputs():
+    import random
+
+    from autograd import add_n
+    from autograd.backprop import topological_order
+
+    rng = random.Random(0)
+    for _ in range(300):
+        nodes = [Value(rng.uniform(-1, 1), requires_grad=rng.random() < 0.8) for _ in range(3)]
+        for _ in range(rng.randint(1, 20)):
+            a, b, c = rng.choice(nodes), rng.choice(nodes[-3:]), rng.choice(nodes)
+            kind = rng.randrange(5)
+            if kind == 0:
+                v = a * b
+            elif kind == 1:
+                v = a + 2.0  # one input made by an op: a chain goes on
+            elif kind == 2:
+                v = b * b  # the same input twice
+            elif kind == 3:
+                v = b.tanh()
+            else:
+                v = add_n([a, b, c])
+            nodes.append(v)
+        for root in nodes[-2:]:
+            for leaves in (False, True):
+                assert topological_order(root, leaves) == _reference_order(root, leaves)
+    x = Value(np.ones(3))
+    y = (x * 2.0 + x).tanh() * 3.0 - 1.0  # a chain above a branch
+    order = topological_order(y, leaves=False)
+    assert order == _reference_order(y, leaves=False) and len(order) == 5
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "shapes", [((100, 1), (100, 1)), ((7,), (7,)), ((5, 1), (5,)), ((4, 3), (3,))]
+)
+def test_hinge_vjp_on_arrays_gives_the_general_rules_bits(dtype, shapes):
+    from autograd import ops
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=shapes[0]).astype(dtype)
+    y = rng.choice([-1.0, 1.0, 0.0, np.nan], size=shapes[1]).astype(dtype)
+    a.flat[0] = np.inf
+    with np.errstate(all="ignore"):
+        for g in (1.0, 0.5, -2.0, np.nan, 0.0):
+            for i, (x, other) in enumerate(((a, y), (y, a))):
+                fast = ops.HINGE.vjps[i](g, None, a, y)
+                margin = 1.0 - x * other  # the general rule, written out
+                active = (margin > 0) * (-1.0 / np.size(margin))
+                general = ops.sum_to(g * active * other, ops.shape_of(x))
+                assert fast.dtype == general.dtype and fast.shape == general.shape
+                assert fast.tobytes() == general.tobytes()

@@ -559,3 +559,67 @@ def test_vectorized_steps_give_main_s_losses_to_the_bit(name):
     if losses != _REFERENCE_LOSSES[name] and np.__version__[:3] != "2.4":
         pytest.skip(f"reference losses were recorded with numpy 2.4, this is {np.__version__}")
     assert losses == _REFERENCE_LOSSES[name]
+
+
+def test_plain_sgd_in_place_gives_the_general_steps_numbers_and_marks_graphs_stale():
+    rng = np.random.default_rng(3)
+    params = [Value(rng.normal(size=(4, 3))), Value(rng.normal(size=3))]
+    arrays = [p.data for p in params]
+    grads = [rng.normal(size=(4, 3)), rng.normal(size=3)]
+    for p, g in zip(params, grads):
+        p.grad = g
+    stale = (params[0] * 2.0).sum()
+    expected = [a - 0.1 * g for a, g in zip(arrays, grads)]
+    SGD(params, lr=0.1).step()
+    for p, a, e in zip(params, arrays, expected):
+        assert p.data is a  # written in place
+        np.testing.assert_array_equal(p.data, e)  # the same bits as w - lr * g
+    with pytest.raises(RuntimeError, match="assigned new data"):
+        stale.backward()
+
+
+def test_plain_sgd_with_a_view_or_one_array_in_two_values_steps_as_before():
+    base = np.arange(6.0)
+    own, view = Value(np.ones(2)), Value(np.zeros(2))
+    view.data = base[:2]  # a view: nothing is written in place
+    own.grad, view.grad = np.ones(2), np.full(2, 2.0)
+    SGD([own, view], lr=0.5).step()
+    np.testing.assert_array_equal(own.data, [0.5, 0.5])
+    np.testing.assert_array_equal(view.data, [-1.0, 0.0])
+    np.testing.assert_array_equal(base, [-1.0, 0.0, 2.0, 3.0, 4.0, 5.0])
+    own, tied = Value(np.ones(3)), Value(np.ones(3))
+    tied.data = own.data  # one array in two Values: the last write wins, as before
+    own.grad, tied.grad = np.full(3, 1.0), np.full(3, 2.0)
+    SGD([own, tied], lr=0.5).step()
+    np.testing.assert_array_equal(own.data, np.zeros(3))  # 1 - 0.5 * 2, from the old 1
+    assert own.data is tied.data
+
+
+class _InterruptedOnce(Value):
+    """A Value whose next ``.data`` assignment raises KeyboardInterrupt once, after it."""
+
+    armed = False
+
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        Value.data.fset(self, value)
+        if _InterruptedOnce.armed:
+            _InterruptedOnce.armed = False
+            raise KeyboardInterrupt
+
+
+def test_plain_sgd_ctrl_c_while_marking_still_marks_every_parameter_once_written():
+    first, second = _InterruptedOnce(np.ones(2)), Value(np.ones(3))
+    first.grad, second.grad = np.ones(2), np.ones(3)
+    stale = (second * 1.0).sum()
+    _InterruptedOnce.armed = True
+    with pytest.raises(KeyboardInterrupt):
+        SGD([first, second], lr=0.5).step()
+    np.testing.assert_array_equal(first.data, [0.5, 0.5])  # each written exactly once
+    np.testing.assert_array_equal(second.data, [0.5, 0.5, 0.5])
+    with pytest.raises(RuntimeError, match="assigned new data"):
+        stale.backward()  # the second parameter was marked although Ctrl-C came first
