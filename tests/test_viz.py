@@ -140,6 +140,31 @@ def test_backprop_page_is_self_contained_and_has_every_step(seed_neuron, tmp_pat
     assert "(v1 + v2).grad" not in texts and "v1 = x1 * w1 = 2 * 0 = 0" in texts
 
 
+def test_page_boxes_are_laid_out_for_the_widest_number_they_will_show(tmp_path):
+    # A tensor's box was drawn around "grad ?" and the page later wrote "grad mean ...,
+    # range [...]" into it, running over the data beside it: the layout now holds, for
+    # every field, the widest text the walk writes there (here the final gradient and
+    # the data after the SGD update).
+    logits = Value(np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.3]]), label="logits")
+    W = Value(np.eye(3), label="W")
+    loss = ((logits @ W).tanh() * 2.0).sum()
+    page = backprop_html(loss, tmp_path / "page.html").read_text()
+    svg = page[page.index("<svg") : page.index("</svg>")]
+    final = trace_totals(loss)
+    for value in (logits, W):  # (Graphviz writes a minus sign as &#45;)
+        assert f">grad {summary(final[value])}</text>".replace("-", "&#45;") in svg
+    # draw_dot(texts=) replaces a box's k-th text from the end, and escapes it
+    a = Value(1.0, label="a")
+    source = draw_dot(a * 2.0, texts={"v0": {1: "grad <wide> 123456789"}}).source
+    assert r"v2 | data 2 | grad \<wide\> 123456789 }" in source  # a record's escapes
+
+
+def trace_totals(root: Value) -> dict:
+    from autograd import trace_backward
+
+    return {s.input: s.total for s in trace_backward(root, np.ones_like(root.data))}
+
+
 def test_page_explains_a_library_neuron(tmp_path):
     from autograd import Value
     from nn import Neuron

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -294,6 +295,7 @@ def draw_dot(
     collapse: str | None = "auto",
     theme: str = "default",
     max_edges: int = MAX_EDGES,
+    texts: Mapping[str, Mapping[int, str]] | None = None,
 ) -> Drawing:
     """Draw the graph that produced ``root``.
 
@@ -307,7 +309,10 @@ def draw_dot(
     keeps a small graph as it is and collapses a network's graph enough to stay under
     150 boxes. Past ``max_nodes`` boxes only the nearest to ``root`` are drawn; a
     drawing of more than ``max_edges`` edges is refused before any layout.
-    ``theme="projector"`` uses larger type and thicker lines.
+    ``theme="projector"`` uses larger type and thicker lines. ``texts`` lays boxes out
+    for other texts than their own (box id -> position from the end, 1 = last -> text):
+    the step-through page passes the widest each field will show, so that no number it
+    writes in later runs past its box.
 
     >>> from autograd import Value
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b"); c = a * b; c.backward()
@@ -338,9 +343,15 @@ def draw_dot(
     for unit in scene.units:
         uid = unit.id if isinstance(unit, Box) else scene.unit_of[unit]
         rows = [
-            [_escape(cell_text(c)) for c in row if show_grad or c[0] != "grad"]
-            for row in scene.cells[uid]
+            [cell_text(c) for c in row if show_grad or c[0] != "grad"] for row in scene.cells[uid]
         ]
+        if texts and uid in texts:
+            places = [(i, j) for i, row in enumerate(rows) for j in range(len(row))]
+            for k, text in texts[uid].items():
+                if 1 <= k <= len(places):
+                    i, j = places[-k]
+                    rows[i][j] = text
+        rows = [[_escape(text) for text in row] for row in rows]
         main = _main_value(unit)
         dot.node(
             uid,
