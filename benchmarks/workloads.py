@@ -11,8 +11,8 @@ first losses must agree before anything is timed. Engines:
 - ``backproplab``; peers ``micrograd`` (``micrograd_gc_off`` times it with ``gc.disable()``),
   ``numpy`` (forward and backward written by hand), ``torch``, ``jax_jit``, ``jax_eager``;
 - floors, the least work the step needs: ``python`` (the scalar moons step on plain Python
-  floats, forward and backward by hand; the chains as one small object per op) and ``matmuls`` (only the medium MLP's forward and
-  backward matrix products, in numpy)."""
+  floats, forward and backward by hand; the chains as one small object per op) and
+  ``matmuls`` (only the medium MLP's forward and backward matrix products, in numpy)."""
 
 from __future__ import annotations
 
