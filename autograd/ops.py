@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from . import conv
+from .data import FLOAT_DTYPES
 from .mode import writes
 from .quiet import quiet
 
@@ -347,13 +348,10 @@ def mean_all(a: Any) -> Any:
     (its argument parsing and item count are ~12,000 instructions, as much as the sum
     itself on a small batch; a loss takes one mean per step). Other dtypes and an empty
     ``a`` (numpy's warning, then nan) go to np.mean."""
-    if type(a) is not np.ndarray or a.dtype not in _FLOAT_DTYPES or not a.size:
+    if type(a) is not np.ndarray or a.dtype not in FLOAT_DTYPES or not a.size:
         return np.mean(a)
     total = np.add.reduce(a, axis=None)
     return total.dtype.type(total / np.intp(a.size))  # np.mean's division, to the bit
-
-
-_FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def _mean(a, axis, keepdims):
@@ -549,7 +547,7 @@ ABS = Op("abs", abs, lambda g, out, a: g * _sign(a), local=("sign({a})",))
 def _relu(a):
     if type(a) is float:
         return a if a > 0 or a != a else 0.0
-    if type(a) is np.ndarray and a.size >= _BIG and a.dtype in _FLOAT_DTYPES:
+    if type(a) is np.ndarray and a.size >= _BIG and a.dtype in FLOAT_DTYPES:
         # numpy's maximum against the number 0 is not vectorized, against an array of
         # zeros it is: 2x faster on a (256, 256) float32 layer, the same numbers (nan
         # stays nan, -0.0 becomes 0.0). The zeros cost more than they save on a small
