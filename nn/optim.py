@@ -150,14 +150,7 @@ class SGD(Optimizer):
                     and g.shape == w.shape
                 ):
                     return False
-                delta = scratch[i]
-                if (
-                    type(delta) is not np.ndarray
-                    or delta.dtype is not w.dtype
-                    or delta.shape != w.shape
-                ):
-                    delta = scratch[i] = np.empty(w.shape, w.dtype)
-                np.multiply(g, lr, delta)  # lr * g, every product the same
+                np.multiply(g, lr, _scratch_like(w, scratch, i))  # lr * g, each the same
                 ws.append(w)
             if len(set(map(id, ws))) != len(ws):  # one array in two Values (tied weights)
                 return False
@@ -553,27 +546,29 @@ def _descent(w: Any, g: Any, lr: float, scratch: list, i: int) -> Any:
     """``w - lr * g`` (the same numbers as ``_minus(w, lr * g)``), computed in
     ``scratch[i]``, an array kept for parameter ``i``, when ``w`` and ``g`` are arrays
     of one shape and dtype."""
-    out = scratch[i]
-    # The usual case in one test: numpy's built-in dtypes are shared objects, so ``is``
-    # settles them without comparing dtypes (~1,000 instructions a parameter fewer; any
-    # other dtype object takes the full checks below, with the same result).
-    if not (
-        type(g) is np.ndarray
-        and type(out) is np.ndarray
-        and g.dtype is out.dtype is w.dtype
-        and g.shape == out.shape == w.shape
+    if (
+        type(g) is not np.ndarray
+        or type(w) is not np.ndarray
+        or g.shape != w.shape
+        or g.dtype != w.dtype
     ):
-        if (
-            type(g) is not np.ndarray
-            or type(w) is not np.ndarray
-            or g.shape != w.shape
-            or g.dtype != w.dtype
-        ):
-            return _minus(w, lr * g)
-        if out is None or out.shape != w.shape or out.dtype != w.dtype:
-            out = scratch[i] = np.empty(w.shape, w.dtype)
+        return _minus(w, lr * g)
+    out = _scratch_like(w, scratch, i)
     np.multiply(g, lr, out=out)  # lr * g, every product the same
     return np.subtract(w, out, out=out)
+
+
+def _scratch_like(w: np.ndarray, scratch: list, i: int) -> np.ndarray:
+    """``scratch[i]``, the array kept for parameter ``i``, made anew unless it has ``w``'s
+    shape and dtype (``is`` first: numpy's built-in dtypes are shared objects)."""
+    out = scratch[i]
+    if (
+        type(out) is not np.ndarray
+        or out.shape != w.shape
+        or (out.dtype is not w.dtype and out.dtype != w.dtype)
+    ):
+        out = scratch[i] = np.empty(w.shape, w.dtype)
+    return out
 
 
 def _minus(w: Any, delta: Any) -> Any:
