@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -66,53 +65,22 @@ WRONG = {
 }
 
 
-def _client(book):
-    from nbclient import NotebookClient
-
-    return NotebookClient(
-        book,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(LESSONS)}},
-    )
-
-
-def _execute(book) -> float:
-    start = time.perf_counter()
-    _client(book).execute()
-    return time.perf_counter() - start
-
-
 @pytest.fixture(scope="module")
 def executed(request) -> dict:
     """The notebooks this session's tests ask for, run two at a time (one per core of the
-    CI machine, so each one's time stays what it is alone): name -> (book, seconds)."""
-    import asyncio
-
+    CI machine, so each one's time stays what it is alone): name -> (book, seconds), or
+    the exception its run raised."""
     wanted = [
         item.callspec.params["name"]
         for item in request.session.items
         if getattr(item, "originalname", "") == "test_lesson_runs_and_shows_its_numbers"
     ]
-    gate = asyncio.Semaphore(2)
-    results: dict = {}
-
-    async def run(name: str) -> None:
-        async with gate:
-            book = nbformat.read(LESSONS / f"{name}.ipynb", as_version=4)
-            start = time.perf_counter()
-            try:
-                await _client(book).async_execute()
-            except Exception as err:  # reported by the test of this notebook
-                results[name] = err
-            else:
-                results[name] = (book, time.perf_counter() - start)
-
-    async def run_all() -> None:
-        await asyncio.gather(*(run(name) for name in wanted))
-
-    asyncio.run(run_all())
-    return results
+    books = [nbformat.read(LESSONS / f"{name}.ipynb", as_version=4) for name in wanted]
+    runs = make_solutions.execute_all(books, timeout=CELL_TIMEOUT)
+    return {
+        name: run if isinstance(run, Exception) else (book, run)
+        for name, book, run in zip(wanted, books, runs)
+    }
 
 
 def _printed(cell) -> str:
@@ -222,7 +190,7 @@ def test_a_filled_notebook_runs_and_every_check_says_right():
     book = make_solutions.fill(
         nbformat.read(LESSONS / "08_your_own_op.ipynb", as_version=4), make_solutions.solutions()
     )
-    _execute(book)
+    make_solutions.execute(book, timeout=CELL_TIMEOUT)
     solved = [c for c in book.cells if "solution" in c.metadata.get("tags", [])]
     assert len(solved) == 3
     for cell in solved:
