@@ -29,10 +29,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .sessions import Session, SettingsError, decode, encode
-from .settings import MAX_FRAME, MAX_MESSAGE, Play
+from .settings import MAX_FRAME, MAX_MESSAGE, MAX_WAITING, Play
 
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_WAITING = 64  # messages queued per connection before new ones are refused
 _CLOSED = object()  # put in the inbox when the socket closes
 # Playground epochs running at once, all tabs together: more only fight over the GIL, and
 # the Neuron / Network tabs' messages (one at a time per tab) would wait behind them.

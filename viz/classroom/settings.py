@@ -34,6 +34,7 @@ MAX_MESSAGE = 256 * 1024  # characters of one WebSocket message, checked before 
 # uvicorn cuts frames above its ws_max_size (close 1009, no message): keep it well above
 # MAX_MESSAGE so a message too large gets the server's own one-line answer.
 MAX_FRAME = 4 * MAX_MESSAGE
+MAX_WAITING = 64  # messages queued per connection before new ones are refused
 MAX_CSV_ROWS = 2000
 MAX_CSV_BYTES = 160 * 1024  # a file the page may send: 2,000 quoted rows of long numbers
 MAX_FPS = 30  # frames a second the playground streams at most

@@ -41,6 +41,7 @@ __all__ = ["NeuronWidget", "GraphWidget", "NetworkWidget", "PlaygroundWidget"]
 STATIC = Path(__file__).resolve().parent / "static"
 MODULES = (
     "common.js",
+    "settings.js",
     "neuron.js",
     "network.js",
     "playground.js",
