@@ -332,6 +332,18 @@ def test_viz_render_is_the_function_and_the_module_has_its_own_name():
 
 
 # ------------------------------------------------------------------ one settings schema
+def _constant(v: ast.AST) -> bool:
+    """A literal, or a trait / field made from one (``traitlets.Float(0.03).tag(...)``)."""
+    while isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "tag":
+        v = v.func.value
+    if isinstance(v, ast.Call):
+        given = [*v.args[:1], *(k.value for k in v.keywords if k.arg == "default_value")]
+        return any(_constant(g) for g in given)
+    return isinstance(v, ast.Constant) or (
+        isinstance(v, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in v.elts)
+    )
+
+
 def _second_lists_py(text: str, tabs: dict, menus: list[set]) -> list[int]:
     """Lines of Python that restate a tab's settings: a dict, a call or a class body giving
     constants to three or more of one tab's settings (a second table of defaults), a list
@@ -350,14 +362,7 @@ def _second_lists_py(text: str, tabs: dict, menus: list[set]) -> list[int]:
                 if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
                     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                     pairs += [(t.id, stmt.value) for t in targets if isinstance(t, ast.Name)]
-        constant = lambda v: (
-            isinstance(v, ast.Constant)
-            or (
-                isinstance(v, (ast.List, ast.Tuple))
-                and all(isinstance(e, ast.Constant) for e in v.elts)
-            )
-        )
-        keys = {k for k, v in pairs if constant(v)}
+        keys = {k for k, v in pairs if _constant(v)}
         if any(len(keys & fields) >= 3 for fields in tabs.values()):
             found.append(node.lineno)
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
@@ -392,7 +397,7 @@ def _second_lists_js(text: str, tabs: dict, menus: list[set]) -> list[str]:
         if any(len(numbers & menu) >= 3 for menu in menus):
             found.append(arr[:60])
     found += re.findall(r"const\s+(?:MAX|MIN|DEFAULT|LIMIT)\w*\s*=", text)
-    found += re.findall(r"(?:Number|parseFloat|parseInt)\([^()]*\)\s*\|\|", text)
+    found += re.findall(r"(?:Number|parseFloat|parseInt)\((?:[^()]|\([^()]*\))*\)\s*\|\|", text)
     found += re.findall(r"<input[^>]*\b(?:min|max|value)=[^>]*>", text)
     return found
 
@@ -440,12 +445,14 @@ def test_the_schema_test_catches_a_second_list():
         "RATES = [0.001, 0.003, 0.01, 0.03]\n"
         "MAX_NEURONS = 8\n"
     )
+    traits = "class W:\n    lr = Float(0.03).tag(sync=True)\n    reg = Unicode('none')\n    rate = Float(0.0)\n"
     assert sorted(_second_lists_py(python, tabs, menus)) == [1, 2, 6, 7, 8]
+    assert _second_lists_py(traits, tabs, menus) == [1]
     js = (
         'const s = { dataset: "circle", noise: 0, lr: 0.03 };\n'
         "const RATES = [0.001, 0.003, 0.01, 0.03];\n"
         "const MAX_INPUTS = 8;\n"
-        "const lr = Number(field.value) || 0.5;\n"
+        'const lr = Number($("net-lr").value) || 0.5;\n'
         '<input id="pg-seed" type="number" min="0" max="1000000" value="1">'
     )
     assert len(_second_lists_js(js, tabs, menus)) == 5

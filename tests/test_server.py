@@ -282,7 +282,8 @@ def test_static_files_are_package_data():
 def test_each_tab_over_the_websocket(client):
     with client.websocket_connect("/ws") as ws:
         hello = ws.receive_json()
-        assert hello["type"] == "hello" and "sigmoid" in hello["activations"]
+        activations = hello["tabs"]["neuron"]["properties"]["activation"]["enum"]
+        assert hello["type"] == "hello" and "sigmoid" in activations
         assert talk(ws, {"type": "neuron", "state": {}})["out"] == SEED_OUT
         assert "data 0.9991" in ws.receive_json()["svg"]
         moved = talk(ws, {"type": "neuron", "state": {"w": [0, 2]}})

@@ -35,7 +35,6 @@ from collections.abc import Callable
 from typing import Any
 
 from nn import playground
-from nn.activations import ACTIVATIONS
 
 from . import lessons
 from .expression import FUNCTIONS
@@ -101,7 +100,6 @@ class Session:
         return {
             "type": "hello",
             **schemas(),
-            "activations": list(ACTIVATIONS),
             "functions": list(FUNCTIONS),
             "datasets": DATASETS,
             "features": playground.FEATURE_LABELS,
