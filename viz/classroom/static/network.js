@@ -1,33 +1,26 @@
 // The Network tab: a small MLP on one sample, drawn as neurons and edges. The server
 // sends every step (forward neuron by neuron, the loss, backward from trace_backward, the
 // SGD update); stepping through them reveals the numbers one by one.
-import { $, colour, el, fmt, parseList, signed, stepper, svg, table } from "./common.js";
+import { $, colour, fmt, signed, stepper, svg, table } from "./common.js";
+import { build, defaults, fromUrl, toUrl } from "./settings.js";
 
 let ctx = null, steps = null, net = null;
+// The settings, their controls and the last ones the server took: all from the Network
+// tab's schema (a field that does not parse goes as typed: the server names the setting).
+let schema = null, s = null, controls = {}, lastGood = null, link = null;
 
-// The fields as settings; a field that is not a list of numbers is named, not guessed at.
-function settings() {
-  const read = (id, what) => {
-    const values = parseList($(id).value);
-    if (!values) throw new Error(`${what}: write numbers separated by commas, like ${$(id).defaultValue}`);
-    return values;
-  };
-  return {
-    sizes: read("net-sizes", "layer sizes").map(Math.round),
-    x: read("net-x", "input x"),
-    target: read("net-target", "target y"),
-    activation: $("net-activation").value || "sigmoid",
-    init: $("net-init").value,
-    lr: Number($("net-lr").value) || 0.5,
-  };
+export function urlParams() {
+  if (!s) return link ? Object.fromEntries(link) : {};
+  return toUrl(schema, s);
 }
 
 function send(reset = false) {
-  try {
-    ctx.request("network", { type: "network", settings: settings(), reset });
-  } catch (err) {
-    ctx.showError(err.message);
-  }
+  ctx.request("network", { type: "network", settings: s, reset });
+}
+
+function change(key, value) {
+  s[key] = value;
+  send();
 }
 
 // The drawing and the step-through of one network view: the tab's, or a Jupyter widget's.
@@ -148,14 +141,8 @@ export function init(context) {
   ctx = context;
   net = networkView();
   steps = net.steps;
-  for (const id of ["net-sizes", "net-x", "net-target"]) {
-    $(id).onchange = () => send();
-    $(id).onkeydown = e => { if (e.key === "Enter") send(); };
-  }
-  $("net-activation").onchange = () => send();
-  $("net-init").onchange = () => send();
-  $("net-lr").onchange = () => send();
   $("net-reset").onclick = () => send(true);
+  if (ctx.hashParams().get("tab") === "network") link = ctx.hashParams();
   $("net-update").onclick = () => ctx.request("network", { type: "network.update" });
   document.addEventListener("keydown", e => {
     if ($("tab-network").hidden || e.target.tagName === "INPUT") return;
@@ -165,20 +152,27 @@ export function init(context) {
 }
 
 export function start(hello) {
-  const select = $("net-activation");
-  select.replaceChildren(...hello.activations.map(a => el("option", { value: a }, a)));
-  select.value = "sigmoid";
+  if (!s) {  // the first hello: the schema, then the link's settings
+    schema = hello.tabs.network;
+    s = link ? fromUrl(schema, link) : defaults(schema);
+  }
+  controls = build($("tab-network"), schema, s, change, "net");
   send();
 }
 
 export function onMessage(view) {
-  $("net-sizes").value = view.settings.sizes.join(",");
-  $("net-x").value = view.settings.x.join(", ");
-  $("net-target").value = view.settings.target.join(", ");
+  s = structuredClone(view.settings);
+  lastGood = structuredClone(s);
+  for (const [key, c] of Object.entries(controls)) c.set(s[key]);
+  ctx.saveUrl();
   $("net-output").textContent = view.output.map(String).join(", ");
   $("net-loss").textContent = fmt(view.loss);
   $("net-updates").textContent = String(view.updates);
   net.load(view);
 }
 
-export function onError() {}
+// A setting the server refused stays on screen with its message; the next change
+// starts again from the last settings it took.
+export function onError() {
+  if (lastGood) s = structuredClone(lastGood);
+}

@@ -1,10 +1,16 @@
 // The Neuron tab: sliders and number fields for x, w, b; every change goes to the server,
 // which answers with the output, the formula with numbers and draw_dot's graph as SVG.
 import { $, el, fmt, importSvg, signed, table } from "./common.js";
+import { build, defaults, fromUrl, toUrl } from "./settings.js";
 
 let ctx = null, graph = null, shape = "";
-const state = { x: [2, 3], w: [0, 1], b: 4, activation: "sigmoid", target: 0, lr: 1 };
-const MAX_INPUTS = 8;
+// The seed neuron and its limits come from the Neuron tab's schema (with the first hello).
+let schema = null, state = null, controls = {}, link = null;
+
+export function urlParams() {
+  if (!state) return link ? Object.fromEntries(link) : {};
+  return toUrl(schema, state);
+}
 
 // A parameter's slider and number field, kept in step (ids: `${prefix}-${name}`).
 export function slider(name, value, onChange, prefix = "neuron") {
@@ -42,30 +48,24 @@ function update() {
 export function init(context) {
   ctx = context;
   $("neuron-more").onclick = () => {
-    if (state.x.length >= MAX_INPUTS) return;
+    if (state.x.length >= schema.properties.x.maxItems) return;
     state.x.push(1); state.w.push(0); buildParams(); update();
   };
   $("neuron-less").onclick = () => {
     if (state.x.length <= 1) return;
     state.x.pop(); state.w.pop(); buildParams(); update();
   };
-  $("neuron-activation").onchange = e => { state.activation = e.target.value; update(); };
-  $("neuron-target").oninput = e => {
-    const v = Number(e.target.value);
-    if (Number.isFinite(v) && e.target.value !== "") { state.target = v; update(); }
-  };
-  $("neuron-lr").oninput = e => {
-    const v = Number(e.target.value);
-    if (Number.isFinite(v) && v > 0) state.lr = v;
-  };
   $("neuron-step").onclick = () => ctx.request("neuron", { type: "neuron.step", state });
-  buildParams();
+  if (ctx.hashParams().get("tab") === "neuron") link = ctx.hashParams();
 }
 
 export function start(hello) {
-  const select = $("neuron-activation");
-  select.replaceChildren(...hello.activations.map(a => el("option", { value: a }, a)));
-  select.value = state.activation;
+  if (!state) {  // the first hello: the schema, then the link's settings
+    schema = hello.tabs.neuron;
+    state = link ? fromUrl(schema, link) : defaults(schema);
+  }
+  controls = build($("tab-neuron"), schema, state, (key, value) => { state[key] = value; update(); }, "neuron");
+  buildParams();
   update();
 }
 
@@ -93,6 +93,7 @@ export function gradTable(node, values) {
 }
 
 export function onMessage(view) {
+  if (view.type === "neuron") ctx.saveUrl();
   if (view.type === "neuron.graph") {  // the exact drawing, laid out anew
     graph = importSvg($("neuron-graph"), view.svg);
     shape = `${view.state.x.length} ${view.state.activation}`;
