@@ -350,9 +350,7 @@ def _match_names(params: dict, tensors: dict) -> None:
 
 def _state_shapes(model: Any) -> dict[str, tuple]:
     """The shape of every tensor a file of ``model`` holds: parameters, then buffers."""
-    shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
-    shapes.update((name, np.shape(b)) for name, b in model.named_buffers())
-    return shapes
+    return {name: np.shape(data) for name, data in model._state()}
 
 
 def _match_shapes(model: Any, shapes: dict) -> None:
