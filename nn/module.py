@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -168,6 +168,11 @@ class Module:
         checked first: a missing or unexpected key, a wrong shape, a value that is not a
         finite number is a ``ValueError`` naming the entry, and nothing is changed.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"load_state_dict takes a dict of name -> numbers (as state_dict() gives), "
+                f"got a {type(state).__name__}; Module.load(path) reads a model file"
+            )
         params = dict(self.named_parameters(remove_duplicate=False))
         slots = {name: (owner, attr) for name, owner, attr in self._buffer_slots("")}
         current = {
