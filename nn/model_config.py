@@ -68,27 +68,60 @@ def _sizes(config: dict, key: str, default: Any = None) -> list[int]:
 def _conv2d_size(c: dict) -> tuple[int, int]:
     cin, cout, groups = _whole(c, "in_channels"), _whole(c, "out_channels"), _whole(c, "groups", 1)
     bias = bool(c.get("bias", True))
-    kh, kw = _window(c, "Conv2d", cin, default_stride=1)
+    kh, kw = check_window(c, "Conv2d", cin)
     weights = cout * (cin // groups) * kh * kw
     return 1 + bias, weights + cout * bias
 
 
 def _pool_size(name: str) -> Callable[[dict], tuple[int, int]]:
     def size(c: dict) -> tuple[int, int]:
-        _window(c, name, 1, default_stride=None)
+        check_window(c, name, 1, pool=True)
         return 0, 0
 
     return size
 
 
+def check_window(config: dict, name: str, channels: int, pool: bool = False) -> tuple[int, int]:
+    """Check a conv's or pool's ``kernel_size``, ``stride``, ``padding`` and ``dilation``
+    (each a whole number or a pair) against the weights' limit; the kernel size. ``name``
+    starts every message (``Conv2d``; ``from_torch: torch.nn.Conv2d at '0'``).
+
+    >>> check_window({"kernel_size": 3, "padding": 1}, "Conv2d", 16)
+    (3, 3)
+    >>> check_window({"kernel_size": 1, "padding": 3000}, "Conv2d", 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: Conv2d has padding [3000, 3000], kernel [1, 1] and dilation [1, 1]: 108,036,003 numbers from a one-pixel image, more than the limit of 20,000,000
+    """
+    try:
+        kernel = _pair(config, "kernel_size", None)
+        if config.get("stride") is None:  # a pool steps by its kernel, a conv by 1
+            stride = kernel if pool else (1, 1)
+        else:
+            stride = _pair(config, "stride", None)
+        padding, dilation = _pair(config, "padding", 0, low=0), _pair(config, "dilation", 1)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+    numbers = window_numbers(channels, kernel, stride, padding, dilation)
+    if numbers > MAX_ELEMENTS:
+        raise ValueError(
+            f"{name} has padding {list(padding)}, kernel {list(kernel)} and dilation "
+            f"{list(dilation)}: {numbers:,} numbers from a one-pixel image, more than the "
+            f"limit of {MAX_ELEMENTS:,}"
+        )
+    return kernel
+
+
 def _pair(config: dict, key: str, default: Any, low: int = 1) -> tuple[int, int]:
     """A whole number or a pair of them, each from ``low`` to ``MAX_ELEMENTS``."""
     value = config.get(key, default)
+    if isinstance(value, tuple):
+        value = list(value)
     items = value if isinstance(value, list) and len(value) == 2 else [value, value]
     if not all(type(v) is int and low <= v <= MAX_ELEMENTS for v in items):
         raise ValueError(
-            f"config argument {key!r} must be a whole number from {low} to {MAX_ELEMENTS:,} "
-            f"or a pair of them, got {str(value)[:100]}"
+            f"{key!r} must be a whole number from {low} to {MAX_ELEMENTS:,} or a pair of "
+            f"them, got {str(value)[:100]}"
         )
     return items[0], items[1]
 
@@ -102,8 +135,8 @@ def window_numbers(
 ) -> int:
     """How many numbers a sliding window's forward pass makes from a one-pixel image
     (``channels`` x 1 x 1): the padded image, or its windows side by side (im2col),
-    whichever is more. A file's conv or pool is held to the weights' limit with it, so
-    a small file cannot make a tiny input ask for gigabytes.
+    whichever is more. A conv or pool is held to the weights' limit with it, so a small
+    file cannot make a tiny input ask for gigabytes.
 
     >>> window_numbers(3, (3, 3), (1, 1), (1, 1), (1, 1))  # 3 channels of 3 x 3 windows
     27
@@ -112,21 +145,6 @@ def window_numbers(
     spans = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
     outs = [max(0, (n - span) // s + 1) for n, span, s in zip(padded, spans, stride)]
     return channels * max(padded[0] * padded[1], outs[0] * outs[1] * kernel[0] * kernel[1])
-
-
-def _window(c: dict, name: str, channels: int, default_stride: int | None) -> tuple[int, int]:
-    """Check a conv's or pool's kernel, stride, padding and dilation; the kernel size."""
-    kernel = _pair(c, "kernel_size", None)
-    stride = _pair(c, "stride", default_stride) if c.get("stride") is not None else kernel
-    padding, dilation = _pair(c, "padding", 0, low=0), _pair(c, "dilation", 1)
-    numbers = window_numbers(channels, kernel, stride, padding, dilation)
-    if numbers > MAX_ELEMENTS:
-        raise ValueError(
-            f"{name}'s padding {list(padding)}, kernel {list(kernel)} and dilation "
-            f"{list(dilation)} make {numbers:,} numbers from a one-pixel image, more than "
-            f"the limit of {MAX_ELEMENTS:,}"
-        )
-    return kernel
 
 
 def _layer_norm_size(c: dict) -> tuple[int, int]:

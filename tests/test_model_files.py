@@ -687,17 +687,17 @@ CONV_WEIGHT = {"weight": np.ones((1, 1, 1, 1))}
         (
             {"class": "Conv2d", "config": {**CONV, "padding": [30000, 30000]}},
             CONV_WEIGHT,
-            r"Conv2d's padding \[30000, 30000\].* 3,600,120,001 numbers",
+            r"Conv2d has padding \[30000, 30000\].* 3,600,120,001 numbers",
         ),
         (
             {"class": "Conv2d", "config": {**CONV, "padding": 30000, "dilation": 3}},
             CONV_WEIGHT,
-            r"Conv2d's padding \[30000, 30000\]",
+            r"Conv2d has padding \[30000, 30000\]",
         ),
         (
             {"class": "MaxPool2d", "config": {"kernel_size": 30001, "padding": 15000}},
             {},
-            r"MaxPool2d's padding \[15000, 15000\].* 900,060,001 numbers",
+            r"MaxPool2d has padding \[15000, 15000\].* 900,060,001 numbers",
         ),
         (
             {
@@ -705,12 +705,12 @@ CONV_WEIGHT = {"weight": np.ones((1, 1, 1, 1))}
                 "config": {"kernel_size": [20001, 1001], "padding": [10000, 500]},
             },
             {},
-            r"AvgPool2d's padding \[10000, 500\].* 20,021,001 numbers",
+            r"AvgPool2d has padding \[10000, 500\].* 20,021,001 numbers",
         ),
         (
             {"class": "Conv2d", "config": {**CONV, "padding": -1}},
             CONV_WEIGHT,
-            r"'padding' must be a whole number from 0",
+            r"Conv2d: 'padding' must be a whole number from 0",
         ),
         (
             {"class": "Conv2d", "config": {**CONV, "stride": [1, 0]}},
