@@ -8,7 +8,14 @@ losses, optimizers, regularization, toy data sets and a training loop.
 True
 """
 
-from . import activations, augment, datasets, init, playground
+from . import (
+    _engine,  # noqa: F401  (first: names a clashing 'autograd' package)
+    activations,
+    augment,
+    datasets,
+    init,
+    playground,
+)
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .interop import from_torch, to_torch
 from .layers import (

@@ -73,16 +73,21 @@ def to_torch(model: Module) -> Any:
 
 def from_torch(module: Any) -> Module:
     """Our model for a ``torch.nn.Module`` made of supported layers (the keys of
-    ``FROM_TORCH``: ``Linear``, ``Conv2d``, pools, norms, ``Embedding``, activations,
-    ``Sequential``, ...), with its numbers, running statistics and train/eval mode.
-    Any other layer, or a supported one with a setting we do not have (``ceil_mode``,
-    ``padding_idx``, ...), is a ``TypeError`` naming it.
+    ``FROM_TORCH``: ``Linear``, ``Conv2d``, pools, norms, ``Embedding``, activations;
+    and ``Sequential``), with its numbers, running statistics and train/eval mode; a
+    layer used twice stays one layer. Any other layer, or a supported one with a setting
+    we do not have (``ceil_mode``, ``padding_idx``, ...), is a ``TypeError`` naming it.
+    Tensors that disagree with their layer's settings, NaN or infinity, containers
+    nested deeper than 32 levels and windows past the model files' limits are one
+    ``ValueError`` naming the layer, before anything of their size is allocated.
 
+    >>> sorted(FROM_TORCH)[:4]
+    ['AvgPool2d', 'BatchNorm1d', 'BatchNorm2d', 'Conv2d']
     >>> import torch  # doctest: +SKIP
     >>> from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()))  # doctest: +SKIP
     Sequential()
     """
-    return convert_from_torch(module, "")
+    return convert_from_torch(module, "", {})
 
 
 # ------------------------------------------------------------------ ours -> torch
@@ -151,7 +156,7 @@ def _sequential_to_torch(model: Sequential, path: str) -> tuple[Any, list[Link]]
     import torch
 
     parts, links = [], []
-    for k, (name, child) in enumerate(model.named_children()):
+    for k, (name, child) in enumerate(model._children()):  # a layer used twice: two copies
         part, child_links = _to_torch(child, f"{path}{name}.")
         parts.append(part)
         for tname, read in child_links:

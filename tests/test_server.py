@@ -5,7 +5,6 @@ and limits). Skips without the ``classroom`` extra."""
 import json
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -271,11 +270,6 @@ def test_page_and_assets_are_served_from_package_data_with_no_cdn(client):
         assert "innerHTML" not in response.text and "eval(" not in response.text
     assert client.get("/static/../server.py").status_code == 404
     assert client.get("/static/nothing.js").status_code == 404
-
-
-def test_static_files_are_package_data():
-    toml = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
-    assert '"viz.classroom" = ["static/*.html", "static/*.js", "static/*.css"]' in toml
 
 
 # ------------------------------------------------------------------ the app over WebSocket
