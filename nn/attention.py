@@ -1,6 +1,6 @@
 """What a GPT adds to an MLP: RMS normalization and (causal) scaled dot-product attention.
 
-Each is a composition of the engine's existing ops (``square``, ``mean``, ``**``, ``@``,
+Each is a composition of the engine's existing ops (``*``, ``mean``, ``**``, ``@``,
 ``transpose``, ``softmax``, ...): no op entry of its own, so every gradient, second
 derivative, drawing and trace comes from those ops' rules (as tinygrad builds its
 activations). ``rms_norm`` is five nodes, ``scaled_dot_product_attention`` about six.
@@ -12,6 +12,7 @@ activations). ``rms_norm`` is five nodes, ``scaled_dot_product_attention`` about
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -53,7 +54,8 @@ def rms_norm(
     if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
         raise ValueError(f"rms_norm: eps must be a finite number >= 0, got {eps!r}")
     axes = tuple(range(x.ndim - len(shape), x.ndim))
-    y = x * (x.square().mean(axis=axes, keepdims=True) + float(eps)) ** -0.5
+    # x * x rather than x.square(): the same one node, and export_onnx translates it
+    y = x * ((x * x).mean(axis=axes, keepdims=True) + float(eps)) ** -0.5
     return y if weight is None else y * weight
 
 
@@ -97,21 +99,12 @@ def scaled_dot_product_attention(
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1]) if q.shape[-1] else 1.0
     scores = (q @ _swap_last_two(k)) * float(scale)
-    keep, add = _mask_parts(mask, lead + (n_queries, n_keys), name)
-    if causal:
-        tri = np.tri(n_queries, n_keys, dtype=bool)
-        keep = tri if keep is None else keep & tri
-    if keep is not None:
-        shut = np.where(keep, 0.0, -np.inf)
-        add = shut if add is None else add + shut
-    empty = None
+    if mask is None and causal and n_keys:  # the common case: a cached mask (no row empty)
+        add, empty = _causal_shift(n_queries, n_keys), None
+    else:
+        add, empty = _shift(mask, causal, lead + (n_queries, n_keys), name)
     if add is not None:
-        empty = np.isneginf(add).all(axis=-1, keepdims=True)
-        if empty.any():  # a softmax over no key: over every key instead, then zeroed below
-            add = np.where(empty, 0.0, add)
-        else:
-            empty = None
-        scores = scores + add.astype(scores.dtype)
+        scores = scores + add.astype(scores.dtype, copy=False)
     weights = scores.softmax(axis=-1)
     if empty is not None:
         weights = weights * (~empty).astype(weights.dtype)
@@ -206,6 +199,33 @@ def _normalized(shape: Any, default: tuple) -> tuple:
 def _swap_last_two(t: Value) -> Value:
     n = t.ndim
     return t.transpose(*range(n - 2), n - 1, n - 2)
+
+
+@functools.lru_cache(maxsize=64)
+def _causal_shift(n_queries: int, n_keys: int) -> np.ndarray:
+    """0 where query i may look at key j (j <= i), -inf elsewhere; kept, as it is the
+    same for every call of a model (~5% of the instructions of a microGPT tensor step)."""
+    shift = np.where(np.tri(n_queries, n_keys, dtype=bool), 0.0, -np.inf)
+    shift.flags.writeable = False
+    return shift
+
+
+def _shift(mask: Any, causal: bool, shape: tuple, name: str) -> tuple[Any, Any]:
+    """What to add to the scores (0, -inf, or the mask's numbers) and the rows that may
+    look at no key (None when there is none): those get all keys, then zero weights."""
+    keep, add = _mask_parts(mask, shape, name)
+    if causal:
+        tri = np.tri(shape[-2], shape[-1], dtype=bool)
+        keep = tri if keep is None else keep & tri
+    if keep is not None:
+        shut = np.where(keep, 0.0, -np.inf)
+        add = shut if add is None else add + shut
+    if add is None:
+        return None, None
+    empty = np.isneginf(add).all(axis=-1, keepdims=True)
+    if not empty.any():
+        return add, None
+    return np.where(empty, 0.0, add), empty
 
 
 def _mask_parts(mask: Any, shape: tuple, name: str) -> tuple[Any, Any]:

@@ -294,3 +294,18 @@ def test_hostile_shapes_get_one_line_naming_the_op_and_the_shapes(call, message)
     with pytest.raises(ValueError, match=message) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+# ------------------------------------------------------------------ ONNX
+@pytest.mark.parametrize("make", [lambda: RMSNorm(8), lambda: CausalSelfAttention(8, 2, rng=4)])
+def test_onnxruntime_reproduces_the_layers(tmp_path, make):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from nn import export_onnx
+
+    layer = make()
+    x = _random(3, 5, 8)  # the sequence length (5) is fixed in the file: the causal mask
+    export_onnx(layer, x[:1], tmp_path / "layer.onnx")
+    session = ort.InferenceSession(str(tmp_path / "layer.onnx"), providers=["CPUExecutionProvider"])
+    out = session.run(None, {"input": x.astype(np.float32)})[0]
+    np.testing.assert_allclose(out, layer(x).data, rtol=1e-5, atol=1e-5)
