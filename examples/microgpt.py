@@ -44,6 +44,7 @@ from nn import (
     rms_norm,
 )
 from nn.interop import TO_TORCH
+from nn.model_config import SIZE_RULES
 
 OUT = Path(__file__).resolve().parent.parent / "out"
 N_EMBD, N_HEAD, N_LAYER, BLOCK_SIZE = 16, 4, 1, 16
@@ -180,6 +181,19 @@ class MicroGPT(Module):
             "n_layer": self.n_layer,
             "block_size": self.block_size,
         }
+
+
+def _microgpt_size(config: dict) -> tuple[int, int]:
+    """The tensors and numbers a MicroGPT config asks for, computed before anything is
+    built, so a model file cannot ask for a huge model (``nn.model_config``'s rules)."""
+    keys = ("vocab_size", "n_embd", "n_layer", "block_size")
+    v, n, layers, block = (config.get(k, 1) for k in keys)
+    if not all(type(x) is int and 1 <= x <= 1_000_000 for x in (v, n, layers, block)):
+        raise ValueError(f"MicroGPT: {', '.join(keys)} must be whole numbers from 1 to 1,000,000")
+    return 3 + 6 * layers, (2 * v + block) * n + 12 * n * n * layers
+
+
+SIZE_RULES["MicroGPT"] = _microgpt_size
 
 
 # ------------------------------------------------------------------ scalar mode

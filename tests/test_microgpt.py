@@ -240,3 +240,16 @@ def test_bad_arguments_exit_with_one_line(argv, capsys):
         ex.main(argv)
     assert info.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("microgpt.py: error:")
+
+
+def test_a_model_file_cannot_ask_for_a_huge_gpt(tmp_path):
+    import json
+
+    from safetensors.numpy import save_file
+
+    model = tiny_model()
+    config = {**model.config(), "vocab_size": 10**6}  # 10**6 x 8 x 2 numbers: 128 MB
+    meta = json.dumps({"class": "MicroGPT", "config": config})
+    save_file(model.state_dict(), tmp_path / "huge.safetensors", metadata={"backproplab": meta})
+    with pytest.raises(ValueError, match=r"config needs 16,000,\d+ numbers, the file holds 1,024"):
+        Module.load(tmp_path / "huge.safetensors")
