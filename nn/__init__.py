@@ -16,6 +16,7 @@ from . import (
     init,
     playground,
 )
+from .attention import CausalSelfAttention, RMSNorm, rms_norm, scaled_dot_product_attention
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .interop import from_torch, to_torch
 from .layers import (
@@ -87,6 +88,10 @@ __all__ = [
     "LayerNorm",
     "BatchNorm1d",
     "BatchNorm2d",
+    "RMSNorm",
+    "rms_norm",
+    "CausalSelfAttention",
+    "scaled_dot_product_attention",
     "init",
     "augment",
     "ACTIVATIONS",

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .attention import CausalSelfAttention, RMSNorm
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     ELU,
@@ -250,6 +251,42 @@ def _batch_norm_to_torch(model: BatchNorm1d | BatchNorm2d, path: str) -> tuple[A
     return norm, [*_same(*names, "running_mean", "running_var"), count]
 
 
+def _rms_norm_to_torch(model: RMSNorm, path: str) -> tuple[Any, list[Link]]:
+    import torch
+
+    affine = model.weight is not None
+    norm = torch.nn.RMSNorm(
+        model.normalized_shape, model.eps, elementwise_affine=affine, dtype=torch.float64
+    )
+    return norm, _same("weight") if affine else []
+
+
+def _causal_self_attention_to_torch(
+    model: CausalSelfAttention, path: str
+) -> tuple[Any, list[Link]]:
+    import torch
+
+    class CausalSelfAttention(torch.nn.Module):  # torch's attention, told to look back only
+        def __init__(self, n_embd: int, n_head: int) -> None:
+            super().__init__()
+            self.attn = torch.nn.MultiheadAttention(
+                n_embd, n_head, bias=False, batch_first=True, dtype=torch.float64
+            )
+
+        def forward(self, x: Any) -> Any:
+            t = x.shape[-2]
+            future = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1)
+            return self.attn(x, x, x, attn_mask=future, need_weights=False)[0]
+
+    # torch keeps q, k and v's weights as one (3n, n) matrix, each (nout, nin)
+    qkv = lambda get: np.concatenate([get("Wq").T, get("Wk").T, get("Wv").T])
+    links: list[Link] = [
+        ("attn.in_proj_weight", qkv),
+        ("attn.out_proj.weight", lambda get: get("Wo").T),
+    ]
+    return CausalSelfAttention(model.n_embd, model.n_head), links
+
+
 def _embedding_to_torch(model: Embedding, path: str) -> tuple[Any, list[Link]]:
     import torch
 
@@ -282,6 +319,8 @@ TO_TORCH: dict[type, Callable[[Any, str], tuple[Any, list[Link]]]] = {
     BatchNorm1d: _batch_norm_to_torch,
     BatchNorm2d: _batch_norm_to_torch,
     Embedding: _embedding_to_torch,
+    RMSNorm: _rms_norm_to_torch,
+    CausalSelfAttention: _causal_self_attention_to_torch,
     Tanh: _activation_to_torch,
     ReLU: _activation_to_torch,
     Sigmoid: _activation_to_torch,

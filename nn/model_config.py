@@ -157,6 +157,15 @@ def _batch_norm_size(c: dict) -> tuple[int, int]:
     return 2 * affine + 2, (2 * affine + 2) * _whole(c, "num_features")
 
 
+def _rms_norm_size(c: dict) -> tuple[int, int]:
+    affine = bool(c.get("elementwise_affine", True))
+    return int(affine), affine * int(np.prod(_sizes(c, "normalized_shape"), dtype=object))
+
+
+def _attention_size(c: dict) -> tuple[int, int]:
+    return 4, 4 * _whole(c, "n_embd") ** 2
+
+
 def _embedding_size(c: dict) -> tuple[int, int]:
     return 1, _whole(c, "num_embeddings") * _whole(c, "embedding_dim")
 
@@ -177,6 +186,8 @@ SIZE_RULES: dict[str, Callable[[dict], tuple[int, int]]] = {
     "BatchNorm1d": _batch_norm_size,
     "BatchNorm2d": _batch_norm_size,
     "Embedding": _embedding_size,
+    "RMSNorm": _rms_norm_size,
+    "CausalSelfAttention": _attention_size,
     "Tanh": _nothing,
     "ReLU": _nothing,
     "Sigmoid": _nothing,
