@@ -18,13 +18,29 @@ def seed_neuron() -> Value:
     return out
 
 
-def page_steps(page: str) -> list[dict]:
-    """The steps a step-through page carries (its JSON data block)."""
+def page_scene(page: str) -> dict:
+    """The scene a step-through page carries (its JSON data block)."""
     import json
     import re
 
-    block = re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', page, re.S)
+    block = re.search(r'<script type="application/json" id="scene-data">(.*?)</script>', page, re.S)
     return json.loads(block.group(1))
+
+
+def page_steps(page: str) -> list[dict]:
+    """The steps of the scene a step-through page carries."""
+    return page_scene(page)["steps"]
+
+
+def scene_values(scene: dict) -> dict[str, dict]:
+    """What a scene's walk reveals by its end: node name -> {field: reveal} (the last
+    reveal of each field: ``{"node", "field", "text", "value"}``)."""
+    names = {id: node["name"] for id, node in scene["nodes"].items()}
+    found: dict[str, dict] = {}
+    for step in scene["steps"]:
+        for r in step["reveal"]:
+            found.setdefault(names[r["node"]], {})[r["field"]] = r
+    return found
 
 
 # Headless Chromium as the browser tests launch it (Debian's chromium; CI installs it).

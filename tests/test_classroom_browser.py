@@ -88,14 +88,14 @@ def test_neuron_tab_shows_the_engines_numbers_and_follows_a_slider(page, url):
         "() => document.getElementById('neuron-out').textContent === '0.9990889488055994'"
     )
     assert page.inner_text("#neuron-formula") == "sigmoid(0·2 + 1·3 + 4) = 0.9991"
-    assert cell(page, "neuron-grads", "w1", 2) == "0.00182"
+    assert cell(page, "neuron-grads", "w1", 2) == "0.003638"  # ∂loss/∂w1, loss = out²
     page.wait_for_selector("#neuron-graph svg g.node")  # the layout follows the numbers
     assert page.locator("#neuron-graph svg g.node").count() >= 10
     shot(page, "neuron")
     # move w2's slider: the output and gradients become the engine's for w2 = 2
     x1, x2, w1, w2, b = (Value(v) for v in (2.0, 3.0, 0.0, 2.0, 4.0))
     out = (x1 * w1 + x2 * w2 + b).sigmoid()
-    out.backward()
+    (out**2).backward()
     page.fill("#neuron-w2", "2")
     page.wait_for_function(
         f"() => document.getElementById('neuron-out').textContent === '{out.data!r}'"
@@ -108,12 +108,12 @@ def test_neuron_tab_shows_the_engines_numbers_and_follows_a_slider(page, url):
 
 def test_expression_tab_steps_through_and_reports_bad_input(page, url):
     open_tab(page, url, "tab=expression")
-    page.wait_for_function(
-        "() => document.getElementById('expr-out').textContent.startsWith('0.9993')"
-    )
-    page.click("#expr-last")
-    assert page.inner_text("#expr-phase") == "done"
-    page.click("#expr-prev")
+    page.wait_for_selector("#tab-expression .bp-counter:has-text('step 1 /')")
+    assert page.inner_text("#expr-out") == "?"  # the value shows once the walk computes it
+    page.click("#tab-expression [data-act=last]")
+    assert page.inner_text("#expr-out").startswith("0.9993")
+    assert page.inner_text("#tab-expression .bp-title") == "Backward: done"
+    page.click("#tab-expression [data-act=prev]")
     assert "grad" in page.inner_text("#expr-graph")
     shot(page, "expression")
     page.fill("#expr-text", "__import__('os').system('echo hi')")
@@ -126,18 +126,20 @@ def test_expression_tab_steps_through_and_reports_bad_input(page, url):
     assert page.locator("#error b").count() == 0  # shown as text, never markup
     page.fill("#expr-text", "a*b")
     page.click("#expr-build")
-    page.wait_for_function("() => document.getElementById('expr-out').textContent === '-6'")
+    page.wait_for_selector("#tab-expression .bp-counter:has-text('step 1 / 5')")
+    page.keyboard.press("End")
+    assert page.inner_text("#expr-out") == "-6"
 
 
 def test_network_tab_last_backward_step_shows_the_engines_gradients(page, url):
     open_tab(page, url, "tab=network")
-    page.wait_for_function(
-        "() => document.getElementById('net-output').textContent === '0.7216325609518421'"
-    )
-    page.click("#net-last")
-    assert page.inner_text("#net-phase") == "update"
-    page.click("#net-prev")
-    assert page.inner_text("#net-phase") == "backward"
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 /')")
+    assert page.inner_text("#net-output") == "?"  # not before the walk reaches it
+    page.click("#tab-network [data-act=last]")
+    assert page.inner_text("#net-output") == "0.7216325609518421"
+    assert page.inner_text("#tab-network .bp-phase") == "update"
+    page.click("#tab-network [data-act=prev]")
+    assert page.inner_text("#tab-network .bp-phase") == "backward"
     model = MLP(2, [2, 1], activation="sigmoid", output_activation="sigmoid")
     for layer in model.layers:
         for neuron in layer.neurons:

@@ -37,10 +37,10 @@ def test_setting_w_gives_the_engines_numbers():
     svg = w.svg
     w.w = [0.5, -1.0]
     out, xs, ws, b = neuron([2.0, 3.0], [0.5, -1.0], 4.0, "sigmoid")
-    out.backward()
+    (out**2).backward()  # the loss "Learn" minimises, against the target 0
     assert w.output == out.data
     assert w.gradients["w2"]["grad"] == ws[1].grad
-    assert w.view["out"] == out.data and w.view["nodes"]
+    assert w.view["out"] == out.data and w.view["scene"]["steps"]
     assert w.svg == svg  # same boxes: the drawing is patched, not laid out again
     w.activation = "tanh"
     assert w.output == neuron([2.0, 3.0], [0.5, -1.0], 4.0, "tanh")[0].data
@@ -73,8 +73,8 @@ def test_network_widget_steps_through_the_models_own_weights():
 
     w = NetworkWidget()
     assert w.output == [0.7216325609518421]
-    phases = [step["phase"] for step in w.view["steps"]]
-    assert phases[0] == "forward" and "backward" in phases and phases[-1] == "update"
+    phases = [step["phase"] for step in w.view["scene"]["steps"]]
+    assert phases[:2] == ["start", "forward"] and "backward" in phases and phases[-1] == "update"
     loss = w.loss
     w._message(w, {"type": "update"}, [])  # what the page's button sends
     assert w.updates == 1 and w.loss < loss
@@ -206,12 +206,14 @@ def test_graph_widget_in_chromium(page, seed_neuron):
 def test_network_widget_in_chromium(page):
     w = NetworkWidget()
     text = page.evaluate(HARNESS, [w._esm, _state(w)])
-    assert "0.7216325609518421" in text
-    assert "Forward: layer 1, neuron 1" in text
-    page.click("[id$='-last']")
-    assert page.inner_text(".phase") == "update"
-    page.click("[id$='-prev']")
-    assert page.inner_text(".phase") == "backward"
+    assert "0.7216325609518421" not in text and "0.7216" not in text  # not before its step
+    page.click("[data-act=next]")
+    assert page.inner_text(".bp-title") == "Forward: compute L1.n1"
+    page.click("[data-act=last]")
+    assert page.inner_text(".bp-phase") == "update"
+    assert page.inner_text("b.output") == "0.7216325609518421"
+    page.click("[data-act=prev]")
+    assert page.inner_text(".bp-phase") == "backward"
     assert page.locator(".netsvg circle").count() == 2 + 2 + 1
     page.click("button.update")
     assert page.evaluate("window.sent") == [{"type": "update"}]
