@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_ARGS, page_scene, page_steps
+from conftest import CHROMIUM_ARGS, PAGE_TEXT, assert_reveals_in_order, page_scene, page_steps
 
 from viz import backprop_html
 
@@ -139,3 +139,74 @@ def test_zooming_the_page_enlarges_the_graph(seed_neuron, tmp_path):
         browser.close()
     assert before > 10  # readable at 100%
     assert after == pytest.approx(before, rel=0.02)  # x2 device pixels: twice as large
+
+
+def test_clicker_keys_step_and_nothing_shows_before_its_step(seed_neuron, tmp_path):
+    page_path = backprop_html(seed_neuron, tmp_path / "neuron.html")
+    scene = page_scene(page_path.read_text())
+    steps = scene["steps"]
+    phases = [s["phase"] for s in steps]
+    with playwright.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(page_path.as_uri())
+        assert_reveals_in_order(page, scene, "body")  # → from the first step to the last
+        assert page.inner_text(COUNTER) == f"step {len(steps)} / {len(steps)}"
+        keys = {"Home": 1, "PageDown": 2, " ": 3, "PageUp": 2, "End": len(steps)}
+        for key, at in keys.items():
+            page.keyboard.press("Space" if key == " " else key)
+            assert page.inner_text(COUNTER) == f"step {at} / {len(steps)}", key
+        page.keyboard.press("Home")
+        for phase in ("forward", "backward", "update"):  # P: the next phase's first step
+            page.keyboard.press("p")
+            assert page.inner_text(COUNTER) == f"step {phases.index(phase) + 1} / {len(steps)}"
+        page.keyboard.press("Shift+P")
+        assert page.inner_text(COUNTER) == f"step {phases.index('backward') + 1} / {len(steps)}"
+        page.keyboard.press("Home")
+        assert "0.9991" not in page.evaluate(PAGE_TEXT, "body")
+        page.keyboard.press("a")  # show all, for review: every number at step 1
+        assert "data 0.9991" in page.text_content(f"#{scene['root']}")
+        assert page.is_visible(".bp-help") is False
+        page.keyboard.press("?")
+        assert page.is_visible(".bp-help") and "PageDown" in page.inner_text(".bp-help")
+        page.keyboard.press("Escape")
+        assert not page.is_visible(".bp-help")
+        browser.close()
+    assert errors == []
+
+
+def test_projector_page_keeps_the_gradients_receivers_in_view(tmp_path):
+    from nn import MLP
+
+    model = MLP(2, [8, 8, 1], "tanh", "tanh", rng=0)
+    loss = (model([2.0, 3.0]) - 1.0) ** 2
+    page_path = backprop_html(loss, tmp_path / "net.html", theme="projector")
+    steps = page_steps(page_path.read_text())
+    inside = """() => { const box = document.getElementById("graph").getBoundingClientRect();
+      const lit = [...document.querySelectorAll("g.node.focus, g.node.input")]
+        .map(g => g.getBoundingClientRect());
+      const w = Math.max(...lit.map(r => r.right)) - Math.min(...lit.map(r => r.left));
+      const h = Math.max(...lit.map(r => r.bottom)) - Math.min(...lit.map(r => r.top));
+      if (w > box.width - 16 || h > box.height - 16) return null;  // cannot all fit
+      return lit.every(r => r.left >= box.left && r.right <= box.right
+        && r.top >= box.top && r.bottom <= box.bottom); }"""
+    with playwright.sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(page_path.as_uri())
+        checked = 0
+        for k, step in enumerate(steps):
+            if step["phase"] == "backward" and step["inputs"]:
+                page.evaluate("() => document.querySelector('[data-act=first]').click()")
+                for _ in range(k):
+                    page.keyboard.press("PageDown")
+                seen = page.evaluate(inside)
+                if seen is not None:
+                    assert seen, step["title"]
+                    checked += 1
+            if checked >= 6:
+                break
+        browser.close()
+    assert checked >= 6

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_ARGS
+from conftest import CHROMIUM_ARGS, assert_reveals_in_order
 
 pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
@@ -204,3 +204,103 @@ def test_playground_learns_circle_and_the_url_restores_settings(page, url):
     page.wait_for_function("() => document.getElementById('pg-epoch').textContent === '000000'")
     assert page.inner_text("#pg-layers-text") == "2 hidden layers"  # the defaults, 4 and 2
     assert "layers" in page.inner_text("#error")  # still saying what was wrong
+
+
+def counter(page, tab):
+    return page.inner_text(f"#tab-{tab} .bp-counter")
+
+
+def test_a_clicker_steps_the_network_and_never_changes_a_setting(page, url):
+    open_tab(page, url, "tab=network")
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 /')")
+    total = counter(page, "network").split("/ ")[1]
+    # a menu still has the focus (the teacher just used it): → steps, the menu stays
+    page.focus("#net-activation")
+    page.keyboard.press("ArrowRight")
+    assert page.input_value("#net-activation") == "sigmoid"
+    assert counter(page, "network") == f"step 2 / {total}"
+    page.keyboard.press("ArrowLeft")
+    assert counter(page, "network") == f"step 1 / {total}"
+    for key, at in (("PageDown", 2), ("Space", 3), ("PageUp", 2), ("End", int(total))):
+        page.keyboard.press(key)
+        assert counter(page, "network") == f"step {at} / {total}", key
+    page.keyboard.press("Home")
+    # Space on a focused button steps; it does not press the button again
+    page.focus("#net-update")
+    page.keyboard.press("Space")
+    assert counter(page, "network") == f"step 2 / {total}"
+    assert page.inner_text("#net-updates") == "0"
+    # typing in a field keeps its arrow keys; a clicker's PageDown still steps
+    page.focus("#net-x")
+    page.keyboard.press("ArrowRight")
+    assert counter(page, "network") == f"step 2 / {total}"
+    page.keyboard.press("PageDown")
+    assert counter(page, "network") == f"step 3 / {total}"
+    # a setting that rebuilds the walk from the start can be undone
+    page.fill("#net-sizes", "2,3,1")
+    page.press("#net-sizes", "Enter")
+    page.wait_for_selector("#tab-network .bp-undo:not([hidden])")
+    assert counter(page, "network").startswith("step 1 /")
+    page.click("#tab-network [data-act=undo]")
+    page.wait_for_function("() => document.getElementById('net-sizes').value === '2,2,1'")
+    page.wait_for_selector(f"#tab-network .bp-counter:has-text('step 3 / {total}')")
+
+
+def test_phase_keys_cross_a_2_8_8_1_network_in_four_presses(page, url):
+    open_tab(page, url, "tab=network")
+    page.fill("#net-sizes", "2,8,8,1")
+    page.press("#net-sizes", "Enter")
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 / 219')")
+    page.keyboard.press("Home")
+    page.locator("body").click(position={"x": 5, "y": 700})  # the focus off the field
+    phases = []
+    for _ in range(4):
+        page.keyboard.press("p")
+        phases.append(page.inner_text("#tab-network .bp-phase"))
+    assert phases == ["forward", "loss", "backward", "update"]
+    page.keyboard.press("Home")
+    page.keyboard.press("p")
+    layers = [page.inner_text("#tab-network .bp-title")]
+    for _ in range(2):
+        page.keyboard.press("l")  # the next layer
+        layers.append(page.inner_text("#tab-network .bp-title"))
+    assert layers == ["Forward: compute L1.n1", "Forward: compute L2.n1", "Forward: compute L3.n1"]
+    shot(page, "network_2881")
+
+
+def test_nothing_shows_before_the_step_that_reveals_it(page, url):
+    from viz.classroom.lessons import (
+        NetworkLesson,
+        check_network,
+        check_neuron,
+        expression_view,
+        neuron_view,
+    )
+
+    open_tab(page, url, "tab=network")
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 /')")
+    scene = NetworkLesson(check_network({})).view()["scene"]
+    assert_reveals_in_order(page, scene, "#tab-network")
+    open_tab(page, url, "tab=expression")
+    page.wait_for_selector("#tab-expression .bp-counter:has-text('step 1 /')")
+    scene = expression_view("tanh(a*b + c)", "a=2, b=-3, c=10")["scene"]
+    assert_reveals_in_order(page, scene, "#tab-expression")
+    open_tab(page, url, "tab=neuron")
+    page.wait_for_selector("#neuron-graph svg g.node")
+    page.keyboard.press("Home")  # the tab opens explored; from its first step:
+    scene = neuron_view(check_neuron({}))["scene"]
+    assert page.inner_text("#neuron-out") == "?"
+    assert_reveals_in_order(page, scene, "#tab-neuron")
+
+
+def test_the_big_number_takes_its_signs_colour(page, url):
+    open_tab(page, url, "tab=neuron")
+    page.wait_for_function("() => document.getElementById('neuron-out').textContent !== '…'")
+    page.select_option("#neuron-activation", "tanh")
+    page.fill("#neuron-b", "-6")
+    page.wait_for_function(
+        "() => document.getElementById('neuron-out').textContent.startsWith('-')"
+    )
+    assert "neg" in page.get_attribute("#neuron-out", "class")
+    colour = page.evaluate("getComputedStyle(document.getElementById('neuron-out')).color")
+    assert colour == "rgb(245, 147, 34)"  # the Playground's orange

@@ -11,7 +11,7 @@ import json
 import shutil
 
 import pytest
-from conftest import CHROMIUM_ARGS
+from conftest import CHROMIUM_ARGS, assert_reveals_in_order
 
 from autograd import Value
 
@@ -264,4 +264,50 @@ def test_playground_widget_in_chromium(page):
     assert page.inner_text("b.epoch") == "000000"
     page.evaluate("() => window.model.set('lr', 0.05)")  # not in the menu: it joins it
     assert page.input_value("select.lr") == "0.05"
+    assert not page.errors, page.errors
+
+
+def test_widgets_show_nothing_before_the_step_that_reveals_it(page):
+    w = NetworkWidget()
+    page.evaluate(HARNESS, [w._esm, _state(w)])
+    assert_reveals_in_order(page, w.view["scene"], "#root", lambda: page.click("[data-act=next]"))
+    n = NeuronWidget()
+    page.evaluate(HARNESS, [n._esm, _state(n)])
+    page.keyboard.press("Home")  # it opens explored, like the tab; from its first step:
+    assert page.inner_text(".out") == "?"
+    assert_reveals_in_order(page, n.view["scene"], "#root")
+    assert not page.errors, page.errors
+
+
+def test_the_network_widget_draws_the_2_3_2_networks_names(page):
+    from nn import MLP, model_names
+
+    model = MLP(2, [3, 2], "sigmoid", "sigmoid", rng=0)
+    w = NetworkWidget(model, [2.0, 3.0], [1.0, 0.0])
+    page.evaluate(HARNESS, [w._esm, _state(w)])
+    rows = page.evaluate(
+        "[...document.querySelectorAll('#root tr[data-name]')].map(r => r.dataset.name)"
+    )
+    drawn = page.evaluate(
+        "[...document.querySelectorAll('#root .netsvg .nname, #root .netsvg .oname')].map(t => t.textContent)"
+    )
+    names = set(model_names(model))
+    assert rows == [
+        short
+        for short in model_names(model)
+        if short.rpartition(".")[2][:1] in "wb" and "." in short
+    ]
+    assert set(drawn) == {
+        "x1",
+        "x2",
+        "out1",
+        "out2",
+        "loss",
+        "L1.n1",
+        "L1.n2",
+        "L1.n3",
+        "L2.n1",
+        "L2.n2",
+    }
+    assert set(drawn) - {"L2.n1", "L2.n2"} <= names  # the output neurons' outputs: out1, out2
     assert not page.errors, page.errors

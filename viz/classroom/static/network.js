@@ -4,7 +4,7 @@
 import { $, colour, el, parseList, svg } from "./common.js";
 import { Player, nodeTable, signClass } from "./player.js";
 
-let ctx = null, net = null, undo = null;
+let ctx = null, net = null, undo = null, sent = "", confirmed = [];
 
 // The fields as settings; a field that is not a list of numbers is named, not guessed at.
 function settings() {
@@ -23,20 +23,24 @@ function settings() {
   };
 }
 
-// What the walk was before a setting rebuilt the network: the fields and the step, for Undo.
+// The fields as the last view from the server had them: what Undo puts back.
 function snapshot() {
   const fields = [...document.querySelectorAll("#tab-network .side input, #tab-network .side select")];
-  return { values: fields.map(f => [f, f.value]), at: net ? net.player.index : 0 };
+  return fields.map(f => [f, f.value]);
 }
 
 function send(reset = false) {
   try {
     const message = { type: "network", settings: settings(), reset };
-    const before = snapshot();
+    if (!reset && JSON.stringify(message.settings) === sent) return;  // Enter, then change
+    sent = JSON.stringify(message.settings);
+    const before = { values: confirmed, at: net.player.index };
     undo = () => {
       for (const [field, value] of before.values) field.value = value;
       undo = null;
-      ctx.request("network", { type: "network", settings: settings(), reset, at: before.at });
+      const again = { type: "network", settings: settings(), reset, at: before.at };
+      sent = JSON.stringify(again.settings);
+      ctx.request("network", again);
     };
     ctx.request("network", message);
   } catch (err) {
@@ -211,6 +215,7 @@ export function onMessage(view) {
   $("net-target").value = view.settings.target.join(", ");
   $("net-updates").textContent = String(view.updates);
   net.load(view, view.at === undefined ? { undo } : { at: view.at });
+  confirmed = snapshot();
 }
 
 export function onError() {}

@@ -139,7 +139,6 @@ export class Player {
     let k = at === "last" ? scene.steps.length - 1 : at;
     if (keep && sameWalk) k = before;
     if (undo && before > 0 && !(keep && sameWalk)) this.offerUndo("The walk started again.", undo);
-    else this.offerUndo(null);
     this.go(k);
   }
 
@@ -184,6 +183,7 @@ export class Player {
     const samePhase = (a, b) => a.phase !== b.phase;
     const sameLayer = (a, b) => a.phase !== b.phase || a.layer !== b.layer;
     if (what !== "play" && this.timer) this.pause();
+    if (!["help", "closehelp", "all", "detail"].includes(what)) this.offerUndo(null);
     switch (what) {
       case "first": return this.go(0);
       case "prev": return this.go(this.index - 1);
