@@ -29,7 +29,6 @@ drawing of the same graph (its unit and edge ids); a state is a value's ``{"data
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -40,52 +39,9 @@ from autograd import BackwardStep, Value, trace_backward
 from .collapse import is_constant, layer_number, natural_key, owner
 from .format import fmt, summary
 from .graph import Plan, cell_text, grad_colour, plan
+from .step_text import backward_line, forward_text, short_forward, term
 
-_OPERATOR = re.compile(r"[\s+\-*/@^·=<>]")
 SHOWN_LINES = 6  # lines of a long step shown before "every line" opens the rest
-
-
-def term(text: str) -> str:
-    """``text`` ready to stand inside a formula: parenthesised when it holds an operator
-    or is a negative number, so ``(a*b + c).grad`` and ``2 * (-3)`` read right.
-
-    >>> term("a*b + c"), term("-3"), term("w1")
-    ('(a*b + c)', '(-3)', 'w1')
-    """
-    return f"({text})" if _OPERATOR.search(text[1:] if text[:1] == "(" else text) else text
-
-
-def forward_text(v: Value, names: dict) -> str:
-    """``c = a * b = 2 * (-3) = -6``: what an op computed, in names and numbers."""
-    op = v._op
-    custom = op.show is not None  # a function call needs no parentheses inside
-    wrap = term if custom else str
-    in_names = [wrap(names[p]) for p in v.parents]
-    in_numbers = [wrap(summary(p.data)) for p in v.parents]
-    return f"{names[v]} = {op.formula(in_names)} = {op.formula(in_numbers)} = {summary(v.data)}"
-
-
-def backward_line(step: BackwardStep, names: dict, total: Any = None) -> str:
-    """One chain-rule step as text: ``w1.grad += x1 × n.grad = 2 × 0.25 = 0.5``, and the
-    input's gradient so far (``total``, by default the step's own) when this step was
-    not its first: ``  →  x.grad = 0.75``."""
-    node, parent = step.node, step.input
-    pname, cname = term(names[parent]), term(names[node])
-    total = step.total if total is None else total
-    if step.local is not None:
-        in_names = [term(names[p]) for p in node.parents]
-        formula = node._op.derivative(step.index, in_names, cname) or f"∂{cname}/∂{pname}"
-        text = (
-            f"{pname}.grad += {formula} × {cname}.grad = {fmt(step.local)} × "
-            f"{fmt(float(step.upstream))} = {fmt(float(step.contribution))}"
-        )
-        shown = fmt(float(total))
-    else:
-        text = f"{pname}.grad += vjp_{node.op}({cname}.grad) = {summary(step.contribution)}"
-        shown = summary(total)
-    if shown != summary(step.contribution):
-        text += f"   →  {pname}.grad = {shown}"
-    return text
 
 
 def build_scene(
@@ -95,6 +51,7 @@ def build_scene(
     per: str = "unit",
     outputs: Sequence[Value] | None = None,
     params: Sequence[Value] | None = None,
+    drawn: bool = True,
 ) -> dict:
     """The scene of ``root``'s forward and backward pass (see the module docstring).
 
@@ -105,7 +62,9 @@ def build_scene(
     computed from ``outputs``: the network's outputs unless given); the backward pass
     goes from the loss back, layer by layer. With ``lr`` the last step is the SGD update
     of ``params`` (by default every leaf that takes a gradient and is not a constant: the
-    inputs of a formula are its parameters then).
+    inputs of a formula are its parameters then). ``drawn=False`` leaves out what only
+    a ``draw_dot`` drawing reads (``initial`` and each step's ``set``), for a view that
+    draws the walk its own way.
 
     >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
     >>> scene = build_scene(a * b)
@@ -116,19 +75,25 @@ def build_scene(
     """
     if per not in ("unit", "line"):
         raise ValueError(f"build_scene: per must be 'unit' or 'line', got {per!r}")
-    return _Walk(root, drawing or plan(root, None), lr, per, outputs, params).scene()
+    return _Walk(root, drawing or plan(root, None), lr, per, outputs, params, drawn).scene()
 
 
 class _Walk:
     """The steps of one scene, built in order: start, forward, loss, backward, update."""
 
-    def __init__(self, root, drawing, lr, per, outputs, params) -> None:
+    def __init__(self, root, drawing, lr, per, outputs, params, drawn) -> None:
         self.root, self.drawing, self.lr, self.per = root, drawing, lr, per
         values = drawing.values
         self.names = drawing.names
         self.ids = {v: f"v{i}" for i, v in enumerate(values)}
         self.outputs = list(drawing.roles.outputs if outputs is None else outputs)
         after = set(self.outputs)
+        self.targets = set(drawing.roles.targets) | {  # out - y, y a number: the target
+            v.parents[1]
+            for v in values
+            if v.op == "-" and v.parents[0] in after and not v.parents[1].op
+            if not v.parents[1].requires_grad
+        }
         self.phase = {}
         for v in values:
             if v.op:
@@ -144,7 +109,10 @@ class _Walk:
         self.finals = {root: self.seed} | {s.input: s.total for s in self.trace}
         finite = [np.max(np.abs(g)) for v, g in self.finals.items() if v is not root]
         scale = max((float(g) for g in finite if np.isfinite(g)), default=0.0)
-        self.board = _Board(drawing, scale)
+        self.board = _Board(drawing, scale, drawn)
+        self.into: dict[str, list[tuple[str, str]]] = {}  # a unit -> (source, edge id)
+        for src, dst, edge in drawing.edges:
+            self.into.setdefault(dst, []).append((src, edge))
         self.steps: list[dict] = []
 
     # ------------------------------------------------------------ what is what
@@ -169,7 +137,7 @@ class _Walk:
             return "op"
         if v in self.drawing.roles.inputs:
             return "input"
-        if v in self.drawing.roles.targets:
+        if v in self.targets:
             return "target"
         if is_constant(v):
             return "const"
@@ -223,7 +191,7 @@ class _Walk:
         inside = len(self.leaves) - len(shown)
         if inside:
             parts.append(f"and the {inside} parameters inside the boxes")
-        self.initial = {u: self.board.state(u) for u in drawing.cells}
+        self.initial = self.board.states(drawing.values)
         self.add(
             "start",
             "The inputs",
@@ -250,7 +218,7 @@ class _Walk:
             for v in members:
                 c, e = self.lit(v)
                 circles, edges = circles + c, edges + e
-            lines = [(_short_forward if box else forward_text)(v, names) for v in members]
+            lines = [(short_forward if box else forward_text)(v, names) for v in members]
             main = members[-1]
             self.add(
                 self.phase[main],
@@ -384,15 +352,15 @@ class _Walk:
         """The op circle (for a value drawn alone) and the edges that carry ``v``."""
         u = self.drawing.unit_of[v]
         if v in self.drawing.box_of:
-            return [], [e for _, dst, e in self.drawing.edges if dst == u]
-        return [u + "_op"], [e for _, dst, e in self.drawing.edges if dst in (u, u + "_op")]
+            return [], [e for _, e in self.into.get(u, [])]
+        return [u + "_op"], [e for _, e in self.into.get(u, []) + self.into.get(u + "_op", [])]
 
     def edges_between(self, source: Value, v: Value) -> list[str]:
         """The edges that carry ``source`` into ``v``'s op (or box)."""
         unit_of = self.drawing.unit_of
         src, dst = unit_of[source], unit_of[v]
         into = dst if v in self.drawing.box_of else dst + "_op"
-        return [e for a, b, e in self.drawing.edges if a == src and b == into]
+        return [e for a, e in self.into.get(into, []) if a == src]
 
     def drawn_units(self, values: Iterable[Value]) -> list[str]:
         unit_of, cells = self.drawing.unit_of, self.drawing.cells
@@ -427,26 +395,12 @@ def _keep_valid(order: list[Value], wanted: list[Value], after: str) -> list[Val
     return wanted
 
 
-def _elide(text: str, keep: int = 2) -> str:
-    """A long sum shown by its first and last ``keep`` terms: ``a + b + … + y + z``."""
-    terms = text.split(" + ")
-    if len(terms) <= 2 * keep + 1:
-        return text
-    return " + ".join(terms[:keep] + ["…"] + terms[-keep:])
-
-
-def _short_forward(v: Value, names: dict) -> str:
-    """``forward_text`` with a long weighted sum elided (a neuron of 16 inputs)."""
-    head, *parts = forward_text(v, names).split(" = ")
-    return " = ".join([head] + [_elide(p) for p in parts])
-
-
 class _Board:
     """What the drawing shows at a point of the walk: the values whose data is known and
     the gradients so far; it writes each unit's cells as the drawing's state."""
 
-    def __init__(self, drawing: Plan, scale: float) -> None:
-        self.drawing, self.scale = drawing, scale
+    def __init__(self, drawing: Plan, scale: float, drawn: bool = True) -> None:
+        self.drawing, self.scale, self.drawn = drawing, scale, drawn
         self.data: dict[Value, Any] = {v: v.data for v in drawing.values if not v.op}
         self.grad: dict[Value, Any] = {}
         # the value that colours a unit: itself, or a box's output (its last op)
@@ -476,5 +430,7 @@ class _Board:
         return {"t": texts, "fill": fill}
 
     def states(self, values: Iterable[Value]) -> dict:
+        if not self.drawn:
+            return {}
         uids = dict.fromkeys(self.drawing.unit_of[v] for v in values)
         return {u: self.state(u) for u in uids if u in self.drawing.cells}

@@ -266,7 +266,7 @@ class NetworkLesson:
         layers, loss = self.forward()
         drawing = plan(loss, "neuron")
         params = model.parameters()
-        scene = build_scene(loss, drawing, s["lr"], per="line", params=params)
+        scene = build_scene(loss, drawing, s["lr"], per="line", params=params, drawn=False)
         ids = {v: f"v{i}" for i, v in enumerate(drawing.values)}
         network = {"inputs": [ids[x] for x in layers[0]], "layers": [], "loss": ids[loss]}
         for li, (layer, outs) in enumerate(zip(model.layers, layers[1:])):

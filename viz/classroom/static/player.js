@@ -161,7 +161,8 @@ export class Player {
     this.render();
   }
 
-  // The first step after the current one where `differs(step)` says the group changed.
+  // Forward: the first step after this one that `differs(step, here)` puts in another
+  // group (phase, or phase and layer); back: the first step of this group, or of the last.
   jump(differs, direction = 1) {
     const steps = this.steps, here = this.step;
     if (!here) return;
@@ -180,8 +181,8 @@ export class Player {
   }
 
   act(what) {
-    const samePhase = (a, b) => a.phase !== b.phase;
-    const sameLayer = (a, b) => a.phase !== b.phase || a.layer !== b.layer;
+    const phaseChanged = (a, b) => a.phase !== b.phase;
+    const layerChanged = (a, b) => a.phase !== b.phase || a.layer !== b.layer;
     if (what !== "play" && this.timer) this.pause();
     if (!["help", "closehelp", "all", "detail"].includes(what)) this.offerUndo(null);
     switch (what) {
@@ -189,10 +190,10 @@ export class Player {
       case "prev": return this.go(this.index - 1);
       case "next": return this.go(this.index + 1);
       case "last": return this.go(this.steps.length - 1);
-      case "phase": return this.jump(samePhase, 1);
-      case "prevphase": return this.jump(samePhase, -1);
-      case "layer": return this.jump(sameLayer, 1);
-      case "prevlayer": return this.jump(sameLayer, -1);
+      case "phase": return this.jump(phaseChanged, 1);
+      case "prevphase": return this.jump(phaseChanged, -1);
+      case "layer": return this.jump(layerChanged, 1);
+      case "prevlayer": return this.jump(layerChanged, -1);
       case "play": return this.timer ? this.pause() : this.play();
       case "all": this.all.checked = !this.all.checked; return this.render();
       case "detail": this.detail.checked = !this.detail.checked; return this.render();
@@ -333,14 +334,16 @@ export function dotView(drawing) {
         for (const [id, state] of Object.entries(step.set || {})) applyState(lookup(id), state);
       }
       svg.querySelectorAll("g.focus, g.input, g.hot").forEach(g => g.classList.remove("focus", "input", "hot"));
-      const step = player.step, lit = [];
+      const step = player.step, lit = { focus: [], input: [], hot: [] };
       for (const [ids, cls] of [[step.focus, "focus"], [step.inputs, "input"], [step.edges, "hot"]]) {
         for (const id of ids || []) {
           const g = lookup(id);
-          if (g) { g.classList.add(cls); if (cls !== "hot") lit.push(g); }
+          if (g) { g.classList.add(cls); lit[cls].push(g); }
         }
       }
-      reveal(lit);
+      // what the step writes new numbers into: a backward step's receivers, else its boxes
+      const written = step.phase === "backward" && lit.input.length ? lit.input : lit.focus;
+      reveal([...lit.focus, ...lit.input], written);
     },
   };
 }
@@ -363,19 +366,26 @@ function applyState(g, state) {
 }
 
 // Scroll the nearest scrolling box so that the lit elements are all in view (the gradient's
-// receivers too, not only the box handing it on); when they cannot all fit, the first.
-function reveal(elements) {
+// receivers too, not only the box handing it on); when they cannot all fit, those the step
+// writes into (`written`), and when even they cannot, the first of them.
+function reveal(elements, written = elements) {
   if (!elements.length) return;
   let box = elements[0].ownerSVGElement ? elements[0].ownerSVGElement.parentElement : null;
   while (box && !(box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1)) box = box.parentElement;
   if (!box || box === document.body || box === document.documentElement) return;
   const outer = box.getBoundingClientRect();
-  const rects = elements.map(e => e.getBoundingClientRect());
-  let left = Math.min(...rects.map(r => r.left)), right = Math.max(...rects.map(r => r.right));
-  let top = Math.min(...rects.map(r => r.top)), bottom = Math.max(...rects.map(r => r.bottom));
-  if (right - left > box.clientWidth - 16 || bottom - top > box.clientHeight - 16) {
-    ({ left, right, top, bottom } = rects[0]);
-  }
+  const span = list => {
+    const rects = list.map(e => e.getBoundingClientRect());
+    return {
+      left: Math.min(...rects.map(r => r.left)), right: Math.max(...rects.map(r => r.right)),
+      top: Math.min(...rects.map(r => r.top)), bottom: Math.max(...rects.map(r => r.bottom)),
+    };
+  };
+  const fits = r => r.right - r.left <= box.clientWidth - 16 && r.bottom - r.top <= box.clientHeight - 16;
+  let area = span(elements);
+  if (!fits(area)) area = span(written.length ? written : elements);
+  if (!fits(area)) area = span([(written.length ? written : elements)[0]]);
+  const { left, right, top, bottom } = area;
   const margin = 8;
   if (left < outer.left + margin) box.scrollLeft -= outer.left + margin - left;
   else if (right > outer.left + box.clientWidth - margin) box.scrollLeft += right - (outer.left + box.clientWidth - margin);
