@@ -11,14 +11,19 @@ first losses must agree before anything is timed. Engines:
 - ``backproplab``; peers ``micrograd`` (``micrograd_gc_off`` times it with ``gc.disable()``),
   ``numpy`` (forward and backward written by hand), ``torch``, ``jax_jit``, ``jax_eager``;
 - floors, the least work the step needs: ``python`` (the scalar moons step on plain Python
-  floats, forward and backward by hand; the chains as one small object per op) and
-  ``matmuls`` (only the medium MLP's forward and backward matrix products, in numpy)."""
+  floats, forward and backward by hand, written for speed: see ``_scalar_moons_fast``; the
+  chains as one small object per op) and ``matmuls`` (only the medium MLP's forward and
+  backward matrix products, in numpy);
+- ``python_plain``: the scalar moons step by hand written plainly, with generator
+  expressions (the floor this project quoted until it was shown not to be the fastest)."""
 
 from __future__ import annotations
 
 import importlib.util
 import random
 from collections.abc import Callable
+from itertools import repeat
+from operator import add, mul, truth
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -134,6 +139,8 @@ def setup_scalar_moons(engine: str):
 
         return step
     if engine == "python":
+        return _scalar_moons_fast(X.tolist(), y.tolist(), weights)
+    if engine == "python_plain":
         return _scalar_moons_by_hand(X.tolist(), y.tolist(), weights)
     raise ValueError(engine)
 
@@ -186,6 +193,90 @@ def _scalar_moons_by_hand(X: list, y: list, weights: list, lr: float = 0.05, l2:
                 for i, w in enumerate(neuron):
                     reg += w * w
                     neuron[i] = w - lr * (grad[i] + 2.0 * l2 * w)
+        return data_loss / n + l2 * reg
+
+    return step
+
+
+def _scalar_moons_fast(X: list, y: list, weights: list, lr: float = 0.05, l2: float = 1e-4):
+    """The floor of the scalar step written for speed: the same numbers as
+    ``_scalar_moons_by_hand``, to the bit (the same products, summed in the same order),
+    in ~0.75x its time (best of 40 steps: 3.24 ms against 4.29 ms, Python 3.11).
+
+    How: every list is prepared once (a row of weights per neuron, the biases apart, the
+    points as lists of floats), and every loop over numbers is a ``map`` over ``operator``
+    functions, which CPython runs in C with no bytecode per element: a neuron is
+    ``sum(map(mul, row, h))``; the first layer, with two inputs, is computed column by
+    column (two ``map``s for all 16 neurons instead of 16 dot products of two); the
+    backward pass is kept for the end of the step, where each weight's gradient is one
+    dot product over the points whose hinge is not flat (in their order, as the plain
+    version adds them). A unit that is off adds ``±0.0`` where the plain version skips it:
+    the same numbers. No object is made per operation, and nothing is computed that nothing
+    reads (the inputs' gradient). Tried and slower: ``max`` for ReLU (a slow builtin call
+    per element), every point through every layer at once (more products: the points and
+    units that pass no gradient are no longer skipped), accumulating gradients point by
+    point with ``map`` (a slice assignment per neuron and point).
+    """
+    rows = [[[*map(float, W[:, j])] for j in range(W.shape[1])] for W, _ in weights]
+    biases = [[*map(float, b)] for _, b in weights]
+    first, *others = rows
+    n = len(X)
+    X = [[*map(float, x)] for x in X]
+
+    def columns(table: list, width: int) -> list:
+        return [*zip(*table)] if table else [()] * width
+
+    def descend(w: float, grad: float) -> float:
+        return w - lr * (grad + 2.0 * l2 * w)
+
+    def step():
+        first_cols, b_first = columns(first, len(first[0])), biases[0]
+        hidden, hidden_biases = others[:-1], biases[1:-1]
+        ((out_row,), (out_bias,)) = others[-1], biases[-1]
+        kept = []  # the input and layer outputs of each point whose hinge is not flat
+        gs = []  # and d loss / d output there
+        data_loss = 0.0
+        for x, target in zip(X, y):
+            z = map(mul, first_cols[0], repeat(x[0]))
+            for col, xi in zip(first_cols[1:], x[1:]):
+                z = map(add, z, map(mul, col, repeat(xi)))
+            h = [v if v > 0.0 else 0.0 for v in map(add, z, b_first)]
+            acts = [x, h]
+            for rs, bs in zip(hidden, hidden_biases):
+                z = map(add, [sum(map(mul, r, h)) for r in rs], bs)
+                h = [v if v > 0.0 else 0.0 for v in z]
+                acts.append(h)
+            margin = 1.0 - target * (sum(map(mul, out_row, h)) + out_bias)
+            if margin <= 0.0:  # hinge is flat here: no gradient from this point
+                continue
+            data_loss += margin
+            kept.append(acts)
+            gs.append(-target / n)
+        # d loss / d z of each layer, one row per kept point, from the output back
+        deltas = [[[g] for g in gs]]
+        last = len(rows) - 1
+        gz = [
+            [*map(mul, map(mul, repeat(g), out_row), map(truth, acts[last]))]
+            for g, acts in zip(gs, kept)
+        ]
+        deltas.append(gz)
+        for k in range(last - 1, 0, -1):
+            cols = [*zip(*rows[k])]
+            gz = [
+                [*map(mul, [sum(map(mul, g, c)) for c in cols], map(truth, acts[k]))]
+                for g, acts in zip(gz, kept)
+            ]
+            deltas.append(gz)
+        deltas.reverse()
+        reg = 0.0
+        for k, (rs, bs, gz) in enumerate(zip(rows, biases, deltas)):
+            in_cols = columns([acts[k] for acts in kept], len(rs[0]))
+            for j, (r, g) in enumerate(zip(rs, columns(gz, len(rs)))):
+                grads = [sum(map(mul, g, c)) for c in in_cols]
+                b = bs[j]
+                reg = sum(map(mul, r, r), reg) + b * b
+                r[:] = map(descend, r, grads)
+                bs[j] = descend(b, sum(g))
         return data_loss / n + l2 * reg
 
     return step
@@ -359,7 +450,7 @@ _MEDIUM = [784, 256, 128, 10]
 WORKLOADS = {
     "scalar_moons": Workload(
         setup_scalar_moons,
-        ("backproplab", "micrograd", "micrograd_gc_off", "python"),
+        ("backproplab", "micrograd", "micrograd_gc_off", "python", "python_plain"),
         "scalar moons step (2-16-16-1 ReLU, 100 points, hinge + L2, SGD)",
     ),
     "chain_400": Workload(

@@ -99,9 +99,9 @@ def _sigmoid(z: float) -> float:
 
 
 def _neuron(w: list, b: float, x: list) -> Value:
-    """The articles' neuron, built from Values: sigmoid(w·x + b)."""
-    n = sum((Value(float(wi)) * xi for wi, xi in zip(w, x)), Value(float(b)))
-    return n.sigmoid()
+    """The articles' neuron, built from Values: out = sigmoid(z), z = w·x + b."""
+    z = sum((Value(float(wi)) * xi for wi, xi in zip(w, x)), Value(float(b)))
+    return z.sigmoid()
 
 
 def _grads(w: list, b: float, x: list) -> dict[str, float]:
@@ -115,13 +115,28 @@ def _grads(w: list, b: float, x: list) -> dict[str, float]:
     return {**grads, "b": bias.grad, "out": out.data}
 
 
-NEURON_4 = ([-2.0, 1.0], 5.0, [3.0, 2.0])  # exercise 4's neuron: n = -6 + 2 + 5 = 1
+NEURON_4 = ([-2.0, 1.0], 5.0, [3.0, 2.0])  # exercise 4's neuron: z = -6 + 2 + 5 = 1
 
 
 def _net221(x: list) -> float:
     """The articles' 2-2-1 network (every w=[0, 1], b=0, sigmoid) on input ``x``."""
-    h = _sigmoid(0 * x[0] + 1 * x[1])
-    return _sigmoid(0 * h + 1 * h)
+    hidden = _sigmoid(0 * x[0] + 1 * x[1])  # L1.n1 and L1.n2 alike
+    return _sigmoid(0 * hidden + 1 * hidden)
+
+
+def _net221_grads(target: float) -> dict[str, float]:
+    """∂loss/∂p by ``backward()`` for each parameter p of the articles' 2-2-1 network on
+    x = [2, 3], loss = (out - target)²; keyed by module path (``layers.0.neurons.1.w.1``
+    is L1.n2.w2)."""
+    model = MLP(2, [2, 1], activation="sigmoid", output_activation="sigmoid", rng=0)
+    for layer in model.layers:
+        for neuron in layer.neurons:
+            neuron.w[0].data, neuron.w[1].data, neuron.b.data = 0.0, 1.0, 0.0
+    ((model([2.0, 3.0]) - target) ** 2).backward()
+    return {path: p.grad for path, p in model.named_parameters()}
+
+
+L1_N2_W1, L1_N2_W2 = "layers.0.neurons.1.w.0", "layers.0.neurons.1.w.1"
 
 
 def _parameter_count(answer: Any) -> str | None:
@@ -253,16 +268,18 @@ EXERCISES: dict[str, tuple[Callable[[Any], str | None], str]] = {
     "2.1": (
         _number(
             lambda: _sigmoid(3.0),
-            near={lambda: 3.0: "that is h1's w·x + b; apply the sigmoid."},
+            near={lambda: 3.0: "that is L1.n1.z, the weighted sum; apply the sigmoid."},
         ),
-        "h1 = sigmoid(0·x1 + 1·x2 + 0).",
+        "L1.n1 = sigmoid(L1.n1.w1·x1 + L1.n1.w2·x2 + L1.n1.b) = sigmoid(0·x1 + 1·x2 + 0).",
     ),
     "2.2": (
         _number(
             lambda: _net221([1.0, -1.0]),
-            near={lambda: _sigmoid(-1.0): "that is a hidden neuron; feed it forward once more."},
+            near={
+                lambda: _sigmoid(-1.0): "that is a neuron of layer 1; feed it forward once more."
+            },
         ),
-        "compute h1 and h2 first (they are equal here), then o1 = sigmoid(0·h1 + 1·h2 + 0).",
+        "compute L1.n1 and L1.n2 first (they are equal here), then out = sigmoid(0·L1.n1 + 1·L1.n2 + 0).",
     ),
     "2.3": (
         _parameter_count,
@@ -293,11 +310,11 @@ EXERCISES: dict[str, tuple[Callable[[Any], str | None], str]] = {
         _number(
             lambda: _grads(*NEURON_4)["w2"],
             near={
-                lambda: _grads(*NEURON_4)["b"]: "that is d(out)/d(n); multiply by d(n)/d(w2).",
-                lambda: 2.0: "that is d(n)/d(w2) alone; multiply by d(out)/d(n).",
+                lambda: _grads(*NEURON_4)["b"]: "that is d(out)/d(z); multiply by d(z)/d(w2).",
+                lambda: 2.0: "that is d(z)/d(w2) alone; multiply by d(out)/d(z).",
             },
         ),
-        "d(out)/d(w2) = d(out)/d(n) · d(n)/d(w2), with d(sigmoid(n))/dn = out·(1 - out).",
+        "d(out)/d(w2) = d(out)/d(z) · d(z)/d(w2), with d(sigmoid(z))/dz = out·(1 - out).",
     ),
     "4.2": (
         _number(
@@ -306,7 +323,7 @@ EXERCISES: dict[str, tuple[Callable[[Any], str | None], str]] = {
                 lambda: _grads(*NEURON_4)["w1"]: "that is d(out)/d(w1); here the input moves.",
             },
         ),
-        "n = w1·x1 + w2·x2 + b, so d(n)/d(x1) is x1's weight.",
+        "z = w1·x1 + w2·x2 + b, so d(z)/d(x1) is x1's weight.",
     ),
     "4.3": (
         _number(
@@ -314,6 +331,29 @@ EXERCISES: dict[str, tuple[Callable[[Any], str | None], str]] = {
             near={lambda: -3.0: "a is used twice; add the gradients of both uses."},
         ),
         "f = a·b + a uses a in two places: d(f)/d(a) is the sum of both paths.",
+    ),
+    "4.4": (
+        _number(
+            lambda: _net221_grads(0.0)[L1_N2_W2],
+            near={
+                lambda: _net221_grads(1.0)[L1_N2_W2]: (
+                    "that is the gradient for the lesson's target y = 1; with y = 0, "
+                    "∂loss/∂out changes."
+                ),
+                lambda: _net221_grads(0.0)[L1_N2_W2] / 2: (
+                    "a factor 2 is missing: ∂loss/∂out = 2·(out − y) for loss = (out − y)²."
+                ),
+                lambda: _net221_grads(0.0)[L1_N2_W2] / 3: (
+                    "that is ∂loss/∂L1.n2.z; multiply by ∂L1.n2.z/∂L1.n2.w2 = x2."
+                ),
+                lambda: _net221_grads(0.0)[L1_N2_W1]: (
+                    "that is ∂loss/∂L1.n2.w1; L1.n2.w2 multiplies x2."
+                ),
+                lambda: -_net221_grads(0.0)[L1_N2_W2]: "check the sign of out − y.",
+            },
+        ),
+        "only the first link, ∂loss/∂out = 2·(out − y), changes with the target; then follow "
+        "the lesson's chain from out back to L1.n2.w2.",
     ),
     # 5. classification
     "5.1": (

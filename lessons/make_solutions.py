@@ -11,8 +11,10 @@ An exercise cell is a code cell tagged ``exercise`` whose metadata names its exe
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -53,15 +55,46 @@ def fill(book: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.Noteb
     return book
 
 
-def execute(book: nbformat.NotebookNode, timeout: int = 120) -> nbformat.NotebookNode:
-    """Run ``book`` from ``lessons/`` with the ``python3`` kernel, in place."""
+def client(book: nbformat.NotebookNode, timeout: int = 120):
+    """An nbclient runner for ``book``: the ``python3`` kernel, started in ``lessons/`` (so
+    ``check`` imports and pictures go to ``out/lessons/``); widget states are not stored."""
     from nbclient import NotebookClient
 
-    client = NotebookClient(
-        book, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}
+    return NotebookClient(
+        book,
+        timeout=timeout,
+        kernel_name="python3",
+        store_widget_state=False,
+        resources={"metadata": {"path": str(HERE)}},
     )
-    client.execute()
+
+
+def execute(book: nbformat.NotebookNode, timeout: int = 120) -> nbformat.NotebookNode:
+    """Run ``book`` from ``lessons/`` with the ``python3`` kernel, in place."""
+    client(book, timeout).execute()
     return book
+
+
+def execute_all(
+    books: list[nbformat.NotebookNode], parallel: int = 2, timeout: int = 120
+) -> list[float | Exception]:
+    """Run ``books`` in place, ``parallel`` at a time (one per core, so each takes the time
+    it takes alone); for each, its seconds or the exception it raised."""
+    gate = asyncio.Semaphore(parallel)
+
+    async def run(book: nbformat.NotebookNode) -> float | Exception:
+        async with gate:
+            start = time.perf_counter()
+            try:
+                await client(book, timeout).async_execute()
+            except Exception as err:  # the caller says which notebook failed
+                return err
+            return time.perf_counter() - start
+
+    async def run_all() -> list[float | Exception]:
+        return list(await asyncio.gather(*(run(book) for book in books)))
+
+    return asyncio.run(run_all())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,10 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     answers = solutions()
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in lessons():
-        book = fill(nbformat.read(path, as_version=4), answers)
-        if args.execute:
-            execute(book)
+    paths = lessons()
+    books = [fill(nbformat.read(path, as_version=4), answers) for path in paths]
+    if args.execute:
+        for path, result in zip(paths, execute_all(books)):
+            if isinstance(result, Exception):
+                raise RuntimeError(f"{path.name} failed: {result}") from result
+    for path, book in zip(paths, books):
         target = args.out / path.name
         nbformat.write(book, target)
         print(f"wrote {target} ({len(exercise_cells(nbformat.read(path, 4)))} exercises)")

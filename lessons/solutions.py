@@ -37,8 +37,8 @@ def sigmoid(z):
     return 1 / (1 + math.exp(-z))
 
 
-h1 = h2 = sigmoid(0 * 1 + 1 * (-1) + 0)
-answer = sigmoid(0 * h1 + 1 * h2 + 0)
+L1_n1 = L1_n2 = sigmoid(0 * 1 + 1 * (-1) + 0)  # layer 1's two neurons are alike
+answer = sigmoid(0 * L1_n1 + 1 * L1_n2 + 0)  # out = L2.n1
 check("2.2", answer)
 
 # %% 2.3
@@ -63,22 +63,40 @@ check("3.3", answer)
 # %% 4.1
 import math
 
-n = -2 * 3 + 1 * 2 + 5  # = 1
-out = 1 / (1 + math.exp(-n))
-answer = out * (1 - out) * 2  # d(out)/dn · dn/dw2, and dn/dw2 = x2 = 2
+z = -2 * 3 + 1 * 2 + 5  # = 1
+out = 1 / (1 + math.exp(-z))
+answer = out * (1 - out) * 2  # d(out)/dz · dz/dw2, and dz/dw2 = x2 = 2
 check("4.1", answer)
 
 # %% 4.2
 import math
 
 out = 1 / (1 + math.exp(-1))
-answer = out * (1 - out) * -2  # dn/dx1 = w1 = -2
+answer = out * (1 - out) * -2  # dz/dx1 = w1 = -2
 check("4.2", answer)
 
 # %% 4.3
 a, b = 2.0, -3.0
 answer = b + 1  # d(a·b)/da + d(a)/da
 check("4.3", answer)
+
+# %% 4.4
+import math
+
+
+def sigmoid(z):
+    return 1 / (1 + math.exp(-z))
+
+
+x1, x2, y = 2.0, 3.0, 0.0  # the target is 0 now
+L1_n2 = sigmoid(0 * x1 + 1 * x2 + 0)  # = L1.n1
+out = sigmoid(0 * L1_n2 + 1 * L1_n2 + 0)
+d_out = 2 * (out - y)  # the only link that changes with y
+d_L2_n1_z = d_out * out * (1 - out)
+d_L1_n2 = d_L2_n1_z * 1  # through L2.n1.w2 = 1
+d_L1_n2_z = d_L1_n2 * L1_n2 * (1 - L1_n2)
+answer = d_L1_n2_z * x2  # ∂L1.n2.z/∂L1.n2.w2 = x2
+check("4.4", answer)
 
 # %% 5.1
 import math

@@ -10,6 +10,11 @@ knows the web page gets the same pictures, and ``sin(x)`` is a useful feature.
 ((100, 2), [-1.0, 1.0])
 >>> features(X, ["x", "y", "xy"]).shape
 (100, 3)
+
+Its loss and regularization are the Playground's own (``nn.ts``): the error of a point is
+½(out − y)², the loss the mean over the points; L2 costs ½w² and L1 |w| per weight (never
+a bias), added to each mini-batch update as ``w ← w − lr/n · (Σ ∂error/∂w + rate · R′(w))``
+for a batch of n points, which is one SGD step on :func:`objective`.
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from autograd import Value, add_n
+
 from .datasets import make_spiral
+from .losses import mse_loss
 from .random import get_rng
 
 RADIUS = 6.0  # the Playground draws and samples its plane over [-6, 6]²
@@ -93,60 +101,6 @@ CLASSIFICATION: dict[str, Callable] = {
 REGRESSION: dict[str, Callable] = {"plane": _plane, "multi-gauss": _multi_gauss}
 DATASETS = (*CLASSIFICATION, *REGRESSION)
 POINTS = {"classification": 500, "regression": 1200}  # the Playground's sample counts
-# Upper bounds on what a setting may ask for, checked before any work starts: the
-# Playground itself stops at 6 hidden layers of 8 neurons; these leave room, and keep
-# one request from taking gigabytes or hours.
-LIMITS = {
-    "points": 20_000,
-    "hidden_layers": 8,
-    "neurons": 64,
-    "epochs": 100_000,
-    "batch_size": 20_000,
-    "frames": 200,
-    "steps": 2_000_000,  # optimizer steps in one run (epochs x batches per epoch)
-    "work": 10**10,  # epochs x training points x weights: about a minute of numpy
-}
-
-
-def check_work(
-    points: int, test_ratio: float, epochs: int, batch_size: int, sizes: Sequence[int]
-) -> None:
-    """Refuse a run whose settings are each in bounds but together too much work
-    (20,000 points in batches of 1 for 100,000 epochs is weeks), or that leaves no
-    point to train or test on.
-
-    >>> check_work(500, 0.5, 300, 10, [7, 8, 8, 1])
-    """
-    n_test = max(1, int(round(points * test_ratio)))
-    n_train = points - n_test
-    if n_train < 1:
-        raise ValueError(
-            f"{points} points with test ratio {test_ratio:g} leave none to train on; "
-            "use more points or a smaller ratio"
-        )
-    steps = epochs * -(-n_train // min(batch_size, n_train))
-    weights = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-    if steps > LIMITS["steps"]:
-        raise ValueError(
-            f"{epochs:,} epochs of {n_train:,} points in batches of {batch_size} are "
-            f"{steps:,} steps, more than {LIMITS['steps']:,}; use fewer epochs or larger batches"
-        )
-    if epochs * n_train * weights > LIMITS["work"]:
-        raise ValueError(
-            f"{epochs:,} epochs x {n_train:,} points x {weights:,} weights is more than "
-            f"{LIMITS['work']:,}; use fewer epochs, points or neurons"
-        )
-
-
-def check_limit(name: str, value: int) -> int:
-    """``value`` if it is within ``LIMITS[name]``, else a ValueError saying the bound.
-
-    >>> check_limit("epochs", 300)
-    300
-    """
-    if value > LIMITS[name]:
-        raise ValueError(f"{name} must be at most {LIMITS[name]:,}, got {value:,}")
-    return value
 
 
 def task(name: str) -> str:
@@ -165,7 +119,7 @@ def data(
     -1/+1 labels for classification, numbers in about [-1, 1] for regression. ``n`` defaults
     to the Playground's 500 (classification) or 1200 (regression)."""
     kind = task(name)
-    n = POINTS[kind] if n is None else check_limit("points", int(n))
+    n = POINTS[kind] if n is None else int(n)
     if n < 2:
         raise ValueError(f"a Playground data set needs n >= 2 points, got {n}")
     if not 0 <= noise <= 1:
@@ -216,3 +170,52 @@ def features(X: Any, names: Sequence[str]) -> np.ndarray:
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"features expects points of shape (N, 2), got {X.shape}")
     return np.column_stack([FEATURES[n](X[:, 0], X[:, 1]) for n in check_features(names)])
+
+
+# ------------------------------------------------------------------ the Playground's loss
+REGULARIZATIONS = ("none", "L1", "L2")
+
+
+def square_error(out: Any, y: Any) -> Value:
+    """The Playground's loss: ½(out − y)² averaged over the points (its ``Errors.SQUARE``).
+
+    >>> square_error(Value([[1.0], [0.0]]), [0.0, 0.0]).data
+    0.25
+    """
+    return 0.5 * mse_loss(out, y)
+
+
+def penalty(weights: Sequence[Value], kind: str) -> Value | None:
+    """The Playground's regularization of the weight matrices: Σ|w| for ``"L1"``, Σ½w²
+    for ``"L2"``, None for ``"none"`` (biases are never regularized)."""
+    if kind not in REGULARIZATIONS:
+        raise ValueError(f"unknown regularization {kind!r}; valid ones are {REGULARIZATIONS}")
+    if kind == "L1":
+        return add_n([W.abs().sum() for W in weights])
+    if kind == "L2":
+        return add_n([0.5 * (W * W).sum() for W in weights])
+    return None
+
+
+def objective(
+    out: Any,
+    y: Any,
+    weights: Sequence[Value],
+    kind: str,
+    rate: float,
+    error: Callable[[Any, Any], Value] | None = None,
+) -> Value:
+    """The loss one Playground update descends on a batch of n points: its mean square
+    error (or ``error``) plus ``rate / n`` times the penalty. The Playground sums each weight's error
+    derivatives over the batch, adds ``rate · R′(w)`` once and divides by n, so one SGD
+    step on this is its update, to the last bit of arithmetic order.
+
+    >>> W = Value([[1.0], [-2.0]])
+    >>> objective(Value([[1.0], [0.0]]), [0.0, 0.0], [W], "L2", 0.1).data  # 0.25 + 0.1/2 * 2.5
+    0.375
+    """
+    loss = (error or square_error)(out, y)
+    extra = penalty(weights, kind)
+    if extra is None or not rate:
+        return loss
+    return loss + (rate / len(np.asarray(y))) * extra

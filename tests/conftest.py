@@ -103,3 +103,37 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def serving():
+    """The classroom served by uvicorn, as ``backproplab serve`` configures it
+    (``server.config``), on 127.0.0.1 and a free port in a background thread: a context
+    manager giving the page's URL."""
+    import contextlib
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from viz.classroom.server import config
+
+    @contextlib.contextmanager
+    def run():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = uvicorn.Server(config("127.0.0.1", port))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        try:
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            server.should_exit = True
+            thread.join(10)
+
+    return run()

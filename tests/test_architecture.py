@@ -329,3 +329,156 @@ def test_viz_render_is_the_function_and_the_module_has_its_own_name():
 
     assert callable(viz.render) and viz.render is viz.rendering.render
     assert to_svg is viz.rendering.to_svg
+
+
+# ------------------------------------------------------------------ one settings schema
+def _constant(v: ast.AST) -> bool:
+    """A literal, or a trait / field made from one (``traitlets.Float(0.03).tag(...)``)."""
+    while isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "tag":
+        v = v.func.value
+    if isinstance(v, ast.Call):
+        given = [*v.args[:1], *(k.value for k in v.keywords if k.arg == "default_value")]
+        return any(_constant(g) for g in given)
+    return isinstance(v, ast.Constant) or (
+        isinstance(v, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in v.elts)
+    )
+
+
+def _second_lists_py(text: str, tabs: dict, menus: list[set]) -> list[int]:
+    """Lines of Python that restate a tab's settings: a dict, a call or a class body giving
+    constants to three or more of one tab's settings (a second table of defaults), a list
+    sharing three values with one of the schema's menus, or a classroom limit constant."""
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        pairs: list[tuple[str, ast.AST]] = []
+        if isinstance(node, ast.Dict):
+            pairs = [
+                (k.value, v) for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant)
+            ]
+        elif isinstance(node, ast.Call):
+            pairs = [(k.arg, k.value) for k in node.keywords if k.arg]
+        elif isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                    pairs += [(t.id, stmt.value) for t in targets if isinstance(t, ast.Name)]
+        keys = {k for k, v in pairs if _constant(v)}
+        if any(len(keys & fields) >= 3 for fields in tabs.values()):
+            found.append(node.lineno)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            values = {e.value for e in node.elts if isinstance(e, ast.Constant)}
+            if any(len(values & menu) >= 3 for menu in menus):
+                found.append(node.lineno)
+        if isinstance(node, ast.Assign) and node.col_offset == 0:
+            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            if any(n.startswith(("MAX_", "MIN_")) or "LIMIT" in n for n in names):
+                found.append(node.lineno)
+    return found
+
+
+def _second_lists_js(text: str, tabs: dict, menus: list[set]) -> list[str]:
+    """The same in the page's scripts: an object literal with constants for three of one
+    tab's settings, an array sharing three numbers with a menu, a constant limit or
+    defaults table, a number read with a fallback (`Number(v) || 0.5`); and in its HTML, a bound or value written on
+    an input."""
+    import re
+
+    found = []
+    for obj in re.findall(r"\{[^{}]*\}", text):
+        keys = set(
+            re.findall(r"(\w+)\s*:\s*(?:\"[^\"]*\"|-?[\d.]+(?:e-?\d+)?|true|false|\[[^\]]*\])", obj)
+        )
+        if any(len(keys & fields) >= 3 for fields in tabs.values()):
+            found.append(obj[:60])
+    for arr in re.findall(r"\[[^\[\]]*\]", text):
+        numbers = {
+            float(n) for n in re.findall(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])", arr)
+        }
+        if any(len(numbers & menu) >= 3 for menu in menus):
+            found.append(arr[:60])
+    found += re.findall(r"const\s+(?:MAX|MIN|DEFAULT|LIMIT)\w*\s*=", text)
+    found += re.findall(r"(?:Number|parseFloat|parseInt)\((?:[^()]|\([^()]*\))*\)\s*\|\|", text)
+    found += re.findall(r"<input[^>]*\b(?:min|max|value)=[^>]*>", text)
+    return found
+
+
+def _schema_facts():
+    pytest.importorskip("pydantic")
+    from viz.classroom import settings
+
+    tabs = {name: set(tab.model_fields) for name, tab in settings.TABS.items()}
+    menus = [
+        {float(v) for v in p["menu"] if v}
+        for tab in settings.TABS.values()
+        for p in tab.schema()["properties"].values()
+        if p.get("menu")
+    ]
+    return tabs, menus
+
+
+def test_one_settings_schema_no_second_list_of_defaults_or_bounds():
+    tabs, menus = _schema_facts()
+    assert menus and all(len(m) >= 3 for m in menus)
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            if path.name == "settings.py" and path.parent.name == "classroom":
+                continue
+            lines = _second_lists_py(path.read_text(), tabs, menus)
+            if "classroom" not in path.parts:  # limits elsewhere (drawings, files) are theirs
+                tree = ast.parse(path.read_text())
+                top = {n.lineno for n in tree.body if isinstance(n, ast.Assign)}
+                lines = [n for n in lines if n not in top]
+            assert lines == [], (path, lines)
+    static = ROOT / "viz" / "classroom" / "static"
+    for path in [*static.glob("*.js"), static / "index.html"]:
+        if path.name == "settings.js":
+            continue
+        assert _second_lists_js(path.read_text(), tabs, menus) == [], path
+
+
+def test_the_schema_test_catches_a_second_list():
+    tabs, menus = _schema_facts()
+    python = (
+        'DEFAULTS = {"dataset": "circle", "noise": 0, "lr": 0.03}\n'
+        "class Settings:\n    x: list = [2.0, 3.0]\n    w: list = [0.0, 1.0]\n    b: float = 4.0\n"
+        "run(dataset='spiral', noise=10, layers=[8, 8])\n"
+        "RATES = [0.001, 0.003, 0.01, 0.03]\n"
+        "MAX_NEURONS = 8\n"
+    )
+    traits = "class W:\n    lr = Float(0.03).tag(sync=True)\n    reg = Unicode('none')\n    rate = Float(0.0)\n"
+    assert sorted(_second_lists_py(python, tabs, menus)) == [1, 2, 6, 7, 8]
+    assert _second_lists_py(traits, tabs, menus) == [1]
+    js = (
+        'const s = { dataset: "circle", noise: 0, lr: 0.03 };\n'
+        "const RATES = [0.001, 0.003, 0.01, 0.03];\n"
+        "const MAX_INPUTS = 8;\n"
+        'const lr = Number($("net-lr").value) || 0.5;\n'
+        '<input id="pg-seed" type="number" min="0" max="1000000" value="1">'
+    )
+    assert len(_second_lists_js(js, tabs, menus)) == 5
+
+
+def test_cli_server_widgets_and_page_read_the_same_schema():
+    pytest.importorskip("pydantic")
+    pytest.importorskip("anywidget")
+    from viz.classroom import settings
+    from viz.classroom.cli import build_parser
+    from viz.classroom.sessions import Session
+    from viz.classroom.widgets import NeuronWidget, PlaygroundWidget
+
+    hello = Session().hello()
+    assert hello["tabs"] == {name: tab.schema() for name, tab in settings.TABS.items()}
+    widget = PlaygroundWidget()
+    assert widget.settings() == {k: v for k, v in settings.Playground.defaults().items()}
+    assert {k: getattr(NeuronWidget(), k) for k in settings.Neuron.model_fields} == (
+        settings.Neuron.defaults()
+    )
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for command, tab in (("neuron", settings.Neuron), ("playground", settings.PlaygroundRun)):
+        options = {a.dest: a for a in commands[command]._actions}
+        for key, prop in tab.schema()["properties"].items():
+            if prop["cli"]:
+                assert (
+                    key in options
+                    and settings.allowed(prop).replace("%", "%%") in options[key].help
+                )

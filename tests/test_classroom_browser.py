@@ -5,13 +5,10 @@ free port, headless Chromium driven by Playwright, every tab. Screenshots of eac
 Skips cleanly without the classroom extra, Playwright or Debian's `chromium`."""
 
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_ARGS, assert_reveals_in_order
+from conftest import CHROMIUM_ARGS, assert_reveals_in_order, serving
 
 pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
@@ -23,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 
 from autograd import Value  # noqa: E402
 from nn import MLP  # noqa: E402
-from viz.classroom.server import create_app  # noqa: E402
+from viz.classroom.settings import MAX_CSV_BYTES, Playground  # noqa: E402
 
 ARGS = CHROMIUM_ARGS
 OUT = Path(__file__).resolve().parent.parent / "out"
@@ -32,20 +29,8 @@ TIMEOUT = 10_000  # ms for any one thing to appear
 
 @pytest.fixture(scope="module")
 def url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(10)
+    with serving() as address:
+        yield address
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +167,7 @@ def test_playground_learns_circle_and_the_url_restores_settings(page, url):
     assert page.input_value("#pg-activation") == "relu"
     assert page.input_value("#pg-rate") == "0.05"  # not in the menu: added to it
     assert page.inner_text("#pg-layers-text") == "2 hidden layers"
-    assert page.locator("#pg-datasets button.active").inner_text() == "xor"
+    assert page.locator("#pg-dataset button.active").inner_text() == "xor"
     assert page.locator("canvas.pg-node:not(.off)").count() == 3 + 3 + 2 + 1
     assert "dataset=xor" in page.url and "features=x%2Cy%2Cxy" in page.url
     # a CSV of the user's own: trained; a 10 MB one: refused with a message
@@ -196,7 +181,7 @@ def test_playground_learns_circle_and_the_url_restores_settings(page, url):
         "#pg-csv", files=[{"name": "big.csv", "mimeType": "text/csv", "buffer": big}]
     )
     page.wait_for_selector("#error:not([hidden])")
-    assert "the limit is 60 KB" in page.inner_text("#error")
+    assert f"the limit is {MAX_CSV_BYTES // 1024} KB" in page.inner_text("#error")
     # out-of-range settings in a link: a clear message, and the page keeps working
     open_tab(page, url, "tab=playground&layers=99")
     page.wait_for_selector("#error:not([hidden])")
@@ -242,12 +227,13 @@ def test_a_clicker_steps_the_network_and_never_changes_a_setting(page, url):
     page.wait_for_selector("#tab-network .bp-undo:not([hidden])")
     assert counter(page, "network").startswith("step 1 /")
     page.click("#tab-network [data-act=undo]")
-    page.wait_for_function("() => document.getElementById('net-sizes').value === '2,2,1'")
+    page.wait_for_function("() => document.getElementById('net-sizes').value === '2, 2, 1'")
     page.wait_for_selector(f"#tab-network .bp-counter:has-text('step 3 / {total}')")
 
 
 def test_phase_keys_cross_a_2_8_8_1_network_in_four_presses(page, url):
     open_tab(page, url, "tab=network")
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 / 25')")
     page.fill("#net-sizes", "2,8,8,1")
     page.press("#net-sizes", "Enter")
     page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 / 219')")
@@ -304,3 +290,105 @@ def test_the_big_number_takes_its_signs_colour(page, url):
     assert "neg" in page.get_attribute("#neuron-out", "class")
     colour = page.evaluate("getComputedStyle(document.getElementById('neuron-out')).color")
     assert colour == "rgb(245, 147, 34)"  # the Playground's orange
+
+
+def test_playground_controls_are_the_schemas_and_live_settings_keep_the_run(page, url):
+    schema = Playground.schema()["properties"]
+    open_tab(page, url, "tab=playground")
+    page.wait_for_function("() => document.getElementById('pg-epoch').textContent === '000000'")
+    options = lambda sel: page.eval_on_selector_all(f"{sel} option", "os => os.map(o => o.value)")
+    for key in ("activation", "reg"):
+        assert options(f"#pg-{key}") == schema[key]["enum"]
+        assert page.input_value(f"#pg-{key}") == schema[key]["default"]
+    for key in ("lr", "rate"):
+        assert [float(v) for v in options(f"#pg-{key}")] == schema[key]["menu"]
+        assert float(page.input_value(f"#pg-{key}")) == schema[key]["default"]
+    for key in ("noise", "ratio", "batch"):
+        attrs = page.eval_on_selector(
+            f"#pg-{key}", "e => [e.type, +e.min, +e.max, +e.step, +e.value]"
+        )
+        p = schema[key]
+        assert attrs == ["range", p["minimum"], p["maximum"], p["step"], p["default"]]
+    assert page.input_value("#pg-seed") == str(schema["seed"]["default"])
+    names = page.eval_on_selector_all("#pg-dataset button", "bs => bs.map(b => b.dataset.name)")
+    assert names == schema["dataset"]["enum"]
+    for key in ("show_test", "discretize"):
+        assert page.is_checked(f"#pg-{key}") is schema[key]["default"]
+    # Play, then change the learning rate: the epochs go on, the run is not restarted
+    page.evaluate(
+        """() => { window.epochs = [];
+        new MutationObserver(() => window.epochs.push(+document.getElementById('pg-epoch').textContent))
+          .observe(document.getElementById('pg-epoch'), { childList: true, characterData: true, subtree: true }); }"""
+    )
+    page.click("#pg-play")
+    page.wait_for_function("() => +document.getElementById('pg-epoch').textContent >= 5")
+    assert page.locator("#pg-play svg.icon").count() == 1  # drawn: U+23F8 is not in the fonts
+    assert "\u23f8" not in page.inner_text("#pg-play")
+    page.select_option("#pg-lr", "0.1")
+    page.wait_for_function("() => location.hash.includes('lr=0.1')")
+    before = max(page.evaluate("window.epochs"))
+    page.wait_for_function(
+        f"() => +document.getElementById('pg-epoch').textContent >= {before + 5}"
+    )
+    page.select_option("#pg-activation", "relu")
+    page.wait_for_function("() => location.hash.includes('activation=relu')")
+    page.wait_for_function(
+        f"() => +document.getElementById('pg-epoch').textContent >= {before + 10}"
+    )
+    epochs = page.evaluate("window.epochs")
+    assert epochs == sorted(epochs) and epochs[0] <= 1  # counted on, never back to 0
+    assert "Pause" in page.inner_text("#pg-play")  # still playing
+    page.click("#pg-play")
+    page.wait_for_function("() => document.getElementById('pg-play').textContent.includes('Play')")
+    # a weight typed into the clicked edge; the schema's bounds, checked by the server
+    page.locator(".pg-edge").first.dispatch_event("click")  # a level line has no height
+    field = page.locator("#pg-param")
+    assert field.get_attribute("max") == "1000" and field.get_attribute("min") == "-1000"
+    field.fill("2.5")
+    page.click("#pg-param-set")
+    page.wait_for_function(
+        "() => document.getElementById('pg-inspect').textContent.includes('= 2.5,')"
+    )
+    field.fill("5000")
+    page.click("#pg-param-set")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "Value (value) must be a number from -1000 to 1000, got 5000" in page.inner_text(
+        "#error"
+    )
+    # the page-only toggles: in the URL, drawn at once
+    pure = """() => { const d = document.getElementById('pg-boundary').getContext('2d')
+        .getImageData(0, 0, 300, 300).data; let n = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const c = d[i] + ',' + d[i + 1] + ',' + d[i + 2];
+        if (c === '245,147,34' || c === '8,119,189') n++; }
+      return n / (d.length / 4); }"""  # pixels in a class colour itself
+    shaded = page.evaluate(pure)
+    page.check("#pg-discretize")
+    page.wait_for_function("() => location.hash.includes('discretize=true')")
+    assert page.evaluate(pure) > max(shaded, 0.8)
+    page.check("#pg-show_test")
+    page.wait_for_function("() => location.hash.includes('show_test=true')")
+    assert "test points ringed" in page.inner_text("#pg-legend")
+    shot(page, "playground_live")
+
+
+def test_neuron_and_network_settings_live_in_the_url_and_lr_0_stays_0(page, url):
+    open_tab(page, url, "tab=neuron&w=0,2&b=4")
+    out = Value(10.0).sigmoid().data
+    page.wait_for_function(f"() => document.getElementById('neuron-out').textContent === '{out!r}'")
+    assert "w=0%2C2" in page.url and page.input_value("#neuron-w2") == "2"
+    open_tab(page, url, "tab=network&sizes=2,3,1&lr=0.25")
+    page.wait_for_function("() => location.hash.includes('sizes=2%2C3%2C1')")
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 /')")  # its view came
+    assert page.input_value("#net-sizes") == "2, 3, 1" and page.input_value("#net-lr") == "0.25"
+    page.fill("#net-lr", "0")
+    page.press("#net-lr", "Enter")
+    page.wait_for_function("() => /[&#]lr=0(&|$)/.test(location.hash)")
+    page.click("#tab-network [data-act=last]")
+    assert "lr = 0" in page.inner_text("#tab-network .bp-title")
+    page.fill("#net-sizes", "2, 9, 1")
+    page.press("#net-sizes", "Enter")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.inner_text("#error") == (
+        "Layer sizes (sizes) must be a list of 2 to 8 items, each a whole number from 1 to 8, got 9"
+    )

@@ -198,21 +198,59 @@ def test_graph_refuses_anything_outside_the_whitelist(capsys, tmp_path, expressi
         (["graph", "a", "a"], "expected name=number"),
         (["graph", "a", "a=1", "a=2"], "given twice"),
         (["graph", "exp", "exp=1"], "is a function"),
-        (["neuron", "--w", "1", "2", "--x", "1"], "--w has 2 weights but --x has 1"),
-        (["neuron", "--b", "nan"], "argument --b"),
+        (
+            ["neuron", "--w", "1", "2", "--x", "1"],
+            "Weights w (w) has 2 numbers but Inputs x (x) has 1",
+        ),
+        (["neuron", "--b", "nan"], "argument --b: must be a number from -1000 to 1000, got 'nan'"),
         (["neuron", "--activation", "swish"], "invalid choice: 'swish'"),
         (["playground", "--dataset", "moons"], "invalid choice: 'moons'"),
         (["playground", "--activation", "foo"], "invalid choice: 'foo'"),
-        (["playground", "--layers", "8,,x"], "argument --layers"),
-        (["playground", "--layers", "0"], "argument --layers"),
-        (["playground", "--lr", "-1"], "argument --lr: must be > 0"),
-        (["playground", "--lr", "0"], "argument --lr: must be > 0"),
-        (["playground", "--epochs", "0"], "argument --epochs"),
-        (["playground", "--batch-size", "2.5"], "argument --batch-size"),
-        (["playground", "--l2", "-0.1"], "argument --l2"),
-        (["playground", "--noise", "2"], "argument --noise"),
-        (["playground", "--test-ratio", "1"], "argument --test-ratio"),
-        (["playground", "--features", "x,z"], "unknown feature 'z'"),
+        (["playground", "--layers", "8,,x"], "Hidden layers (layers): each must be a whole"),
+        (
+            ["playground", "--layers", "0"],
+            "Hidden layers (layers) must be a list of 0 to 6 items, each a whole number from 1 to 8, got 0",
+        ),
+        (
+            ["playground", "--lr", "-1"],
+            "Learning rate (lr) must be a number from 0.00001 to 10, got -1",
+        ),
+        (
+            ["playground", "--lr", "0"],
+            "Learning rate (lr) must be a number from 0.00001 to 10, got 0",
+        ),
+        (
+            ["playground", "--epochs", "0"],
+            "Epochs (epochs) must be a whole number from 1 to 100000, got 0",
+        ),
+        (
+            ["playground", "--batch", "2.5"],
+            "argument --batch: must be a whole number from 1 to 30, got '2.5'",
+        ),
+        (
+            ["playground", "--rate", "-0.1"],
+            "Regularization rate (rate) must be a number from 0 to 10",
+        ),
+        (
+            ["playground", "--noise", "0.1"],
+            "argument --noise: must be a whole number from 0 to 50 (%)",
+        ),
+        (
+            ["playground", "--noise", "nan"],
+            "argument --noise: must be a whole number from 0 to 50 (%), got 'nan'",
+        ),
+        (
+            ["playground", "--lr", "inf"],
+            "argument --lr: must be a number from 0.00001 to 10, got 'inf'",
+        ),
+        (
+            ["playground", "--ratio", "95"],
+            "Ratio of training to test data (ratio) must be a whole number from 10 to 90",
+        ),
+        (
+            ["playground", "--features", "x,z"],
+            "Features (features) must be a list of 1 to 7 items, each one of x, y",
+        ),
         (["playground", "--features", "x,x"], "given twice"),
         (["fly"], "invalid choice: 'fly'"),
         ([], "required: COMMAND"),
@@ -340,10 +378,15 @@ def test_playground_divergence_is_one_line_status_1(capsys, tmp_path):
     assert "the loss became" in err and err.count("\n") == 1
 
 
-def test_playground_spiral_with_default_settings_reaches_90_percent(capsys, tmp_path):
-    code, out, err = run(capsys, "playground", "--quiet", "--out", tmp_path)
+def test_playground_spiral_with_readmes_settings_reaches_90_percent(capsys, tmp_path):
+    code, out, err = run(
+        capsys,
+        *"playground --dataset spiral --noise 10 --layers 8,8 --features x,y,xy,x2,y2,sinx,siny".split(),
+        *"--reg L2 --rate 0.001 --frames 0 --quiet --out".split(),
+        tmp_path,
+    )
     assert code == 0, err
-    assert out.startswith("spiral (noise 0.1)")
+    assert out.startswith("spiral (noise 10%)")
     loss, acc = _summary(out)
     assert acc >= 0.90, out
     assert np.isfinite(loss)

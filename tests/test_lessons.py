@@ -4,8 +4,8 @@ every exercise's solution passes its check, and a wrong answer gets a hint, not 
 from __future__ import annotations
 
 import math
+import re
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +29,36 @@ NOTEBOOK_BUDGET = 30  # seconds per notebook, the issue's limit on 2 cores
 # What each notebook must print (the articles' reference numbers among them).
 SHOWN = {
     "01_neuron": ["0.9990889488055994", "sigmoid(0) = 0.5"],
-    "02_feedforward": ["o1 = 0.7216325609518421", "output      : 0.7216325609518421"],
+    "02_feedforward": [
+        "out = 0.7216325609518421",
+        "output      : 0.7216325609518421",
+        "the widget's output: [0.7216325609518421]",
+    ],
     "03_training": ["Emily: ", "-> F", "Frank: ", "-> M", "std 0.09"],
-    "04_backprop": ["d(out)/d(w2) = 0.0027306635403653522", "same as by hand: True", "w2 "],
+    "04_backprop": [
+        "d(out)/d(w2) = 0.0027306635403653522",
+        "same as by hand: True",
+        "w2 ",
+        "out = sigmoid(L2.n1.z) = sigmoid(0.9526) = 0.7216325609518421",
+        "∂loss/∂L2.n1.w1 = ∂loss/∂L2.n1.z · L1.n1",
+        "∂loss/∂L1.n2.w1 = ∂loss/∂L1.n2.z · x1",
+        "every gradient as by hand: True",
+        "the widget's loss: 0.07748843112222988, as by hand: True",
+    ],
     "05_classification": ["prediction   : rose", "test accuracy 9"],
     "06_fitting_well": ["big + L2", "big + early", "big + lr decay", "big + dropout"],
-    "07_playground": ["spiral", "test accuracy"],
+    "07_playground": ["spiral", "test accuracy", "epoch 100: train loss"],
     "08_your_own_op": ["dy/dx = 12.0", "a wrong vjp is caught", "dz/da = 7.0"],
 }
+
+# The live widgets each notebook shows, in order (a static page shows a note instead).
+WIDGETS = {
+    "01_neuron": ["NeuronWidget"],
+    "02_feedforward": ["NetworkWidget"],
+    "04_backprop": ["NetworkWidget"],
+    "07_playground": ["PlaygroundWidget"],
+}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 # A typical wrong answer per exercise: each must be refused with a hint.
 WRONG = {
@@ -49,9 +71,10 @@ WRONG = {
     "3.1": 2,
     "3.2": 2000,
     "3.3": 1.1,
-    "4.1": 0.19661193324148185,  # d(out)/dn, the chain stopped half way
+    "4.1": 0.19661193324148185,  # d(out)/dz, the chain stopped half way
     "4.2": 0.5898357997244456,  # d(out)/d(w1) instead
     "4.3": -3,
+    "4.4": -0.015157178187102407,  # the lesson's target y = 1, not the asked y = 0
     "5.1": 2 / 3,
     "5.2": 0.3,
     "5.3": lambda scores: np.argmax(scores, axis=0),
@@ -66,53 +89,22 @@ WRONG = {
 }
 
 
-def _client(book):
-    from nbclient import NotebookClient
-
-    return NotebookClient(
-        book,
-        timeout=CELL_TIMEOUT,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(LESSONS)}},
-    )
-
-
-def _execute(book) -> float:
-    start = time.perf_counter()
-    _client(book).execute()
-    return time.perf_counter() - start
-
-
 @pytest.fixture(scope="module")
 def executed(request) -> dict:
     """The notebooks this session's tests ask for, run two at a time (one per core of the
-    CI machine, so each one's time stays what it is alone): name -> (book, seconds)."""
-    import asyncio
-
+    CI machine, so each one's time stays what it is alone): name -> (book, seconds), or
+    the exception its run raised."""
     wanted = [
         item.callspec.params["name"]
         for item in request.session.items
         if getattr(item, "originalname", "") == "test_lesson_runs_and_shows_its_numbers"
     ]
-    gate = asyncio.Semaphore(2)
-    results: dict = {}
-
-    async def run(name: str) -> None:
-        async with gate:
-            book = nbformat.read(LESSONS / f"{name}.ipynb", as_version=4)
-            start = time.perf_counter()
-            try:
-                await _client(book).async_execute()
-            except Exception as err:  # reported by the test of this notebook
-                results[name] = err
-            else:
-                results[name] = (book, time.perf_counter() - start)
-
-    async def run_all() -> None:
-        await asyncio.gather(*(run(name) for name in wanted))
-
-    asyncio.run(run_all())
-    return results
+    books = [nbformat.read(LESSONS / f"{name}.ipynb", as_version=4) for name in wanted]
+    runs = make_solutions.execute_all(books, timeout=CELL_TIMEOUT)
+    return {
+        name: run if isinstance(run, Exception) else (book, run)
+        for name, book, run in zip(wanted, books, runs)
+    }
 
 
 def _printed(cell) -> str:
@@ -153,6 +145,13 @@ def test_lesson_runs_and_shows_its_numbers(name, executed, capsys):
     text = "\n".join(_printed(c) for c in book.cells if c.cell_type == "code")
     for expected in SHOWN[name]:
         assert expected in text, f"{name} does not show {expected!r}"
+    widgets = [
+        re.search(r"(\w+) object at", out["data"]["text/plain"]).group(1)
+        for cell in book.cells
+        for out in cell.get("outputs", [])
+        if WIDGET_VIEW in out.get("data", {})
+    ]
+    assert widgets == WIDGETS.get(name, []), name
     exercises = make_solutions.exercise_cells(book)
     assert 2 <= len(exercises) <= 4, name
     for cell in exercises:  # handed out blank: each one says so, with a hint
@@ -222,7 +221,7 @@ def test_a_filled_notebook_runs_and_every_check_says_right():
     book = make_solutions.fill(
         nbformat.read(LESSONS / "08_your_own_op.ipynb", as_version=4), make_solutions.solutions()
     )
-    _execute(book)
+    make_solutions.execute(book, timeout=CELL_TIMEOUT)
     solved = [c for c in book.cells if "solution" in c.metadata.get("tags", [])]
     assert len(solved) == 3
     for cell in solved:

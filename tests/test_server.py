@@ -231,9 +231,8 @@ def test_a_csv_upload_trains_and_bad_files_get_a_clear_message():
         frame = s.tick()
     assert frame["test_accuracy"] >= 0.9
     # the upload stays for new settings; the URL's dataset=csv needs one in this session
-    assert s.handle({"type": "playground", "settings": {"dataset": "csv"}})[0]["type"] == (
-        "playground.reset"
-    )
+    new_run = {"type": "playground", "settings": {"dataset": "csv", "seed": 2}}
+    assert s.handle(new_run)[0]["type"] == "playground.reset"
     fresh = Session().handle({"type": "playground", "settings": {"dataset": "csv"}})[0]
     assert "upload" in fresh["message"]
     for text, words in (
@@ -289,7 +288,8 @@ def test_static_files_are_package_data():
 def test_each_tab_over_the_websocket(client):
     with client.websocket_connect("/ws") as ws:
         hello = ws.receive_json()
-        assert hello["type"] == "hello" and "sigmoid" in hello["activations"]
+        activations = hello["tabs"]["neuron"]["properties"]["activation"]["enum"]
+        assert hello["type"] == "hello" and "sigmoid" in activations
         assert talk(ws, {"type": "neuron", "state": {}})["out"] == SEED_OUT
         assert "data 0.9991" in ws.receive_json()["svg"]
         moved = talk(ws, {"type": "neuron", "state": {"w": [0, 2]}})
@@ -370,3 +370,112 @@ def test_the_cli_has_a_serve_command():
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "--port", "99999"])
+
+
+# ------------------------------------------------------------------ settings and hostile input
+def test_a_live_setting_keeps_the_run_and_another_restarts_it():
+    s = Session()
+    s.handle({"type": "playground", "settings": {"layers": [4, 2]}})
+    for _ in range(3):
+        s.tick()
+    W = s.trainer.model.layers[0].W.data.copy()
+    live = {"layers": [4, 2], "lr": 0.3, "reg": "L1", "rate": 0.003, "activation": "relu"}
+    answer, frame = s.handle({"type": "playground", "settings": live})
+    assert answer["type"] == "playground.settings" and answer["settings"]["lr"] == 0.3
+    assert frame["epoch"] == 3 and (s.trainer.model.layers[0].W.data == W).all()
+    assert s.tick()["epoch"] == 4
+    reset, frame = s.handle({"type": "playground", "settings": dict(live, noise=10)})
+    assert reset["type"] == "playground.reset" and frame["epoch"] == 0  # new data: a new run
+    again = s.handle({"type": "playground", "settings": dict(live, noise=10), "reset": True})
+    assert again[0]["type"] == "playground.reset"
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"noise": float("nan")}, "Noise (noise) must be a whole number from 0 to 50 (%), got nan"),
+        ({"seed": float("inf")}, "Seed (seed) must be a whole number from 0 to 1000000, got inf"),
+        (
+            {"layers": [2, float("nan")]},
+            "Hidden layers (layers) must be a list of 0 to 6 items, each a whole number from 1 "
+            "to 8, got nan",
+        ),
+        ({"lr": float("nan")}, "Learning rate (lr) must be a number from 0.00001 to 10, got nan"),
+        ({"rate": -1}, "Regularization rate (rate) must be a number from 0 to 10, got -1"),
+        ({"batch": True}, "Batch size (batch) must be a whole number from 1 to 30, got True"),
+    ],
+)
+def test_every_number_setting_is_finite_checked_and_named(settings, message):
+    reply = Session().handle({"type": "playground", "settings": settings})
+    assert reply == [{"type": "error", "about": "playground", "message": message}]
+
+
+def test_a_network_lr_of_zero_stays_zero():
+    view = Session().handle({"type": "network", "settings": {"lr": 0}})[0]
+    assert view["settings"]["lr"] == 0
+    walk = scene_values(view["scene"])
+    params = [n["name"] for n in view["scene"]["nodes"].values() if n["role"] == "param"]
+    assert params and all(walk[p]["after"]["value"] == walk[p]["data"]["value"] for p in params)
+
+
+def test_play_with_a_nan_fps_gets_one_line_and_the_connection_keeps_serving(client):
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        talk(ws, {"type": "playground", "settings": {}})
+        ws.receive_json()
+        reply = talk(ws, '{"type": "playground.play", "fps": NaN}')
+        assert reply["message"] == "Frames a second (fps) must be a number from 1 to 30, got nan"
+        assert talk(ws, {"type": "playground.step"})["epoch"] == 1
+
+
+def test_a_step_waits_for_a_training_slot_as_play_does(client, monkeypatch):
+    import asyncio
+
+    from viz.classroom import server
+
+    class Counted(asyncio.Semaphore):
+        taken = 0
+
+        async def acquire(self):
+            Counted.taken += 1
+            return await super().acquire()
+
+    monkeypatch.setattr(server, "_TRAINING", Counted(1))
+    with client.websocket_connect("/ws") as ws:
+        ws.receive_json()
+        talk(ws, {"type": "playground", "settings": {}})
+        ws.receive_json()
+        for epoch in (1, 2, 3):
+            assert talk(ws, {"type": "playground.step"})["epoch"] == epoch
+    assert Counted.taken == 3
+
+
+# ------------------------------------------------------------------ a real server, real frames
+def quoted_csv(rows: int) -> str:
+    """A CSV as spreadsheets write it: every cell quoted, long numbers (~26 bytes a row)."""
+    rng = np.random.default_rng(0)
+    lines = ['"x","y","label"']
+    for a, b in rng.uniform(-9, 9, (rows, 2)):
+        lines.append(f'"{a:.5f}","{b:.5f}","{int(a * b > 0)}"')
+    return "\r\n".join(lines)
+
+
+def test_a_2000_row_csv_fits_and_a_message_too_large_gets_the_servers_own_answer():
+    pytest.importorskip("uvicorn")
+    sync = pytest.importorskip("websockets.sync.client")
+    from conftest import serving
+
+    text = quoted_csv(2000)
+    message = json.dumps({"type": "playground.csv", "text": text, "settings": {}})
+    assert len(text) > 50_000 and len(message) > 64 * 1024  # more than the old limit
+    with serving() as url, sync.connect(url.replace("http", "ws") + "ws") as ws:
+        assert json.loads(ws.recv())["type"] == "hello"
+        ws.send(message)
+        reset = json.loads(ws.recv(timeout=30))
+        assert reset["type"] == "playground.reset" and len(reset["train"]) == 1000
+        json.loads(ws.recv(timeout=30))  # its first frame
+        ws.send(json.dumps({"type": "playground.csv", "text": "1" * MAX_MESSAGE}))
+        reply = json.loads(ws.recv(timeout=30))
+        assert reply["type"] == "error" and "message too large" in reply["message"]
+        ws.send(json.dumps({"type": "neuron", "state": {}}))
+        assert json.loads(ws.recv(timeout=30))["out"] == SEED_OUT

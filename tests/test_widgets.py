@@ -18,7 +18,7 @@ from autograd import Value
 pytest.importorskip("anywidget")
 
 from viz.classroom.lessons import check_neuron, neuron  # noqa: E402
-from viz.classroom.trainer import Trainer, check_playground  # noqa: E402
+from viz.classroom.trainer import Trainer  # noqa: E402
 from viz.widgets import GraphWidget, NetworkWidget, NeuronWidget, PlaygroundWidget  # noqa: E402
 
 SEED = 0.9990889488055994
@@ -52,7 +52,10 @@ def test_a_bad_setting_keeps_the_last_numbers_and_says_why():
     assert w.output == neuron([1.0, 2.0, 3.0], [1.0, 0.0, -1.0], 0.5, "relu")[0].data
     before = w.output
     w.x = [1.0]
-    assert "w has 3 weights but x has 1 inputs" in w.error and w.output == before
+    assert (
+        w.error == "Weights w (w) has 3 numbers but Inputs x (x) has 1: give one weight per input"
+    )
+    assert w.output == before
     w.w = [2.0]
     assert w.error == "" and w.output == max(0.0, 2.0 + 0.5)
     assert check_neuron({"x": w.x, "w": w.w})  # the same checks as the live tab
@@ -98,18 +101,24 @@ def test_playground_widget_trains_with_the_live_tabs_trainer():
     frame = w.step(20)
     assert w.epoch == 20 == frame["epoch"] and w.train_loss < start
     # the same numbers as the live tab's trainer with the same settings
-    t = Trainer(check_playground(w.settings()))
+    t = Trainer(w.settings())
     same = t.step(20)
     assert w.train_loss == same["train_loss"] and w.test_loss == same["test_loss"]
     assert w.frame["boundary"] == same["boundary"]
     assert w.frame["layers"][0]["weights"] == same["layers"][0]["weights"]
-    # the buttons' messages; a setting starts a new run; a bad one keeps it and says why
+    # the buttons' messages; a live setting changes the run as it trains, another starts
+    # a new run; a bad one keeps it and says why (by the setting's label, key and range)
     w._message(w, {"type": "step"}, [])
     assert w.epoch == 21
+    weights = w.trainer.model.layers[0].W.data.copy()
+    w.lr, w.reg, w.rate, w.activation, w.batch = 0.3, "L2", 0.01, "relu", 5
+    assert w.epoch == 21 and (w.trainer.model.layers[0].W.data == weights).all()
+    assert w.trainer.optimizer.lr == 0.3 and w.trainer.model.activation == "relu"
     w.layers = [3]
     assert w.epoch == 0 and len(w.frame["layers"]) == 2
     w.lr = 100.0
-    assert "lr must be between" in w.error and w.epoch == 0
+    assert w.error == "Learning rate (lr) must be a number from 0.00001 to 10, got 100"
+    assert w.epoch == 0
     w.lr = 0.1
     assert w.error == ""
     w.play(frames=3)
@@ -255,13 +264,11 @@ def test_playground_widget_in_chromium(page):
     page.evaluate("f => window.model.set('frame', f)", _state(w)["frame"])
     assert page.inner_text("b.epoch") == "000006"
     assert page.inner_text("b.train") != ""
-    # a menu saves the setting; Python answers with a new run
+    # a menu saves the setting; Python changes the run as it trains (a live setting)
     page.select_option("select.activation", "relu")
     assert page.evaluate("window.saved.at(-1).activation") == "relu"
     w.activation = "relu"
-    assert w.epoch == 0
-    page.evaluate("f => window.model.set('frame', f)", _state(w)["frame"])
-    assert page.inner_text("b.epoch") == "000000"
+    assert w.epoch == 6
     page.evaluate("() => window.model.set('lr', 0.05)")  # not in the menu: it joins it
     assert page.input_value("select.lr") == "0.05"
     assert not page.errors, page.errors

@@ -103,7 +103,9 @@ class _Walk:
                     after.add(v)
         self.leaves = [v for v in values if not v.op]
         self.layers = _layers(drawing)
-        self.params = list(params) if params is not None else self._params() if lr else []
+        if params is None:  # with an update: every leaf that takes a gradient
+            params = self._params() if lr is not None else []
+        self.params = list(params)
         self.seed = np.ones_like(root.data) if root.ndim else 1.0
         self.trace = list(trace_backward(root, self.seed))
         self.finals = {root: self.seed} | {s.input: s.total for s in self.trace}

@@ -2,11 +2,14 @@
 
     backproplab neuron --w 0 1 --b 4 --x 2 3 --activation sigmoid --out out/neuron
     backproplab graph "tanh(a*b + c)" a=2 b=-3 c=10 --out out/expr
-    backproplab playground --dataset spiral --layers 8,8 --epochs 300 --out out/spiral
+    backproplab playground --dataset spiral --layers 8,8 --features x,y,xy,x2,y2,sinx,siny \\
+        --epochs 300 --out out/spiral
     backproplab serve --open          # the live classroom at http://127.0.0.1:8000/
 
 Each subcommand prints its numbers and writes its pictures into the ``--out`` folder.
-Bad arguments exit with status 2 and one line saying what was wrong.
+The options of ``neuron``, ``graph`` and ``playground`` are the settings of the live tabs,
+read from their schemas (``viz.classroom.settings``): the same names, units, defaults and
+bounds. Bad arguments exit with status 2 and one line saying what was wrong.
 """
 
 from __future__ import annotations
@@ -21,14 +24,22 @@ from pathlib import Path
 import numpy as np
 
 from autograd import Value, topological_order
-from nn import playground
-from nn.activations import ACTIVATIONS
 
 from ..graph import draw_dot
 from ..rendering import render
 from ..stepper import backprop_html
 from .expression import FUNCTIONS, ExpressionError, build, parse_assignments
 from .lessons import neuron
+from .settings import (
+    MAX_GRAPH_VALUES,
+    Expression,
+    Neuron,
+    PlaygroundRun,
+    SettingsError,
+    Tab,
+    allowed,
+    show,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,104 +50,80 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ----------------------------------------------------------------- argument types
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _ratio(text: str) -> float:
-    value = _number(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {text}")
-    return value
-
-
-def _count(text: str, limit: str | None = None) -> int:
-    """A whole number >= 1 (and at most ``playground.LIMITS[limit]``)."""
+def _whole(text: str) -> int:
     text = text.strip()
+    if not (text.lstrip("-").isascii() and text.lstrip("-").isdigit()) or len(text) > 12:
+        raise ValueError(text)
+    return int(text)
+
+
+def _parser_of(prop: dict):  # noqa: ANN202
+    """The argument type of a schema property: text to a number, whole number or text;
+    what does not parse is named with what the setting may be."""
+    parse = {"number": float, "integer": _whole}.get(prop.get("type"), str)
+
+    def convert(text: str):  # noqa: ANN202
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed(prop)}, got {text!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be {allowed(prop)}, got {text!r}")
+        return value
+
+    convert.__name__ = prop.get("type", "text")  # argparse names the type in its messages
+    return convert
+
+
+def _add_settings(parser: argparse.ArgumentParser, tab: type[Tab]) -> None:
+    """One option per setting of ``tab`` (its key, ``_`` as ``-``), with its label, help,
+    allowed values and default from the schema; a list takes numbers or names separated
+    by spaces or commas (``--layers 8,8``, ``--w 0 1``, ``--layers none``). Options left
+    out keep the schema's default (checked with the rest by :func:`_settings`)."""
+    schema = tab.schema()
+    for key, prop in schema["properties"].items():
+        if not prop.get("cli"):
+            continue
+        options: dict = {"dest": key, "default": None, "metavar": key.upper()}
+        if prop["type"] == "array":
+            options["nargs"] = "+"
+        elif "enum" in prop:
+            options.update(choices=prop["enum"], metavar=None)
+        else:
+            options["type"] = _parser_of(prop)
+        default = prop["default"]
+        shown = ",".join(map(show, default)) if isinstance(default, list) else show(default)
+        shown = default if isinstance(default, str) else shown
+        about = f"{prop['title']}" + (f", {prop['description']}" if prop.get("description") else "")
+        help = f"{about}: {allowed(prop)} (default: {shown or 'none'})"
+        parser.add_argument("--" + key.replace("_", "-"), help=help.replace("%", "%%"), **options)
+
+
+def _settings(args: argparse.Namespace, tab: type[Tab], parser: argparse.ArgumentParser) -> dict:
+    """The options given, checked by ``tab``'s schema with its defaults for the rest."""
+    values = {}
+    for key, prop in tab.schema()["properties"].items():
+        given = getattr(args, key, None)
+        if given is None:
+            continue
+        if prop["type"] == "array":
+            given = _list(given, prop["items"], f"{prop['title']} ({key})", parser)
+        values[key] = given
     try:
-        value = int(text) if len(text) <= 12 else None
-    except ValueError:
-        value = None
-    if value is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (write e.g. 300)")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    if limit is not None and value > playground.LIMITS[limit]:
-        raise argparse.ArgumentTypeError(
-            f"must be at most {playground.LIMITS[limit]:,}, got {value:,}"
-        )
-    return value
+        return tab.check(values)
+    except SettingsError as err:
+        parser.error(str(err))
 
 
-def _bounded(limit: str):
-    """An argument type: a whole number from 1 to ``playground.LIMITS[limit]``."""
-    check = lambda text: _count(text, limit)
-    check.__name__ = limit  # argparse names the type in its messages
-    return check
-
-
-def _noise(text: str) -> float:
-    value = _number(text)
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(
-            f"must be between 0 and 1 (the Playground's 0-50% is 0-0.5), got {text}"
-        )
-    return value
-
-
-def _frames(text: str) -> int:
-    return 0 if text.strip() == "0" else _count(text, "frames")
-
-
-def _layers(text: str) -> list[int]:
-    """``"8,8"`` -> ``[8, 8]``; ``""`` or ``"none"`` -> no hidden layer."""
-    if text.strip().lower() in ("", "none"):
+def _list(words: list[str], item: dict, name: str, parser: argparse.ArgumentParser) -> list:
+    parts = [p.strip() for word in words for p in word.split(",")]
+    if parts in ([""], ["none"]):
         return []
-    sizes = []
-    for part in text.split(","):
-        part = part.strip()
-        if not (part.isascii() and part.isdigit()) or int(part) < 1:
-            raise argparse.ArgumentTypeError(
-                f"{text!r}: each layer size must be a whole number >= 1, got {part!r} "
-                "(write e.g. 8,8 or none)"
-            )
-        if int(part) > playground.LIMITS["neurons"]:
-            raise argparse.ArgumentTypeError(
-                f"{text!r}: a layer has at most {playground.LIMITS['neurons']} neurons, got {part}"
-            )
-        sizes.append(int(part))
-    if len(sizes) > playground.LIMITS["hidden_layers"]:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: at most {playground.LIMITS['hidden_layers']} hidden layers, got {len(sizes)}"
-        )
-    return sizes
-
-
-def _features(text: str) -> list[str]:
+    parse = _parser_of(item)
     try:
-        return playground.check_features(p.strip() for p in text.split(","))
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+        return [parse(p) for p in parts]
+    except argparse.ArgumentTypeError as err:
+        parser.error(f"{name}: each {err}")
 
 
 # ----------------------------------------------------------------- shared output
@@ -144,16 +131,6 @@ def _folder(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("give a folder name (an empty one would mean here)")
     return text
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 0 to 2**63 - 1, got {text}")
-    return value
 
 
 def _add_output(parser: argparse.ArgumentParser, default: str, pictures: str) -> None:
@@ -185,15 +162,12 @@ def _add_graph_output(parser: argparse.ArgumentParser, default: str) -> None:
     _add_output(parser, default, "graph.svg and backprop.html")
 
 
-MAX_PAGE_VALUES = 200  # a step-through page (and its drawing) is for a small graph
-
-
 def _check_drawable(out: Value, parser: argparse.ArgumentParser) -> None:
     """Refuse a graph too big to draw before any work on it (or any output) starts."""
     size = len(topological_order(out))
-    if size > MAX_PAGE_VALUES:
+    if size > MAX_GRAPH_VALUES:
         parser.error(
-            f"the graph has {size} values, more than the {MAX_PAGE_VALUES} a drawing and "
+            f"the graph has {size} values, more than the {MAX_GRAPH_VALUES} a drawing and "
             "step-through page can show; use a shorter formula or fewer inputs"
         )
 
@@ -204,7 +178,7 @@ def _write_graph(
     folder.mkdir(parents=True, exist_ok=True)
     graph = render(draw_dot(out, theme=theme), folder / f"graph.{fmt}")
     page = backprop_html(
-        out, folder / "backprop.html", title=title, max_values=MAX_PAGE_VALUES, theme=theme
+        out, folder / "backprop.html", title=title, max_values=MAX_GRAPH_VALUES, theme=theme
     )
     return [Path(graph), Path(page)]
 
@@ -219,14 +193,13 @@ def _table(rows: Sequence[tuple[str, float, float]], of: str) -> str:
 
 # ----------------------------------------------------------------- neuron
 def _neuron(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    if len(args.w) != len(args.x):
-        parser.error(f"--w has {len(args.w)} weights but --x has {len(args.x)} inputs")
-    out, xs, ws, b = neuron(args.x, args.w, args.b, args.activation)
+    s = _settings(args, Neuron, parser)
+    out, xs, ws, b = neuron(s["x"], s["w"], s["b"], s["activation"])
     n = out if out.op == "+" else out.parents[0]
     products = list(n.parents[:-1])
     _check_drawable(out, parser)
     out.backward()
-    print(f"out = {args.activation}(w·x + b) = {out.data!r}")
+    print(f"out = {s['activation']}(w·x + b) = {out.data!r}")
     print()
     rows = [(v.label, v.data, v.grad) for v in [*xs, *ws, b, *products, n]]
     if out is not n:
@@ -239,6 +212,10 @@ def _neuron(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 # ----------------------------------------------------------------- graph
 def _graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        Expression.check({"text": args.expression, "variables": " ".join(args.values)})
+    except SettingsError as err:
+        parser.error(str(err))
     try:
         variables = parse_assignments(args.values)
         out, leaves = build(args.expression, variables)
@@ -266,32 +243,14 @@ def _graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _playground(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from . import playground as pg  # matplotlib is imported only here
 
-    points = args.points or playground.POINTS[playground.task(args.dataset)]
-    sizes = [len(args.features), *args.layers, 1]
+    settings = _settings(args, PlaygroundRun, parser)
     try:  # each setting is in bounds; together they must be too, before any work
-        playground.check_work(points, args.test_ratio, args.epochs, args.batch_size, sizes)
+        settings = pg.check(settings)
     except ValueError as err:
         parser.error(str(err))
-
-    settings = pg.Settings(
-        dataset=args.dataset,
-        noise=args.noise,
-        layers=args.layers,
-        activation=args.activation,
-        lr=args.lr,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        l2=args.l2,
-        features=args.features,
-        test_ratio=args.test_ratio,
-        seed=args.seed,
-        points=args.points,
-        frames=args.frames,
-        theme=args.theme,
-    )
     print(pg.describe(settings))
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below
-        result = pg.run(settings, args.out, progress=not args.quiet)
+        result = pg.run(settings, args.out, progress=not args.quiet, theme=args.theme)
     print(pg.summary(result))
     return _report(list(result.files.values()))
 
@@ -339,28 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="one neuron: its output, every gradient, its graph and a step-through page",
         description="One neuron out = f(w·x + b): prints the output and the gradient of "
         "every value, writes graph.svg and backprop.html. The defaults are the articles' "
-        "neuron (output 0.9990889488055994).",
+        "neuron (output 0.9990889488055994); the options are the Neuron tab's settings.",
     )
-    neuron.add_argument(
-        "--w",
-        type=_number,
-        nargs="+",
-        default=[0.0, 1.0],
-        metavar="W",
-        help="weights (default: 0 1)",
-    )
-    neuron.add_argument("--b", type=_number, default=4.0, help="bias (default: 4)")
-    neuron.add_argument(
-        "--x",
-        type=_number,
-        nargs="+",
-        default=[2.0, 3.0],
-        metavar="X",
-        help="inputs, as many as weights (default: 2 3)",
-    )
-    neuron.add_argument(
-        "--activation", choices=ACTIVATIONS, default="sigmoid", help="default: sigmoid"
-    )
+    _add_settings(neuron, Neuron)
     _add_graph_output(neuron, "out/neuron")
     neuron.set_defaults(run=_neuron, parser=neuron)
 
@@ -371,7 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
         f"functions {', '.join(FUNCTIONS)}; backpropagate; print each variable's "
         "gradient; write graph.svg and backprop.html. The text is parsed, never run.",
     )
-    graph.add_argument("expression", help='e.g. "tanh(a*b + c)"')
+    text = Expression.schema()["properties"]["text"]
+    graph.add_argument(
+        "expression", help=f'{text["title"]}: {allowed(text)}, e.g. "{text["default"]}"'
+    )
     graph.add_argument(
         "values",
         nargs="*",
@@ -386,73 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="TensorFlow Playground on the command line: train, then draw what was learned",
         description="Train a small network on one of the Playground's data sets and write "
         "boundary.png (train and test points), animation.gif (the boundary as it learns), "
-        "loss.png (train and test curves) and network.svg (the weights). Classification "
-        "uses a tanh output and -1/+1 labels, regression a linear output; the loss is "
-        "the mean squared error; training is SGD with L2 weight decay, as on the web page.",
+        "loss.png (train and test curves) and network.svg (the weights). The options are "
+        "the Playground tab's settings, in its units. Classification uses a tanh output "
+        "and -1/+1 labels, regression a linear output; the loss is the Playground's "
+        "square error ½(out − y)², averaged; each update adds its L1/L2 regularization.",
     )
-    pg.add_argument(
-        "--dataset",
-        choices=playground.DATASETS,
-        default="spiral",
-        help="classification: circle xor gauss spiral; regression: plane "
-        "multi-gauss (default: spiral)",
-    )
-    pg.add_argument(
-        "--noise",
-        type=_noise,
-        default=0.1,
-        help="0 to 0.5, the Playground's noise slider / 100 (default: 0.1)",
-    )
-    pg.add_argument(
-        "--layers",
-        type=_layers,
-        default=[8, 8],
-        metavar="SIZES",
-        help="hidden layer sizes, e.g. 8,8, or none (default: 8,8)",
-    )
-    pg.add_argument(
-        "--activation",
-        choices=ACTIVATIONS,
-        default="tanh",
-        help="hidden activation (default: tanh)",
-    )
-    pg.add_argument("--lr", type=_positive, default=0.03, help="learning rate (default: 0.03)")
-    pg.add_argument(
-        "--epochs",
-        type=_bounded("epochs"),
-        default=300,
-        help=f"default: 300, at most {playground.LIMITS['epochs']:,}",
-    )
-    pg.add_argument("--batch-size", type=_bounded("batch_size"), default=10, help="default: 10")
-    pg.add_argument(
-        "--l2", type=_non_negative, default=0.001, help="L2 regularization rate (default: 0.001)"
-    )
-    pg.add_argument(
-        "--features",
-        type=_features,
-        default=list(playground.FEATURES),
-        metavar="NAMES",
-        help=f"inputs, from {','.join(playground.FEATURES)} (default: all)",
-    )
-    pg.add_argument(
-        "--test-ratio",
-        type=_ratio,
-        default=0.5,
-        help="share of points held out for testing (default: 0.5)",
-    )
-    pg.add_argument("--seed", type=_seed, default=1, help="data, split and weights (default: 1)")
-    pg.add_argument(
-        "--points",
-        type=_bounded("points"),
-        default=None,
-        help="number of points (default: 500, or 1200 for regression)",
-    )
-    pg.add_argument(
-        "--frames",
-        type=_frames,
-        default=30,
-        help="frames in animation.gif, 0 for none (default: 30)",
-    )
+    _add_settings(pg, PlaygroundRun)
     pg.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_output(pg, "out/playground", "the four pictures")
     pg.set_defaults(run=_playground, parser=pg)

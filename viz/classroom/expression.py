@@ -21,6 +21,8 @@ from typing import Any
 from autograd import Value
 from nn.activations import REGISTRY
 
+from .settings import MAX_FORMULA
+
 # The activations come from nn's one registry (a new one is callable here at once);
 # the other functions are the engine's elementwise math.
 FUNCTIONS: dict[str, Callable] = {
@@ -38,7 +40,6 @@ OPERATORS: dict[type, Callable] = {
     ast.Div: operator.truediv,
     ast.Pow: operator.pow,
 }
-MAX_LENGTH = 1000  # characters; deeper nesting than this is not a classroom formula
 _LABEL_LENGTH = 16  # sub-expressions up to this long become the node's label
 
 
@@ -73,8 +74,8 @@ def parse_assignments(items: Iterable[str]) -> dict[str, float]:
 def build(text: str, variables: dict[str, float]) -> tuple[Value, dict[str, Value]]:
     """Build ``text`` with one labelled leaf Value per variable; returns the output
     Value and the leaves used, by name. Sub-expressions are labelled with their text."""
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+    if len(text) > MAX_FORMULA:
+        raise ExpressionError(f"the expression is longer than {MAX_FORMULA} characters")
     if not text.isprintable() or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
         bad = next(c for c in text if not c.isprintable() or 0xD800 <= ord(c) <= 0xDFFF)
         raise ExpressionError(

@@ -17,7 +17,7 @@ import numpy as np
 
 from autograd import Value, add_n, topological_order
 from nn import MLP, SGD
-from nn.activations import ACTIVATIONS, REGISTRY, activate
+from nn.activations import REGISTRY, activate
 from nn.names import error_name, input_name, model_names, neuron_name, target_name
 
 from ..format import fmt
@@ -26,28 +26,14 @@ from ..rendering import to_svg
 from ..scene import build_scene
 from ..stepper import widest_texts
 from .expression import build, parse_assignments
-from .limits import MAX_HIDDEN, MAX_INPUTS, MAX_NEURONS, SettingsError, choice, number
-from .limits import numbers as number_list
-from .limits import sizes as size_list
-
-MAX_VALUES = 200  # values in an expression's graph drawn and stepped through
+from .settings import MAX_GRAPH_VALUES as MAX_VALUES
+from .settings import Network, Neuron, SettingsError
 
 
 # ------------------------------------------------------------------ the neuron
 def check_neuron(state: dict) -> dict:
     """The Neuron tab's state with defaults filled in (the seed neuron), or an error."""
-    x = number_list(state, "x", [2.0, 3.0])
-    w = number_list(state, "w", [0.0, 1.0])
-    if len(w) != len(x):
-        raise SettingsError(f"w has {len(w)} weights but x has {len(x)} inputs")
-    return {
-        "x": x,
-        "w": w,
-        "b": number(state, "b", 4.0),
-        "activation": choice(state, "activation", "sigmoid", ACTIVATIONS),
-        "target": number(state, "target", 0.0),
-        "lr": number(state, "lr", 1.0, 1e-6, 100.0),
-    }
+    return Neuron.check(state)
 
 
 def neuron(
@@ -188,24 +174,7 @@ def expression_view(text: str, variables: str) -> dict:
 # ------------------------------------------------------------------ a small network
 def check_network(settings: dict) -> dict:
     """The Network tab's settings with defaults (the articles' 2-2-1 sigmoid network)."""
-    s = {
-        "sizes": size_list(settings, "sizes", [2, 2, 1], 2, MAX_HIDDEN + 2),
-        "activation": choice(settings, "activation", "sigmoid", ACTIVATIONS),
-        "init": choice(settings, "init", "article", ("article", "random")),
-        "seed": int(number(settings, "seed", 1, 0, 1e6)),
-        "lr": number(settings, "lr", 0.5, 1e-6, 100.0),
-    }
-    nin, nout = s["sizes"][0], s["sizes"][-1]
-    if nin > MAX_INPUTS or any(n > MAX_NEURONS for n in s["sizes"]):
-        raise SettingsError(f"at most {MAX_NEURONS} neurons a layer")
-    s["x"] = _resize(number_list(settings, "x", [2.0, 3.0]), nin, 0.0)
-    s["target"] = _resize(number_list(settings, "target", [1.0]), nout, 1.0)
-    return s
-
-
-def _resize(values: list[float], n: int, pad: float) -> list[float]:
-    """``values`` cut or padded to ``n`` (a layer size changed: keep what was typed)."""
-    return (values + [pad] * n)[:n]
+    return Network.check(settings)
 
 
 class NetworkLesson:

@@ -1,8 +1,10 @@
 """TensorFlow Playground, offline: train a small net on a 2-D data set and draw what it
 learned — the decision boundary, a GIF of it learning, loss curves, the network.
 
+The settings are ``settings.PlaygroundRun``'s (the Playground tab's and how long to train):
+
 >>> import tempfile
->>> settings = Settings(dataset="gauss", layers=[2], epochs=3, frames=2, points=60)
+>>> settings = {"dataset": "gauss", "layers": [2], "epochs": 3, "frames": 2, "points": 60}
 >>> result = run(settings, tempfile.mkdtemp(), progress=False)
 >>> sorted(result.files)
 ['animation', 'boundary', 'loss', 'network']
@@ -11,42 +13,22 @@ learned — the decision boundary, a GIF of it learning, loss curves, the networ
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from nn import MLP, SGD, fit, mse_loss, playground
+from nn import MLP, SGD, fit, playground
 from nn.datasets import train_test_split
 from nn.train import History, evaluate
 
 from .. import plots
 from ..network import draw_mlp
 from ..rendering import render
+from .settings import MAX_STEPS, MAX_WORK, PlaygroundRun
 
 EXTENT = (-playground.RADIUS, playground.RADIUS, -playground.RADIUS, playground.RADIUS)
 _FRAME_RESOLUTION = 100  # grid points per side in the animation (the still uses 150)
-
-
-@dataclass
-class Settings:
-    """Everything the Playground's controls set. ``points=None`` means the Playground's
-    500 (classification) or 1200 (regression); ``frames`` is the GIF's length."""
-
-    dataset: str = "spiral"
-    noise: float = 0.1
-    layers: list[int] = field(default_factory=lambda: [8, 8])
-    activation: str = "tanh"
-    lr: float = 0.03
-    epochs: int = 300
-    batch_size: int = 10
-    l2: float = 0.001
-    features: list[str] = field(default_factory=lambda: list(playground.FEATURES))
-    test_ratio: float = 0.5
-    seed: int = 1
-    points: int | None = None
-    frames: int = 30
-    theme: str = "default"  # "projector": larger type and lines in every picture
 
 
 @dataclass
@@ -61,30 +43,41 @@ class Result:
     task: str
 
 
-def run(settings: Settings, out_dir: str | os.PathLike, progress: bool = True) -> Result:
+def run(
+    settings: dict, out_dir: str | os.PathLike, progress: bool = True, theme: str = "default"
+) -> Result:
     """Generate the data, train, and write ``boundary.png``, ``animation.gif``,
-    ``loss.png`` and ``network.svg`` into ``out_dir``.
+    ``loss.png`` and ``network.svg`` into ``out_dir`` (``theme="projector"``: larger type
+    and lines in every picture).
 
     Like the Playground: classification labels are -1/+1 read by a tanh output,
-    regression uses a linear output, the loss is the mean squared error, training is
-    SGD with L2 weight decay, and half the points (``test_ratio``) are held out."""
-    s = settings
-    task = playground.task(s.dataset)
-    names = playground.check_features(s.features)
-    X, y = playground.data(s.dataset, s.points, s.noise, seed=s.seed)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, s.test_ratio, seed=s.seed)
+    regression uses a linear output, the loss is its square error ½(out − y)² averaged,
+    each mini-batch update adds its L1 / L2 regularization (``nn.playground.objective``),
+    and ``ratio`` percent of the points train, the rest test."""
+    s = check(settings)
+    task = playground.task(s["dataset"])
+    names = s["features"]
+    X, y = playground.data(s["dataset"], s["points"], s["noise"] / 100, seed=s["seed"])
+    test_ratio = 1 - s["ratio"] / 100
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_ratio, seed=s["seed"])
     inputs = lambda P: playground.features(P, names)
     F_train, F_test = inputs(X_train), inputs(X_test)
     model = MLP(
         len(names),
-        [*s.layers, 1],
-        activation=s.activation,
+        [*s["layers"], 1],
+        activation=s["activation"],
         output_activation="tanh" if task == "classification" else "linear",
         vectorized=True,
-        rng=s.seed,
+        rng=s["seed"],
     )
+    weights = [layer.W for layer in model.layers]
+
+    def mse_loss(out, y):  # named so that fit scores accuracy as for a squared error
+        return playground.objective(out, y, weights, s["reg"], s["rate"])
+
     regression = task == "regression"
-    snapshot_epochs = set(np.linspace(0, s.epochs, max(s.frames, 2)).round().astype(int).tolist())
+    epochs, frame_count = s["epochs"], s["frames"]
+    snapshot_epochs = set(np.linspace(0, epochs, max(frame_count, 2)).round().astype(int).tolist())
     xs, ys, z0 = plots.score_grid(model, EXTENT, inputs, _FRAME_RESOLUTION)
     frames = [("epoch 0", z0)]
 
@@ -98,24 +91,24 @@ def run(settings: Settings, out_dir: str | os.PathLike, progress: bool = True) -
         model,
         F_train,
         y_train,
-        loss="mse",
-        optimizer=SGD(model.parameters(), lr=s.lr, weight_decay=s.l2),
-        epochs=s.epochs,
-        batch_size=min(s.batch_size, len(X_train)),
+        loss=mse_loss,
+        optimizer=SGD(model.parameters(), lr=s["lr"]),
+        epochs=epochs,
+        batch_size=min(s["batch"], len(X_train)),
         val=(F_test, y_test),
-        callbacks=[snapshot] if s.frames else [],
+        callbacks=[snapshot] if frame_count else [],
         progress=progress,
-        seed=s.seed,
+        seed=s["seed"],
     )
     if history.interrupted and not history.epochs:  # Ctrl-C before one epoch: nothing to draw
         raise KeyboardInterrupt
     # After a Ctrl-C later on, the pictures show the model as far as it got (fit says so).
-    train = evaluate(model, F_train, y_train, mse_loss, "mse")
-    test = evaluate(model, F_test, y_test, mse_loss, "mse")
+    train = evaluate(model, F_train, y_train, playground.square_error, "mse")
+    test = evaluate(model, F_test, y_test, playground.square_error, "mse")
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    title = f"{s.dataset}: {'-'.join(map(str, [len(names), *s.layers, 1]))} {s.activation}"
+    title = f"{s['dataset']}: {'-'.join(map(str, [len(names), *s['layers'], 1]))} {s['activation']}"
     common = dict(threshold=0.0, regression=regression, vrange=(-1.0, 1.0))
     files = {
         "boundary": plots.plot_decision_boundary(
@@ -128,20 +121,18 @@ def run(settings: Settings, out_dir: str | os.PathLike, progress: bool = True) -
             y_test=y_test,
             features=inputs,
             extent=EXTENT,
-            theme=s.theme,
+            theme=theme,
             **common,
         ),
-        "loss": plots.plot_history(history, out_dir / "loss.png", title=s.dataset, theme=s.theme),
+        "loss": plots.plot_history(history, out_dir / "loss.png", title=s["dataset"], theme=theme),
         "network": render(
-            draw_mlp(
-                model, input_names=[playground.FEATURE_LABELS[n] for n in names], theme=s.theme
-            ),
+            draw_mlp(model, input_names=[playground.FEATURE_LABELS[n] for n in names], theme=theme),
             out_dir / "network.svg",
         ),
     }
-    if s.frames:
+    if frame_count:
         files["animation"] = plots.animate_boundaries(
-            frames, xs, ys, X_train, y_train, out_dir / "animation.gif", theme=s.theme, **common
+            frames, xs, ys, X_train, y_train, out_dir / "animation.gif", theme=theme, **common
         )
     return Result(model, history, train, test, files, task)
 
@@ -163,12 +154,56 @@ def summary(result: Result) -> str:
     return "\n".join(lines)
 
 
-def describe(settings: Settings) -> str:
+def describe(settings: dict) -> str:
     """One line naming the run, for the top of the command's output."""
-    s = settings
-    layers = ",".join(map(str, s.layers)) or "none"
+    s = check(settings)
+    layers = ",".join(map(str, s["layers"])) or "none"
+    reg = f"{s['reg']} {s['rate']:g}" if s["reg"] != "none" else "no regularization"
     return (
-        f"{s.dataset} (noise {s.noise:g}), features {','.join(s.features)}, hidden layers "
-        f"{layers}, {s.activation}, lr {s.lr:g}, l2 {s.l2:g}, batch {s.batch_size}, "
-        f"{s.epochs} epochs, seed {s.seed}"
+        f"{s['dataset']} (noise {s['noise']}%), features {','.join(s['features'])}, hidden "
+        f"layers {layers}, {s['activation']}, lr {s['lr']:g}, {reg}, batch {s['batch']}, "
+        f"{s['epochs']} epochs, seed {s['seed']}"
     )
+
+
+def check(settings: dict) -> dict:
+    """The run's settings (``settings.PlaygroundRun``, ``points`` filled in), each in
+    bounds and together not too much work, before any work starts.
+
+    >>> check({"epochs": 10})["points"]
+    500
+    """
+    s = PlaygroundRun.check(settings)
+    s["points"] = s["points"] or playground.POINTS[playground.task(s["dataset"])]
+    sizes = [len(s["features"]), *s["layers"], 1]
+    check_work(s["points"], 1 - s["ratio"] / 100, s["epochs"], s["batch"], sizes)
+    return s
+
+
+def check_work(
+    points: int, test_ratio: float, epochs: int, batch_size: int, sizes: list[int]
+) -> None:
+    """Refuse a run whose settings are each in bounds but together too much work, or
+    that leaves no point to train on.
+
+    >>> check_work(500, 0.5, 300, 10, [7, 8, 8, 1])
+    """
+    n_test = max(1, int(round(points * test_ratio)))
+    n_train = points - n_test
+    if n_train < 1:
+        raise ValueError(
+            f"{points} points with {100 - test_ratio * 100:.0f}% training leave none to "
+            "train on; use more points"
+        )
+    steps = epochs * -(-n_train // min(batch_size, n_train))
+    weights = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    if steps > MAX_STEPS:
+        raise ValueError(
+            f"{epochs:,} epochs of {n_train:,} points in batches of {batch_size} are "
+            f"{steps:,} steps, more than {MAX_STEPS:,}; use fewer epochs or larger batches"
+        )
+    if epochs * n_train * weights > MAX_WORK:
+        raise ValueError(
+            f"{epochs:,} epochs x {n_train:,} points x {weights:,} weights is more than "
+            f"{MAX_WORK:,}; use fewer epochs, points or neurons"
+        )

@@ -4,12 +4,14 @@
 a CDN); ``/ws`` is one WebSocket per browser tab, carrying JSON messages that
 :class:`~viz.classroom.sessions.Session` answers. The engine's work runs in a worker
 thread so one busy tab never stalls the others; the playground's Play loop is a task per
-WebSocket, capped at ``MAX_FPS`` frames a second.
+WebSocket, capped at ``settings.MAX_FPS`` frames a second; every epoch, Play's or a Step's,
+waits for one of the few training slots.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -26,15 +28,15 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .limits import MAX_FPS, MAX_MESSAGE
 from .sessions import Session, SettingsError, decode, encode
+from .settings import MAX_FRAME, MAX_MESSAGE, MAX_WAITING, Play
 
 STATIC = Path(__file__).resolve().parent / "static"
-MAX_WAITING = 64  # messages queued per connection before new ones are refused
 _CLOSED = object()  # put in the inbox when the socket closes
 # Playground epochs running at once, all tabs together: more only fight over the GIL, and
 # the Neuron / Network tabs' messages (one at a time per tab) would wait behind them.
 _TRAINING = asyncio.Semaphore(os.cpu_count() or 1)
+_NO_WAIT = contextlib.nullcontext()
 log = logging.getLogger("backproplab.serve")
 
 
@@ -68,7 +70,7 @@ class Connection:
         self.ws, self.session = ws, Session()
         self.lock = asyncio.Lock()
         self.player: asyncio.Task | None = None
-        self.fps = 20
+        self.fps = Play.defaults()["fps"]
         self.closed = False
         self.inbox: asyncio.Queue = asyncio.Queue()  # decoded messages (or errors)
         self.waiting: Counter[str] = Counter()  # their types, to skip stale slow replies
@@ -114,12 +116,15 @@ class Connection:
         if kind in ("playground.play", "playground.pause"):
             await self.play(kind == "playground.play", message)
             return
-        if (
-            kind in ("playground", "playground.csv") and self.stop()
-        ):  # new settings: a new run, paused
-            await self.send({"type": "playground.playing", "playing": False})
-        async with self.lock:
+        # A Step trains as Play does: it waits for a training slot like every epoch
+        training = _TRAINING if kind == "playground.step" else _NO_WAIT
+        async with training, self.lock:
             replies = await run_in_threadpool(self._guarded, self.session.replies, message)
+            restarted = any(
+                isinstance(r, dict) and r["type"] == "playground.reset" for r in replies
+            )
+            if restarted and self.stop():  # a new run starts paused (live settings do not)
+                await self.send({"type": "playground.playing", "playing": False})
             for reply in replies:
                 if callable(reply):
                     if self.waiting[kind] > 0:  # a newer one is waiting: its reply will do
@@ -137,9 +142,12 @@ class Connection:
             return [_error("server", "internal error (logged)")]
 
     async def play(self, on: bool, message: dict) -> None:
-        fps = message.get("fps", self.fps)
-        if isinstance(fps, (int, float)) and not isinstance(fps, bool):
-            self.fps = int(min(max(fps, 1), MAX_FPS))
+        if on:
+            try:
+                self.fps = Play.check({"fps": message.get("fps", self.fps)})["fps"]
+            except SettingsError as err:
+                await self.send(_error("playground", str(err)))
+                return
         self.stop()
         if on and self.session.trainer is None:
             await self.send(_error("playground", "no playground yet"))
@@ -210,6 +218,17 @@ def create_app() -> Starlette:
     )
 
 
+def config(host: str = "127.0.0.1", port: int = 8000):  # noqa: ANN201 (uvicorn.Config)
+    """uvicorn's settings for the classroom: its frame limit is well above the server's
+    own message limit, so a message too large gets the server's one-line answer rather
+    than a cut connection."""
+    import uvicorn
+
+    return uvicorn.Config(
+        create_app(), host=host, port=port, ws_max_size=MAX_FRAME, log_level="warning"
+    )
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> None:
     """Run the classroom with uvicorn until interrupted (binds 127.0.0.1 by default)."""
     import uvicorn
@@ -219,10 +238,4 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False)
         import webbrowser
 
         threading.Timer(1.0, webbrowser.open, [f"http://{host}:{port}/"]).start()
-    uvicorn.run(
-        create_app(),
-        host=host,
-        port=port,
-        ws_max_size=MAX_MESSAGE,
-        log_level="warning",
-    )
+    uvicorn.Server(config(host, port)).run()

@@ -14,16 +14,18 @@ Messages (``type``) and their replies:
 - ``network`` (``settings``, optional ``reset`` and ``at``, the step to show) ->
   ``network``: the walk (``scene``) through a small MLP on one sample, forward, loss,
   backward and update, and where each name is drawn; ``network.update`` applies SGD;
-- ``playground`` (``settings``) -> ``playground.reset`` (points) and a ``playground.frame``;
-  ``playground.step`` -> one epoch and a frame (the server's play loop calls
-  :meth:`Session.tick` the same way).
+- ``playground`` (``settings``) -> ``playground.reset`` (points) and a ``playground.frame``,
+  or, when only live settings changed (``settings.Playground.live``), ``playground.settings``
+  and a frame of the same run; ``playground.step`` -> one epoch and a frame (the server's
+  play loop calls :meth:`Session.tick` the same way); ``playground.parameter`` types in a
+  weight or bias (``settings.Parameter``) and answers with a frame.
 
 >>> s = Session()
 >>> reply = s.handle({"type": "neuron", "state": {}})[0]
 >>> reply["type"], reply["out"]
 ('neuron', 0.9990889488055994)
 >>> s.handle({"type": "launch-missiles"})[0]["message"]
-"unknown message type 'launch-missiles'; known ones are expression, network, network.update, neuron, neuron.step, playground, playground.csv, playground.step"
+"unknown message type 'launch-missiles'; known ones are expression, network, network.update, neuron, neuron.step, playground, playground.csv, playground.parameter, playground.step"
 """
 
 from __future__ import annotations
@@ -35,12 +37,11 @@ from collections.abc import Callable
 from typing import Any
 
 from nn import playground
-from nn.activations import ACTIVATIONS
 
 from . import lessons
 from .expression import FUNCTIONS
-from .limits import MAX_HIDDEN, MAX_INPUTS, MAX_MESSAGE, MAX_NEURONS, SettingsError
-from .trainer import DATASETS, Trainer, check_playground, read_csv
+from .settings import MAX_MESSAGE, Expression, Playground, SettingsError, schemas
+from .trainer import DATASETS, Trainer, read_csv
 
 __all__ = ["Session", "SettingsError", "MAX_MESSAGE", "decode", "encode"]
 
@@ -92,17 +93,18 @@ class Session:
             "playground": self._playground,
             "playground.step": self._playground_step,
             "playground.csv": self._playground_csv,
+            "playground.parameter": self._playground_parameter,
         }
 
     def hello(self) -> dict:
-        """The first message of a connection: what the page's menus offer."""
+        """The first message of a connection: every tab's settings schema (the page
+        builds its controls from it) and what the page's menus offer."""
         return {
             "type": "hello",
-            "activations": list(ACTIVATIONS),
+            **schemas(),
             "functions": list(FUNCTIONS),
             "datasets": DATASETS,
             "features": playground.FEATURE_LABELS,
-            "limits": {"neurons": MAX_NEURONS, "hidden": MAX_HIDDEN, "inputs": MAX_INPUTS},
         }
 
     def handle(self, message: dict) -> list[dict]:
@@ -148,10 +150,8 @@ class Session:
         return [view, lambda: lessons.neuron_graph(view["state"])]
 
     def _expression(self, message: dict) -> list[dict]:
-        text, variables = message.get("text", ""), message.get("variables", "")
-        if not isinstance(text, str) or not isinstance(variables, str):
-            raise SettingsError("the expression and its variables must be text")
-        return [lessons.expression_view(text, variables)]
+        s = Expression.check({k: message[k] for k in ("text", "variables") if k in message})
+        return [lessons.expression_view(s["text"], s["variables"])]
 
     def _network(self, message: dict) -> list[dict]:
         settings = lessons.check_network(_dict(message, "settings"))
@@ -174,16 +174,29 @@ class Session:
         return [self.network.view()]
 
     def _playground(self, message: dict) -> list[dict]:
-        self.trainer = Trainer(check_playground(_dict(message, "settings")), self.upload)
-        return [self.trainer.points(), self.trainer.frame()]
+        settings, trainer = Playground.check(_dict(message, "settings")), self.trainer
+        if (
+            trainer is None
+            or message.get("reset")
+            or Playground.restarts(trainer.settings, settings)
+        ):
+            self.trainer = Trainer(settings, self.upload)
+            return [self.trainer.points(), self.trainer.frame()]
+        trainer.update(settings)  # the same run goes on, as in TensorFlow Playground
+        return [{"type": "playground.settings", "settings": trainer.settings}, trainer.frame()]
+
+    def _playground_parameter(self, message: dict) -> list[dict]:
+        if self.trainer is None:
+            raise SettingsError("no playground yet: send its settings first")
+        self.trainer.set_parameter(message)
+        return [self.trainer.frame()]
 
     def _playground_csv(self, message: dict) -> list[dict]:
         text = message.get("text")
         if not isinstance(text, str):
             raise SettingsError("the CSV must be text")
         upload = read_csv(text)
-        settings = check_playground(dict(_dict(message, "settings"), dataset="csv"))
-        self.trainer = Trainer(settings, upload)
+        self.trainer = Trainer(dict(_dict(message, "settings"), dataset="csv"), upload)
         self.upload = upload  # kept only once it trains
         return [self.trainer.points(), self.trainer.frame()]
 

@@ -3,10 +3,13 @@ trained by ``nn`` one epoch at a time, each epoch reported as one frame.
 
 A frame carries the decision boundary over the plane, a small heatmap per neuron (its
 output over the plane, features included), every weight and its gradient ∂loss/∂w over
-the training set, and the train / test loss. Grids go as base64 bytes: a value v in
+the training set, and the train / test loss. The loss and the update are TensorFlow Playground's
+(``nn.playground.objective``); the live settings (learning rate, regularization and its
+rate, activation, batch size) change a run as it trains (:meth:`Trainer.update`), the
+others need a new Trainer. Grids go as base64 bytes: a value v in
 [-1, 1] is the byte round((v + 1) · 127.5).
 
->>> t = Trainer(check_playground({"layers": [2]}))
+>>> t = Trainer({"layers": [2]})
 >>> frame = t.step()
 >>> frame["epoch"], len(frame["layers"]), len(t.points()["train"])
 (1, 2, 250)
@@ -21,17 +24,16 @@ import math
 
 import numpy as np
 
-from autograd import add_n, no_grad, sum_of_squares
-from nn import MLP, SGD, cross_entropy, fit, mse_loss, playground
-from nn.activations import ACTIVATIONS, activate
+from autograd import no_grad
+from nn import MLP, SGD, cross_entropy, fit, playground
+from nn.activations import activate
 from nn.datasets import train_test_split
 
-from .limits import MAX_HIDDEN, SettingsError, choice, integer, number, sizes
+from .settings import DATASETS as NAMES
+from .settings import MAX_CSV_ROWS, MAX_EPOCHS, Parameter, Playground, SettingsError
 
 BOUNDARY = 50  # grid points per side of the decision boundary
 HEATMAP = 20  # grid points per side of a neuron's heatmap
-REGULARIZATION = ("none", "L1", "L2")
-MAX_EPOCHS = 100_000
 
 
 def _spiral3(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -48,79 +50,73 @@ def _spiral3(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray
     return X[order], np.concatenate(y)[order]
 
 
-# The Playground's data sets (their task), then ours: 3 classes read by softmax.
-DATASETS = {name: playground.task(name) for name in playground.DATASETS}
-DATASETS["spiral3"] = "classification"
-DATASETS["csv"] = "classification"  # an uploaded file; its labels decide (see read_csv)
-MAX_CSV_ROWS = 2000
+# Each data set's task: the Playground's, then ours (3 classes read by softmax; an upload,
+# whose labels decide: see read_csv).
+DATASETS = {
+    name: playground.task(name) if name in playground.DATASETS else "classification"
+    for name in NAMES
+}
 CLASSES = {"spiral3": 3}  # more than two classes: softmax cross-entropy
 
 
-def check_playground(settings: dict) -> dict:
-    """The Playground's settings with its defaults, each bounded; the data set decides
-    the problem type (classification or regression)."""
-    dataset = choice(settings, "dataset", "circle", tuple(DATASETS))
-    features = settings.get("features", ["x", "y"])
-    if not isinstance(features, list) or len(features) > len(playground.FEATURES):
-        raise SettingsError("features must be a list of feature names")
-    try:
-        features = playground.check_features([str(f)[:10] for f in features])
-    except ValueError as err:
-        raise SettingsError(str(err)) from None
-    return {
-        "dataset": dataset,
-        "problem": DATASETS[dataset],
-        "noise": integer(settings, "noise", 0, 0, 50),
-        "ratio": integer(settings, "ratio", 50, 10, 90),
-        "batch": integer(settings, "batch", 10, 1, 30),
-        "features": features,
-        "layers": sizes(settings, "layers", [4, 2], 0, MAX_HIDDEN),
-        "activation": choice(settings, "activation", "tanh", ACTIVATIONS),
-        "lr": number(settings, "lr", 0.03, 1e-5, 10.0),
-        "reg": choice(settings, "reg", "none", REGULARIZATION),
-        "rate": number(settings, "rate", 0.0, 0.0, 10.0),
-        "seed": integer(settings, "seed", 1, 0, 10**6),
-    }
-
-
 def read_csv(text: str) -> tuple[np.ndarray, np.ndarray, str]:
-    """Points from CSV text: two feature columns and a label, an optional header row.
+    """Points from CSV text: two feature columns and a label, an optional header row;
+    any line ends (``\\n``, ``\\r\\n``, ``\\r``) and a UTF-8 byte order mark.
 
     Each feature is scaled into [-5, 5] (the Playground's plane); two label values make a
     classification (the smaller -1, the larger +1), more make a regression scaled into
     [-1, 1]. Anything else is a SettingsError naming the row and column.
+
+    >>> X, y, task = read_csv("\\ufeff" + "\\r".join(f"{i},{-i},{i % 2}" for i in range(10)))
+    >>> len(y), task, X[:, 0].min().item(), X[:, 0].max().item()
+    (10, 'classification', -5.0, 5.0)
     """
     rows = []
-    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != 3:
-            raise SettingsError(f"row {line} has {len(row)} columns; a CSV needs 3: x, y, label")
-        try:
-            values = [float(cell) for cell in row]
-        except ValueError:
-            if rows or line > 1:  # only the first row may be a header
-                bad = next(c for c in row if not _is_number(c))
-                raise SettingsError(f"row {line}: {bad.strip()[:20]!r} is not a number") from None
-            continue
-        if not all(math.isfinite(v) for v in values):
-            raise SettingsError(f"row {line}: numbers must be finite")
-        rows.append(values)
-        if len(rows) > MAX_CSV_ROWS:
-            raise SettingsError(f"the CSV has more than {MAX_CSV_ROWS} rows")
+    lines = io.StringIO(text.removeprefix("\ufeff"), newline=None)  # newline=None: any line end
+    reader = csv.reader(lines)
+    try:
+        for line, row in enumerate(reader, start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != 3:
+                raise SettingsError(
+                    f"row {line} has {len(row)} columns; a CSV needs 3: x, y, label"
+                )
+            try:
+                values = [float(cell) for cell in row]
+            except ValueError:
+                if rows or line > 1:  # only the first row may be a header
+                    bad = next(c for c in row if not _is_number(c))
+                    raise SettingsError(
+                        f"row {line}: {bad.strip()[:20]!r} is not a number"
+                    ) from None
+                continue
+            if not all(math.isfinite(v) for v in values):
+                raise SettingsError(f"row {line}: numbers must be finite")
+            rows.append(values)
+            if len(rows) > MAX_CSV_ROWS:
+                raise SettingsError(f"the CSV has more than {MAX_CSV_ROWS} rows")
+    except csv.Error as err:
+        raise SettingsError(f"row {reader.line_num}: the CSV cannot be read ({err})") from None
     if len(rows) < 10:
         raise SettingsError(f"the CSV has {len(rows)} rows of numbers; it needs at least 10")
     data = np.array(rows)
-    X, labels = data[:, :2], data[:, 2]
-    low, high = X.min(axis=0), X.max(axis=0)
-    span = np.where(high > low, high - low, 1.0)
-    X = np.where(high > low, (X - low) / span * 10.0 - 5.0, 0.0)
+    X, labels = _to_plane(data[:, :2]), data[:, 2]
     values = np.unique(labels)
     if len(values) == 1:
         raise SettingsError("the label column has only one value")
     if len(values) == 2:
         return X, np.where(labels == values[1], 1.0, -1.0), "classification"
     return X, labels / np.max(np.abs(labels)), "regression"
+
+
+def _to_plane(X: np.ndarray) -> np.ndarray:
+    """Each column scaled from its own range into [-5, 5]; a constant column to 0. Halves
+    first, so the span of ±1.7e308 (3.4e308, past the largest float) never overflows."""
+    low, high = X.min(axis=0) / 2, X.max(axis=0) / 2
+    span = high - low
+    safe = np.where(span > 0, span, 1.0)
+    return np.where(span > 0, (X / 2 - low) / safe * 10.0 - 5.0, 0.0)
 
 
 def _is_number(text: str) -> bool:
@@ -146,22 +142,23 @@ def _grid(n: int) -> np.ndarray:
 
 
 class Trainer:
-    """One playground run: its data, model and optimizer, trained an epoch at a time."""
+    """One playground run: its data, model and optimizer, trained an epoch at a time.
+    ``settings`` are checked by the Playground's schema (defaults filled in)."""
 
     def __init__(self, settings: dict, upload: tuple | None = None) -> None:
-        s = self.settings = settings
-        self.task = s["problem"]
+        s = self.settings = Playground.check(settings)
+        self.task = DATASETS[s["dataset"]]
         self.classes = CLASSES.get(s["dataset"], 0)
         if s["dataset"] == "csv":
             if upload is None:
                 raise SettingsError("no CSV file yet: upload one (x, y, label columns)")
             X, y, self.task = upload
-            s["problem"] = self.task
         elif self.classes:
             n = playground.POINTS["classification"]
             X, y = _spiral3(n, s["noise"] / 100.0, np.random.default_rng(s["seed"]))
         else:
             X, y = playground.data(s["dataset"], None, s["noise"] / 100.0, seed=s["seed"])
+        s["problem"] = self.task
         test_ratio = 1.0 - s["ratio"] / 100.0
         self.X_train, self.X_test, self.y_train, self.y_test = train_test_split(
             X, y, test_ratio, seed=s["seed"]
@@ -186,21 +183,46 @@ class Trainer:
         self.boundary_grid, self.heat_grid = _grid(BOUNDARY), _grid(HEATMAP)
         self.heat_features = self.features(self.heat_grid)
 
+    def update(self, settings: dict) -> None:
+        """Take new live settings (learning rate, regularization and its rate, activation,
+        batch size, what the page shows) without a restart: the weights and the epoch
+        stay, as in TensorFlow Playground. Other changes need a new Trainer."""
+        new = Playground.check(settings)
+        if Playground.restarts(self.settings, new):
+            raise ValueError("these settings need a new run, not an update")
+        self.settings = dict(new, problem=self.task)
+        self.optimizer.lr = new["lr"]
+        self.model.activation = new["activation"]
+
+    def set_parameter(self, message: dict) -> None:
+        """Type in one weight or bias (``settings.Parameter``: its layer, neuron, source
+        and value), as the Playground's hover card lets one do."""
+        p = Parameter.check(message)
+        if p["layer"] >= len(self.model.layers):
+            raise SettingsError(f"Layer (layer) must be below {len(self.model.layers)}")
+        layer = self.model.layers[p["layer"]]
+        if p["neuron"] >= layer.W.shape[1] or p["source"] >= layer.W.shape[0]:
+            raise SettingsError(
+                f"layer {p['layer']} has {layer.W.shape[0]} inputs and {layer.W.shape[1]} neurons"
+            )
+        if p["kind"] == "w":
+            layer.W.data[p["source"], p["neuron"]] = p["value"]
+        else:
+            layer.b.data[p["neuron"]] = p["value"]
+
     def features(self, P: np.ndarray) -> np.ndarray:
         return playground.features(P, self.settings["features"])
 
     def data_loss(self, out, y):
-        """Squared error as the Playground (softmax cross-entropy for 3 classes)."""
-        return cross_entropy(out, y) if self.classes else mse_loss(out, y)
+        """The Playground's square error ½(out − y)², averaged (softmax cross-entropy for
+        3 classes)."""
+        return cross_entropy(out, y) if self.classes else playground.square_error(out, y)
 
     def loss(self, out, y):
-        """The data loss (mean squared error, as the Playground) plus the penalty."""
-        s, loss = self.settings, self.data_loss(out, y)
-        if s["reg"] == "L2" and s["rate"]:
-            loss = loss + s["rate"] * sum_of_squares(self.weights)
-        elif s["reg"] == "L1" and s["rate"]:
-            loss = loss + s["rate"] * add_n([W.abs().sum() for W in self.weights])
-        return loss
+        """What one update descends: the data loss plus the Playground's regularization,
+        ``rate / n`` times Σ|w| (L1) or Σ½w² (L2) for a batch of n points."""
+        s = self.settings
+        return playground.objective(out, y, self.weights, s["reg"], s["rate"], self.data_loss)
 
     def points(self) -> dict:
         """The data set, sent once per reset: [x, y, label] rows, train and test."""
@@ -245,7 +267,7 @@ class Trainer:
             right = logits.data.argmax(axis=1) == y
             return float(cross_entropy(logits, y).data), float(np.mean(right))
         out = self.model(F).data.ravel()
-        loss = float(np.mean((out - y) ** 2))
+        loss = float(0.5 * np.mean((out - y) ** 2))  # the Playground's loss
         if self.task != "classification":
             return loss, None
         return loss, float(np.mean(np.where(out >= 0, 1.0, -1.0) == y))

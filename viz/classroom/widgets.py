@@ -34,9 +34,9 @@ from ..graph import draw_dot, plan, summary
 from ..scene import build_scene
 from ..stepper import widest_texts
 from .lessons import NetworkLesson, check_network, check_neuron, neuron_graph, neuron_view
-from .limits import SettingsError
 from .sessions import _finite
-from .trainer import DATASETS, REGULARIZATION, Trainer, check_playground
+from .settings import MAX_FPS, Neuron, Playground, SettingsError, Tab
+from .trainer import DATASETS, Trainer
 
 __all__ = ["NeuronWidget", "GraphWidget", "NetworkWidget", "PlaygroundWidget"]
 
@@ -44,6 +44,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 MODULES = (
     "common.js",
     "player.js",
+    "settings.js",
     "neuron.js",
     "network.js",
     "playground.js",
@@ -76,7 +77,25 @@ def _css() -> str:
     )
 
 
-class NeuronWidget(anywidget.AnyWidget):
+_TRAITS = {"number": traitlets.Float, "integer": traitlets.Int, "boolean": traitlets.Bool,
+           "string": traitlets.Unicode}  # fmt: skip
+
+
+def settings_traits(tab: type[Tab]) -> type[anywidget.AnyWidget]:
+    """A widget base class with one synced trait per setting of ``tab``, its type and
+    default from the tab's schema (the same settings as the live page's tab)."""
+    traits = {}
+    for key, prop in tab.schema()["properties"].items():
+        default = prop["default"]
+        if prop["type"] == "array":
+            trait = traitlets.List(default_value=default)
+        else:
+            trait = _TRAITS[prop["type"]](default)
+        traits[key] = trait.tag(sync=True)
+    return type(f"{tab.__name__}Settings", (anywidget.AnyWidget,), traits)
+
+
+class NeuronWidget(settings_traits(Neuron)):
     """One neuron with sliders for its inputs ``x``, weights ``w``, bias ``b`` and its
     activation; shows the output, the formula with numbers, ``draw_dot``'s graph and every
     gradient. Set ``x``, ``w``, ``b`` or ``activation`` from Python or from the sliders;
@@ -86,10 +105,6 @@ class NeuronWidget(anywidget.AnyWidget):
     _esm = widget_module("neuron")
     _css = _css()
 
-    x = traitlets.List(traitlets.Float(), default_value=[2.0, 3.0]).tag(sync=True)
-    w = traitlets.List(traitlets.Float(), default_value=[0.0, 1.0]).tag(sync=True)
-    b = traitlets.Float(4.0).tag(sync=True)
-    activation = traitlets.Unicode("sigmoid").tag(sync=True)
     activations = traitlets.List(traitlets.Unicode(), default_value=list(ACTIVATIONS)).tag(
         sync=True
     )
@@ -105,16 +120,14 @@ class NeuronWidget(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self._update()
 
-    @traitlets.observe("x", "w", "b", "activation")
+    @traitlets.observe(*Neuron.model_fields)
     def _changed(self, change) -> None:
         if self._shape is not None:  # not while __init__ sets the first values
             self._update()
 
     def _update(self) -> None:
         try:
-            state = check_neuron(
-                {"x": self.x, "w": self.w, "b": self.b, "activation": self.activation}
-            )
+            state = check_neuron({key: getattr(self, key) for key in Neuron.model_fields})
         except SettingsError as e:
             self.error = str(e)
             return
@@ -183,12 +196,14 @@ class NetworkWidget(anywidget.AnyWidget):
     loss = traitlets.Float(None, allow_none=True).tag(sync=True)
     updates = traitlets.Int(0).tag(sync=True)
 
-    def __init__(self, model=None, x=(2.0, 3.0), y=(1.0,), lr: float = 0.5, **kwargs) -> None:
+    def __init__(self, model=None, x=None, y=None, lr: float | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
+        given = {"x": x, "target": y, "lr": lr}
+        given = {k: list(v) if k != "lr" else v for k, v in given.items() if v is not None}
         if model is None:
-            self.lesson = NetworkLesson(check_network({"x": list(x), "target": list(y), "lr": lr}))
+            self.lesson = NetworkLesson(check_network(given))
         else:
-            self.lesson = _lesson(model, x, y, lr)
+            self.lesson = _lesson(model, given)
         self.on_msg(self._message)
         self._show()
 
@@ -214,32 +229,20 @@ class NetworkWidget(anywidget.AnyWidget):
             self.updates = view["updates"]
 
 
-class PlaygroundWidget(anywidget.AnyWidget):
-    """The Playground tab: the settings as traits, trained by the live tab's own
-    :class:`~viz.classroom.trainer.Trainer` (one epoch a frame). :meth:`step` trains from
-    Python; the Step, Play, Pause and Reset buttons ask Python to. :meth:`play` trains in a
-    background thread, at most ``frames`` frames (then it pauses); :meth:`pause` stops it.
-    Changing a setting starts a new run, as on the page; a bad one keeps the last run and
-    says why in ``error``."""
+class PlaygroundWidget(settings_traits(Playground)):
+    """The Playground tab: its settings as traits (the tab's schema), trained by the live
+    tab's own :class:`~viz.classroom.trainer.Trainer` (one epoch a frame). :meth:`step`
+    trains from Python; the Step, Play, Pause and Reset buttons ask Python to. :meth:`play`
+    trains in a background thread, at most ``frames`` frames (then it pauses); :meth:`pause`
+    stops it. As on the page, a live setting (learning rate, regularization, activation,
+    batch size) changes the run as it trains, any other starts a new run; a bad one keeps
+    the last run and says why in ``error``."""
 
     _esm = widget_module("playground")
     _css = _css()
 
-    dataset = traitlets.Unicode("circle").tag(sync=True)
-    noise = traitlets.Int(0).tag(sync=True)
-    ratio = traitlets.Int(50).tag(sync=True)
-    features = traitlets.List(traitlets.Unicode(), default_value=["x", "y"]).tag(sync=True)
-    layers = traitlets.List(traitlets.Int(), default_value=[4, 2]).tag(sync=True)
-    activation = traitlets.Unicode("tanh").tag(sync=True)
-    lr = traitlets.Float(0.03).tag(sync=True)
-    reg = traitlets.Unicode("none").tag(sync=True)
-    rate = traitlets.Float(0.0).tag(sync=True)
-    batch = traitlets.Int(10).tag(sync=True)
-    seed = traitlets.Int(1).tag(sync=True)
-
+    schema = traitlets.Dict(Playground.schema()).tag(sync=True)  # the page builds menus from it
     datasets = traitlets.Dict(DATASETS).tag(sync=True)
-    activations = traitlets.List(default_value=list(ACTIVATIONS)).tag(sync=True)
-    regularizations = traitlets.List(default_value=list(REGULARIZATION)).tag(sync=True)
     points = traitlets.Dict().tag(sync=True)  # Trainer.points(): the data, once per run
     frame = traitlets.Dict().tag(sync=True)  # Trainer.frame(), as the page gets it
     epoch = traitlets.Int(0).tag(sync=True)
@@ -248,8 +251,7 @@ class PlaygroundWidget(anywidget.AnyWidget):
     playing = traitlets.Bool(False).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
 
-    SETTINGS = ("dataset", "noise", "ratio", "features", "layers", "activation", "lr", "reg",
-                "rate", "batch", "seed")  # fmt: skip
+    SETTINGS = tuple(Playground.model_fields)
 
     def __init__(self, **kwargs) -> None:
         self.trainer: Trainer | None = None
@@ -266,8 +268,19 @@ class PlaygroundWidget(anywidget.AnyWidget):
 
     @traitlets.observe(*SETTINGS)
     def _changed(self, change) -> None:
-        if self.trainer is not None:  # not while __init__ sets the first values
+        if self.trainer is None:  # not while __init__ sets the first values
+            return
+        try:
+            settings = Playground.check(self.settings())
+        except SettingsError as e:
+            self.error = str(e)
+            return
+        if Playground.restarts(self.trainer.settings, settings):
             self.reset()
+            return
+        with self._lock:  # the same run goes on, as on the page
+            self.trainer.update(settings)
+            self.error = ""
 
     def settings(self) -> dict:
         return {name: getattr(self, name) for name in self.SETTINGS}
@@ -276,7 +289,7 @@ class PlaygroundWidget(anywidget.AnyWidget):
         """A new run with the current settings (new data, new weights, epoch 0)."""
         self.pause()
         try:
-            trainer = Trainer(check_playground(self.settings()))
+            trainer = Trainer(self.settings())
         except SettingsError as e:
             if self.trainer is None:  # bad settings from the start: no run to keep
                 raise
@@ -320,7 +333,7 @@ class PlaygroundWidget(anywidget.AnyWidget):
                     break
                 if self.step(epochs)["diverged"]:
                     break
-                self._stop.wait(1 / 30)  # at most the page's MAX_FPS
+                self._stop.wait(1 / MAX_FPS)  # at most the page's rate
         finally:
             self.playing = False
 
@@ -347,7 +360,7 @@ class PlaygroundWidget(anywidget.AnyWidget):
                 self.error = frame["diverged"]
 
 
-def _lesson(model, x, y, lr: float) -> NetworkLesson:
+def _lesson(model, given: dict) -> NetworkLesson:
     """A NetworkLesson stepping through ``model`` itself (its weights, not new ones)."""
     layers = getattr(model, "layers", None)
     if not layers or not all(hasattr(layer, "neurons") for layer in layers):
@@ -362,21 +375,15 @@ def _lesson(model, x, y, lr: float) -> NetworkLesson:
             f"{sorted(activations)}: build it with output_activation= the hidden activation"
         )
     sizes = [layers[0].neurons[0].nin, *(len(layer.neurons) for layer in layers)]
-    x, y = [float(v) for v in x], [float(v) for v in y]
+    settings = dict(check_network({}), **given)  # the Network tab's defaults for the rest
+    x, y = settings["x"], settings["target"]
     if len(x) != sizes[0] or len(y) != sizes[-1]:
         raise ValueError(
             f"the model takes {sizes[0]} inputs and gives {sizes[-1]} outputs; "
             f"x has {len(x)} and y has {len(y)}"
         )
     settings = check_network(
-        {
-            "sizes": sizes,
-            "activation": activations.pop(),
-            "init": "random",
-            "x": x,
-            "target": y,
-            "lr": lr,
-        }
+        dict(settings, sizes=sizes, activation=activations.pop(), init="random")
     )
     lesson = NetworkLesson(settings)
     lesson.model = model

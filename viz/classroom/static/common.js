@@ -91,10 +91,3 @@ export function table(node, head, rows) {
 export function signed(x, text = fmt(x)) {
   return el("span", { class: x > 0 ? "pos" : x < 0 ? "neg" : "" }, text);
 }
-
-// Parse "2, 3" into numbers; null when any part is not a number.
-export function parseList(text) {
-  const parts = text.split(/[\s,]+/).filter(Boolean);
-  const values = parts.map(Number);
-  return values.length && values.every(Number.isFinite) ? values : null;
-}

@@ -21,6 +21,9 @@ export function init(context) {
 
 export function start(hello) {
   $("expr-functions").textContent = hello.functions.join(", ");
+  for (const [id, key] of [["expr-text", "text"], ["expr-vars", "variables"]]) {  // the schema's defaults
+    if (!$(id).value) $(id).value = hello.tabs.expression.properties[key].default;
+  }
   build();
 }
 

@@ -1,51 +1,36 @@
 // The Network tab: a small MLP on one sample, drawn as neurons and edges. The server
 // sends its walk (viz/scene.py: forward neuron by neuron, the loss, backward line by line
 // from trace_backward, the SGD update); the player reveals the numbers one step at a time.
-import { $, colour, el, parseList, svg } from "./common.js";
+import { $, colour, svg } from "./common.js";
 import { Player, nodeTable, signClass } from "./player.js";
+import { build, defaults, fromUrl, toUrl } from "./settings.js";
 
-let ctx = null, net = null, undo = null, sent = "", confirmed = [];
+let ctx = null, net = null, undo = null;
+// The settings, their controls and the last ones the server took: all from the Network
+// tab's schema (a field that does not parse goes as typed: the server names the setting).
+let schema = null, s = null, controls = {}, lastGood = null, link = null;
 
-// The fields as settings; a field that is not a list of numbers is named, not guessed at.
-function settings() {
-  const read = (id, what) => {
-    const values = parseList($(id).value);
-    if (!values) throw new Error(`${what}: write numbers separated by commas, like ${$(id).defaultValue}`);
-    return values;
-  };
-  return {
-    sizes: read("net-sizes", "layer sizes").map(Math.round),
-    x: read("net-x", "input x"),
-    target: read("net-target", "target y"),
-    activation: $("net-activation").value || "sigmoid",
-    init: $("net-init").value,
-    lr: Number($("net-lr").value) || 0.5,
-  };
-}
-
-// The fields as the last view from the server had them: what Undo puts back.
-function snapshot() {
-  const fields = [...document.querySelectorAll("#tab-network .side input, #tab-network .side select")];
-  return fields.map(f => [f, f.value]);
+export function urlParams() {
+  if (!s) return link ? Object.fromEntries(link) : {};
+  return toUrl(schema, s);
 }
 
 function send(reset = false) {
-  try {
-    const message = { type: "network", settings: settings(), reset };
-    if (!reset && JSON.stringify(message.settings) === sent) return;  // Enter, then change
-    sent = JSON.stringify(message.settings);
-    const before = { values: confirmed, at: net.player.index };
-    undo = () => {
-      for (const [field, value] of before.values) field.value = value;
-      undo = null;
-      const again = { type: "network", settings: settings(), reset, at: before.at };
-      sent = JSON.stringify(again.settings);
-      ctx.request("network", again);
-    };
-    ctx.request("network", message);
-  } catch (err) {
-    ctx.showError(err.message);
-  }
+  // Undo (offered when the walk starts again): the settings the server took last, and
+  // the step the walk was at
+  const before = { settings: structuredClone(lastGood), at: net.player.index };
+  undo = before.settings && (() => {
+    undo = null;
+    s = before.settings;
+    for (const [key, c] of Object.entries(controls)) c.set(s[key]);
+    ctx.request("network", { type: "network", settings: s, at: before.at });
+  });
+  ctx.request("network", { type: "network", settings: s, reset });
+}
+
+function change(key, value) {
+  s[key] = value;
+  if (JSON.stringify(s) !== JSON.stringify(lastGood)) send();  // (a field's Enter, then change)
 }
 
 // The drawing of a network view (an <svg> element): inputs, neurons in columns, an edge
@@ -191,31 +176,31 @@ export function networkView(find = $, prefix = "net", scope = undefined) {
 export function init(context) {
   ctx = context;
   net = networkView($, "net", $("tab-network"));
-  for (const id of ["net-sizes", "net-x", "net-target"]) {
-    $(id).onchange = () => send();
-    $(id).onkeydown = e => { if (e.key === "Enter") send(); };
-  }
-  $("net-activation").onchange = () => send();
-  $("net-init").onchange = () => send();
-  $("net-lr").onchange = () => send();
   $("net-reset").onclick = () => send(true);
+  if (ctx.hashParams().get("tab") === "network") link = ctx.hashParams();
   $("net-update").onclick = () => ctx.request("network", { type: "network.update" });
 }
 
 export function start(hello) {
-  const select = $("net-activation");
-  select.replaceChildren(...hello.activations.map(a => el("option", { value: a }, a)));
-  select.value = "sigmoid";
+  if (!s) {  // the first hello: the schema, then the link's settings
+    schema = hello.tabs.network;
+    s = link ? fromUrl(schema, link) : defaults(schema);
+  }
+  controls = build($("tab-network"), schema, s, change, "net");
   send();
 }
 
 export function onMessage(view) {
-  $("net-sizes").value = view.settings.sizes.join(",");
-  $("net-x").value = view.settings.x.join(", ");
-  $("net-target").value = view.settings.target.join(", ");
+  s = structuredClone(view.settings);
+  lastGood = structuredClone(s);
+  for (const [key, c] of Object.entries(controls)) c.set(s[key]);
+  ctx.saveUrl();
   $("net-updates").textContent = String(view.updates);
   net.load(view, view.at === undefined ? { undo } : { at: view.at });
-  confirmed = snapshot();
 }
 
-export function onError() {}
+// A setting the server refused stays on screen with its message; the next change
+// starts again from the last settings it took.
+export function onError() {
+  if (lastGood) s = structuredClone(lastGood);
+}

@@ -3,10 +3,16 @@
 // draw_dot's graph as SVG; the player reveals the numbers step by step.
 import { $, el, importSvg } from "./common.js";
 import { Player, dotView, nodeTable, readout } from "./player.js";
+import { build, defaults, fromUrl, toUrl } from "./settings.js";
 
 let ctx = null, graph = null, shape = "", player = null;
-const state = { x: [2, 3], w: [0, 1], b: 4, activation: "sigmoid", target: 0, lr: 1 };
-const MAX_INPUTS = 8;
+// The seed neuron and its limits come from the Neuron tab's schema (with the first hello).
+let schema = null, state = null, controls = {}, link = null;
+
+export function urlParams() {
+  if (!state) return link ? Object.fromEntries(link) : {};
+  return toUrl(schema, state);
+}
 
 // A parameter's slider and number field, kept in step (ids: `${prefix}-${name}`).
 export function slider(name, value, onChange, prefix = "neuron") {
@@ -45,30 +51,24 @@ export function init(context) {
   ctx = context;
   player = new Player($("neuron-player"), { scope: $("tab-neuron") });
   $("neuron-more").onclick = () => {
-    if (state.x.length >= MAX_INPUTS) return;
+    if (state.x.length >= schema.properties.x.maxItems) return;
     state.x.push(1); state.w.push(0); buildParams(); update();
   };
   $("neuron-less").onclick = () => {
     if (state.x.length <= 1) return;
     state.x.pop(); state.w.pop(); buildParams(); update();
   };
-  $("neuron-activation").onchange = e => { state.activation = e.target.value; update(); };
-  $("neuron-target").oninput = e => {
-    const v = Number(e.target.value);
-    if (Number.isFinite(v) && e.target.value !== "") { state.target = v; update(); }
-  };
-  $("neuron-lr").oninput = e => {
-    const v = Number(e.target.value);
-    if (Number.isFinite(v) && v > 0) { state.lr = v; update(); }  // the walk's update step
-  };
   $("neuron-step").onclick = () => ctx.request("neuron", { type: "neuron.step", state });
-  buildParams();
+  if (ctx.hashParams().get("tab") === "neuron") link = ctx.hashParams();
 }
 
 export function start(hello) {
-  const select = $("neuron-activation");
-  select.replaceChildren(...hello.activations.map(a => el("option", { value: a }, a)));
-  select.value = state.activation;
+  if (!state) {  // the first hello: the schema, then the link's settings
+    schema = hello.tabs.neuron;
+    state = link ? fromUrl(schema, link) : defaults(schema);
+  }
+  controls = build($("tab-neuron"), schema, state, (key, value) => { state[key] = value; update(); }, "neuron");
+  buildParams();
   update();
 }
 
@@ -109,6 +109,7 @@ function lossReport(node, view) {
 }
 
 export function onMessage(view) {
+  if (view.type === "neuron") ctx.saveUrl();
   if (view.type === "neuron.graph") {  // the exact drawing, laid out anew
     graph = importSvg($("neuron-graph"), view.svg);
     shape = `${view.state.x.length} ${view.state.activation}`;

@@ -1,166 +1,135 @@
 // The Playground tab: TensorFlow Playground's controls. The server trains (nn, one epoch
 // a frame) and streams frames; this module only draws them: the boundary and points on a
 // canvas, a heatmap per neuron, edges coloured by weight or by gradient, loss curves.
+// Its controls, their defaults and the URL come from the Playground's settings schema.
 import { $, MID, NEG, POS, colour, el, fmt, rgb, svg } from "./common.js";
+import { build, defaults, fromUrl, parse, toUrl } from "./settings.js";
 
 // Three classes (the 3-arm spiral): the Playground's orange and blue, and a purple.
 export const CLASS_RGB = [NEG, POS, [128, 72, 170]];
 
-const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-const REG_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-const DEFAULTS = {
-  dataset: "circle", noise: 0, ratio: 50, batch: 10, features: ["x", "y"], layers: [4, 2],
-  activation: "tanh", lr: 0.03, reg: "none", rate: 0, seed: 1,
-};
-let ctx = null, hello = null, playing = false;
-let s = structuredClone(DEFAULTS);
+let ctx = null, hello = null, schema = null, controls = {}, playing = false, link = null;
+let s = null;  // the settings, once the schema has come
 let lastGood = null, points = null, frame = null, curve = { train: [], test: [] }, selected = null;
 const NODE = 52, GAP_Y = 62;
-const MAX_CSV = 60 * 1024;  // bytes: a message is at most 64 KB (about 2,000 rows)
+
+// Play and Pause as drawn icons: U+23F8 (pause) is missing from Debian's default fonts.
+export function icon(kind) {
+  const shapes = kind === "pause"
+    ? [svg("rect", { x: 2, y: 1, width: 4, height: 12 }), svg("rect", { x: 8, y: 1, width: 4, height: 12 })]
+    : [svg("path", { d: "M2 1 L13 7 L2 13 Z" })];
+  const icon = svg("svg", { width: 14, height: 14, viewBox: "0 0 14 14", class: "icon", "aria-hidden": "true" });
+  icon.append(...shapes);
+  return icon;
+}
+
+export function showPlaying(button, on) {
+  button.replaceChildren(icon(on ? "pause" : "play"), on ? " Pause" : " Play");
+}
 
 // ------------------------------------------------------------ settings <-> URL
 export function urlParams() {
-  return {
-    dataset: s.dataset, noise: s.noise, ratio: s.ratio, batch: s.batch,
-    features: s.features.join(","), layers: s.layers.join(","), activation: s.activation,
-    lr: s.lr, reg: s.reg, rate: s.rate, seed: s.seed,
-  };
+  if (!s) return link ? Object.fromEntries(link) : {};  // the schema has not come yet
+  return toUrl(schema, s);
 }
 
-function fromUrl() {
-  const p = ctx.hashParams();
-  const num = (k) => (p.has(k) && Number.isFinite(Number(p.get(k))) ? Number(p.get(k)) : DEFAULTS[k]);
-  const list = (k) => (p.has(k) ? p.get(k).split(",").filter(Boolean) : DEFAULTS[k]);
-  s = {
-    dataset: p.get("dataset") || DEFAULTS.dataset,
-    noise: num("noise"), ratio: num("ratio"), batch: num("batch"),
-    features: list("features"),
-    layers: p.has("layers") ? list("layers").map(Number) : DEFAULTS.layers,
-    activation: p.get("activation") || DEFAULTS.activation,
-    lr: num("lr"), reg: p.get("reg") || DEFAULTS.reg, rate: num("rate"), seed: num("seed"),
-  };
+function send(reset = false) {
+  ctx.send({ type: "playground", settings: s, reset });
 }
 
-function reset() {
-  ctx.send({ type: "playground", settings: s });
-}
-
+// A live setting (learning rate, regularization, activation, batch size) changes the
+// running network; the others start a new run: the server decides, by the schema.
 function change(key, value) {
   s[key] = value;
-  reset();
-}
-
-// ------------------------------------------------------------ controls
-function options(select, values, label = String) {
-  select.replaceChildren(...values.map(v => el("option", { value: String(v) }, label(v))));
-}
-
-// A value from a link that the menu lacks (lr=0.05, say) joins the menu.
-function choose(select, value) {
-  if (![...select.options].some(o => o.value === String(value))) {
-    select.appendChild(el("option", { value: String(value) }, String(value)));
+  if (key === "show_test" || key === "discretize") {  // only what the page draws
+    if (frame) drawFrame();
+    ctx.saveUrl();
   }
-  select.value = String(value);
+  send();
 }
 
 function syncControls() {
-  choose($("pg-lr"), s.lr);
-  $("pg-activation").value = s.activation;
-  $("pg-reg").value = s.reg;
-  choose($("pg-rate"), s.rate);
+  for (const [key, c] of Object.entries(controls)) c.set(s[key]);
   $("pg-problem").value = hello.datasets[s.dataset];
-  for (const k of ["ratio", "noise", "batch"]) {
-    $(`pg-${k}`).value = String(s[k]);
-    $(`pg-${k}-val`).textContent = String(s[k]);
-  }
-  $("pg-seed").value = String(s.seed);
-  document.querySelectorAll("#pg-datasets button").forEach(b => {
-    b.classList.toggle("active", b.dataset.name === s.dataset);
-    b.hidden = hello.datasets[b.dataset.name] !== hello.datasets[s.dataset];
-  });
+  for (const b of controls.dataset.buttons) b.hidden = hello.datasets[b.dataset.name] !== hello.datasets[s.dataset];
   $("pg-layers-text").textContent = `${s.layers.length} hidden layer${s.layers.length === 1 ? "" : "s"}`;
 }
 
 export function init(context) {
   ctx = context;
+  showPlaying($("pg-play"), false);
   $("pg-play").onclick = () => ctx.send({ type: playing ? "playground.pause" : "playground.play" });
   $("pg-step").onclick = () => { if (playing) ctx.send({ type: "playground.pause" }); ctx.send({ type: "playground.step" }); };
-  $("pg-reset").onclick = reset;
-  $("pg-lr").onchange = e => change("lr", Number(e.target.value));
-  $("pg-activation").onchange = e => change("activation", e.target.value);
-  $("pg-reg").onchange = e => change("reg", e.target.value);
-  $("pg-rate").onchange = e => change("rate", Number(e.target.value));
+  $("pg-reset").onclick = () => send(true);
   $("pg-problem").onchange = e => {
     const first = Object.keys(hello.datasets).find(d => hello.datasets[d] === e.target.value);
     change("dataset", first);
   };
-  for (const k of ["ratio", "noise", "batch"]) {
-    $(`pg-${k}`).oninput = e => { $(`pg-${k}-val`).textContent = e.target.value; };
-    $(`pg-${k}`).onchange = e => change(k, Number(e.target.value));
-  }
-  $("pg-seed").onchange = e => change("seed", Math.max(0, Math.round(Number(e.target.value) || 0)));
-  $("pg-layer-more").onclick = () => { if (s.layers.length < hello.limits.hidden) change("layers", [...s.layers, 2]); };
+  $("pg-layer-more").onclick = () => {
+    if (s.layers.length < schema.properties.layers.maxItems) change("layers", [...s.layers, 2]);
+  };
   $("pg-layer-less").onclick = () => { if (s.layers.length) change("layers", s.layers.slice(0, -1)); };
   $("pg-edge-grad").onchange = () => drawNetwork();
   $("pg-csv").onchange = async e => {
     const file = e.target.files[0];
     e.target.value = "";
     if (!file) return;
-    if (file.size > MAX_CSV) {
+    const limit = hello.limits.csv_bytes;
+    if (file.size > limit) {
       const size = file.size > 1e6 ? `${(file.size / 1e6).toFixed(1)} MB` : `${Math.round(file.size / 1024)} KB`;
-      ctx.showError(`${file.name} is ${size}; the limit is 60 KB (about 2,000 rows of x, y, label)`);
+      ctx.showError(`${file.name} is ${size}; the limit is ${Math.round(limit / 1024)} KB (${hello.limits.csv_rows} rows of x, y, label)`);
       return;
     }
     ctx.send({ type: "playground.csv", text: await file.text(), settings: s });
   };
-  options($("pg-lr"), LEARNING_RATES);
-  options($("pg-rate"), REG_RATES);
-  if (ctx.hashParams().get("tab") === "playground") fromUrl();  // before the URL is rewritten
+  if (ctx.hashParams().get("tab") === "playground") link = ctx.hashParams();  // before the URL is rewritten
 }
 
 export function start(info) {
   hello = info;
-  options($("pg-activation"), hello.activations);
-  const box = $("pg-datasets");
-  box.replaceChildren(...Object.keys(hello.datasets).map(name => {
-    const b = el("button", { "data-name": name }, name);
-    b.onclick = () => change("dataset", name);
-    return b;
-  }));
+  if (!s) {  // the first hello: the schema, then the link's settings
+    schema = hello.tabs.playground;
+    s = link ? fromUrl(schema, link) : defaults(schema);
+  }
+  controls = build($("tab-playground"), schema, s, change, "pg");
   curve = { train: [], test: [] };
-  reset();
+  send(true);
 }
 
 // ------------------------------------------------------------ messages
 export function onMessage(m) {
-  if (m.type === "playground.reset") {
+  if (m.type === "playground.reset" || m.type === "playground.settings") {
     s = m.settings;
     lastGood = structuredClone(s);
-    points = m;
-    curve = { train: [], test: [] };
-    selected = null;
-    $("pg-inspect").textContent = "";
+    if (m.type === "playground.reset") {
+      points = m;
+      curve = { train: [], test: [] };
+      selected = null;
+      $("pg-inspect").replaceChildren();
+    }
     syncControls();
     ctx.saveUrl();
   } else if (m.type === "playground.frame") {
     frame = m;
-    if (curve.train.length && m.epoch <= curve.train[curve.train.length - 1][0]) curve = { train: [], test: [] };
-    curve.train.push([m.epoch, m.train_loss]);
-    curve.test.push([m.epoch, m.test_loss]);
+    if (curve.train.length && m.epoch < curve.train[curve.train.length - 1][0]) curve = { train: [], test: [] };
+    if (!curve.train.length || m.epoch > curve.train[curve.train.length - 1][0]) {
+      curve.train.push([m.epoch, m.train_loss]);
+      curve.test.push([m.epoch, m.test_loss]);
+    }
     if (curve.train.length > 2000) { curve.train.shift(); curve.test.shift(); }
     drawFrame();
     if (m.diverged) ctx.showError(m.diverged);
   } else if (m.type === "playground.playing") {
     playing = m.playing;
-    $("pg-play").textContent = playing ? "⏸ Pause" : "▶ Play";
+    showPlaying($("pg-play"), playing);
   }
 }
 
 // Settings the server refused (say, from an edited link): back to the last good ones.
 export function onError(m) {
-  if (m.about !== "playground") return;
-  s = structuredClone(lastGood || DEFAULTS);
-  if (!lastGood) ctx.send({ type: "playground", settings: s }, true);
+  if (m.about !== "playground" || !s) return;
+  s = structuredClone(lastGood || defaults(schema));
+  if (!lastGood) ctx.send({ type: "playground", settings: s, reset: true }, true);
   else syncControls();
 }
 
@@ -172,8 +141,9 @@ function decode(b64) {
   return out;
 }
 
-export function paintHeat(canvas, b64, size) {
+export function paintHeat(canvas, b64, size, discrete = false) {
   const values = decode(b64);
+  if (discrete) values.forEach((v, i) => { values[i] = v >= 0 ? 1 : -1; });
   const small = document.createElement("canvas");
   small.width = small.height = size;
   const c = small.getContext("2d");
@@ -189,8 +159,9 @@ export function paintHeat(canvas, b64, size) {
 }
 
 // Each grid point in its class's colour, paler where the network is less sure.
-export function paintClasses(canvas, classB64, sureB64, size) {
+export function paintClasses(canvas, classB64, sureB64, size, discrete = false) {
   const classes = atob(classB64), sure = decode(sureB64);
+  if (discrete) sure.fill(1);
   const small = document.createElement("canvas");
   small.width = small.height = size;
   const c = small.getContext("2d");
@@ -213,8 +184,8 @@ function drawFrame() {
   $("pg-test-acc").textContent = pct(frame.test_accuracy);
   $("pg-train-acc").textContent = pct(frame.train_accuracy);
   const canvas = $("pg-boundary");
-  if (frame.boundary_classes) paintClasses(canvas, frame.boundary_classes, frame.boundary, frame.boundary_size);
-  else paintHeat(canvas, frame.boundary, frame.boundary_size);
+  if (frame.boundary_classes) paintClasses(canvas, frame.boundary_classes, frame.boundary, frame.boundary_size, s.discretize);
+  else paintHeat(canvas, frame.boundary, frame.boundary_size, s.discretize);
   drawPoints(canvas);
   drawLegend();
   drawCurve();
@@ -230,15 +201,16 @@ function drawLegend() {
   const parts = frame.boundary_classes
     ? CLASS_RGB.map((c, k) => swatch(c, `class ${k}`))
     : [swatch(NEG, "−1"), swatch(MID.map(v => v - 60), "0"), swatch(POS, "+1")];
-  $("pg-legend").replaceChildren(...parts, el("span", {}, " · test points ringed"));
+  $("pg-legend").replaceChildren(...parts, el("span", {}, s.show_test ? " · test points ringed" : ""));
 }
 
 function drawPoints(canvas) {
-  if (points) paintPoints(canvas, points, Boolean(frame.boundary_classes));
+  if (points) paintPoints(canvas, points, Boolean(frame.boundary_classes), s.show_test);
 }
 
-// The data set's points over the boundary: train points ringed white, test points dark.
-export function paintPoints(canvas, data, classes) {
+// The data set's points over the boundary: train points ringed white, test points (when
+// shown) ringed dark.
+export function paintPoints(canvas, data, classes, showTest = true) {
   const c = canvas.getContext("2d"), W = canvas.width, R = 6;
   const at = v => ((v + R) / (2 * R)) * W;
   const dot = ([x, y, label], test) => {
@@ -251,7 +223,7 @@ export function paintPoints(canvas, data, classes) {
     c.stroke();
   };
   data.train.forEach(p => dot(p, false));
-  data.test.forEach(p => dot(p, true));
+  if (showTest) data.test.forEach(p => dot(p, true));
 }
 
 function drawCurve() {
@@ -305,7 +277,7 @@ function drawNetwork() {
         class: "pg-edge",
       });
       const name = `${columns[li + 1][j]}.w${i + 1}`;
-      line.onclick = () => inspect(`weight ${name} (from ${columns[li][rows[li][i]]})`, "w", layer.weights[i][j], layer.grads[i][j]);
+      line.onclick = () => inspect(`weight ${name} (from ${columns[li][rows[li][i]]})`, "w", li, i, j);
       edges.appendChild(line);
     }));
   });
@@ -329,7 +301,7 @@ function drawNetwork() {
     } else {
       const layer = frame.layers[c - 1];
       paintHeat(canvas, layer.heat[j], frame.heat_size);
-      canvas.onclick = () => inspect(`neuron ${name}: bias b`, "b", layer.biases[j], layer.bias_grads[j]);
+      canvas.onclick = () => inspect(`neuron ${name}: bias b`, "b", c - 1, 0, j);
     }
     box.appendChild(canvas);
   }));
@@ -338,14 +310,39 @@ function drawNetwork() {
     controls.style.left = `${xs[i + 1] - 8}px`;
     const less = el("button", {}, "−"), more = el("button", {}, "+");
     less.onclick = () => { if (n > 1) change("layers", s.layers.map((m, k) => (k === i ? m - 1 : m))); };
-    more.onclick = () => { if (n < hello.limits.neurons) change("layers", s.layers.map((m, k) => (k === i ? m + 1 : m))); };
+    more.onclick = () => {
+      if (n < schema.properties.layers.items.maximum) change("layers", s.layers.map((m, k) => (k === i ? m + 1 : m)));
+    };
     controls.append(less, el("span", {}, String(n)), more);
     box.appendChild(controls);
   });
-  if (selected) $("pg-inspect").textContent = selected();
+  if (selected) selected();
 }
 
-function inspect(what, symbol, value, grad) {
-  selected = () => `${what} = ${fmt(value)}, ∂loss/∂${symbol} = ${fmt(grad)} (epoch ${frame.epoch})`;
-  $("pg-inspect").textContent = selected();
+// A clicked weight or bias: its value and gradient, and a field to type a new value in
+// (bounded by the schema of a typed-in parameter; the server checks it again).
+function inspect(what, kind, li, i, j) {
+  selected = () => {
+    const layer = frame.layers[li];
+    const value = kind === "w" ? layer.weights[i][j] : layer.biases[j];
+    const grad = kind === "w" ? layer.grads[i][j] : layer.bias_grads[j];
+    const box = $("pg-inspect");
+    const text = `${what} = ${fmt(value)}, ∂loss/∂${kind} = ${fmt(grad)} (epoch ${frame.epoch})`;
+    if (box.firstChild && box.dataset.what === what) {  // keep the field being typed in
+      box.firstChild.textContent = text;
+      return;
+    }
+    const prop = hello.parameter.properties.value;
+    const field = el("input", { type: "number", id: "pg-param", step: "any",
+      min: String(prop.minimum), max: String(prop.maximum), value: String(Number(value.toPrecision(4))) });
+    const set = el("button", { id: "pg-param-set" }, "Set");
+    set.onclick = () => ctx.send({ type: "playground.parameter", kind, layer: li, source: i, neuron: j,
+      value: parse(prop, field.value) });
+    field.onkeydown = e => { if (e.key === "Enter") set.onclick(); };
+    const row = el("label", { class: "setting" }, `new ${kind} `);
+    row.append(field, set);
+    box.dataset.what = what;
+    box.replaceChildren(el("div", {}, text), row);
+  };
+  selected();
 }

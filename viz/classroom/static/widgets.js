@@ -8,7 +8,8 @@ import { colour, el, fmt, importSvg, svg } from "./common.js";
 import { networkView } from "./network.js";
 import { neuronViews, slider } from "./neuron.js";
 import { Player, dotView, nodeTable } from "./player.js";
-import { paintClasses, paintHeat, paintPoints } from "./playground.js";
+import { paintClasses, paintHeat, paintPoints, showPlaying } from "./playground.js";
+import { control } from "./settings.js";
 
 let count = 0;  // a prefix per widget: several may share one notebook page
 
@@ -163,7 +164,7 @@ function renderPlayground({ model, el: root }) {
   root.classList.add("bpl-widget", "bpl-playground");
   const bar = el("div", { class: "row" });
   const buttons = {};
-  for (const [name, text] of [["play", "▶ Play"], ["step", "Step"], ["reset", "Reset"]]) {
+  for (const [name, text] of [["play", "Play"], ["step", "Step"], ["reset", "Reset"]]) {
     buttons[name] = el("button", { class: name }, text);
     bar.appendChild(buttons[name]);
   }
@@ -178,24 +179,17 @@ function renderPlayground({ model, el: root }) {
     bar.appendChild(item);
   }
   const settings = el("div", { class: "settings" });
-  // the settings a menu changes here (the others are traits: pg.layers = [8, 8])
+  // the settings a menu changes here (the others are traits: pg.layers = [8, 8]), built
+  // from the Playground's schema as the page's are
   const controls = el("div", { class: "row controls" });
-  const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-  const menus = {
-    dataset: Object.keys(model.get("datasets")),
-    activation: model.get("activations"),
-    lr: LRS,
-    reg: model.get("regularizations"),
-  };
-  const selects = {};
-  for (const [name, values] of Object.entries(menus)) {
-    const select = el("select", { class: name });
-    for (const v of values) select.appendChild(el("option", { value: String(v) }, String(v)));
-    select.onchange = () => save(model, name, name === "lr" ? Number(select.value) : select.value);
-    selects[name] = select;
-    const label = el("label", {}, `${name} `);
-    label.appendChild(select);
-    controls.appendChild(label);
+  const schema = model.get("schema"), prefix = `bpl-pg-${++count}`;
+  const menus = {};
+  for (const name of ["dataset", "activation", "lr", "reg"]) {
+    const prop = { ...schema.properties[name], control: null };  // a menu here, buttons on the page
+    menus[name] = control({ ...schema, properties: { [name]: prop } }, name, model.get(name),
+      v => save(model, name, v), prefix);
+    menus[name].node.querySelector("select").classList.add(name);
+    controls.appendChild(menus[name].node);
   }
   const error = el("div", { class: "error" });
   const boundary = el("canvas", { class: "boundary", width: 300, height: 300 });
@@ -205,17 +199,13 @@ function renderPlayground({ model, el: root }) {
   root.append(side, net);
 
   const showSettings = () => {
-    for (const [name, select] of Object.entries(selects)) {
-      const v = String(model.get(name));
-      if (![...select.options].some(o => o.value === v)) select.appendChild(el("option", { value: v }, v));
-      select.value = v;
-    }
+    for (const [name, menu] of Object.entries(menus)) menu.set(model.get(name));
     const f = model.get("features").join(", "), l = model.get("layers").join("-") || "none";
     settings.textContent = `${model.get("dataset")} · noise ${model.get("noise")} · features ${f} · ` +
       `hidden ${l} · ${model.get("activation")} · lr ${model.get("lr")} · ${model.get("reg")} ` +
       `${model.get("rate")} · batch ${model.get("batch")} · seed ${model.get("seed")}`;
   };
-  const showPlaying = () => { buttons.play.textContent = model.get("playing") ? "⏸ Pause" : "▶ Play"; };
+  const playing = () => showPlaying(buttons.play, model.get("playing"));
   const show = () => {
     const frame = model.get("frame"), points = model.get("points");
     error.textContent = model.get("error");
@@ -223,19 +213,20 @@ function renderPlayground({ model, el: root }) {
     numbers.epoch.textContent = String(frame.epoch).padStart(6, "0");
     numbers.train.textContent = fmt(frame.train_loss);
     numbers.test.textContent = fmt(frame.test_loss);
-    if (frame.boundary_classes) paintClasses(boundary, frame.boundary_classes, frame.boundary, frame.boundary_size);
-    else paintHeat(boundary, frame.boundary, frame.boundary_size);
-    if (points && points.train) paintPoints(boundary, points, Boolean(frame.boundary_classes));
+    const discrete = model.get("discretize");
+    if (frame.boundary_classes) paintClasses(boundary, frame.boundary_classes, frame.boundary, frame.boundary_size, discrete);
+    else paintHeat(boundary, frame.boundary, frame.boundary_size, discrete);
+    if (points && points.train) paintPoints(boundary, points, Boolean(frame.boundary_classes), model.get("show_test"));
     drawNet(net, frame);
   };
   showSettings();
-  showPlaying();
+  playing();
   show();
   const handlers = [
     ["change:frame", show], ["change:points", show], ["change:error", show],
-    ["change:playing", showPlaying],
-    ...["dataset", "noise", "features", "layers", "activation", "lr", "reg", "rate", "batch", "seed"]
-      .map(k => [`change:${k}`, showSettings]),
+    ["change:playing", playing],
+    ...Object.keys(schema.properties).map(k => [`change:${k}`, showSettings]),
+    ["change:show_test", show], ["change:discretize", show],
   ];
   for (const [event, f] of handlers) model.on(event, f);
   return () => { for (const [event, f] of handlers) model.off(event, f); };

@@ -1,0 +1,171 @@
+"""The Playground tab's training (viz/classroom/trainer.py) against TensorFlow Playground's
+own definitions: its loss, its regularization and its update, ported here line by line
+from its ``nn.ts`` and ``playground.ts`` (``forwardProp``, ``backProp``, ``updateWeights``,
+``getLoss``) and computed independently of ``nn``; then the live settings and hostile CSV
+files."""
+
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pydantic")
+
+from viz.classroom.settings import SettingsError  # noqa: E402
+from viz.classroom.trainer import Trainer, read_csv  # noqa: E402
+
+
+# ------------------------------------------------------------------ TensorFlow Playground
+def tfp_forward(W, b, x):
+    """nn.ts forwardProp with tanh everywhere (hidden and the classification output):
+    each layer's total inputs and outputs, inputs first."""
+    totals, outputs = [None], [list(x)]
+    for Wl, bl in zip(W, b):
+        total = [
+            bl[j] + sum(Wl[i][j] * outputs[-1][i] for i in range(len(Wl))) for j in range(len(bl))
+        ]
+        totals.append(total)
+        outputs.append([math.tanh(t) for t in total])
+    return totals, outputs
+
+
+def tfp_loss(W, b, points):
+    """playground.ts getLoss: Errors.SQUARE (0.5 * (output - target)^2), averaged."""
+    return sum(0.5 * (tfp_forward(W, b, x)[1][-1][0] - y) ** 2 for x, y in points) / len(points)
+
+
+def tfp_epoch(W, b, points, lr, reg, rate):
+    """playground.ts oneStep with batchSize = len(points): backProp on every point (the
+    derivatives summed), then updateWeights: b -= lr * accInputDer / n and
+    w -= (lr / n) * (accErrorDer + rate * regularization.der(w))."""
+    n = len(points)
+    acc_w = [[[0.0] * len(row) for row in Wl] for Wl in W]
+    acc_b = [[0.0] * len(bl) for bl in b]
+    for x, y in points:
+        totals, outputs = tfp_forward(W, b, x)
+        output_der = [outputs[-1][0] - y]  # Errors.SQUARE.der
+        for layer in range(len(W), 0, -1):
+            input_der = [
+                d * (1 - math.tanh(t) ** 2) for d, t in zip(output_der, totals[layer])
+            ]  # Activations.TANH.der
+            for j, d in enumerate(input_der):
+                acc_b[layer - 1][j] += d
+                for i, source in enumerate(outputs[layer - 1]):
+                    acc_w[layer - 1][i][j] += d * source
+            output_der = [
+                sum(W[layer - 1][i][j] * input_der[j] for j in range(len(input_der)))
+                for i in range(len(W[layer - 1]))
+            ]
+    der = {"L1": lambda w: -1.0 if w < 0 else 1.0, "L2": lambda w: w, "none": lambda w: 0.0}[reg]
+    W = [
+        [
+            [w - lr / n * (acc_w[li][i][j] + rate * der(w)) for j, w in enumerate(row)]
+            for i, row in enumerate(Wl)
+        ]
+        for li, Wl in enumerate(W)
+    ]
+    b = [[v - lr * acc_b[li][j] / n for j, v in enumerate(bl)] for li, bl in enumerate(b)]
+    return W, b
+
+
+def small_run(reg="none", rate=0.0, lr=0.3):
+    """A 2-3-1 tanh network on 20 points (10 train, one batch of 10), weights set by hand."""
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-5, 5, (20, 2))
+    y = np.where(X[:, 0] * X[:, 1] > 0, 1.0, -1.0)
+    settings = {"dataset": "csv", "layers": [3], "batch": 10, "lr": lr, "reg": reg, "rate": rate}
+    t = Trainer(settings, upload=(X, y, "classification"))
+    W = [rng.normal(0, 0.7, layer.W.shape) for layer in t.model.layers]
+    b = [rng.normal(0, 0.3, layer.b.shape) for layer in t.model.layers]
+    for layer, Wl, bl in zip(t.model.layers, W, b):
+        layer.W.data[...] = Wl
+        layer.b.data[...] = bl
+    points = [(list(f), float(label)) for f, label in zip(t.F_train, t.y_train)]
+    return t, [Wl.tolist() for Wl in W], [bl.tolist() for bl in b], points
+
+
+def test_the_loss_is_tensorflow_playgrounds_half_squared_error_averaged():
+    t, W, b, points = small_run()
+    assert len(points) == 10
+    frame = t.frame()
+    assert frame["train_loss"] == pytest.approx(tfp_loss(W, b, points), rel=1e-12)
+    test = [(list(f), float(label)) for f, label in zip(t.F_test, t.y_test)]
+    assert frame["test_loss"] == pytest.approx(tfp_loss(W, b, test), rel=1e-12)
+
+
+@pytest.mark.parametrize("reg, rate", [("none", 0.0), ("L2", 0.3), ("L1", 0.1), ("L2", 3.0)])
+def test_one_update_is_tensorflow_playgrounds_update(reg, rate):
+    t, W, b, points = small_run(reg, rate)
+    want_W, want_b = tfp_epoch(W, b, points, 0.3, reg, rate)
+    t.step()  # one epoch of 10 training points in one batch of 10: one update
+    for layer, Wl, bl in zip(t.model.layers, want_W, want_b):
+        np.testing.assert_allclose(layer.W.data, Wl, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(layer.b.data, bl, rtol=1e-12, atol=1e-15)
+
+
+def test_the_l2_term_is_rate_over_n_times_half_the_squared_weights():
+    t, W, b, points = small_run("L2", 0.3)
+    out = t.model(t.F_train)
+    penalty = sum(0.5 * w * w for Wl in W for row in Wl for w in row)  # never the biases
+    want = tfp_loss(W, b, points) + 0.3 / len(points) * penalty
+    assert t.loss(out, t.y_train).data == pytest.approx(want, rel=1e-12)
+
+
+# ------------------------------------------------------------------ live settings
+def test_live_settings_change_the_run_without_a_restart():
+    t = Trainer({"dataset": "circle", "layers": [4, 2]})
+    for _ in range(3):
+        t.step()
+    W = t.model.layers[0].W.data.copy()
+    t.update(dict(t.settings, lr=0.3, reg="L2", rate=0.01, activation="relu", batch=25))
+    assert t.epoch == 3 and (t.model.layers[0].W.data == W).all()
+    assert t.optimizer.lr == 0.3 and t.model.activations == ["relu", "relu", "tanh"]
+    assert t.step()["epoch"] == 4
+    with pytest.raises(ValueError, match="new run"):
+        t.update(dict(t.settings, layers=[3]))
+
+
+def test_a_weight_typed_in_is_used_and_bounded_by_the_schema():
+    t = Trainer({"layers": [2]})
+    t.set_parameter({"kind": "w", "layer": 1, "source": 1, "neuron": 0, "value": 2.5})
+    assert t.model.layers[1].W.data[1, 0] == 2.5
+    assert t.frame()["layers"][1]["weights"][1][0] == 2.5
+    t.set_parameter({"kind": "b", "layer": 0, "neuron": 1, "value": -1.0})
+    assert t.model.layers[0].b.data[1] == -1.0
+    for bad, words in (
+        ({"value": 5000}, "Value (value) must be a number from -1000 to 1000, got 5000"),
+        ({"value": float("nan")}, "Value (value) must be a number from -1000 to 1000, got nan"),
+        ({"layer": 5, "value": 1}, "Layer (layer) must be below 2"),
+        ({"neuron": 7, "value": 1}, "layer 0 has 2 inputs and 2 neurons"),
+    ):
+        with pytest.raises(SettingsError) as err:
+            t.set_parameter(dict({"kind": "w", "layer": 0, "source": 0, "neuron": 0}, **bad))
+        assert str(err.value) == words
+
+
+# ------------------------------------------------------------------ CSV files
+ROWS = [f"{k % 7 - 3},{k % 5 - 2},{k % 2}" for k in range(40)]
+
+
+def test_a_byte_order_mark_keeps_the_first_row_of_a_csv_without_header():
+    X, y, task = read_csv("\ufeff" + "\n".join(ROWS))
+    assert len(y) == 40 and task == "classification"
+
+
+@pytest.mark.parametrize("end", ["\r", "\r\n", "\n"])
+def test_any_line_end_reads(end):
+    X, y, _ = read_csv("x,y,label" + end + end.join(ROWS) + end)
+    assert X.shape == (40, 2)
+
+
+def test_huge_coordinates_scale_into_the_plane_without_overflow():
+    rows = [f"{-1.7e308 if k % 2 else 1.7e308},{k},{k % 2}" for k in range(20)]
+    X, y, _ = read_csv("\n".join(rows))
+    assert np.isfinite(X).all() and X[:, 0].min() == -5.0 and X[:, 0].max() == 5.0
+    t = Trainer({"dataset": "csv"}, upload=(X, y, "classification"))
+    assert t.step()["diverged"] is None
+
+
+def test_an_unreadable_csv_is_one_line_naming_the_row():
+    with pytest.raises(SettingsError, match=r"^row \d+: "):
+        read_csv("1,2,0\n" * 5 + '"unclosed,1,0\n' + "1,2,1\n" * 5 + '"a"b",1,0')
