@@ -72,6 +72,14 @@ def _launch(p):
     return p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
 
 
+def _open(browser, path, errors: list) -> object:
+    """A 1280×720 page showing the file at ``path``; its script errors go to ``errors``."""
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    return page
+
+
 def test_step_through_a_2_16_16_1_network_neuron_by_neuron(tmp_path):
     from nn import MLP
 
@@ -89,10 +97,8 @@ def test_step_through_a_2_16_16_1_network_neuron_by_neuron(tmp_path):
     assert backward == sorted(backward, reverse=True)  # from the output back, layer by layer
     with playwright.sync_playwright() as p:
         browser = _launch(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
         errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(page_path.as_uri())
+        page = _open(browser, page_path, errors)
         done = next(k for k, s in enumerate(steps) if s["title"] == "Backward: done")
         for _ in range(done):
             page.keyboard.press("ArrowRight")
@@ -148,10 +154,8 @@ def test_clicker_keys_step_and_nothing_shows_before_its_step(seed_neuron, tmp_pa
     phases = [s["phase"] for s in steps]
     with playwright.sync_playwright() as p:
         browser = _launch(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
         errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(page_path.as_uri())
+        page = _open(browser, page_path, errors)
         assert_reveals_in_order(page, scene, "body")  # → from the first step to the last
         assert page.inner_text(COUNTER) == f"step {len(steps)} / {len(steps)}"
         keys = {"Home": 1, "PageDown": 2, " ": 3, "PageUp": 2, "End": len(steps)}
@@ -194,8 +198,7 @@ def test_projector_page_keeps_the_gradients_receivers_in_view(tmp_path):
         && r.top >= box.top && r.bottom <= box.bottom); }"""
     with playwright.sync_playwright() as p:
         browser = _launch(p)
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
-        page.goto(page_path.as_uri())
+        page = _open(browser, page_path, [])
         checked = 0
         for k, step in enumerate(steps):
             if step["phase"] == "backward" and step["inputs"]:
