@@ -14,6 +14,7 @@ from . import (
     augment,
     datasets,
     init,
+    names,
     playground,
 )
 from .attention import CausalSelfAttention, RMSNorm, rms_norm, scaled_dot_product_attention
@@ -46,6 +47,7 @@ from .losses import (
     mse_loss,
 )
 from .module import Module
+from .names import model_names, short_name
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .onnx_export import export_onnx
 from .optim import (
@@ -120,6 +122,9 @@ __all__ = [
     "datasets",
     "playground",
     "activations",
+    "names",
+    "short_name",
+    "model_names",
     "to_torch",
     "from_torch",
     "export_onnx",

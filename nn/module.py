@@ -12,6 +12,8 @@ import numpy as np
 
 from autograd import Value
 
+from .names import short_name
+
 _REGISTRY: dict[str, type] = {}
 
 
@@ -104,12 +106,13 @@ class Module:
                 yield path + attr, module, attr
 
     def name_parameters(self) -> Module:
-        """Label every parameter with its module path, e.g. ``layers.1.neurons.3.w2`` (a
-        list of scalar weights counts from 1, as ``w1, w2, ...`` do); the drawings show it
-        short (``L1.n3.w2``). Runs by itself once a module is built (the outermost
-        constructor returns); call it again after adding parameters. Returns the module."""
+        """Label every parameter with its short name (:func:`nn.names.short_name` of its
+        module path: ``layers.0.neurons.1.w.0`` is ``L1.n2.w1``), the name every drawing,
+        page, table and error message shows. Runs by itself once a module is built (the
+        outermost constructor returns); call it again after adding parameters. Returns
+        the module."""
         for name, p in self.named_parameters():
-            p.label = parameter_label(name)
+            p.label = short_name(name)
         return self
 
     def parameters(self) -> list[Value]:
@@ -256,7 +259,7 @@ _building = threading.local()  # how many Module constructors are running in thi
 
 def _label_when_built(cls: type) -> None:
     """Wrap ``cls.__init__`` so that the outermost constructor, once it returns, labels
-    every parameter by module path (``fc1.W``, ``layers.1.neurons.3.w2``)."""
+    every parameter by its short name (``fc1.W``, ``L2.n4.w2``)."""
     init = cls.__dict__.get("__init__")
     if init is None:
         return
@@ -273,17 +276,3 @@ def _label_when_built(cls: type) -> None:
             self.name_parameters()
 
     cls.__init__ = __init__
-
-
-def parameter_label(path: str) -> str:
-    """A parameter's label from its ``named_parameters`` path: the index of a list of
-    scalar weights counts from 1 (``neurons.3.w.1`` -> ``neurons.3.w2``).
-
-    >>> parameter_label("layers.1.neurons.3.w.1"), parameter_label("layers.0.W")
-    ('layers.1.neurons.3.w2', 'layers.0.W')
-    """
-    head, _, last = path.rpartition(".")
-    if last.isdigit() and head and not head.rpartition(".")[2].isdigit():
-        stem, _, attr = head.rpartition(".")
-        return f"{stem}.{attr}{int(last) + 1}" if stem else f"{attr}{int(last) + 1}"
-    return path
