@@ -8,14 +8,14 @@
 
 Reading order for a newcomer — three files, about 1,000 lines:
 
-1. ``ops.py``: every operation as one entry, its forward and its vector-Jacobian
+1. ``ops/``: every operation as one entry, its forward and its vector-Jacobian
    products side by side (``MUL = Op("*", forward, vjp_a, vjp_b, ...)``).
 2. ``value.py``: ``Value``, whose operators and methods apply those entries and
    record the graph (one helper, ``record``, makes every node).
 3. ``backprop.py``: the chain rule over the recorded graph — ``trace_backward`` (every
    step, for pictures), ``backward`` (its fast twin) and ``grad`` (higher order).
 
-Then ``functions.py`` (n-ary ops such as ``weighted_sum``, and ``conv2d``), ``conv.py``
+Then ``functions.py`` (n-ary ops such as ``weighted_sum``, and ``conv2d``), ``ops/im2col.py``
 (the numpy behind convolution and pooling), ``mode.py`` (``no_grad``),
 ``gradcheck.py`` (finite differences) and ``quiet.py`` (numpy's floating-point warnings
 off, cheaply: inf and nan propagate silently, as in torch).

@@ -1,4 +1,4 @@
-"""The chain rule over a recorded graph, walked three ways with the same vjps from ``ops.py``:
+"""The chain rule over a recorded graph, walked three ways with the same vjps from ``ops/``:
 
 - ``trace_backward(root)`` yields every step — node, input, local derivative, upstream
   gradient, contribution, running total — for pictures, pages and tests to watch;

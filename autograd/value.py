@@ -1,6 +1,6 @@
 """``Value``: one class for scalars and tensors that records every operation applied to it.
 
-The op rules themselves (forward + vector-Jacobian products) live in ``ops.py``; the
+The op rules themselves (forward + vector-Jacobian products) live in ``ops/``; the
 chain rule that walks the recorded graph lives in ``backprop.py``. This module only turns
 Python operators and methods into applications of those rules.
 """
@@ -874,7 +874,7 @@ class Value:
     gather = take_along_axis
 
     def _apply_op(self, op: ops.Op, others: Sequence[Value], params: tuple) -> Value:
-        """``op`` applied to this value and ``others``: how a vjp in ``ops.py`` that needs an
+        """``op`` applied to this value and ``others``: how a vjp in ``ops/`` that needs an
         op of its own (a convolution's gradient) records it under ``create_graph``."""
         return _apply(op, (self, *others), params)
 

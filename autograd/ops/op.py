@@ -1,0 +1,205 @@
+"""The ``Op`` type (one entry of the op table) and the dual-mode helpers its vjps use.
+
+The helpers work on raw data (a float or a numpy array) and on Values alike, so one vjp
+serves ``backward()`` (raw data) and ``grad(..., create_graph=True)`` (Values).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..quiet import quiet
+
+
+class Op:
+    """A differentiable operation: a name, a forward function and one vjp per input,
+    and how it reads in a picture.
+
+    ``show`` is the forward as a formula over the inputs' names, ``{a}`` and ``{b}``
+    (``"{a} * {b}"``; the default reads ``name(a)``), with ``{p}`` for the op's first
+    parameter. ``local`` gives, per input, the local derivative d(out)/d(input) over the
+    same names and ``{out}`` (``("{b}", "{a}")`` for ``*``); an n-ary op passes
+    functions ``(names, params) -> str`` instead. The step-through page reads both, so
+    a derivative is written once, here, beside its vjp. ``params`` are extra arguments
+    that are not inputs (an axis, a shape, an exponent); ``op.with_params(...)`` makes
+    the applied copy that a Value records.
+
+    >>> from autograd.ops import MUL
+    >>> MUL.formula(["x", "w"]), MUL.derivative(0, ["x", "w"], "y")
+    ('x * w', 'w')
+    """
+
+    __slots__ = ("name", "forward", "vjps", "params", "vjp_all", "add_floats", "show", "local")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable,
+        *vjps: Callable,
+        show: str | Callable | None = None,
+        local: tuple | None = None,
+    ) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.params: tuple = ()
+        # Optional: every input's vjp in one call, (g, out, *args) -> list. For n-ary ops,
+        # where calling n vjps that each take all n inputs would cost n^2.
+        self.vjp_all: Callable | None = None
+        # Optional, for the scalar engine's hot path: (g, parents) -> bool. When every
+        # input holds a float, add each input's gradient straight into its ``_g`` (the
+        # same numbers, in the same order, as ``vjp_all``) and return True; else touch
+        # nothing and return False.
+        self.add_floats: Callable | None = None
+        self.show = show
+        self.local = local
+
+    def with_params(self, *params: Any) -> Op:
+        """This op with ``params`` passed after the inputs to its forward and vjps."""
+        bound = Op(self.name, self.forward, *self.vjps, show=self.show, local=self.local)
+        bound.params, bound.vjp_all, bound.add_floats = params, self.vjp_all, self.add_floats
+        return bound
+
+    def formula(self, names: list[str]) -> str:
+        """The forward as text over ``names`` (the inputs' names or their numbers)."""
+        if callable(self.show):
+            return self.show(names, self.params)
+        if self.show is None:
+            return f"{self.name}({', '.join(names)})"
+        return self.show.format(**_fields(names, "", self.params))
+
+    def derivative(self, i: int, names: list[str], out: str) -> str | None:
+        """d(out)/d(input ``i``) as text over the names, or None when not written down."""
+        if self.local is None or i >= len(self.local):
+            return None
+        rule = self.local[i]
+        if callable(rule):
+            return rule(names, self.params)
+        return rule.format(**_fields(names, out, self.params))
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+def _fields(names: list[str], out: str, params: tuple) -> dict:
+    p = params[0] if params else ""
+    return {
+        "a": names[0] if names else "",
+        "b": names[1] if len(names) > 1 else "",
+        "out": out,
+        "p": f"{p:g}" if isinstance(p, float) else str(p),
+    }
+
+
+# ---------------------------------------------------------------- dual-mode helpers
+# These work on raw data (float / ndarray) and on Values, so vjps can use them in both
+# modes. A Value is recognised by not being raw data (ops must not import Value).
+
+_RAW = (float, int, np.ndarray, np.generic)
+
+
+def raw(x: Any) -> Any:
+    """The numbers behind ``x``: ``x.data`` for a Value, ``x`` itself otherwise."""
+    return x if isinstance(x, _RAW) else x._data
+
+
+def shape_of(x: Any) -> tuple:
+    """Shape of a float, an array or a Value."""
+    return () if type(x) is float else x.shape
+
+
+def broadcast_to(x: Any, shape: tuple) -> Any:
+    """Broadcast ``x`` to ``shape`` (a read-only view for arrays; a new array for a
+    number, which is much cheaper to make than numpy's view of one)."""
+    if type(x) is float:
+        return np.full(shape, x)
+    if isinstance(x, _RAW):
+        return np.broadcast_to(x, shape)
+    return x.broadcast_to(shape)
+
+
+def reshape(x: Any, shape: tuple) -> Any:
+    """Reshape a float, an array or a Value."""
+    if type(x) is float:
+        return x if shape == () else np.full(shape, x)
+    return x.reshape(shape)
+
+
+def sum_to(x: Any, shape: tuple) -> Any:
+    """Undo broadcasting: sum ``x`` over the axes that broadcasting added or stretched."""
+    xshape = shape_of(x)
+    if xshape == shape:
+        return x
+    if shape == ():
+        total = x.sum()
+        return float(total) if isinstance(total, np.generic) else total
+    if len(xshape) < len(shape) or any(
+        n != 1 and n != m for n, m in zip(shape, xshape[len(xshape) - len(shape) :])
+    ):
+        return broadcast_to(x, shape)  # a scalar gradient spread over a tensor input
+    lead = len(xshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and xshape[lead + i] != 1
+    )
+    return x.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def expand_reduced(g: Any, in_shape: tuple, axis: tuple | None, keepdims: bool) -> Any:
+    """Broadcast the gradient of a reduction (sum, mean, max) back to the input's shape."""
+    if axis is not None and not keepdims:
+        kept = list(in_shape)
+        for ax in axis:
+            kept[ax] = 1
+        g = reshape(g, tuple(kept))
+    return broadcast_to(g, in_shape)
+
+
+def _log(x: Any) -> Any:
+    if type(x) is float:
+        return math.log(x) if x > 0 else float(np.log(np.float64(x)))
+    return np.log(x) if isinstance(x, _RAW) else x.log()
+
+
+def _exp(x: Any) -> Any:
+    return np.exp(x) if isinstance(x, _RAW) else x.exp()
+
+
+def _swap_last(x: Any) -> Any:
+    """Matrix transpose over the last two axes (batched matmul)."""
+    n = len(shape_of(x))
+    if n == 2:
+        return x.T
+    axes = tuple(range(n - 2)) + (n - 1, n - 2)
+    return x.transpose(axes)
+
+
+# ---------------------------------------------------------------- scalar forwards
+# Python's math module is several times faster than numpy on single floats, but it raises
+# where numpy returns inf/nan; fall back to numpy there so both paths agree.
+
+
+def _guarded(math_fn: Callable, np_fn: Callable) -> Callable:
+    def forward(a):
+        if type(a) is float:
+            try:
+                return math_fn(a)
+            except (ValueError, OverflowError, ZeroDivisionError):
+                with quiet():
+                    return float(np_fn(np.float64(a)))
+        with quiet():  # log(0) is -inf, as asked: no warning
+            return np_fn(a)
+
+    forward.__name__ = np_fn.__name__
+    return forward
+
+
+# Dual-mode helpers: numpy on raw data, the Value method on a Value (second derivatives).
+def _dual(np_fn: Callable, method: str) -> Callable:
+    def f(x, *args):
+        return np_fn(x, *args) if isinstance(x, _RAW) else getattr(x, method)(*args)
+
+    return f
