@@ -590,6 +590,16 @@ def test_gradcheck_catches_a_wrong_gradient():
         ops.TANH.vjps = original
 
 
+def test_gradcheck_checks_a_second_derivative_computed_with_grad():
+    # fn differentiates inside (grad of grad): its finite differences need a graph too.
+    x = Value(np.array([0.3, -1.2]))
+    assert gradcheck(lambda v: grad(v.tanh().sum(), v, create_graph=True), x)
+    s = Value(0.7)
+    assert gradcheck(lambda v: grad(v**3, v, create_graph=True), s)  # 3 s² -> 6 s
+    with pytest.raises(AssertionError, match="analytic"):  # and still catches a wrong one
+        gradcheck(lambda v: grad(v**3, v, create_graph=True).detach() * v, s)
+
+
 def test_weighted_sum_in_place_backward_matches_the_trace_even_with_shared_inputs():
     # The scalar fast path (Op.add_floats) adds in the order w's, x's, bias, as vjp_all;
     # a Value used as a weight and as an input gets both parts, in that order.
