@@ -116,29 +116,42 @@ def _matmul_vjp_b(g, out, a, b):
 
 
 # ---------------------------------------------------------------- the table
+# operator.add and friends are C functions: no Python frame per op.
 ADD = Op(
     "+",
-    operator.add,  # a + b; a C function: no Python frame per op
+    operator.add,
     lambda g, out, a, b: g,
     lambda g, out, a, b: g,
     show="{a} + {b}",
     local=("1", "1"),
+    method="__add__",
+    onnx=lambda emit, a, b: emit("Add", a, b),
+    torch=lambda t, a, b: a + b,
+    key="add",
 )
 SUB = Op(
     "-",
-    operator.sub,  # a - b; a C function: no Python frame per op
+    operator.sub,
     lambda g, out, a, b: g,
     lambda g, out, a, b: -g,
     show="{a} - {b}",
     local=("1", "-1"),
+    method="__sub__",
+    onnx=lambda emit, a, b: emit("Sub", a, b),
+    torch=lambda t, a, b: a - b,
+    key="sub",
 )
 MUL = Op(
     "*",
-    operator.mul,  # a * b; a C function: no Python frame per op
+    operator.mul,
     lambda g, out, a, b: g * b,
     lambda g, out, a, b: g * a,
     show="{a} * {b}",
     local=("{b}", "{a}"),
+    method="__mul__",
+    onnx=lambda emit, a, b: emit("Mul", a, b),
+    torch=lambda t, a, b: a * b,
+    key="mul",
 )
 DIV = Op(
     "/",
@@ -147,8 +160,22 @@ DIV = Op(
     lambda g, out, a, b: _div(-g * out, b),
     show="{a} / {b}",
     local=("1/{b}", "-{a}/{b}²"),
+    method="__truediv__",
+    onnx=lambda emit, a, b: emit("Div", a, b),
+    torch=lambda t, a, b: a / b,
+    key="div",
 )
-NEG = Op("neg", lambda a: -a, lambda g, out, a: -g, show="-{a}", local=("-1",))
+NEG = Op(
+    "neg",
+    operator.neg,
+    lambda g, out, a: -g,
+    show="-{a}",
+    local=("-1",),
+    method="__neg__",
+    onnx=lambda emit, a: emit("Neg", a),
+    torch=lambda t, a: -a,
+    doc="-x",
+)
 POW = Op(
     "**",
     _pow,
@@ -156,6 +183,10 @@ POW = Op(
     _pow_vjp_exponent,
     show="{a} ** {b}",
     local=("{b}·{a}^({b}-1)", "{out}·log({a})"),
+    method="__pow__",  # (and __rpow__) when the exponent is a Value or an array
+    onnx=lambda emit, a, b: emit("Pow", a, b),
+    torch=lambda t, a, b: a**b,
+    key="pow",
 )
 # x ** p with a plain number p: p is a parameter, not an input (no log(x) needed).
 POW_CONST = Op(
@@ -164,5 +195,19 @@ POW_CONST = Op(
     _pow_const_vjp,
     show="{a} ** {p}",
     local=("{p}·{a}^({p}-1)",),
+    method="__pow__",
+    onnx=lambda emit, a, p: emit("Sqrt", a) if p == 0.5 else emit("Pow", a, emit.constant(p)),
+    torch=lambda t, a, p: a**p,
+    key="pow_const",
 )
-MATMUL = Op("@", lambda a, b: a @ b, _matmul_vjp_a, _matmul_vjp_b, show="{a} @ {b}")
+MATMUL = Op(
+    "@",
+    operator.matmul,
+    _matmul_vjp_a,
+    _matmul_vjp_b,
+    show="{a} @ {b}",
+    method="__matmul__",
+    onnx=lambda emit, a, b: emit("MatMul", a, b),
+    torch=lambda t, a, b: a @ b,
+    key="matmul",
+)

@@ -1,4 +1,7 @@
-"""The loss functions of ``nn.losses``, each one node whose gradient is written out."""
+"""The loss functions of ``nn.losses``, each one node whose gradient is written out.
+
+None has an ONNX translation: ``export_onnx`` writes a model's forward pass, which
+holds no training loss."""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from ..quiet import quiet
-from .elementwise import _sigmoid
-from .op import _RAW, Op, _exp, broadcast_to, raw, shape_of, sum_to
+from .activations import _sigmoid
+from .op import _RAW, Op, Without, _exp, broadcast_to, raw, shape_of, sum_to
 from .reductions import _log_softmax, _mean, mean_all
 from .shape import scatter_add
 
@@ -38,7 +41,15 @@ def _hinge_vjp(g, out, a, other):
     return sum_to(g * active * other, shape_of(a))
 
 
-HINGE = Op("hinge", _hinge, _hinge_vjp, lambda g, out, s, y: _hinge_vjp(g, out, y, s))
+_NOT_A_MODEL = Without("a training loss: export_onnx writes a model's forward pass")
+HINGE = Op(
+    "hinge",
+    _hinge,
+    _hinge_vjp,
+    lambda g, out, s, y: _hinge_vjp(g, out, y, s),
+    onnx=_NOT_A_MODEL,
+    torch=lambda t, s, y: t.clamp(1 - s * y, min=0).mean(),
+)
 
 
 # ---------------------------------------------------------------- fused losses (nn.losses)
@@ -82,6 +93,8 @@ BCE_WITH_LOGITS = Op(
     lambda g, out, z, y: (_sigmoid_of(z) - y) * (g / _n(z)),
     lambda g, out, z, y: -z * (g / _n(z)),
     local=("σ({a}) - {b}", "-{a}"),  # for one number; a batch divides by N (the mean)
+    onnx=_NOT_A_MODEL,
+    torch=lambda t, z, y: t.nn.functional.binary_cross_entropy_with_logits(z, y),
 )
 
 # torch's BCE: each log clamped at -100 (so p = 0 or 1 costs at most 100, never inf or a
@@ -90,8 +103,10 @@ BCE_EPS = float(np.float32(1e-12))
 
 
 def _clamped_logs(p):
+    if not isinstance(p, _RAW):  # create_graph: the same numbers, recorded on p
+        return p.log().maximum(-100.0), (-p).log1p().maximum(-100.0)
     with quiet():
-        return np.maximum(np.log(raw(p)), -100.0), np.maximum(np.log1p(-raw(p)), -100.0)
+        return np.maximum(np.log(p), -100.0), np.maximum(np.log1p(-p), -100.0)
 
 
 def _bce(p, y, eps):
@@ -120,6 +135,8 @@ BINARY_CROSS_ENTROPY = Op(
     _bce_vjp,
     _bce_vjp_target,
     local=("({a} - {b}) / ({a}·(1 - {a}))", "log(1 - {a}) - log({a})"),
+    onnx=_NOT_A_MODEL,
+    torch=lambda t, p, y, eps: t.nn.functional.binary_cross_entropy(p, y),
 )
 
 
@@ -155,6 +172,8 @@ CROSS_ENTROPY = Op(
     _cross_entropy,
     _cross_entropy_vjp,
     show="cross_entropy({a}, labels)",
+    onnx=_NOT_A_MODEL,
+    torch=lambda t, z, labels, saved: t.nn.functional.cross_entropy(z, t.as_tensor(labels)),
 )
 
 
@@ -183,4 +202,6 @@ MSE = Op(
     _mse_vjp,
     lambda g, out, p, y: -_mse_vjp(g, out, p, y),
     local=("2·({a} - {b})", "-2·({a} - {b})"),
+    onnx=_NOT_A_MODEL,
+    torch=lambda t, p, y: t.nn.functional.mse_loss(p, y),
 )

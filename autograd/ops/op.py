@@ -1,4 +1,5 @@
-"""The ``Op`` type (one entry of the op table) and the dual-mode helpers its vjps use.
+"""The ``Op`` type (one entry of the op table), ``Composition`` (an entry made of other
+ops) and the dual-mode helpers the vjps use.
 
 The helpers work on raw data (a float or a numpy array) and on Values alike, so one vjp
 serves ``backward()`` (raw data) and ``grad(..., create_graph=True)`` (Values).
@@ -8,32 +9,82 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..quiet import quiet
 
 
-class Op:
-    """A differentiable operation: a name, a forward function and one vjp per input,
-    and how it reads in a picture.
+class Without(NamedTuple):
+    """An interpretation an entry has none of, on purpose, and why:
+    ``onnx=Without("only in the graph of a gradient")``."""
 
-    ``show`` is the forward as a formula over the inputs' names, ``{a}`` and ``{b}``
-    (``"{a} * {b}"``; the default reads ``name(a)``), with ``{p}`` for the op's first
-    parameter. ``local`` gives, per input, the local derivative d(out)/d(input) over the
-    same names and ``{out}`` (``("{b}", "{a}")`` for ``*``); an n-ary op passes
-    functions ``(names, params) -> str`` instead. The step-through page reads both, so
-    a derivative is written once, here, beside its vjp. ``params`` are extra arguments
-    that are not inputs (an axis, a shape, an exponent); ``op.with_params(...)`` makes
-    the applied copy that a Value records.
+    reason: str
+
+
+class Op:
+    """One entry of the op table: everything the library knows about one operation.
+
+    How it computes (the engine reads these):
+
+    - ``name``: what drawings, pages and errors call it (``"*"``, ``"tanh"``).
+    - ``forward(*inputs, *params)``: the result, on raw data (floats or numpy arrays).
+    - ``vjps``: one per input, ``vjp(g, out, *inputs, *params)``: that input's gradient,
+      given ``g``, the gradient of the output (a vector-Jacobian product).
+    - ``params``: the arguments that are not inputs (an axis, an exponent), ``()`` in
+      the table; ``op.with_params(...)`` makes the applied copy that a node records.
+
+    How it reads (the step-through page and the drawings):
+
+    - ``show``: the forward as a formula over the inputs' names, ``{a}`` and ``{b}``
+      (``"{a} * {b}"``; by default ``name(a)``), ``{p}`` for the first parameter.
+    - ``local``: per input, d(out)/d(input) as text over the same names and ``{out}``
+      (``("{b}", "{a}")`` for ``*``); an n-ary op gives functions ``(names, params) -> str``.
+
+    Where else it appears (each read from here, never listed again elsewhere):
+
+    - ``method``: the ``Value`` method or operator that applies it (``"tanh"``,
+      ``"__mul__"``), or None when a function does (``weighted_sum``, ``conv2d``). A
+      one-input op without params, and a binary operator (with its reflected twin), get
+      their method made from the entry; others are written in ``value.py`` and a test
+      checks they apply this entry.
+    - ``grammar``: its name in the formula grammar (the ``backproplab graph`` CLI and
+      the live Expression tab), or None when formulas cannot use it.
+    - ``onnx(emit, *inputs, *params)``: its ONNX translation, written with the emitter
+      ``nn.onnx_export`` hands over (``lambda emit, x: emit("Tanh", x)``); or
+      ``Without(reason)``.
+    - ``torch(torch, *inputs, *params)``: the same operation in PyTorch, for the tests
+      (``lambda t, a: t.tanh(a)``); or ``Without(reason)``.
+    - ``key``: its unique name in the table (the name, unless two entries share one).
+    - ``doc``: one line saying what it computes (the docstring of a method made here).
+
+    Optional, for speed: ``vjp_all(g, out, *inputs, *params)`` gives every input's
+    gradient in one call (an n-ary op would otherwise cost n calls that each take n
+    inputs); ``add_floats(g, parents)`` is the scalar engine's shortcut, see
+    ``fused.weighted_sum_op``.
 
     >>> from autograd.ops import MUL
     >>> MUL.formula(["x", "w"]), MUL.derivative(0, ["x", "w"], "y")
     ('x * w', 'w')
     """
 
-    __slots__ = ("name", "forward", "vjps", "params", "vjp_all", "add_floats", "show", "local")
+    __slots__ = (
+        "name",
+        "forward",
+        "vjps",
+        "params",
+        "show",
+        "local",
+        "method",
+        "grammar",
+        "onnx",
+        "torch",
+        "key",
+        "doc",
+        "vjp_all",
+        "add_floats",
+    )
 
     def __init__(
         self,
@@ -42,26 +93,34 @@ class Op:
         *vjps: Callable,
         show: str | Callable | None = None,
         local: tuple | None = None,
+        method: str | None = None,
+        grammar: str | None = None,
+        onnx: Callable | Without | None = None,
+        torch: Callable | Without | None = None,
+        key: str | None = None,
+        doc: str = "",
     ) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.params: tuple = ()
-        # Optional: every input's vjp in one call, (g, out, *args) -> list. For n-ary ops,
-        # where calling n vjps that each take all n inputs would cost n^2.
-        self.vjp_all: Callable | None = None
-        # Optional, for the scalar engine's hot path: (g, parents) -> bool. When every
-        # input holds a float, add each input's gradient straight into its ``_g`` (the
-        # same numbers, in the same order, as ``vjp_all``) and return True; else touch
-        # nothing and return False.
-        self.add_floats: Callable | None = None
         self.show = show
         self.local = local
+        self.method = method
+        self.grammar = grammar
+        self.onnx = onnx
+        self.torch = torch
+        self.key = key or name
+        self.doc = doc
+        self.vjp_all: Callable | None = None
+        self.add_floats: Callable | None = None
 
     def with_params(self, *params: Any) -> Op:
         """This op with ``params`` passed after the inputs to its forward and vjps."""
-        bound = Op(self.name, self.forward, *self.vjps, show=self.show, local=self.local)
-        bound.params, bound.vjp_all, bound.add_floats = params, self.vjp_all, self.add_floats
+        bound = _new(Op)
+        for name in Op.__slots__:
+            setattr(bound, name, getattr(self, name))
+        bound.params = params
         return bound
 
     def formula(self, names: list[str]) -> str:
@@ -83,6 +142,42 @@ class Op:
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
+
+
+_new = object.__new__
+
+
+class Composition:
+    """An entry made of other ops (tinygrad's way): ``build(x, *args)`` applies them to
+    Values, so it records no node and needs no rule, no drawing text and no ONNX
+    translation of its own; its gradient, pictures and export are its parts'.
+
+    ``method``, ``grammar``, ``torch``, ``key`` and ``doc`` mean what they mean for an
+    :class:`Op` (``torch`` takes the method's arguments: ``torch(torch, x, *args)``).
+
+    >>> from autograd import Value
+    >>> from autograd.ops import SQUARE
+    >>> y = SQUARE.build(Value(3.0)); y.data, y.op
+    (9.0, '*')
+    """
+
+    __slots__ = ("name", "build", "method", "grammar", "torch", "key", "doc")
+
+    def __init__(
+        self,
+        name: str,
+        build: Callable,
+        method: str | None = None,
+        grammar: str | None = None,
+        torch: Callable | Without | None = None,
+        key: str | None = None,
+        doc: str = "",
+    ) -> None:
+        self.name, self.build, self.method, self.grammar = name, build, method, grammar
+        self.torch, self.key, self.doc = torch, key or name, doc
+
+    def __repr__(self) -> str:
+        return f"Composition({self.name!r})"
 
 
 def _fields(names: list[str], out: str, params: tuple) -> dict:
