@@ -122,7 +122,7 @@ class MathMethods:
         return self._mask(np.greater_equal, other)
 
     def _mask(self, compare: Callable, other: Any) -> Value:
-        other = other._data if isinstance(other, MathMethods) else other
+        other = other._data if isinstance(other, MathMethods) else other  # (a Value)
         mask = np.asarray(compare(self._data, other), dtype=self.dtype)
         return type(self)(mask, requires_grad=False)
 

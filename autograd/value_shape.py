@@ -67,7 +67,7 @@ class ShapeMethods:
     def __getitem__(self, index: Any) -> Value:
         if type(self._data) is float:
             raise TypeError("cannot index a 0-d Value (it holds a single number)")
-        index = clean_index(index, lambda i: isinstance(i, ShapeMethods))
+        index = clean_index(index, lambda i: isinstance(i, ShapeMethods))  # (a Value)
         try:
             self._data[index]
         except IndexError as err:
@@ -213,7 +213,7 @@ class ShapeMethods:
         array([[2.],
                [3.]])
         """
-        if isinstance(indices, ShapeMethods):
+        if isinstance(indices, ShapeMethods):  # a Value
             indices = indices._data
         return self[along_axis_index(self.shape, indices, axis, "take_along_axis")]
 

@@ -53,6 +53,12 @@ def _relu_vjp(g, out, a):
     if type(out) is float:
         return g if out != 0 else 0.0
     keep = out != 0
+    if type(g) is np.ndarray and g.shape == out.shape and g.dtype == out.dtype:
+        # Laid out as out (np.where would follow g's layout, and a later sum over another
+        # layout adds in another order: other float32 bits in a CNN's step).
+        masked = np.zeros_like(out)
+        np.copyto(masked, g, where=keep)
+        return masked
     if isinstance(g, _RAW):
         return np.where(keep, g, 0.0)
     # create_graph: the same choice recorded as an op (a product by the mask is nan too)

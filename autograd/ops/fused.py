@@ -153,8 +153,16 @@ def weighted_sum_op(n: int, bias: bool) -> Op:
         return sum((w * x for w, x in zip(args[:n], args[n : 2 * n])), *args[2 * n :])
 
     name = "w·x+b" if bias else "w·x"
-    op = Op(name, forward, *vjps, show=show, local=tuple(local), onnx=onnx, torch=torch)
-    op.key = "weighted_sum"
+    op = Op(
+        name,
+        forward,
+        *vjps,
+        show=show,
+        local=tuple(local),
+        onnx=onnx,
+        torch=torch,
+        key="weighted_sum",
+    )
     op.vjp_all, op.add_floats = vjp_all, add_floats
     return op
 

@@ -47,8 +47,8 @@ class Op:
     - ``method``: the ``Value`` method or operator that applies it (``"tanh"``,
       ``"__mul__"``), or None when a function does (``weighted_sum``, ``conv2d``). A
       one-input op without params, and a binary operator (with its reflected twin), get
-      their method made from the entry; others are written in ``value.py`` and a test
-      checks they apply this entry.
+      their method made from the entry; methods that take arguments are written by hand
+      (``value_math.py``, ``value_shape.py``) and a test checks they apply this entry.
     - ``grammar``: its name in the formula grammar (the ``backproplab graph`` CLI and
       the live Expression tab), or None when formulas cannot use it.
     - ``onnx(emit, *inputs, *params)``: its ONNX translation, written with the emitter

@@ -87,7 +87,10 @@ def _getitem_onnx(emit, a, idx):
         else:
             step, start, stop = 1, int(item), int(item) + 1 or _END
             dropped.append(axis)
-        starts.append(start), ends.append(stop), axes.append(axis), steps.append(step)
+        starts.append(start)
+        ends.append(stop)
+        axes.append(axis)
+        steps.append(step)
     out = a
     if axes:
         out = emit("Slice", a, *map(emit.ints, (starts, ends, axes, steps)))
