@@ -56,13 +56,13 @@ def _tensor_graph(choices, rng):
         elif kind == "sub":
             pool.append(a - b)
         elif kind == "matmul":
-            pool.append((a @ b) * 0.3 if b.ndim else a * b)
+            pool.append((a @ b) * 0.3 if a.ndim == b.ndim == 2 else a * b)
         elif kind == "tanh":
             pool.append(a.tanh())
         elif kind == "relu":
             pool.append(a.relu())
         elif kind == "sum":
-            pool.append(a.sum(axis=0) + b)  # broadcasting back to (3, 3) or (3,)
+            pool.append(a.sum(axis=0) + b if a.ndim else a + b)  # broadcasting back
         elif kind == "mean":
             pool.append(a.mean() * b)
         elif kind == "linear":

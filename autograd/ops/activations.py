@@ -53,17 +53,24 @@ def _relu_vjp(g, out, a):
     if type(out) is float:
         return g if out != 0 else 0.0
     keep = out != 0
-    if type(g) is np.ndarray and g.shape == out.shape and g.dtype == out.dtype:
-        # Laid out as out (np.where would follow g's layout, and a later sum over another
-        # layout adds in another order: other float32 bits in a CNN's step).
-        masked = np.zeros_like(out)
-        np.copyto(masked, g, where=keep)
-        return masked
+    same = type(g) is np.ndarray and g.shape == out.shape and g.dtype == out.dtype
+    if same and g.dtype in _BITS:
+        # np.where(keep, g, 0) as g's bits ANDed with all ones where kept, all zeros (0.0)
+        # elsewhere: laid out as out, as a float32 CNN's later sums need to add in the
+        # same order (np.where takes g's layout: other bits in the CNN step's 5th loss),
+        # and cheaper (np.where: +1.9% instructions for the medium MLP step; zeros like
+        # out and a copy where kept: +6.6% for the vectorized moons step).
+        bits = keep.astype(_BITS[g.dtype])
+        np.negative(bits, out=bits)  # 1 -> all ones
+        return np.bitwise_and(g.view(bits.dtype), bits, out=bits).view(g.dtype)
     if isinstance(g, _RAW):
         return np.where(keep, g, 0.0)
     # create_graph: the same choice recorded as an op (a product by the mask is nan too)
     zero = type(g)(0.0, requires_grad=False)
     return g._apply_op(WHERE, [zero], (keep.astype(out.dtype),))
+
+
+_BITS = {np.dtype(np.float64): np.dtype(np.uint64), np.dtype(np.float32): np.dtype(np.uint32)}
 
 
 def _softplus(a):
