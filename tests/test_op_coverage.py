@@ -383,7 +383,8 @@ def test_the_drawing_shows_it(key):
 def test_the_step_through_page_says_its_formula(key, tmp_path):
     from viz import backprop_html
     from viz.graph import plan
-    from viz.stepper import forward_text, script_json
+    from viz.step_text import forward_text
+    from viz.stepper import script_json
 
     out, _, nodes = _reached(key)
     loss = _scalar(out)
