@@ -28,6 +28,7 @@ silently, as in torch).
 """
 
 from .backprop import BackwardStep, grad, topological_order, trace_backward
+from .compiler import Compiled, compile
 from .functions import (
     add_n,
     apply,
@@ -53,6 +54,8 @@ from .value import Value
 __all__ = [
     "Value",
     "grad",
+    "compile",
+    "Compiled",
     "trace_backward",
     "BackwardStep",
     "gradcheck",

@@ -51,6 +51,8 @@ def setup_microgpt(engine: str):
     def rate() -> float:
         return ex.LR * (1 - next(steps) % NUM_STEPS / NUM_STEPS)
 
+    if engine == "backproplab_compiled":  # the tensor mode's step, compiled
+        return _compiled_step(ex, model, tokens, rate)
     if engine in ("backproplab", "backproplab_scalar"):
         net = model if engine == "backproplab" else model.scalarize()
         opt = ex.adam(net)
@@ -67,6 +69,32 @@ def setup_microgpt(engine: str):
     if engine == "jax_jit":
         return _jax_step(model, tokens, rate)
     raise ValueError(engine)
+
+
+def _compiled_step(ex: Any, model: Any, tokens: list[int], rate: Any):
+    """``ex.train_step`` of the tensor mode, its loss written with arrays (a compiled
+    step takes arrays: ``MicroGPT.loss`` makes its own from a list), compiled."""
+    from autograd import compile
+    from nn import cross_entropy
+
+    opt = ex.adam(model)
+    tokens = tokens[: model.block_size + 1]
+    ids, targets = np.array(tokens[:-1]), np.array(tokens[1:])
+
+    def train(ids: np.ndarray, targets: np.ndarray) -> Any:
+        loss = cross_entropy(model(ids), targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    run = compile(train)
+
+    def step() -> float:
+        opt.lr = rate()
+        return run(ids, targets)
+
+    return step
 
 
 # ------------------------------------------------------------------ microGPT's own Value
