@@ -178,6 +178,7 @@ class Trainer:
         self.fit_loss = lambda out, y: self.loss(out, y)
         self.fit_loss.__name__ = "cross_entropy" if self.classes else "mse_loss"
         self.optimizer = SGD(self.model.parameters(), lr=s["lr"])
+        self.compiled: dict = {}  # fit's compiled steps, kept from epoch to epoch
         self.epoch = 0
         self.diverged: str | None = None
         self.boundary_grid, self.heat_grid = _grid(BOUNDARY), _grid(HEATMAP)
@@ -193,6 +194,7 @@ class Trainer:
         self.settings = dict(new, problem=self.task)
         self.optimizer.lr = new["lr"]
         self.model.activation = new["activation"]
+        self.compiled.clear()  # a compiled step replays the settings of its trace
 
     def set_parameter(self, message: dict) -> None:
         """Type in one weight or bias (``settings.Parameter``: its layer, neuron, source
@@ -251,6 +253,7 @@ class Trainer:
                             batch_size=self.settings["batch"],
                             progress=False,
                             seed=self.settings["seed"] * 7919 + self.epoch,
+                            compile=self.compiled,
                         )
                         self.epoch += 1
             except FloatingPointError:
