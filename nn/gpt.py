@@ -12,9 +12,11 @@ zero; n_embd 16, 4 heads, 1 layer, block 16 (4,192 parameters), trained one name
   the lists of keys and values seen so far, as microGPT does; each dot product is one
   ``weighted_sum`` node, so the graph can be drawn and stepped through.
 
-The forward pass names what a drawing shows (``x``, the residual stream; ``norm``; the
-``loss``), so ``draw_dot(loss, collapse="module")`` reads embedding, norm, attention, MLP,
-logits and loss from the graph.
+Both forward passes label what a drawing shows, by the same names: the residual stream
+``x``, ``x + attn.0``, ``x + mlp.0``; the norms ``norm``, ``norm1.0`` (before the
+attention), ``norm2.0`` (before the MLP); the ``logits`` and the ``loss``. So
+``draw_dot(loss, collapse="module")`` reads embedding, norm, attention, MLP, logits and
+loss from the graph.
 
 >>> tok = Tokenizer(["ava", "eve"])
 >>> model = MicroGPT(tok.vocab_size, n_embd=8, n_head=2, rng=0)
@@ -31,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, add_n, no_grad, weighted_sum
+from autograd import Value, add_n, no_grad, topological_order, weighted_sum
 
 from .attention import CausalSelfAttention, rms_norm
 from .interop import TO_TORCH
@@ -101,16 +103,32 @@ class MicroGPT(Module):
         if not 1 <= t <= self.block_size:
             raise ValueError(f"MicroGPT: sequences of 1 to {self.block_size} tokens, got {t}")
         x = _named(self.wte(ids) + self.wpe(np.arange(t)), "x")
-        x = _norm(x)
-        for attn, fc1, fc2 in zip(self.attn, self.fc1, self.fc2):
-            x = _named(x + attn(_norm(x)), "x")
-            x = _named(x + fc2(fc1(_norm(x)).relu()), "x")
-        return self.lm_head(x)
+        x = _named(rms_norm(x, eps=NORM_EPS), "norm")
+        for layer, (attn, fc1, fc2) in enumerate(zip(self.attn, self.fc1, self.fc2)):
+            h = _named(rms_norm(x, eps=NORM_EPS), f"norm1.{layer}")
+            x = _named(x + attn(h), f"x + attn.{layer}")
+            h = _named(rms_norm(x, eps=NORM_EPS), f"norm2.{layer}")
+            x = _named(x + fc2(fc1(h).relu()), f"x + mlp.{layer}")
+        return _named(self.lm_head(x), "logits")
 
     def loss(self, tokens: list[int]) -> Value:
         """The mean cross-entropy of predicting each next token of one name."""
         tokens = tokens[: self.block_size + 1]
         return _named(cross_entropy(self(np.array(tokens[:-1])), tokens[1:]), "loss")
+
+    def attention_weights(self, ids: Any) -> np.ndarray:
+        """How much each position looked at each earlier one in the forward pass of
+        ``ids`` (T tokens): an array ``(n_layer, n_head, T, T)``, row i of a head is query
+        position i's softmax over the keys 0..i (zeros after i). Read from the graph: the
+        attention's ``softmax`` nodes, in the order the layers ran.
+
+        >>> w = MicroGPT(5, n_embd=8, n_head=2, rng=0).attention_weights([4, 0, 1])
+        >>> w.shape, float(w[0, 0, 2].sum().round(12)), float(w[0, 0, 0, 1])
+        ((1, 2, 3, 3), 1.0, 0.0)
+        """
+        logits = self(np.asarray(ids))
+        found = [v.data for v in topological_order(logits) if v.op == "softmax"]
+        return np.stack(found)
 
     def predictor(self, temperature: float) -> Callable[[int], np.ndarray]:
         """A function of the next token that gives the probabilities of the one after:
@@ -138,14 +156,12 @@ class MicroGPT(Module):
         }
 
 
-def _named(v: Value, label: str) -> Value:
-    """``v`` labelled for the drawings (one attribute set: nothing is computed)."""
-    v.label = label
+def _named(v: Any, label: str) -> Any:
+    """``v`` (a Value or a list of them) labelled for the drawings: the same names in
+    both modes (one attribute set per value: nothing is computed)."""
+    for value in v if isinstance(v, list) else [v]:
+        value.label = label
     return v
-
-
-def _norm(x: Value) -> Value:
-    return _named(rms_norm(x, eps=NORM_EPS), "norm")
 
 
 def _microgpt_size(config: dict) -> tuple[int, int]:
@@ -190,10 +206,11 @@ class ScalarGPT:
     def position(self, token: int, pos: int, keys: list, values: list) -> list[Value]:
         """The logits after ``token`` at ``pos``; appends this position's keys and values."""
         w = self.rows
-        x = _rms_norm([a + b for a, b in zip(w["wte.weight"][token], w["wpe.weight"][pos])])
+        x = _named([a + b for a, b in zip(w["wte.weight"][token], w["wpe.weight"][pos])], "x")
+        x = _named(_rms_norm(x), "norm")
         for layer in range(self.n_layer):
             attn = {k: w[f"attn.{layer}.{k}"] for k in ("Wq", "Wk", "Wv", "Wo")}
-            h = _rms_norm(x)
+            h = _named(_rms_norm(x), f"norm1.{layer}")
             q = _linear(h, attn["Wq"])
             keys[layer].append(_linear(h, attn["Wk"]))
             values[layer].append(_linear(h, attn["Wv"]))
@@ -207,10 +224,13 @@ class ScalarGPT:
                 heads += [
                     weighted_sum(weights, [v[s + j] for v in values[layer]]) for j in range(size)
                 ]
-            x = [a + b for a, b in zip(_linear(heads, attn["Wo"]), x)]
-            hidden = [u.relu() for u in _linear(_rms_norm(x), w[f"fc1.{layer}.W"])]
-            x = [a + b for a, b in zip(_linear(hidden, w[f"fc2.{layer}.W"]), x)]
-        return _linear(x, w["lm_head.W"])
+            x = _named([a + b for a, b in zip(_linear(heads, attn["Wo"]), x)], f"x + attn.{layer}")
+            h = _named(_rms_norm(x), f"norm2.{layer}")
+            hidden = [u.relu() for u in _linear(h, w[f"fc1.{layer}.W"])]
+            x = _named(
+                [a + b for a, b in zip(_linear(hidden, w[f"fc2.{layer}.W"]), x)], f"x + mlp.{layer}"
+            )
+        return _named(_linear(x, w["lm_head.W"]), "logits")
 
     def loss(self, tokens: list[int]) -> Value:
         n = min(self.block_size, len(tokens) - 1)

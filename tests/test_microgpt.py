@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograd import Value
+from autograd import Value, topological_order
 from benchmarks.microgpt import MicroGPTStyle, PlainValue, microgpt_state, torch_loss
 from nn import Module, datasets, gpt
 
@@ -114,6 +114,31 @@ def test_sampling_is_reproducible_and_the_same_in_both_modes():
     assert tensor == gpt.sample(model, TOK, 4, seed=3)
     assert tensor == gpt.sample(model.scalarize(), TOK, 4, seed=3)
     assert all(set(n) <= set(TOK.chars) and len(n) <= model.block_size for n in tensor)
+
+
+def test_attention_weights_are_each_query_softmax_over_the_keys_before_it():
+    model = tiny_model(n_layer=2)
+    ids = np.array(TOK.encode("ava")[:-1])
+    weights = model.attention_weights(ids)
+    assert weights.shape == (2, 2, 4, 4)  # layers, heads, queries, keys
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+    assert not weights[..., np.triu_indices(4, 1)[0], np.triu_indices(4, 1)[1]].any()
+    x = model.wte.weight.data[ids] + model.wpe.weight.data[:4]  # layer 0, head 1, by hand
+    rms = lambda a: a / np.sqrt((a * a).mean(axis=-1, keepdims=True) + gpt.NORM_EPS)
+    h = rms(rms(x))
+    q, k = (h @ model.attn[0].Wq.data)[:, 4:], (h @ model.attn[0].Wk.data)[:, 4:]
+    scores = np.where(np.tri(4, dtype=bool), q @ k.T / np.sqrt(4), -np.inf)
+    by_hand = np.exp(scores - scores.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(weights[0, 1], by_hand / by_hand.sum(axis=1, keepdims=True))
+
+
+def test_both_modes_label_the_parts_a_drawing_names():
+    model = tiny_model()
+    tensor, scalar = model.loss(TOK.encode("ava")), model.scalarize().loss(TOK.encode("ava"))
+    parts = ["x", "norm", "norm1.0", "x + attn.0", "norm2.0", "x + mlp.0", "logits", "loss"]
+    for loss in (tensor, scalar):
+        labels = {v.label for v in topological_order(loss) if v.op}
+        assert labels == set(parts) | {""}
 
 
 def test_a_sequence_longer_than_the_block_is_refused():
