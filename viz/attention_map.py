@@ -61,37 +61,41 @@ def attention_weights(weights: Any, tokens: Sequence[str]) -> tuple[np.ndarray, 
     return w, labels
 
 
-def draw_attention(axes: Sequence[Any], w: np.ndarray, labels: list[str]) -> Any:
-    """One heat map per head on ``axes`` (from :func:`attention_weights`); returns the
-    last image, for a colour bar."""
+def draw_attention(axes: np.ndarray, w: np.ndarray, labels: list[str]) -> Any:
+    """One heat map per head on a grid of ``axes`` (rows, columns), filled row by row,
+    the axes left over hidden (``w`` and ``labels`` from :func:`attention_weights`);
+    returns the last image, for a colour bar."""
     from matplotlib.colors import LinearSegmentedColormap
 
     white_to_blue = LinearSegmentedColormap.from_list("attention", ["#ffffff", POSITIVE_HEX])
     cmap = white_to_blue.with_extremes(bad=NEUTRAL_HEX)  # bad: the masked keys
-    t = w.shape[-1]
+    heads, t = w.shape[0], w.shape[-1]
+    rows, cols = axes.shape
     image = None
-    for head, ax in enumerate(axes):
-        grid = np.ma.masked_equal(w[head], 0.0)
+    for n, ax in enumerate(axes.ravel()):
+        if n >= heads:
+            ax.set_axis_off()
+            continue
+        grid = np.ma.masked_equal(w[n], 0.0)
         image = ax.imshow(grid, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
         ax.set_xticks(range(t), labels)
         ax.set_yticks(range(t), labels)
-        ax.tick_params(length=0, labelleft=head == 0)  # the rows read across the heads
-        ax.set_xlabel("key (looked at)")
-        if head == 0:
+        first_column, last_row = n % cols == 0, n + cols >= heads
+        ax.tick_params(length=0, labelleft=first_column)  # the rows read across
+        if last_row:
+            ax.set_xlabel("key (looked at)")
+        if first_column:
             ax.set_ylabel("query (looking)")
-        if len(axes) > 1:
-            ax.set_title(f"head {head + 1}")
+        if heads > 1:
+            ax.set_title(f"head {n + 1}")
         if t <= ANNOTATE_UP_TO:
-            for i in range(t):
-                for j in range(t):
-                    if w[head, i, j] != 0.0:
-                        ax.text(
-                            j,
-                            i,
-                            f"{w[head, i, j]:.2f}",
-                            ha="center",
-                            va="center",
-                            fontsize="small",
-                            color="white" if w[head, i, j] > 0.6 else "#333333",
-                        )
+            _numbers(ax, w[n])
     return image
+
+
+def _numbers(ax: Any, w: np.ndarray) -> None:
+    """Each weight a query may use, written in its cell (2 decimals)."""
+    for (i, j), weight in np.ndenumerate(w):
+        if weight != 0.0:
+            colour = "white" if weight > 0.6 else "#333333"
+            ax.text(j, i, f"{weight:.2f}", ha="center", va="center", fontsize="small", color=colour)

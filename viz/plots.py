@@ -3,6 +3,7 @@ curves, a neuron's response, activation functions."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -417,8 +418,8 @@ def attention(
     """Attention weights as a heat map: row i is query position i, column j key position
     j, the colour how much i looks at j (white 0 to blue 1; grey: a key it may not look
     at, as the causal mask's later positions), each cell's number when there are at most
-    10 positions. ``weights`` is ``(T, T)`` or ``(heads, T, T)`` (one map per head, side
-    by side), a Value or an array; ``tokens`` labels the T positions. Saves to ``path``
+    10 positions. ``weights`` is ``(T, T)`` or ``(heads, T, T)`` (one map per head: side
+    by side, or in a grid from 3 heads on), a Value or an array; ``tokens`` labels the T positions. Saves to ``path``
     and returns it, or without a path returns the matplotlib figure.
 
     >>> import tempfile, pathlib
@@ -432,10 +433,14 @@ def attention(
     plt = _pyplot()
     k = get_theme(theme).plot_scale
     heads, t = w.shape[0], w.shape[-1]
+    cols = heads if heads <= 2 else math.ceil(math.sqrt(heads))  # 4 heads: 2 x 2, to stay large
+    rows = math.ceil(heads / cols)
     side = (1.4 + 0.32 * t) * k  # inches per map: room for the tick labels and numbers
     with _style(theme):
-        fig, axes = plt.subplots(1, heads, figsize=(side * heads + 1.0 * k, side + 0.4 * k))
-        image = draw_attention(np.atleast_1d(axes), w, labels)
-        fig.colorbar(image, ax=axes, fraction=0.046 / heads, pad=0.04, label="weight")
+        fig, axes = plt.subplots(
+            rows, cols, squeeze=False, figsize=(side * cols + 1.0 * k, side * rows + 0.4 * k)
+        )
+        image = draw_attention(axes, w, labels)
+        fig.colorbar(image, ax=axes, fraction=0.046 / cols, pad=0.04, label="weight")
         fig.suptitle(title)
         return fig if path is None else _save(fig, path)
