@@ -5,9 +5,10 @@ A module is the path of the parameters an op consumes (``attn.0`` for ``attn.0.W
 ``Module`` labels them); its box holds those ops, the ones on a path between two of them
 (an attention's reshapes, scores, mask and softmax between ``x @ Wq`` and ``... @ Wo``),
 an activation applied to its output alone (``relu``), its parameters, and the constants
-only it uses (a scale, a mask; not the data its ops read). The values the model labelled alike (``norm``, ``loss``) are a box of their
-own too, with the unlabelled values computed only for them (an RMSNorm's five nodes); a
-labelled value with nothing of its own stays a plain box (``x``, the residual stream).
+only it uses (a scale, a mask; not the data its ops read). The values the model labelled
+alike (``norm``, ``loss``) are a box of their own too, with the unlabelled values computed
+only for them (an RMSNorm's five nodes); a labelled value with nothing of its own stays a
+plain box (``x``, the residual stream). Nothing is guessed from shapes or sizes.
 
 >>> from autograd import Value
 >>> from viz.collapse import forward_order, names_for
@@ -39,16 +40,14 @@ def group_by_module(values: list[Value]) -> dict[Value, Box]:
     for v in values:
         for p in dict.fromkeys(v.parents):
             users[p].append(v)
-    seeds: dict[str, set[Value]] = {}
+    seed_of: dict[Value, str] = {}  # an op -> the module whose parameters it consumes
     for v in values:
         paths = {owner(p) for p in v.parents} - {None} if v.op else set()
         if len(paths) == 1:
-            seeds.setdefault(paths.pop(), set()).add(v)
-    home: dict[Value, str] = {}  # value -> its box's name
+            seed_of[v] = paths.pop()
+    home = _between(values, users, seed_of)  # value -> its box's name
+    paths_taken = set(seed_of.values())  # a label that is a module path joins that box
     labelled: set[str] = set()  # the names that are labels, not module paths
-    for path, own in seeds.items():
-        for v in _between(values, users, own, set().union(*seeds.values()) - own):
-            home.setdefault(v, path)
     for v in values:
         if not v.op and owner(v) is not None:
             home[v] = owner(v)
@@ -60,12 +59,13 @@ def group_by_module(values: list[Value]) -> dict[Value, Box]:
         if v in home or not v.op:
             continue
         mine = {home.get(u) for u in users[v]}
-        if v.label and v.label not in seeds:
+        if v.label:
             home[v] = v.label
-            labelled.add(v.label)
+            if v.label not in paths_taken:
+                labelled.add(v.label)
         elif not v.label and len(mine) == 1 and next(iter(mine)) in labelled:
             home[v] = mine.pop()
-    inputs = {p for own in seeds.values() for v in own for p in v.parents}
+    inputs = {p for v in seed_of for p in v.parents}
     for v in values:  # constants go with the one box that uses them (not the data it reads)
         mine = {home.get(u) for u in users[v]}
         if v not in home and v not in inputs and is_constant(v) and len(mine) == 1:
@@ -86,19 +86,25 @@ def group_by_module(values: list[Value]) -> dict[Value, Box]:
 
 
 def _between(
-    values: list[Value], users: dict[Value, list[Value]], own: set[Value], others: set[Value]
-) -> list[Value]:
-    """The values on a path from one of ``own`` to one of ``own`` (both included) that
-    passes through none of ``others`` (the other modules' ops)."""
-    after: set[Value] = set()
+    values: list[Value], users: dict[Value, list[Value]], seed_of: dict[Value, str]
+) -> dict[Value, str]:
+    """Each value on a path from an op of a module to an op of the same module (both
+    included) that passes through no other module's op, mapped to that module: an
+    attention's reshapes, scores, mask and softmax between ``x @ Wq`` and ``... @ Wo``.
+    One pass each way, each value carrying the modules it is reached from (or reaches)."""
+    empty: frozenset[str] = frozenset()
+    after: dict[Value, frozenset[str]] = {}
     for v in values:
-        if v in own or (v not in others and any(p in after for p in v.parents)):
-            after.add(v)
-    before: set[Value] = set()
+        own = seed_of.get(v)
+        after[v] = frozenset((own,)) if own else empty.union(*(after[p] for p in v.parents))
+    before: dict[Value, frozenset[str]] = {}
     for v in reversed(values):
-        if v in own or (v in after and v not in others and any(u in before for u in users[v])):
-            before.add(v)
-    return [v for v in values if v in before]
+        own = seed_of.get(v)
+        before[v] = frozenset((own,)) if own else empty.union(*(before[u] for u in users[v]))
+    rank = {path: i for i, path in enumerate(dict.fromkeys(seed_of.values()))}
+    return {
+        v: min(after[v] & before[v], key=rank.__getitem__) for v in values if after[v] & before[v]
+    }
 
 
 def module_cells(unit: Box, names: dict[Value, str], values: list[Value]) -> list[list[tuple]]:
