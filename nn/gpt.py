@@ -102,19 +102,29 @@ class MicroGPT(Module):
         t = np.shape(ids)[-1]
         if not 1 <= t <= self.block_size:
             raise ValueError(f"MicroGPT: sequences of 1 to {self.block_size} tokens, got {t}")
-        x = _named(self.wte(ids) + self.wpe(np.arange(t)), "x")
-        x = _named(rms_norm(x, eps=NORM_EPS), "norm")
+        x = self.wte(ids) + self.wpe(np.arange(t))
+        x.label = "x"  # (each part named for the drawings, the same names as ScalarGPT's)
+        x = rms_norm(x, eps=NORM_EPS)
+        x.label = "norm"
         for layer, (attn, fc1, fc2) in enumerate(zip(self.attn, self.fc1, self.fc2)):
-            h = _named(rms_norm(x, eps=NORM_EPS), f"norm1.{layer}")
-            x = _named(x + attn(h), f"x + attn.{layer}")
-            h = _named(rms_norm(x, eps=NORM_EPS), f"norm2.{layer}")
-            x = _named(x + fc2(fc1(h).relu()), f"x + mlp.{layer}")
-        return _named(self.lm_head(x), "logits")
+            h = rms_norm(x, eps=NORM_EPS)
+            h.label = f"norm1.{layer}"
+            x = x + attn(h)
+            x.label = f"x + attn.{layer}"
+            h = rms_norm(x, eps=NORM_EPS)
+            h.label = f"norm2.{layer}"
+            x = x + fc2(fc1(h).relu())
+            x.label = f"x + mlp.{layer}"
+        logits = self.lm_head(x)
+        logits.label = "logits"
+        return logits
 
     def loss(self, tokens: list[int]) -> Value:
         """The mean cross-entropy of predicting each next token of one name."""
         tokens = tokens[: self.block_size + 1]
-        return _named(cross_entropy(self(np.array(tokens[:-1])), tokens[1:]), "loss")
+        loss = cross_entropy(self(np.array(tokens[:-1])), tokens[1:])
+        loss.label = "loss"
+        return loss
 
     def attention_weights(self, ids: Any) -> np.ndarray:
         """How much each position looked at each earlier one in the forward pass of
