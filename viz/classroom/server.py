@@ -41,6 +41,7 @@ from .guard import (
     raise_descriptor_limit,
 )
 from .layouts import LayoutPool
+from .room import Room
 from .sessions import Later, Session, SettingsError, decode, encode
 from .settings import MAX_FRAME, MAX_MESSAGE, MAX_WAITING, Limits, Play
 
@@ -81,9 +82,17 @@ class Connection:
     room's :class:`~.guard.Limits`), a worker that answers them in turn, a lock so
     messages and the play loop take turns, and the play task."""
 
-    def __init__(self, ws: WebSocket, limits: Limits, layouts: LayoutPool) -> None:
+    def __init__(
+        self,
+        ws: WebSocket,
+        limits: Limits,
+        layouts: LayoutPool,
+        room: Room | None = None,
+        address: str = "",
+    ) -> None:
         self.ws, self.session = ws, Session()
         self.limits, self.layouts = limits, layouts
+        self.room, self.address = room, address  # the class session, if this is one
         self.rate = Rate(limits.messages_per_second, limits.burst)
         self.lock = asyncio.Lock()
         self.player: asyncio.Task | None = None
@@ -104,6 +113,13 @@ class Connection:
         except (ValueError, RecursionError):  # a bug: say so, keep the socket alive
             log.exception("a reply could not be encoded")
             text = encode(_error("server", "internal error (logged)"))
+        if self.room is not None:
+            self.room.forward(self, reply, text)  # the teacher's views go to the room
+        await self.send_text(text)
+
+    async def send_text(self, text: str) -> None:
+        if self.closed:
+            return
         try:
             await self.ws.send_text(text)
         except Exception:  # the page went away (each server raises its own kind)
@@ -166,6 +182,14 @@ class Connection:
                 del self.waiting[kind]
         if kind in ("playground.play", "playground.pause"):
             await self.play(kind == "playground.play", message)
+            return
+        if kind.startswith("class."):
+            if self.room is None:
+                await self.send(
+                    _error("class", "this is no class session: start one with backproplab class")
+                )
+            else:
+                await self.room.handle(self, message, self.address)
             return
         # A Step trains as Play does: it waits for a training slot like every epoch
         training = _TRAINING if kind == "playground.step" else _NO_WAIT
@@ -269,7 +293,7 @@ async def websocket(ws: WebSocket) -> None:
         await ws.send_text(encode(_error("connection", refused)))
         await ws.close(code=1013)  # try again later
         return
-    conn = Connection(ws, state.limits, state.layouts)
+    conn = Connection(ws, state.limits, state.layouts, state.room, address)
     try:
         await ws.accept()
         await ws.send_text(_hello())
@@ -285,6 +309,8 @@ async def websocket(ws: WebSocket) -> None:
     finally:
         state.door.leave(address)
         state.layouts.forget(conn)
+        if state.room is not None:
+            state.room.leave(conn)
 
 
 def _error(about: str, text: str) -> dict:
@@ -295,10 +321,12 @@ def create_app(
     hosts: Iterable[str] = LOOPBACK_NAMES,
     limits: Limits = ROOM,
     layouts: LayoutPool | None = None,
+    room: Room | None = None,
 ) -> Starlette:
     """The classroom app: the page, its static files and the WebSocket, answering only
     requests addressed to one of ``hosts`` (``guard.allowed_hosts``), each client within
-    ``limits``; graph layouts run in ``layouts`` (a pool of worker processes)."""
+    ``limits``; graph layouts run in ``layouts`` (a pool of worker processes); with a
+    ``room``, a class session (``class.*`` messages)."""
     layouts = layouts or LayoutPool()
 
     @contextlib.asynccontextmanager
@@ -318,6 +346,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.limits, app.state.layouts, app.state.door = limits, layouts, Door(limits)
+    app.state.room = room
     return app
 
 
@@ -326,6 +355,7 @@ def config(
     port: int = 8000,
     allow_hosts: Iterable[str] = (),
     limits: Limits = ROOM,
+    room: Room | None = None,
 ):  # noqa: ANN201 (uvicorn.Config)
     """uvicorn's settings for the classroom: its frame limit is well above the server's
     own message limit, so a message too large gets the server's one-line answer rather
@@ -336,17 +366,26 @@ def config(
     descriptors = raise_descriptor_limit()
     if limits.total > descriptors // 2:  # each socket is a descriptor; keep room for files
         limits = dataclasses.replace(limits, total=max(8, descriptors // 2))
-    app = create_app(allowed_hosts(host, allow_hosts), limits)
+    app = create_app(allowed_hosts(host, allow_hosts), limits, room=room)
     return uvicorn.Config(app, host=host, port=port, ws_max_size=MAX_FRAME, log_level="warning")
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> None:
-    """Run the classroom with uvicorn until interrupted (binds 127.0.0.1 by default)."""
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    open_browser: bool = False,
+    allow_hosts: Iterable[str] = (),
+    room: Room | None = None,
+    page: str | None = None,
+) -> None:
+    """Run the classroom with uvicorn until interrupted (binds 127.0.0.1 by default);
+    with a ``room``, a class session; ``open_browser`` opens ``page`` (default: /)."""
     import uvicorn
 
     if open_browser:
         import threading
         import webbrowser
 
-        threading.Timer(1.0, webbrowser.open, [f"http://{host}:{port}/"]).start()
-    uvicorn.Server(config(host, port)).run()
+        where = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        threading.Timer(1.0, webbrowser.open, [page or f"http://{where}:{port}/"]).start()
+    uvicorn.Server(config(host, port, allow_hosts, room=room)).run()
