@@ -29,7 +29,9 @@ def qr_svg(url: str) -> str:
     import segno
 
     out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="svg", scale=8, border=4, xmldecl=False, light="#fff")
+    segno.make(url, error="m").save(
+        out, kind="svg", scale=8, border=4, xmldecl=False, light="#fff", omitsize=True
+    )
     return out.getvalue().decode()
 
 
