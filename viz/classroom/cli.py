@@ -265,7 +265,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             f"{err}; the live classroom needs its extra: pip install 'backproplab[classroom]'"
         ) from None
     if args.command == "class" or args.as_class:
-        from .join import start_class
+        from .teach import start_class
 
         start_class(args.host, args.port, args.open, args.allow_host)
         return 0

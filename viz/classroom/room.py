@@ -38,11 +38,10 @@ from typing import Any
 
 from .guard import BurstLog, log
 from .questions import Question, SettingsError, ask, export_csv, tally
+from .settings import MAX_NAME, MAX_STUDENTS
 
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a projector
 CODE_LENGTH = 6
-MAX_NAME = 24
-MAX_STUDENTS = 200
 VIEWS = (
     "neuron",
     "neuron.graph",

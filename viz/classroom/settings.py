@@ -36,6 +36,8 @@ MAX_MESSAGE = 256 * 1024  # characters of one WebSocket message, checked before 
 # MAX_MESSAGE so a message too large gets the server's own one-line answer.
 MAX_FRAME = 4 * MAX_MESSAGE
 MAX_WAITING = 64  # messages queued per connection before new ones are refused
+MAX_NAME = 24  # characters of a student's display name in a class session
+MAX_STUDENTS = 200  # students who may join one class session
 MAX_DEPTH = 16  # nesting of a message's lists and objects; the page sends 3 levels at most
 MAX_CSV_ROWS = 2000
 MAX_CSV_BYTES = 160 * 1024  # a file the page may send: 2,000 quoted rows of long numbers
