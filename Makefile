@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
+# Everything the whole suite uses, its oracles included: PyTorch (torch==2.13.0, the CPU
+# wheel), micrograd, onnxruntime, Playwright, MkDocs, the notebooks' kernel, build and twine.
+TEST_EXTRAS := dev,plot,data,bench,browser,onnx,classroom,docs,widgets
 
 .PHONY: demo test serve bench lint format clean solutions docs
 
@@ -14,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -e ".[dev,plot,data,onnx,classroom]"
+	$(PIP) install --quiet -e ".[$(TEST_EXTRAS)]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -22,7 +25,8 @@ demo: $(VENV)/.installed
 	$(PY) examples/feedforward.py
 	$(PY) examples/moons.py
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev  # Chromium and Graphviz too, with apt-get as root (or one line says what skips)
+	@VENV=$(VENV) .ci/system-packages
 	$(PY) -m pytest
 
 serve: $(VENV)/.installed

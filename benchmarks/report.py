@@ -23,6 +23,9 @@ NAMES = {
     "torch": "PyTorch (1 thread)",
     "jax_jit": "JAX jit (CPU, 1 thread)",
     "jax_eager": "JAX eager (CPU, 1 thread)",
+    "backproplab_scalar": "backproplab, scalar mode",
+    "autograd_value": "autograd.Value in microGPT's code",
+    "microgpt_value": "microGPT's own Value (no library)",
 }
 
 # The ratios later engine work aims at: (workload, reference engine) pairs, each read as
@@ -42,7 +45,12 @@ GOAL_PAIRS = [
     ("medium_mlp_f64", "matmuls"),
     ("medium_mlp_f64", "torch"),
     ("medium_mlp_f64", "jax_jit"),
+    ("microgpt", "torch"),
+    ("microgpt", "jax_jit"),
 ]
+# The microGPT goals of issue 26: (engine, goal) speedups over microGPT's own Value.
+MICROGPT_SPEEDUPS = [("autograd_value", 6.0), ("backproplab_scalar", 10.0)]
+MICROGPT_TENSOR_GOAL_S = 0.5e-3  # a tensor-mode step: forward, backward and Adam
 
 
 def goals(rows: list[dict]) -> list[dict]:
@@ -59,6 +67,7 @@ def goals(rows: list[dict]) -> list[dict]:
                     "kind": "time ratio",
                 }
             )
+    out += _microgpt_goals(cpu)
     big, small = cpu.get(("chain_1e6", "backproplab")), cpu.get(("chain_1e4", "backproplab"))
     if big:
         out.append({"goal": "chain_1e6: forward + backward", "value": big, "kind": "seconds"})
@@ -78,6 +87,31 @@ def goals(rows: list[dict]) -> list[dict]:
                     "kind": "per-op ratio",
                 }
             )
+    return out
+
+
+def _microgpt_goals(cpu: dict) -> list[dict]:
+    out = []
+    floor = cpu.get(("microgpt", "microgpt_value"))
+    for engine, goal in MICROGPT_SPEEDUPS:
+        if floor and cpu.get(("microgpt", engine)):
+            out.append(
+                {
+                    "goal": f"microgpt: {NAMES[engine]}, x faster than microGPT's Value (goal {goal:g})",
+                    "value": floor / cpu["microgpt", engine],
+                    "kind": "speedup",
+                }
+            )
+    tensor = cpu.get(("microgpt", "backproplab"))
+    if tensor:
+        goal = MICROGPT_TENSOR_GOAL_S * 1e3
+        out.append(
+            {
+                "goal": f"microgpt: tensor-mode step (goal {goal:g} ms)",
+                "value": tensor,
+                "kind": "seconds",
+            }
+        )
     return out
 
 
@@ -103,6 +137,8 @@ def goal_value(g: dict) -> str:
         return f"{g['value']:.3f}  (backproplab {compared(g['value'])})"
     if g["kind"] == "seconds":
         return seconds(g["value"])
+    if g["kind"] == "speedup":
+        return f"{g['value']:.2f}x"
     if g["kind"] == "µs":
         return f"{g['value']:.2f} µs"
     return f"{g['value']:.2f}"

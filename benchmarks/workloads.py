@@ -15,7 +15,9 @@ first losses must agree before anything is timed. Engines:
   chains as one small object per op) and ``matmuls`` (only the medium MLP's forward and
   backward matrix products, in numpy);
 - ``python_plain``: the scalar moons step by hand written plainly, with generator
-  expressions (the floor this project quoted until it was shown not to be the fastest)."""
+  expressions (the floor this project quoted until it was shown not to be the fastest);
+- the ``microgpt`` workload's own engines (microGPT's Value, ``autograd.Value`` dropped
+  into its code, the example's scalar and tensor modes): see ``benchmarks/microgpt.py``."""
 
 from __future__ import annotations
 
@@ -445,6 +447,12 @@ def _chain(n):
     return lambda engine: setup_chain(engine, n)
 
 
+def _microgpt(engine):
+    from .microgpt import setup_microgpt
+
+    return setup_microgpt(engine)
+
+
 _PEERS = ("backproplab", "numpy", "torch", "jax_jit", "jax_eager")
 _MEDIUM = [784, 256, 128, 10]
 WORKLOADS = {
@@ -502,5 +510,17 @@ WORKLOADS = {
         ("backproplab", "torch"),
         "CNN conv16-pool-conv32-linear on 8x8 digits, batch 64, CE, float32",
         dtype="float32",
+    ),
+    "microgpt": Workload(
+        _microgpt,
+        (
+            "backproplab",
+            "backproplab_scalar",
+            "autograd_value",
+            "microgpt_value",
+            "torch",
+            "jax_jit",
+        ),
+        "microGPT step on one name (n_embd 16, 4 heads, 1 layer; backproplab: tensor mode)",
     ),
 }

@@ -8,7 +8,16 @@ losses, optimizers, regularization, toy data sets and a training loop.
 True
 """
 
-from . import activations, augment, datasets, init, playground
+from . import (
+    _engine,  # noqa: F401  (first: names a clashing 'autograd' package)
+    activations,
+    augment,
+    datasets,
+    init,
+    names,
+    playground,
+)
+from .attention import CausalSelfAttention, RMSNorm, rms_norm, scaled_dot_product_attention
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .interop import from_torch, to_torch
 from .layers import (
@@ -38,6 +47,7 @@ from .losses import (
     mse_loss,
 )
 from .module import Module
+from .names import model_names, short_name
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .onnx_export import export_onnx
 from .optim import (
@@ -80,6 +90,10 @@ __all__ = [
     "LayerNorm",
     "BatchNorm1d",
     "BatchNorm2d",
+    "RMSNorm",
+    "rms_norm",
+    "CausalSelfAttention",
+    "scaled_dot_product_attention",
     "init",
     "augment",
     "ACTIVATIONS",
@@ -108,6 +122,9 @@ __all__ = [
     "datasets",
     "playground",
     "activations",
+    "names",
+    "short_name",
+    "model_names",
     "to_torch",
     "from_torch",
     "export_onnx",

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .attention import CausalSelfAttention, RMSNorm
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     ELU,
@@ -73,16 +74,21 @@ def to_torch(model: Module) -> Any:
 
 def from_torch(module: Any) -> Module:
     """Our model for a ``torch.nn.Module`` made of supported layers (the keys of
-    ``FROM_TORCH``: ``Linear``, ``Conv2d``, pools, norms, ``Embedding``, activations,
-    ``Sequential``, ...), with its numbers, running statistics and train/eval mode.
-    Any other layer, or a supported one with a setting we do not have (``ceil_mode``,
-    ``padding_idx``, ...), is a ``TypeError`` naming it.
+    ``FROM_TORCH``: ``Linear``, ``Conv2d``, pools, norms, ``Embedding``, activations;
+    and ``Sequential``), with its numbers, running statistics and train/eval mode; a
+    layer used twice stays one layer. Any other layer, or a supported one with a setting
+    we do not have (``ceil_mode``, ``padding_idx``, ...), is a ``TypeError`` naming it.
+    Tensors that disagree with their layer's settings, NaN or infinity, containers
+    nested deeper than 32 levels and windows past the model files' limits are one
+    ``ValueError`` naming the layer, before anything of their size is allocated.
 
+    >>> sorted(FROM_TORCH)[:4]
+    ['AvgPool2d', 'BatchNorm1d', 'BatchNorm2d', 'Conv2d']
     >>> import torch  # doctest: +SKIP
     >>> from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()))  # doctest: +SKIP
     Sequential()
     """
-    return convert_from_torch(module, "")
+    return convert_from_torch(module, "", {})
 
 
 # ------------------------------------------------------------------ ours -> torch
@@ -151,7 +157,7 @@ def _sequential_to_torch(model: Sequential, path: str) -> tuple[Any, list[Link]]
     import torch
 
     parts, links = [], []
-    for k, (name, child) in enumerate(model.named_children()):
+    for k, (name, child) in enumerate(model._children()):  # a layer used twice: two copies
         part, child_links = _to_torch(child, f"{path}{name}.")
         parts.append(part)
         for tname, read in child_links:
@@ -245,6 +251,42 @@ def _batch_norm_to_torch(model: BatchNorm1d | BatchNorm2d, path: str) -> tuple[A
     return norm, [*_same(*names, "running_mean", "running_var"), count]
 
 
+def _rms_norm_to_torch(model: RMSNorm, path: str) -> tuple[Any, list[Link]]:
+    import torch
+
+    affine = model.weight is not None
+    norm = torch.nn.RMSNorm(
+        model.normalized_shape, model.eps, elementwise_affine=affine, dtype=torch.float64
+    )
+    return norm, _same("weight") if affine else []
+
+
+def _causal_self_attention_to_torch(
+    model: CausalSelfAttention, path: str
+) -> tuple[Any, list[Link]]:
+    import torch
+
+    class CausalSelfAttention(torch.nn.Module):  # torch's attention, told to look back only
+        def __init__(self, n_embd: int, n_head: int) -> None:
+            super().__init__()
+            self.attn = torch.nn.MultiheadAttention(
+                n_embd, n_head, bias=False, batch_first=True, dtype=torch.float64
+            )
+
+        def forward(self, x: Any) -> Any:
+            t = x.shape[-2]
+            future = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1)
+            return self.attn(x, x, x, attn_mask=future, need_weights=False)[0]
+
+    # torch keeps q, k and v's weights as one (3n, n) matrix, each (nout, nin)
+    qkv = lambda get: np.concatenate([get("Wq").T, get("Wk").T, get("Wv").T])
+    links: list[Link] = [
+        ("attn.in_proj_weight", qkv),
+        ("attn.out_proj.weight", lambda get: get("Wo").T),
+    ]
+    return CausalSelfAttention(model.n_embd, model.n_head), links
+
+
 def _embedding_to_torch(model: Embedding, path: str) -> tuple[Any, list[Link]]:
     import torch
 
@@ -277,6 +319,8 @@ TO_TORCH: dict[type, Callable[[Any, str], tuple[Any, list[Link]]]] = {
     BatchNorm1d: _batch_norm_to_torch,
     BatchNorm2d: _batch_norm_to_torch,
     Embedding: _embedding_to_torch,
+    RMSNorm: _rms_norm_to_torch,
+    CausalSelfAttention: _causal_self_attention_to_torch,
     Tanh: _activation_to_torch,
     ReLU: _activation_to_torch,
     Sigmoid: _activation_to_torch,

@@ -33,8 +33,10 @@ def _targets(target: Any, pred: Value, name: str, broadcast: bool = False) -> np
     Shapes must be equal, as torch requires; ``(N,)`` targets for ``(N, 1)`` outputs
     are taken on purpose (a one-output model and its labels, used all over the project).
     With ``broadcast`` (``mse_loss``, ``hinge_loss``, as torch's ``mse_loss``) targets
-    that broadcast *into* the predictions' shape are taken too; never a broadcast that
-    makes a bigger result, such as (N, 1) targets against (N,) predictions -> (N, N).
+    that broadcast *into* the predictions' shape are taken too, and one number against
+    one number in any shapes (a scalar network's output () and ``[y]``, which torch
+    takes with a warning); never a broadcast that makes a bigger result, such as (N, 1)
+    targets against (N,) predictions -> (N, N).
     Reshaping a target of the same size but another shape, (2, 3) for (3, 2), is refused:
     it pairs the wrong numbers.
     """
@@ -45,6 +47,8 @@ def _targets(target: Any, pred: Value, name: str, broadcast: bool = False) -> np
             y = y.reshape(shape)
         elif broadcast and _broadcasts_into(y.shape, shape):
             y = np.broadcast_to(y, shape)
+        elif broadcast and y.size == 1 and pred.size == 1:
+            y = y.reshape(shape)  # one number each side, e.g. a scalar net's output and [y]
         else:
             raise ValueError(
                 f"{name}: predictions have shape {shape}, targets {y.shape}; they must be "

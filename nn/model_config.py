@@ -68,9 +68,83 @@ def _sizes(config: dict, key: str, default: Any = None) -> list[int]:
 def _conv2d_size(c: dict) -> tuple[int, int]:
     cin, cout, groups = _whole(c, "in_channels"), _whole(c, "out_channels"), _whole(c, "groups", 1)
     bias = bool(c.get("bias", True))
-    kernel = _sizes(c, "kernel_size")
-    weights = cout * (cin // groups) * kernel[0] * kernel[-1]
+    kh, kw = check_window(c, "Conv2d", cin)
+    weights = cout * (cin // groups) * kh * kw
     return 1 + bias, weights + cout * bias
+
+
+def _pool_size(name: str) -> Callable[[dict], tuple[int, int]]:
+    def size(c: dict) -> tuple[int, int]:
+        check_window(c, name, 1, pool=True)
+        return 0, 0
+
+    return size
+
+
+def check_window(config: dict, name: str, channels: int, pool: bool = False) -> tuple[int, int]:
+    """Check a conv's or pool's ``kernel_size``, ``stride``, ``padding`` and ``dilation``
+    (each a whole number or a pair) against the weights' limit; the kernel size. ``name``
+    starts every message (``Conv2d``; ``from_torch: torch.nn.Conv2d at '0'``).
+
+    >>> check_window({"kernel_size": 3, "padding": 1}, "Conv2d", 16)
+    (3, 3)
+    >>> check_window({"kernel_size": 1, "padding": 3000}, "Conv2d", 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: Conv2d has padding [3000, 3000], kernel [1, 1] and dilation [1, 1]: 108,036,003 numbers from a one-pixel image, more than the limit of 20,000,000
+    """
+    try:
+        kernel = _pair(config, "kernel_size", None)
+        if config.get("stride") is None:  # a pool steps by its kernel, a conv by 1
+            stride = kernel if pool else (1, 1)
+        else:
+            stride = _pair(config, "stride", None)
+        padding, dilation = _pair(config, "padding", 0, low=0), _pair(config, "dilation", 1)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+    numbers = window_numbers(channels, kernel, stride, padding, dilation)
+    if numbers > MAX_ELEMENTS:
+        raise ValueError(
+            f"{name} has padding {list(padding)}, kernel {list(kernel)} and dilation "
+            f"{list(dilation)}: {numbers:,} numbers from a one-pixel image, more than the "
+            f"limit of {MAX_ELEMENTS:,}"
+        )
+    return kernel
+
+
+def _pair(config: dict, key: str, default: Any, low: int = 1) -> tuple[int, int]:
+    """A whole number or a pair of them, each from ``low`` to ``MAX_ELEMENTS``."""
+    value = config.get(key, default)
+    if isinstance(value, tuple):
+        value = list(value)
+    items = value if isinstance(value, list) and len(value) == 2 else [value, value]
+    if not all(type(v) is int and low <= v <= MAX_ELEMENTS for v in items):
+        raise ValueError(
+            f"{key!r} must be a whole number from {low} to {MAX_ELEMENTS:,} or a pair of "
+            f"them, got {str(value)[:100]}"
+        )
+    return items[0], items[1]
+
+
+def window_numbers(
+    channels: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    dilation: tuple[int, int],
+) -> int:
+    """How many numbers a sliding window's forward pass makes from a one-pixel image
+    (``channels`` x 1 x 1): the padded image, or its windows side by side (im2col),
+    whichever is more. A conv or pool is held to the weights' limit with it, so a small
+    file cannot make a tiny input ask for gigabytes.
+
+    >>> window_numbers(3, (3, 3), (1, 1), (1, 1), (1, 1))  # 3 channels of 3 x 3 windows
+    27
+    """
+    padded = [1 + 2 * p for p in padding]
+    spans = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+    outs = [max(0, (n - span) // s + 1) for n, span, s in zip(padded, spans, stride)]
+    return channels * max(padded[0] * padded[1], outs[0] * outs[1] * kernel[0] * kernel[1])
 
 
 def _layer_norm_size(c: dict) -> tuple[int, int]:
@@ -81,6 +155,15 @@ def _layer_norm_size(c: dict) -> tuple[int, int]:
 def _batch_norm_size(c: dict) -> tuple[int, int]:
     affine = bool(c.get("affine", True))  # weight and b, then the two running statistics
     return 2 * affine + 2, (2 * affine + 2) * _whole(c, "num_features")
+
+
+def _rms_norm_size(c: dict) -> tuple[int, int]:
+    affine = bool(c.get("elementwise_affine", True))
+    return int(affine), affine * int(np.prod(_sizes(c, "normalized_shape"), dtype=object))
+
+
+def _attention_size(c: dict) -> tuple[int, int]:
+    return 4, 4 * _whole(c, "n_embd") ** 2
 
 
 def _embedding_size(c: dict) -> tuple[int, int]:
@@ -103,6 +186,8 @@ SIZE_RULES: dict[str, Callable[[dict], tuple[int, int]]] = {
     "BatchNorm1d": _batch_norm_size,
     "BatchNorm2d": _batch_norm_size,
     "Embedding": _embedding_size,
+    "RMSNorm": _rms_norm_size,
+    "CausalSelfAttention": _attention_size,
     "Tanh": _nothing,
     "ReLU": _nothing,
     "Sigmoid": _nothing,
@@ -113,8 +198,8 @@ SIZE_RULES: dict[str, Callable[[dict], tuple[int, int]]] = {
     "ELU": _nothing,
     "Dropout": _nothing,
     "Flatten": _nothing,
-    "MaxPool2d": _nothing,
-    "AvgPool2d": _nothing,
+    "MaxPool2d": _pool_size("MaxPool2d"),
+    "AvgPool2d": _pool_size("AvgPool2d"),
 }
 
 
@@ -132,7 +217,7 @@ def describe(module: Any) -> dict:
             raise
     return {
         "class": type(module).__name__,
-        "children": [describe(c) for _, c in module.named_children()],
+        "children": [describe(c) for _, c in module._children()],  # a layer twice: twice
     }
 
 

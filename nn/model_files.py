@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -137,6 +138,10 @@ def read_model(path: str | os.PathLike, registry: dict[str, type], expected: typ
     >>> read_model(path, {"Linear": Linear}, Module)
     Linear(nin=2, nout=1, bias=True, init_activation='linear', dtype='float64')
     """
+    kind = os.stat(path).st_mode  # a missing file: FileNotFoundError, naming it
+    if not stat.S_ISREG(kind):  # a directory, or a pipe that open() would wait on forever
+        what = "a directory" if stat.S_ISDIR(kind) else "not a regular file"
+        raise ValueError(f"{path}: {what}, not a model file")
     with open(path, "rb") as f:
         head = f.read(9)
         try:
@@ -350,9 +355,7 @@ def _match_names(params: dict, tensors: dict) -> None:
 
 def _state_shapes(model: Any) -> dict[str, tuple]:
     """The shape of every tensor a file of ``model`` holds: parameters, then buffers."""
-    shapes = {name: tuple(p.shape) for name, p in model.named_parameters()}
-    shapes.update((name, np.shape(b)) for name, b in model.named_buffers())
-    return shapes
+    return {name: np.shape(data) for name, data in model._state()}
 
 
 def _match_shapes(model: Any, shapes: dict) -> None:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from autograd import Value
 
+from .names import short_name
+
 _REGISTRY: dict[str, type] = {}
 
 
 class Module:
-    """Base class of every model part. Attributes that are Values with ``requires_grad``
-    are its parameters; attributes that are Modules (or lists of them) are its children;
+    """Base class of every model part. Attributes that are leaf Values (not computed by
+    an op; frozen ones, ``requires_grad`` False, included) are its parameters; attributes that are Modules (or lists of them) are its children;
     attributes named in ``buffers`` are its buffers (arrays that are state but not
     trained, as BatchNorm's running statistics).
     """
@@ -32,7 +34,38 @@ class Module:
 
     # ------------------------------------------------------------ structure
     def named_children(self) -> Iterator[tuple[str, Module]]:
-        """Direct sub-modules, with their attribute names (``layers.0`` for list items)."""
+        """Direct sub-modules, with their attribute names (``layers.0`` for list items);
+        a module held under two names is listed once, under the first (as torch does)."""
+        seen: set[int] = set()
+        for name, child in self._children():
+            if id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def named_parameters(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Value]]:
+        """Every parameter with a dotted name, e.g. ``layers.0.W`` or ``neurons.1.w.0``,
+        frozen ones (``requires_grad`` False) included. A parameter reached by two paths
+        (a layer used twice) is listed once, under the first, unless ``remove_duplicate``
+        is False (``state_dict`` lists every path, as torch's does)."""
+        seen: set[int] | None = set() if remove_duplicate else None
+        for path, module in self._modules(prefix, seen):
+            for name, p in module._own_parameters():
+                if seen is None or id(p) not in seen:
+                    if seen is not None:
+                        seen.add(id(p))
+                    yield path + name, p
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        """Every buffer with a dotted name, e.g. ``layers.1.running_mean``: state that
+        ``state_dict``, ``save`` and ``to_torch`` carry, but no optimizer changes (a
+        module used twice is listed once)."""
+        for name, owner, attr in self._buffer_slots(prefix, set()):
+            yield name, getattr(owner, attr)
+
+    def _children(self) -> Iterator[tuple[str, Module]]:
+        """Every sub-module attribute, repeats included (a container's structure)."""
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
@@ -41,41 +74,51 @@ class Module:
                     if isinstance(item, Module):
                         yield f"{name}.{i}", item
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
-        """Every parameter with a dotted name, e.g. ``layers.0.W`` or ``neurons.1.w.0``."""
+    def _own_parameters(self) -> Iterator[tuple[str, Value]]:
+        """This module's own parameters: its attributes that are leaf Values."""
         for name, value in vars(self).items():
-            if isinstance(value, Value) and value.requires_grad:
-                yield prefix + name, value
+            if isinstance(value, Value) and not value.op:
+                yield name, value
             elif isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
-                    if isinstance(item, Value) and item.requires_grad:
-                        yield f"{prefix}{name}.{i}", item
-        for name, child in self.named_children():
-            yield from child.named_parameters(f"{prefix}{name}.")
+                    if isinstance(item, Value) and not item.op:
+                        yield f"{name}.{i}", item
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
-        """Every buffer with a dotted name, e.g. ``layers.1.running_mean``: state that
-        ``state_dict``, ``save`` and ``to_torch`` carry, but no optimizer changes."""
-        for name, owner, attr in self._buffer_slots(prefix):
-            yield name, getattr(owner, attr)
+    def _modules(self, prefix: str, seen: set[int] | None) -> Iterator[tuple[str, Module]]:
+        """This module and every sub-module with its path prefix, depth first (a loop,
+        not recursion: any depth); with a ``seen`` set, each module once."""
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            path, module = stack.pop()
+            if seen is not None:
+                if id(module) in seen:
+                    continue
+                seen.add(id(module))
+            yield path, module
+            children = [(f"{path}{name}.", child) for name, child in module._children()]
+            stack.extend(reversed(children))
 
-    def _buffer_slots(self, prefix: str) -> Iterator[tuple[str, Module, str]]:
-        for attr in self.buffers:
-            yield prefix + attr, self, attr
-        for name, child in self.named_children():
-            yield from child._buffer_slots(f"{prefix}{name}.")
+    def _buffer_slots(
+        self, prefix: str, seen: set[int] | None = None
+    ) -> Iterator[tuple[str, Module, str]]:
+        for path, module in self._modules(prefix, seen):
+            for attr in module.buffers:
+                yield path + attr, module, attr
 
     def name_parameters(self) -> Module:
-        """Label every parameter with its module path, e.g. ``layers.1.neurons.3.w2`` (a
-        list of scalar weights counts from 1, as ``w1, w2, ...`` do); the drawings show it
-        short (``L1.n3.w2``). Runs by itself once a module is built (the outermost
-        constructor returns); call it again after adding parameters. Returns the module."""
+        """Label every parameter with its short name (:func:`nn.names.short_name` of its
+        module path: ``layers.0.neurons.1.w.0`` is ``L1.n2.w1``), the name every drawing,
+        page, table and error message shows. Runs by itself once a module is built (the
+        outermost constructor returns); call it again after adding parameters. Returns
+        the module."""
         for name, p in self.named_parameters():
-            p.label = parameter_label(name)
+            p.label = short_name(name)
         return self
 
     def parameters(self) -> list[Value]:
-        """Every parameter, in a fixed order (the order of ``named_parameters``)."""
+        """Every parameter once, frozen ones included (as torch's), in a fixed order
+        (the order of ``named_parameters``); an optimizer leaves the frozen ones as they
+        are."""
         return [p for _, p in self.named_parameters()]
 
     def zero_grad(self) -> None:
@@ -85,6 +128,8 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Training mode (Dropout active); returns the module."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
         self.training = mode
         for _, child in self.named_children():
             child.train(mode)
@@ -110,17 +155,28 @@ class Module:
     # ------------------------------------------------------------ state
     def state_dict(self) -> dict[str, np.ndarray]:
         """Parameter and buffer name -> a copy of its numbers (0-d arrays for scalar
-        parameters): the parameters first, then the buffers."""
-        state = {name: np.array(p.data, copy=True) for name, p in self.named_parameters()}
-        state.update((name, np.array(b, copy=True)) for name, b in self.named_buffers())
-        return state
+        parameters): the parameters first, then the buffers. A layer used twice is there
+        under both paths, as in torch's, so a file of it loads into a model built anew."""
+        return {name: np.array(data, copy=True) for name, data in self._state()}
+
+    def _state(self) -> Iterator[tuple[str, Any]]:
+        """The state dict's entries, not copied: the parameters' data, then the buffers."""
+        for name, p in self.named_parameters(remove_duplicate=False):
+            yield name, p.data
+        for name, owner, attr in self._buffer_slots(""):
+            yield name, getattr(owner, attr)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Copy numbers into the parameters and buffers. Every key, shape and number is
         checked first: a missing or unexpected key, a wrong shape, a value that is not a
         finite number is a ``ValueError`` naming the entry, and nothing is changed.
         """
-        params = dict(self.named_parameters())
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"load_state_dict takes a dict of name -> numbers (as state_dict() gives), "
+                f"got a {type(state).__name__}; Module.load(path) reads a model file"
+            )
+        params = dict(self.named_parameters(remove_duplicate=False))
         slots = {name: (owner, attr) for name, owner, attr in self._buffer_slots("")}
         current = {
             **{n: (p.shape, p.dtype) for n, p in params.items()},
@@ -203,7 +259,7 @@ _building = threading.local()  # how many Module constructors are running in thi
 
 def _label_when_built(cls: type) -> None:
     """Wrap ``cls.__init__`` so that the outermost constructor, once it returns, labels
-    every parameter by module path (``fc1.W``, ``layers.1.neurons.3.w2``)."""
+    every parameter by its short name (``fc1.W``, ``L2.n4.w2``)."""
     init = cls.__dict__.get("__init__")
     if init is None:
         return
@@ -220,17 +276,3 @@ def _label_when_built(cls: type) -> None:
             self.name_parameters()
 
     cls.__init__ = __init__
-
-
-def parameter_label(path: str) -> str:
-    """A parameter's label from its ``named_parameters`` path: the index of a list of
-    scalar weights counts from 1 (``neurons.3.w.1`` -> ``neurons.3.w2``).
-
-    >>> parameter_label("layers.1.neurons.3.w.1"), parameter_label("layers.0.W")
-    ('layers.1.neurons.3.w2', 'layers.0.W')
-    """
-    head, _, last = path.rpartition(".")
-    if last.isdigit() and head and not head.rpartition(".")[2].isdigit():
-        stem, _, attr = head.rpartition(".")
-        return f"{stem}.{attr}{int(last) + 1}" if stem else f"{attr}{int(last) + 1}"
-    return path

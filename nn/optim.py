@@ -72,6 +72,8 @@ class Optimizer:
 
     def _write(self, new: list, state: dict) -> None:
         for p, data in zip(self.params, new):
+            if not p.requires_grad:  # frozen: left as it is, as torch leaves it (no grad)
+                continue
             array = p.data
             if type(array) is float:
                 p.data = data
@@ -144,6 +146,7 @@ class SGD(Optimizer):
                 w, g = p._data, getattr(p, "_g", None)  # (as Value.grad: may be unset)
                 if not (
                     type(w) is np.ndarray
+                    and p.requires_grad  # a frozen parameter: the general step skips it
                     and w.base is None
                     and type(g) is np.ndarray
                     and g.dtype is w.dtype

@@ -26,26 +26,60 @@ from .layers import (
     Softplus,
     Tanh,
 )
+from .model_config import MAX_DEPTH, check_window
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 
 
-def convert_from_torch(module: Any, path: str) -> Module:
+def convert_from_torch(module: Any, path: str, done: dict[int, Module]) -> Module:
+    """Our module for torch's ``module`` found at ``path`` (``"0.2."``); ``done`` maps the
+    torch modules converted so far to ours, so a layer used twice stays one layer."""
     import torch
 
+    if id(module) in done:
+        return done[id(module)]
+    if path.count(".") > MAX_DEPTH:  # (torch forbids dots in module names)
+        raise ValueError(
+            f"from_torch: containers nest deeper than {MAX_DEPTH} levels "
+            f"(at {path[: 2 * MAX_DEPTH].rstrip('.')!r}...)"
+        )
     name = type(module).__name__
-    convert = FROM_TORCH.get(name)
     builtin = type(module) is getattr(torch.nn, name, None)
-    if convert is None or not builtin:
-        where = f" at {path.rstrip('.')!r}" if path else ""
+    if builtin and name in CONTAINERS:
+        # _modules, not named_children(): that lists a child held twice only once
+        children = module._modules.items()
+        model = CONTAINERS[name](
+            *(convert_from_torch(child, f"{path}{key}.", done) for key, child in children)
+        )
+    elif name in FROM_TORCH and builtin:
+        model = FROM_TORCH[name](module, path)
+    else:
         full = f"torch.nn.{name}" if builtin else f"{type(module).__module__}.{name}"
         raise TypeError(
-            f"from_torch: {full}{where} is not supported; "
-            f"supported: torch.nn.{', torch.nn.'.join(FROM_TORCH)}"
+            f"from_torch: {full}{_where(path)} is not supported; "
+            f"supported: torch.nn.{', torch.nn.'.join([*FROM_TORCH, *CONTAINERS])}"
         )
-    model = convert(module, path)
     model.train(module.training)
+    done[id(module)] = model
     return model
+
+
+def _where(path: str) -> str:
+    return f" at {path.rstrip('.')!r}" if path else ""
+
+
+def _refuse_shapes(module: Any, path: str, settings: tuple[str, ...], **shapes: tuple) -> None:
+    """A ValueError when a tensor of ``module`` (attribute name -> the shape its
+    ``settings`` make) has another shape: checked before a layer of that size is built,
+    as torch computes with the tensors, whatever the settings say."""
+    for attr, shape in shapes.items():
+        tensor = getattr(module, attr, None)
+        if tensor is not None and tuple(tensor.shape) != shape:
+            told = ", ".join(f"{s}={getattr(module, s)!r}" for s in settings)
+            raise ValueError(
+                f"from_torch: torch.nn.{type(module).__name__}{_where(path)} has {told} "
+                f"but a {attr} of shape {tuple(tensor.shape)}"
+            )
 
 
 def _linear_from_torch(module: Any, path: str) -> Linear:
@@ -56,18 +90,12 @@ def _linear_from_torch(module: Any, path: str) -> Linear:
             f"from_torch: Linear {path.rstrip('.')!r} holds {module.weight.dtype}; "
             "convert it to float32 or float64 first"
         )
-    weight = module.weight.detach().cpu().numpy()
+    nout, nin = shape = (module.out_features, module.in_features)
+    _refuse_shapes(module, path, ("in_features", "out_features"), weight=shape, bias=(nout,))
     bias = module.bias is not None
-    layer = Linear(module.in_features, module.out_features, bias, rng=0, dtype=weight.dtype)
-    layer.W.data[...] = weight.T
-    if bias:
-        layer.b.data[...] = module.bias.detach().cpu().numpy()
-    return layer
-
-
-def _sequential_from_torch(module: Any, path: str) -> Sequential:
-    children = module.named_children()
-    return Sequential(*(convert_from_torch(child, f"{path}{name}.") for name, child in children))
+    layer = Linear(nin, nout, bias, rng=0, dtype=_array(module.weight).dtype)
+    state = {"W": _array(module.weight).T, **({"b": _array(module.bias)} if bias else {})}
+    return _checked_load(layer, module, path, state)
 
 
 def _refuse(module: Any, path: str, **settings: Any) -> None:
@@ -76,9 +104,8 @@ def _refuse(module: Any, path: str, **settings: Any) -> None:
     for attr, needed in settings.items():
         value = getattr(module, attr)
         if value != needed:
-            where = f" at {path.rstrip('.')!r}" if path else ""
             raise TypeError(
-                f"from_torch: torch.nn.{type(module).__name__}{where} has {attr}={value!r}; "
+                f"from_torch: torch.nn.{type(module).__name__}{_where(path)} has {attr}={value!r}; "
                 f"only {attr}={needed!r} is supported"
             )
 
@@ -87,12 +114,25 @@ def _array(tensor: Any) -> np.ndarray:
     return tensor.detach().cpu().numpy()
 
 
-def _load(model: Module, module: Any, names: dict[str, str]) -> Module:
+def _load(model: Module, module: Any, path: str, names: dict[str, str]) -> Module:
     """Copy torch's ``names`` (torch name -> ours) into ``model``, checked as any state."""
-    state = model.state_dict()
     torch_state = module.state_dict()
-    state.update({ours: _array(torch_state[theirs]) for theirs, ours in names.items()})
-    model.load_state_dict(state)
+    state = {ours: _array(torch_state[theirs]) for theirs, ours in names.items()}
+    return _checked_load(model, module, path, state)
+
+
+def _checked_load(model: Module, module: Any, path: str, numbers: dict) -> Module:
+    """``model.load_state_dict`` of its state with ``numbers`` in it; what it refuses
+    (NaN, infinity, a wrong shape) is one line naming the torch layer."""
+    state = model.state_dict()
+    state.update(numbers)
+    try:
+        model.load_state_dict(state)
+    except ValueError as err:
+        where = f"torch.nn.{type(module).__name__}{_where(path)}"
+        raise ValueError(
+            f"from_torch: {where}: {str(err).removeprefix('load_state_dict: ')}"
+        ) from None
     return model
 
 
@@ -110,6 +150,17 @@ def _conv2d_from_torch(module: Any, path: str) -> Conv2d:
         if padding == "same" and any(s % 2 for s in spans):
             _refuse(module, path, padding="an even total padding")
         padding = [s // 2 if padding == "same" else 0 for s in spans]
+    settings = ("in_channels", "out_channels", "kernel_size", "groups")
+    cin, cout, groups = module.in_channels, module.out_channels, module.groups
+    shape = (cout, cin // groups if groups else None, *module.kernel_size)
+    _refuse_shapes(module, path, settings, weight=shape, bias=(cout,))
+    geometry = {
+        "kernel_size": module.kernel_size,
+        "stride": module.stride,
+        "padding": padding,
+        "dilation": module.dilation,
+    }
+    check_window(geometry, f"from_torch: torch.nn.Conv2d{_where(path)}", cin)
     layer = Conv2d(
         module.in_channels,
         module.out_channels,
@@ -123,17 +174,25 @@ def _conv2d_from_torch(module: Any, path: str) -> Conv2d:
         dtype=dtype,
     )
     names = {"weight": "weight", "bias": "b"} if module.bias is not None else {"weight": "weight"}
-    return _load(layer, module, names)
+    return _load(layer, module, path, names)
 
 
 def _max_pool2d_from_torch(module: Any, path: str) -> MaxPool2d:
     _refuse(module, path, ceil_mode=False, return_indices=False)
+    _check_pool(module, path, dilation=module.dilation)
     return MaxPool2d(module.kernel_size, module.stride, module.padding, module.dilation)
 
 
 def _avg_pool2d_from_torch(module: Any, path: str) -> AvgPool2d:
     _refuse(module, path, ceil_mode=False, divisor_override=None)
+    _check_pool(module, path)
     return AvgPool2d(module.kernel_size, module.stride, module.padding, module.count_include_pad)
+
+
+def _check_pool(module: Any, path: str, **extra: Any) -> None:
+    geometry = {"kernel_size": module.kernel_size, "stride": module.stride, **extra}
+    name = f"from_torch: torch.nn.{type(module).__name__}{_where(path)}"
+    check_window({**geometry, "padding": module.padding}, name, 1, pool=True)
 
 
 def _flatten_from_torch(module: Any, path: str) -> Flatten:
@@ -144,10 +203,13 @@ def _flatten_from_torch(module: Any, path: str) -> Flatten:
 def _layer_norm_from_torch(module: Any, path: str) -> LayerNorm:
     affine = module.elementwise_affine
     if affine and module.bias is None:
-        where = f" at {path.rstrip('.')!r}" if path else ""
-        raise TypeError(f"from_torch: torch.nn.LayerNorm{where} has bias=False; ours has one")
+        raise TypeError(
+            f"from_torch: torch.nn.LayerNorm{_where(path)} has bias=False; ours has one"
+        )
+    shape = tuple(module.normalized_shape)
+    _refuse_shapes(module, path, ("normalized_shape",), weight=shape, bias=shape)
     norm = LayerNorm(module.normalized_shape, module.eps, affine)
-    return _load(norm, module, {"weight": "weight", "bias": "b"} if affine else {})
+    return _load(norm, module, path, {"weight": "weight", "bias": "b"} if affine else {})
 
 
 def _batch_norm_from_torch(module: Any, path: str) -> Module:
@@ -155,17 +217,20 @@ def _batch_norm_from_torch(module: Any, path: str) -> Module:
     if module.momentum is None:
         _refuse(module, path, momentum="a number")
     kind = {"BatchNorm1d": BatchNorm1d, "BatchNorm2d": BatchNorm2d}[type(module).__name__]
+    n = (module.num_features,)
+    _refuse_shapes(module, path, ("num_features",), weight=n, bias=n, running_mean=n, running_var=n)
     norm = kind(module.num_features, module.eps, module.momentum, module.affine)
     names = {"weight": "weight", "bias": "b"} if module.affine else {}
-    return _load(
-        norm, module, {**names, "running_mean": "running_mean", "running_var": "running_var"}
-    )
+    statistics = {"running_mean": "running_mean", "running_var": "running_var"}
+    return _load(norm, module, path, {**names, **statistics})
 
 
 def _embedding_from_torch(module: Any, path: str) -> Embedding:
     _refuse(module, path, padding_idx=None, max_norm=None, scale_grad_by_freq=False)
+    shape = (module.num_embeddings, module.embedding_dim)
+    _refuse_shapes(module, path, ("num_embeddings", "embedding_dim"), weight=shape)
     table = Embedding(module.num_embeddings, module.embedding_dim, rng=0)
-    return _load(table, module, {"weight": "weight"})
+    return _load(table, module, path, {"weight": "weight"})
 
 
 def _softplus_from_torch(module: Any, path: str) -> Softplus:
@@ -178,7 +243,6 @@ def _softplus_from_torch(module: Any, path: str) -> Softplus:
 # One entry per torch.nn layer type (by class name, so importing nn needs no torch).
 FROM_TORCH: dict[str, Callable[[Any, str], Module]] = {
     "Linear": _linear_from_torch,
-    "Sequential": _sequential_from_torch,
     "Conv2d": _conv2d_from_torch,
     "MaxPool2d": _max_pool2d_from_torch,
     "AvgPool2d": _avg_pool2d_from_torch,
@@ -197,3 +261,6 @@ FROM_TORCH: dict[str, Callable[[Any, str], Module]] = {
     "ELU": lambda m, path: ELU(m.alpha),
     "Dropout": lambda m, path: Dropout(m.p),
 }
+
+# torch.nn containers: ours is built from their children, each converted in turn.
+CONTAINERS: dict[str, Callable[..., Module]] = {"Sequential": Sequential}

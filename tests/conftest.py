@@ -18,13 +18,77 @@ def seed_neuron() -> Value:
     return out
 
 
-def page_steps(page: str) -> list[dict]:
-    """The steps a step-through page carries (its JSON data block)."""
+def page_scene(page: str) -> dict:
+    """The scene a step-through page carries (its JSON data block)."""
     import json
     import re
 
-    block = re.search(r'<script type="application/json" id="steps-data">(.*?)</script>', page, re.S)
+    block = re.search(r'<script type="application/json" id="scene-data">(.*?)</script>', page, re.S)
     return json.loads(block.group(1))
+
+
+def page_steps(page: str) -> list[dict]:
+    """The steps of the scene a step-through page carries."""
+    return page_scene(page)["steps"]
+
+
+def scene_values(scene: dict) -> dict[str, dict]:
+    """What a scene's walk reveals by its end: node name -> {field: reveal} (the last
+    reveal of each field: ``{"node", "field", "text", "value"}``)."""
+    names = {id: node["name"] for id, node in scene["nodes"].items()}
+    found: dict[str, dict] = {}
+    for step in scene["steps"]:
+        for r in step["reveal"]:
+            found.setdefault(names[r["node"]], {})[r["field"]] = r
+    return found
+
+
+_NUMBER = r"-?\d*\.\d+(?:e[-+]?\d+)?|-?\d+e[-+]?\d+"
+
+
+def fresh_numbers(scene: dict) -> list[set[str]]:
+    """Per step, the numbers it is the first to show: those it reveals (as the step
+    writes them, and in full as a page may print them) that no earlier step revealed or
+    wrote. Whole numbers are left out (``2`` is in ``x2`` and ``step 2 / 9``)."""
+    import re
+
+    seen: set[str] = set()
+    found = []
+    for step in scene["steps"]:
+        fresh = set()
+        for r in step["reveal"]:
+            if re.fullmatch(_NUMBER, r["text"]) and r["text"] not in seen:
+                fresh.add(r["text"])
+                if r["value"] is not None:
+                    fresh.add(repr(r["value"]))
+        found.append(fresh)
+        seen |= {r["text"] for r in step["reveal"]}
+        seen |= set(re.findall(_NUMBER, step["text"] + "\n" + step.get("detail", "")))
+    return found
+
+
+def shown_early(text: str, numbers: set[str]) -> list[str]:
+    """The ``numbers`` that stand in ``text`` as numbers of their own."""
+    import re
+
+    return [n for n in numbers if re.search(rf"(?<![\d.-]){re.escape(n)}(?!\d)", text)]
+
+
+# The text a page shows in an element, without its scripts, styles and hidden key list.
+PAGE_TEXT = """sel => { const root = document.querySelector(sel).cloneNode(true);
+  root.querySelectorAll("script, style, title, .bp-help").forEach(n => n.remove());
+  return root.textContent; }"""
+
+
+def assert_reveals_in_order(page, scene: dict, where: str, step=None) -> None:
+    """Walk a page through ``scene`` one step at a time (``step()``, by default the →
+    key): before each step, the text of ``where`` holds none of the numbers that step is
+    the first to show."""
+    fresh = fresh_numbers(scene)
+    for k in range(len(fresh) - 1):
+        early = shown_early(page.evaluate(PAGE_TEXT, where), fresh[k + 1])
+        assert not early, (k, scene["steps"][k + 1]["title"], early)
+        (step or (lambda: page.keyboard.press("ArrowRight")))()
 
 
 # Headless Chromium as the browser tests launch it (Debian's chromium; CI installs it).

@@ -167,3 +167,35 @@ def test_the_report_shows_the_goal_ratios_and_a_markdown_table():
     assert "| scalar moons step" in md
     assert "failed: ImportError" in md
     assert "4.000  (backproplab 4.00x slower)" in report.text(run)
+
+
+MICROGPT = [e for e in WORKLOADS["microgpt"].engines if e != "backproplab"]
+
+
+@pytest.mark.parametrize("engine", MICROGPT)
+def test_every_microgpt_engine_agrees_on_the_first_loss(engine):
+    pytest.importorskip("names")
+    if not engine_available(engine):
+        pytest.skip(f"{engine} is not installed")
+    first = WORKLOADS["microgpt"].setup(engine)()
+    assert first == pytest.approx(ours("microgpt"), rel=1e-9)
+    assert 3.0 < first < 3.7  # about log(27): the untrained model guesses evenly
+
+
+def test_the_microgpt_goals_are_reported():
+    rows = [
+        _row("microgpt", "microgpt_value", 0.2),
+        _row("microgpt", "autograd_value", 0.05),
+        _row("microgpt", "backproplab_scalar", 0.025),
+        _row("microgpt", "backproplab", 0.0009),
+        _row("microgpt", "torch", 0.0018),
+    ]
+    goals = {g["goal"]: g for g in report.goals(rows)}
+    drop_in = goals[
+        "microgpt: autograd.Value in microGPT's code, x faster than microGPT's Value (goal 6)"
+    ]
+    assert drop_in["value"] == pytest.approx(4) and report.goal_value(drop_in) == "4.00x"
+    scalar = goals["microgpt: backproplab, scalar mode, x faster than microGPT's Value (goal 10)"]
+    assert scalar["value"] == pytest.approx(8)
+    assert report.goal_value(goals["microgpt: tensor-mode step (goal 0.5 ms)"]) == "900 µs"
+    assert goals["microgpt: backproplab / PyTorch (1 thread)"]["value"] == pytest.approx(0.5)

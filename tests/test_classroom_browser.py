@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_ARGS, serving
+from conftest import CHROMIUM_ARGS, assert_reveals_in_order, serving
 
 pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
@@ -73,14 +73,14 @@ def test_neuron_tab_shows_the_engines_numbers_and_follows_a_slider(page, url):
         "() => document.getElementById('neuron-out').textContent === '0.9990889488055994'"
     )
     assert page.inner_text("#neuron-formula") == "sigmoid(0·2 + 1·3 + 4) = 0.9991"
-    assert cell(page, "neuron-grads", "w1", 2) == "0.00182"
+    assert cell(page, "neuron-grads", "w1", 2) == "0.003638"  # ∂loss/∂w1, loss = out²
     page.wait_for_selector("#neuron-graph svg g.node")  # the layout follows the numbers
     assert page.locator("#neuron-graph svg g.node").count() >= 10
     shot(page, "neuron")
     # move w2's slider: the output and gradients become the engine's for w2 = 2
     x1, x2, w1, w2, b = (Value(v) for v in (2.0, 3.0, 0.0, 2.0, 4.0))
     out = (x1 * w1 + x2 * w2 + b).sigmoid()
-    out.backward()
+    (out**2).backward()
     page.fill("#neuron-w2", "2")
     page.wait_for_function(
         f"() => document.getElementById('neuron-out').textContent === '{out.data!r}'"
@@ -93,12 +93,12 @@ def test_neuron_tab_shows_the_engines_numbers_and_follows_a_slider(page, url):
 
 def test_expression_tab_steps_through_and_reports_bad_input(page, url):
     open_tab(page, url, "tab=expression")
-    page.wait_for_function(
-        "() => document.getElementById('expr-out').textContent.startsWith('0.9993')"
-    )
-    page.click("#expr-last")
-    assert page.inner_text("#expr-phase") == "done"
-    page.click("#expr-prev")
+    page.wait_for_selector("#tab-expression .bp-counter:has-text('step 1 /')")
+    assert page.inner_text("#expr-out") == "?"  # the value shows once the walk computes it
+    page.click("#tab-expression [data-act=last]")
+    assert page.inner_text("#expr-out").startswith("0.9993")
+    assert page.inner_text("#tab-expression .bp-title") == "Backward: done"
+    page.click("#tab-expression [data-act=prev]")
     assert "grad" in page.inner_text("#expr-graph")
     shot(page, "expression")
     page.fill("#expr-text", "__import__('os').system('echo hi')")
@@ -111,18 +111,20 @@ def test_expression_tab_steps_through_and_reports_bad_input(page, url):
     assert page.locator("#error b").count() == 0  # shown as text, never markup
     page.fill("#expr-text", "a*b")
     page.click("#expr-build")
-    page.wait_for_function("() => document.getElementById('expr-out').textContent === '-6'")
+    page.wait_for_selector("#tab-expression .bp-counter:has-text('step 1 / 5')")
+    page.keyboard.press("End")
+    assert page.inner_text("#expr-out") == "-6"
 
 
 def test_network_tab_last_backward_step_shows_the_engines_gradients(page, url):
     open_tab(page, url, "tab=network")
-    page.wait_for_function(
-        "() => document.getElementById('net-output').textContent === '0.7216325609518421'"
-    )
-    page.click("#net-last")
-    assert page.inner_text("#net-phase") == "update"
-    page.click("#net-prev")
-    assert page.inner_text("#net-phase") == "backward"
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 /')")
+    assert page.inner_text("#net-output") == "?"  # not before the walk reaches it
+    page.click("#tab-network [data-act=last]")
+    assert page.inner_text("#net-output") == "0.7216325609518421"
+    assert page.inner_text("#tab-network .bp-phase") == "update"
+    page.click("#tab-network [data-act=prev]")
+    assert page.inner_text("#tab-network .bp-phase") == "backward"
     model = MLP(2, [2, 1], activation="sigmoid", output_activation="sigmoid")
     for layer in model.layers:
         for neuron in layer.neurons:
@@ -187,6 +189,107 @@ def test_playground_learns_circle_and_the_url_restores_settings(page, url):
     page.wait_for_function("() => document.getElementById('pg-epoch').textContent === '000000'")
     assert page.inner_text("#pg-layers-text") == "2 hidden layers"  # the defaults, 4 and 2
     assert "layers" in page.inner_text("#error")  # still saying what was wrong
+
+
+def counter(page, tab):
+    return page.inner_text(f"#tab-{tab} .bp-counter")
+
+
+def test_a_clicker_steps_the_network_and_never_changes_a_setting(page, url):
+    open_tab(page, url, "tab=network")
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 /')")
+    total = counter(page, "network").split("/ ")[1]
+    # a menu still has the focus (the teacher just used it): → steps, the menu stays
+    page.focus("#net-activation")
+    page.keyboard.press("ArrowRight")
+    assert page.input_value("#net-activation") == "sigmoid"
+    assert counter(page, "network") == f"step 2 / {total}"
+    page.keyboard.press("ArrowLeft")
+    assert counter(page, "network") == f"step 1 / {total}"
+    for key, at in (("PageDown", 2), ("Space", 3), ("PageUp", 2), ("End", int(total))):
+        page.keyboard.press(key)
+        assert counter(page, "network") == f"step {at} / {total}", key
+    page.keyboard.press("Home")
+    # Space on a focused button steps; it does not press the button again
+    page.focus("#net-update")
+    page.keyboard.press("Space")
+    assert counter(page, "network") == f"step 2 / {total}"
+    assert page.inner_text("#net-updates") == "0"
+    # typing in a field keeps its arrow keys; a clicker's PageDown still steps
+    page.focus("#net-x")
+    page.keyboard.press("ArrowRight")
+    assert counter(page, "network") == f"step 2 / {total}"
+    page.keyboard.press("PageDown")
+    assert counter(page, "network") == f"step 3 / {total}"
+    # a setting that rebuilds the walk from the start can be undone
+    page.fill("#net-sizes", "2,3,1")
+    page.press("#net-sizes", "Enter")
+    page.wait_for_selector("#tab-network .bp-undo:not([hidden])")
+    assert counter(page, "network").startswith("step 1 /")
+    page.click("#tab-network [data-act=undo]")
+    page.wait_for_function("() => document.getElementById('net-sizes').value === '2, 2, 1'")
+    page.wait_for_selector(f"#tab-network .bp-counter:has-text('step 3 / {total}')")
+
+
+def test_phase_keys_cross_a_2_8_8_1_network_in_four_presses(page, url):
+    open_tab(page, url, "tab=network")
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 / 25')")
+    page.fill("#net-sizes", "2,8,8,1")
+    page.press("#net-sizes", "Enter")
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 / 219')")
+    page.keyboard.press("Home")
+    page.locator("body").click(position={"x": 5, "y": 700})  # the focus off the field
+    phases = []
+    for _ in range(4):
+        page.keyboard.press("p")
+        phases.append(page.inner_text("#tab-network .bp-phase"))
+    assert phases == ["forward", "loss", "backward", "update"]
+    page.keyboard.press("Home")
+    page.keyboard.press("p")
+    layers = [page.inner_text("#tab-network .bp-title")]
+    for _ in range(2):
+        page.keyboard.press("l")  # the next layer
+        layers.append(page.inner_text("#tab-network .bp-title"))
+    assert layers == ["Forward: compute L1.n1", "Forward: compute L2.n1", "Forward: compute L3.n1"]
+    shot(page, "network_2881")
+
+
+def test_nothing_shows_before_the_step_that_reveals_it(page, url):
+    from viz.classroom.lessons import (
+        NetworkLesson,
+        check_network,
+        check_neuron,
+        expression_view,
+        neuron_view,
+    )
+
+    open_tab(page, url, "tab=network")
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 /')")
+    scene = NetworkLesson(check_network({})).view()["scene"]
+    assert_reveals_in_order(page, scene, "#tab-network")
+    open_tab(page, url, "tab=expression")
+    page.wait_for_selector("#tab-expression .bp-counter:has-text('step 1 /')")
+    scene = expression_view("tanh(a*b + c)", "a=2, b=-3, c=10")["scene"]
+    assert_reveals_in_order(page, scene, "#tab-expression")
+    open_tab(page, url, "tab=neuron")
+    page.wait_for_selector("#neuron-graph svg g.node")
+    page.keyboard.press("Home")  # the tab opens explored; from its first step:
+    scene = neuron_view(check_neuron({}))["scene"]
+    assert page.inner_text("#neuron-out") == "?"
+    assert_reveals_in_order(page, scene, "#tab-neuron")
+
+
+def test_the_big_number_takes_its_signs_colour(page, url):
+    open_tab(page, url, "tab=neuron")
+    page.wait_for_function("() => document.getElementById('neuron-out').textContent !== '…'")
+    page.select_option("#neuron-activation", "tanh")
+    page.fill("#neuron-b", "-6")
+    page.wait_for_function(
+        "() => document.getElementById('neuron-out').textContent.startsWith('-')"
+    )
+    assert "neg" in page.get_attribute("#neuron-out", "class")
+    colour = page.evaluate("getComputedStyle(document.getElementById('neuron-out')).color")
+    assert colour == "rgb(245, 147, 34)"  # the Playground's orange
 
 
 def test_playground_controls_are_the_schemas_and_live_settings_keep_the_run(page, url):
@@ -276,12 +379,13 @@ def test_neuron_and_network_settings_live_in_the_url_and_lr_0_stays_0(page, url)
     assert "w=0%2C2" in page.url and page.input_value("#neuron-w2") == "2"
     open_tab(page, url, "tab=network&sizes=2,3,1&lr=0.25")
     page.wait_for_function("() => location.hash.includes('sizes=2%2C3%2C1')")
+    page.wait_for_selector("#tab-network .bp-counter:has-text('step 1 /')")  # its view came
     assert page.input_value("#net-sizes") == "2, 3, 1" and page.input_value("#net-lr") == "0.25"
     page.fill("#net-lr", "0")
     page.press("#net-lr", "Enter")
     page.wait_for_function("() => /[&#]lr=0(&|$)/.test(location.hash)")
-    page.click("#net-last")
-    assert "lr = 0" in page.inner_text("#net-title")
+    page.click("#tab-network [data-act=last]")
+    assert "lr = 0" in page.inner_text("#tab-network .bp-title")
     page.fill("#net-sizes", "2, 9, 1")
     page.press("#net-sizes", "Enter")
     page.wait_for_selector("#error:not([hidden])")

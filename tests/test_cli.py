@@ -53,7 +53,7 @@ def test_neuron_defaults_print_the_articles_numbers_and_write_both_pictures(caps
         assert got_grad == pytest.approx(grad, rel=1e-9, abs=1e-15)
     ET.parse(tmp_path / "graph.svg")  # well-formed SVG
     page = (tmp_path / "backprop.html").read_text()
-    assert 'id="steps-data"' in page and "w1.grad" in page
+    assert 'id="scene-data"' in page and "w1.grad" in page
 
 
 def test_neuron_with_three_inputs_and_tanh(capsys, tmp_path):

@@ -10,9 +10,10 @@ import pytest
 
 from autograd import Value
 from nn import MLP, Layer, Linear, Module, Neuron, Sequential, Tanh
+from nn.names import short_name
 from viz import draw_dot, draw_mlp, to_svg
-from viz.collapse import names_for, short_name
-from viz.graph import collect, plan
+from viz.collapse import forward_order, is_constant, names_for
+from viz.graph import plan
 
 MAX_LABEL = 48  # characters in one field of a box
 
@@ -37,19 +38,22 @@ def _fields(src: str) -> list[str]:
 def test_parameters_are_labelled_by_module_path():
     model = MLP(2, [3, 1], rng=0)
     labels = [p.label for p in model.parameters()]
-    assert labels[:3] == ["layers.0.neurons.0.w1", "layers.0.neurons.0.w2", "layers.0.neurons.0.b"]
-    assert labels[-1] == "layers.1.neurons.0.b"
+    assert labels[:3] == ["L1.n1.w1", "L1.n1.w2", "L1.n1.b"]
+    assert labels[-1] == "L2.n1.b"
+    paths = [name for name, _ in model.named_parameters()]  # Python's, as torch's state_dict
+    assert paths[:2] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1"]
+    assert labels == [short_name(path) for path in paths]
     assert [p.label for p in MLP(2, [3, 1], vectorized=True).parameters()] == [
-        "layers.0.W",
-        "layers.0.b",
-        "layers.1.W",
-        "layers.1.b",
+        "L1.W",
+        "L1.b",
+        "L2.W",
+        "L2.b",
     ]
     assert [p.label for p in Neuron(2).parameters()] == ["w1", "w2", "b"]
-    assert Layer(2, 2).parameters()[4].label == "neurons.1.w2"
+    assert Layer(2, 2).parameters()[4].label == "n2.w2"
     assert Linear(2, 2).W.label == "W"
     assert Sequential(Linear(2, 3), Tanh(), Linear(3, 1)).parameters()[2].label == "modules.2.W"
-    assert short_name("layers.1.neurons.3.w2") == "L1.n3.w2"
+    assert short_name("layers.1.neurons.3.w.1") == "L2.n4.w2"
 
     class Net(Module):  # any model: labelled when its constructor returns
         def __init__(self):
@@ -62,19 +66,22 @@ def test_parameters_are_labelled_by_module_path():
 
     assert [p.label for p in Net().parameters()] == ["fc1.W", "fc1.b", "fc2.W", "fc2.b"]
     assert [p.label for p in Wider().parameters()][-2:] == ["fc3.W", "fc3.b"]
-    assert short_name("layers.0.W") == "L0.W"
+    assert short_name("layers.0.W") == "L1.W"
 
 
 def test_names_are_unique_without_apostrophes(net_loss):
     _, loss = net_loss
-    values = collect(loss)[0]
+    values = forward_order(loss)
     names = names_for(values)
     assert len(set(names.values())) == len(values)
     assert not any("'" in n for n in names.values())
     shown = set(names.values())
-    assert {"L1.n3.w2", "L1.n3.z", "L1.n3.out", "L2.n0.z", "x1", "x2"} <= shown
+    assert {"L2.n4.w2", "L2.n4.z", "L2.n4", "L3.n1.w16", "out", "y", "e", "loss", "x1"} <= shown
     a, b = Value(1.0, label="a"), Value(2.0, label="a")
-    assert sorted(names_for(collect(a + b)[0]).values()) == ["a", "a #2", "v1"]
+    assert sorted(names_for(forward_order(a + b)).values()) == ["a", "a #2", "v1"]
+    two = (a * 2.0 + 2.0) * 3.0  # constants show their number, and may share it
+    assert sorted(names_for(forward_order(two)).values()) == ["2", "2", "3", "a", "v1", "v2", "v3"]
+    assert is_constant(two.parents[1]) and not is_constant(a)
 
 
 def test_small_graphs_are_drawn_value_by_value(seed_neuron):
@@ -89,12 +96,12 @@ def test_network_graph_collapses_to_neurons_then_layers(net_loss):
     boxes = auto.count("shape=record")
     assert boxes <= 150 and plan(loss).level == "neuron"
     assert boxes == 33 + 2 + 3  # neurons, inputs x1 x2, the loss's nodes and constant
-    assert "L1.n3: tanh(w·x + b)" in auto
+    assert "L2.n4: tanh(w·x + b)" in auto
     w = model.layers[2].neurons[0].w[4]
     assert f"w5 {w.grad:.4g}" in auto  # weight gradients in the neuron's table
     layer = draw_dot(loss, collapse="layer").source
     assert layer.count("shape=record") == 3 + 2 + 3
-    assert "L1: 16 neurons, tanh" in layer
+    assert "L2: 16 neurons, tanh" in layer
     fields = _fields(auto) + _fields(layer)
     assert max(map(len, fields)) <= MAX_LABEL, max(fields, key=len)
     assert not re.search(r"''", auto + layer)
@@ -126,15 +133,15 @@ def test_batches_get_one_box_per_sample_and_a_box_of_parameters():
     outs = model([[0.5, -1.0], [1.0, 2.0]])
     loss = (outs[0] - 1.0) ** 2 + (outs[1] + 1.0) ** 2
     src = draw_dot(loss, collapse="neuron").source
-    assert "L0.n1 #2" in src and "L0.n1 params" in src
-    assert re.search(r'label="L0.n1 params \| \{ w1 \| data [-\d.e]+ \| grad [-\d.e]+ \}', src)
+    assert "L1.n2 #2" in src and "L1.n2 params" in src
+    assert re.search(r'label="L1.n2 params \| \{ w1 \| data [-\d.e]+ \| grad [-\d.e]+ \}', src)
     layer = draw_dot(loss, collapse="layer").source
-    assert 'label="L1 params | { weights | data' in layer and "0 neurons" not in layer
+    assert 'label="L2 params | { weights | data' in layer and "0 neurons" not in layer
     assert "{ z | data" in layer  # one output neuron per sample: its z, no "#2" inside
     vec = MLP(2, [3, 1], vectorized=True, rng=0)
     out = vec(Value([[0.5, -1.0]], requires_grad=False)).sum()
     out.backward()
-    assert "L0: tanh(x @ W + b)" in draw_dot(out, collapse="layer").source
+    assert "L1: tanh(x @ W + b)" in draw_dot(out, collapse="layer").source
 
 
 def _circles_and_labels(svg: str) -> tuple[list, list]:
@@ -181,7 +188,8 @@ def test_draw_mlp_labels_never_overlap_neurons_or_each_other(sizes, theme):
     if sizes[0] == 2:
         assert len(labels) == 9  # every weight written on its edge
     if sizes[0] == 8:  # too many edges to write on: the weights show on hover
-        assert labels == [] and "<title>" in svg and "weight from 1 to 1" in svg
+        assert labels == [] and "<title>" in svg
+        assert "L1.n1.w1: weight from x1 to L1.n1" in svg  # by name, on hover
 
 
 def test_draw_mlp_shows_biases_outputs_and_grads_in_one_font():
@@ -189,7 +197,7 @@ def test_draw_mlp_shows_biases_outputs_and_grads_in_one_font():
     model([1.0, -1.0]).backward()
     src = draw_mlp(model, x=[1.0, -1.0]).source
     out = model([1.0, -1.0]).data
-    assert f"out {out:.2g}" in src and "b 0" in src
+    assert f"out = {out:.2g}" in src and "b 0" in src and "L1.n3 = " in src
     grads = draw_mlp(model, show="grads").source
     assert "∇b" in grads and "gradient of the weight" in grads
     assert set(re.findall(r'fontname="?(\w+)', src)) == {"Helvetica"}

@@ -94,3 +94,16 @@ def test_to_pytorch_example_agrees_three_ways():
     assert torch_diff < 1e-12 and onnx_rel < 1e-6
     for name in ("moons.safetensors", "moons.onnx", "moons.pt"):
         assert (ROOT / "out" / name).stat().st_size > 1000
+
+
+def test_microgpt_example_learns_names_saves_and_runs_in_torch():
+    pytest.importorskip("names")
+    out = run("microgpt.py")
+    losses = [float(x) for x in re.findall(r"loss (\d\.\d+) +\(mean", out)]
+    assert len(losses) == 10 and losses[-1] < 2.5 < losses[0], out
+    made = re.search(r"samples after training: (.+)", out).group(1).split()
+    assert len(made) == 10 and all(re.fullmatch(r"[a-z]+\*?", n) for n in made)
+    assert "loaded it back: the same logits" in out
+    assert (ROOT / "out" / "microgpt.safetensors").stat().st_size > 4192 * 8
+    if "PyTorch: the same logits" in out:
+        assert float(re.search(r"the same logits to (\S+);", out).group(1)) < 1e-12

@@ -134,7 +134,7 @@ def test_the_docstring_examples():
     test = doctest.DocTestParser().get_doctest(text, dict(vars(nn.interop)), "interop", None, 0)
     runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
-    assert runner.failures == 0 and runner.tries == 4
+    assert runner.failures == 0 and runner.tries == 5
 
 
 def test_round_trip_keeps_float32_and_the_numbers():
@@ -436,3 +436,110 @@ def test_any_conv_and_pool_matches_torch(
     assert_same_model(model, to_torch(model), x, train=True)
     back = from_torch(to_torch(model))
     assert_same_model(back, to_torch(back), x, train=False)
+
+
+# ------------------------------------------------------------------ hostile torch models
+def _with(module, **attributes):
+    for name, value in attributes.items():
+        setattr(module, name, value)
+    return module
+
+
+def _nan_in(module, name="weight"):
+    with torch.no_grad():
+        getattr(module, name).view(-1)[0] = float("nan")
+    return module
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [  # settings that disagree with the tensors: built from them, we would allocate 12 GiB
+        (
+            _with(torch.nn.Linear(2, 2), in_features=40000, out_features=40000),
+            r"Linear at '0' has in_features=40000, out_features=40000 but a weight of shape "
+            r"\(2, 2\)",
+        ),
+        (
+            _with(torch.nn.Conv2d(1, 1, 1), in_channels=40000, out_channels=40000),
+            r"Conv2d at '0' has .* but a weight of shape \(1, 1, 1, 1\)",
+        ),
+        (
+            _with(torch.nn.Embedding(2, 2), num_embeddings=40000, embedding_dim=40000),
+            r"Embedding at '0' has .* but a weight of shape \(2, 2\)",
+        ),
+        (
+            _with(torch.nn.BatchNorm1d(2), num_features=10**9),
+            r"BatchNorm1d at '0' has num_features=1000000000 but a weight of shape \(2,\)",
+        ),
+        (
+            _with(torch.nn.LayerNorm(2), normalized_shape=(40000, 40000)),
+            r"LayerNorm at '0' has .* but a weight of shape \(2,\)",
+        ),
+        (
+            _with(torch.nn.Linear(2, 3), weight=torch.nn.Parameter(torch.ones(1, 2))),
+            r"Linear at '0' has in_features=2, out_features=3 but a weight of shape \(1, 2\)",
+        ),
+        (
+            _with(torch.nn.Linear(2, 3), bias=torch.nn.Parameter(torch.ones(1))),
+            r"Linear at '0' has .* but a bias of shape \(1,\)",
+        ),
+        (_nan_in(torch.nn.Linear(2, 3)), r"Linear at '0': parameter 'W' holds NaN"),
+        (_nan_in(torch.nn.Linear(2, 3), "bias"), r"Linear at '0': parameter 'b' holds NaN"),
+        (_nan_in(torch.nn.Conv2d(1, 1, 1)), r"Conv2d at '0': parameter 'weight' holds NaN"),
+        (
+            torch.nn.Conv2d(1, 1, 1, padding=30000),
+            r"Conv2d at '0' has padding \[30000, 30000\].* 3,600,120,001 numbers",
+        ),
+        (
+            torch.nn.MaxPool2d(30001, padding=15000),
+            r"MaxPool2d at '0' has padding \[15000, 15000\].* 900,060,001 numbers",
+        ),
+    ],
+)
+def test_torch_layers_whose_numbers_disagree_are_refused_in_one_line(layer, message):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=message) as err:
+            from_torch(torch.nn.Sequential(layer))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(err.value).startswith("from_torch: ") and "\n" not in str(err.value)
+    assert peak < 5_000_000
+
+
+def test_a_torch_model_nested_too_deep_is_one_line_not_a_recursion_error():
+    deep = torch.nn.Linear(2, 2)
+    for _ in range(3000):
+        deep = torch.nn.Sequential(deep)
+    with pytest.raises(ValueError, match=r"^from_torch: containers nest deeper than 32 levels"):
+        from_torch(deep)
+    shallow = torch.nn.Linear(2, 2)
+    for _ in range(32):
+        shallow = torch.nn.Sequential(shallow)
+    assert isinstance(from_torch(shallow), Sequential)
+
+
+def test_a_torch_layer_used_twice_is_one_layer_here_too():
+    torch.manual_seed(0)
+    shared = torch.nn.Linear(3, 3, dtype=torch.float64)
+    tm = torch.nn.Sequential(shared, torch.nn.Tanh(), shared)
+    model = from_torch(tm)
+    assert len(model.modules) == 3 and model.modules[0] is model.modules[2]
+    out = model(X)
+    out.sum().backward()
+    tout = tm(torch.from_numpy(X))
+    tout.sum().backward()
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(model.modules[0].W.grad.T, shared.weight.grad.numpy(), atol=1e-12)
+
+
+def test_a_layer_used_twice_goes_to_torch_as_two_equal_layers():
+    shared = Linear(3, 3, rng=0)
+    model = Sequential(shared, Tanh(), shared)
+    tm = to_torch(model)
+    assert len(tm) == 3
+    out = tm(torch.from_numpy(X)).detach().numpy()
+    np.testing.assert_allclose(out, model(X).data, rtol=0, atol=1e-12)

@@ -3,6 +3,7 @@
 import io
 import json
 import os
+import re
 import struct
 import tracemalloc
 import zipfile
@@ -670,3 +671,93 @@ def test_safetensors_data_must_tile_the_file(tmp_path, w_range, b_range, message
     path.write_bytes(struct.pack("<Q", len(text)) + text + bytes(32))
     with pytest.raises(ValueError, match=rf"t\.safetensors: .*{message}"):
         Module.load(path)
+
+
+def _one_layer_file(path, description: dict, tensors: dict) -> None:
+    path.write_bytes(st_save(tensors, metadata={"backproplab": json.dumps(description)}))
+
+
+CONV = {"in_channels": 1, "out_channels": 1, "kernel_size": [1, 1], "bias": False}
+CONV_WEIGHT = {"weight": np.ones((1, 1, 1, 1))}
+
+
+@pytest.mark.parametrize(
+    "description, tensors, message",
+    [  # each would ask gigabytes of the first forward pass on a 1x1 image
+        (
+            {"class": "Conv2d", "config": {**CONV, "padding": [30000, 30000]}},
+            CONV_WEIGHT,
+            r"Conv2d has padding \[30000, 30000\].* 3,600,120,001 numbers",
+        ),
+        (
+            {"class": "Conv2d", "config": {**CONV, "padding": 30000, "dilation": 3}},
+            CONV_WEIGHT,
+            r"Conv2d has padding \[30000, 30000\]",
+        ),
+        (
+            {"class": "MaxPool2d", "config": {"kernel_size": 30001, "padding": 15000}},
+            {},
+            r"MaxPool2d has padding \[15000, 15000\].* 900,060,001 numbers",
+        ),
+        (
+            {
+                "class": "AvgPool2d",
+                "config": {"kernel_size": [20001, 1001], "padding": [10000, 500]},
+            },
+            {},
+            r"AvgPool2d has padding \[10000, 500\].* 20,021,001 numbers",
+        ),
+        (
+            {"class": "Conv2d", "config": {**CONV, "padding": -1}},
+            CONV_WEIGHT,
+            r"Conv2d: 'padding' must be a whole number from 0",
+        ),
+        (
+            {"class": "Conv2d", "config": {**CONV, "stride": [1, 0]}},
+            CONV_WEIGHT,
+            r"'stride' must be a whole number from 1",
+        ),
+        (
+            {"class": "Conv2d", "config": {**CONV, "dilation": [1, 2, 3]}},
+            CONV_WEIGHT,
+            r"'dilation' must be a whole number from 1 .* or a pair of them",
+        ),
+    ],
+)
+def test_conv_and_pool_geometry_is_bounded_like_the_weights(
+    tmp_path, description, tensors, message
+):
+    path = tmp_path / "geometry.safetensors"
+    _one_layer_file(path, description, tensors)
+    err, peak = load_peak(path)
+    assert isinstance(err, ValueError), err
+    assert str(err).startswith(f"{path}: ") and "\n" not in str(err)
+    assert re.search(message, str(err)), str(err)
+    assert peak < 5_000_000
+
+
+def test_usual_conv_and_pool_geometry_still_loads(tmp_path):
+    conv = Conv2d(3, 8, 5, stride=2, padding=2, dilation=2, rng=0)
+    pool = MaxPool2d(3, stride=2, padding=1)
+    for model in (conv, pool, AvgPool2d((4, 2), padding=(2, 1))):
+        model.save(tmp_path / "ok.safetensors")
+        assert repr(Module.load(tmp_path / "ok.safetensors")) == repr(model)
+
+
+def test_a_directory_given_to_load_is_one_clear_line(tmp_path):
+    with pytest.raises(
+        ValueError, match=rf"^{re.escape(str(tmp_path))}: a directory, not a model file$"
+    ):
+        Module.load(tmp_path)
+    with pytest.raises(FileNotFoundError):  # as open() says it, naming the path
+        Module.load(tmp_path / "missing.safetensors")
+    fifo = tmp_path / "pipe.safetensors"
+    os.mkfifo(fifo)  # open() would wait for a writer forever
+    with pytest.raises(ValueError, match=r"pipe\.safetensors: not a regular file"):
+        Module.load(fifo)
+
+
+@pytest.mark.parametrize("state", ["m.safetensors", ["W", "b"], None])
+def test_load_state_dict_of_something_else_than_a_dict_says_so(state):
+    with pytest.raises(TypeError, match=r"load_state_dict takes a dict .* Module\.load"):
+        Linear(2, 1).load_state_dict(state)

@@ -1,5 +1,7 @@
 """nn: models, modes, state, losses, optimizers, data sets, training."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -206,6 +208,26 @@ def test_losses_match_formulas_and_accept_lists():
         lambda v: mse_loss(v, y),
     ):
         assert gradcheck(fn, Value(np.array([-1.3, 0.4, 2.2])))
+
+
+@pytest.mark.parametrize("target", [[1.0], [[1.0]], np.array([1.0]), 1.0])
+def test_mse_of_a_scalar_networks_one_output_and_a_one_element_target_is_torchs(target):
+    """The articles' loop: a scalar-mode MLP's single output (shape ()) against [y]."""
+    torch = pytest.importorskip("torch")
+    model = MLP(2, [3, 1], rng=0)
+    out = model([2.0, 3.0])
+    assert out.shape == ()
+    loss = mse_loss(out, target)
+    loss.backward()
+    t_out = torch.tensor(out.data, dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: "a target size ... different"
+        t_loss = torch.nn.functional.mse_loss(t_out, torch.tensor(target, dtype=torch.float64))
+    t_loss.backward()
+    assert loss.item() == t_loss.item()
+    assert out.grad == t_out.grad.item()
+    with pytest.raises(ValueError, match=r"predictions have shape \(\), targets \(2,\)"):
+        mse_loss(out, [1.0, 2.0])  # two targets for one output: ambiguous, refused
 
 
 def test_cross_entropy_stable_and_checked():

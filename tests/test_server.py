@@ -5,10 +5,10 @@ and limits). Skips without the ``classroom`` extra."""
 import json
 import re
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import scene_values
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
@@ -18,7 +18,7 @@ with warnings.catch_warnings():  # starlette would rather have httpx2; httpx wor
     from starlette.testclient import TestClient
 
 from autograd import Value  # noqa: E402
-from nn import MLP  # noqa: E402
+from nn import MLP, short_name  # noqa: E402
 from viz.classroom import sessions  # noqa: E402
 from viz.classroom.lessons import NetworkLesson, check_network  # noqa: E402
 from viz.classroom.server import STATIC, create_app  # noqa: E402
@@ -87,25 +87,29 @@ def test_neuron_numbers_are_the_engines():
     x = [Value(2.0), Value(-1.0)]
     w = [Value(0.5), Value(3.0)]
     out = (x[0] * w[0] + x[1] * w[1] + 1.0).sigmoid()
-    out.backward()
-    assert view["out"] == out.data
+    loss = (out - 0.0) ** 2  # what "Learn" minimises, against the target 0
+    loss.backward()
+    assert view["out"] == out.data and view["loss"] == loss.data
     assert view["values"]["w2"]["grad"] == pytest.approx(w[1].grad, rel=1e-15)
     assert view["formula"] == f"sigmoid(0.5·2 + 3·(-1) + 1) = {out.data:.4g}"
     assert graph["type"] == "neuron.graph"
-    assert graph["svg"].startswith("<svg") and "data 0.5" in graph["svg"]
-    # what each box of the drawing now reads, by draw_dot's ids
-    boxes = [v for v in view["nodes"].values() if v["data"] == "0.5"]
-    assert [b["grad"] for b in boxes] == [f"{w[0].grad:.4g}"]
+    assert graph["svg"].startswith("<svg") and 'id="v0"' in graph["svg"]
+    assert {"data": "0.5", "grad": "?", "fill": "#ffffff"} in view["scene"]["initial"].values()
+    # the walk reveals the same numbers, named as the drawing names them
+    walk = scene_values(view["scene"])
+    assert walk["w1"]["grad"]["text"] == f"{w[0].grad:.4g}"
+    assert walk["loss"]["data"]["value"] == loss.data and walk["y"]["data"]["value"] == 0.0
+    assert walk["w2"]["after"]["value"] == 3.0 - 1.0 * w[1].grad  # the update, lr = 1
 
 
 def test_one_step_of_gradient_descent_lowers_the_loss():
     view = Session().handle({"type": "neuron.step", "state": {"target": 0.0, "lr": 10}})[0]
     step = view["step"]
     assert step["loss_after"] < step["loss_before"]
-    assert [c["name"] for c in step["changes"]] == ["w1", "w2", "b"]
-    for c in step["changes"]:
-        assert c["after"] == pytest.approx(c["before"] - 10 * c["grad"])
-    assert view["state"]["b"] == step["changes"][-1]["after"]
+    b = Value(4.0)
+    loss = (Value(2.0) * 0.0 + Value(3.0) * 1.0 + b).sigmoid() ** 2
+    loss.backward()
+    assert view["state"]["b"] == 4.0 - 10 * b.grad
 
 
 def test_expression_gives_graph_gradients_and_steps_and_never_runs_the_text():
@@ -114,9 +118,10 @@ def test_expression_gives_graph_gradients_and_steps_and_never_runs_the_text():
         {"type": "expression", "text": "tanh(a*b + c)", "variables": "a=2, b=-3, c=10"}
     )[0]
     assert view["out"] == pytest.approx(np.tanh(4.0))
-    grads = {g["name"]: g["grad"] for g in view["gradients"]}
-    assert grads["c"] == pytest.approx(1 - np.tanh(4.0) ** 2)
-    assert view["steps"][0]["phase"] == "start" and view["steps"][-1]["phase"] == "done"
+    walk = scene_values(view["scene"])
+    assert walk["c"]["grad"]["value"] == pytest.approx(1 - np.tanh(4.0) ** 2)
+    steps = view["scene"]["steps"]
+    assert steps[0]["phase"] == "start" and steps[-1]["title"] == "Backward: done"
     for text in ("__import__('os').system('true')", "a.__class__", "(lambda: 1)()", "a" * 2000):
         reply = s.handle({"type": "expression", "text": text, "variables": "a=1"})[0]
         assert reply["type"] == "error"
@@ -139,15 +144,15 @@ def test_network_steps_and_gradients_come_from_trace_backward():
     assert out.data == NETWORK_OUT
     loss = (out - 1.0) ** 2
     loss.backward()
-    for li, layer in enumerate(model.layers):
-        for j, neuron in enumerate(layer.neurons):
-            for i, w in enumerate(neuron.w):
-                assert view["grads"][f"L{li + 1}.n{j + 1}.w{i + 1}"] == w.grad
-            assert view["grads"][f"L{li + 1}.n{j + 1}.b"] == neuron.b.grad
-    phases = [s["phase"] for s in view["steps"]]
-    assert phases[:4] == ["forward", "forward", "forward", "loss"]
-    assert phases[-1] == "update" and phases.count("backward") == 16
-    w2 = next(s for s in view["steps"] if s["focus"] == "L2.n1.w2")
+    walk = scene_values(view["scene"])
+    for name, p in model.named_parameters():
+        assert walk[short_name(name)]["grad"]["value"] == p.grad
+    steps = view["scene"]["steps"]
+    phases = [s["phase"] for s in steps]
+    assert phases[:6] == ["start", "forward", "forward", "forward", "loss", "loss"]
+    assert phases[-1] == "update" and phases.count("backward") == 1 + 16 + 1  # seed, lines, done
+    nodes = view["scene"]["nodes"]
+    w2 = next(s for s in steps if s["input"] and nodes[s["input"]]["name"] == "L2.n1.w2")
     assert re.search(
         r"L2\.n1\.w2\.grad \+= L1\.n2 × L2\.n1\.z\.grad = 0\.9526 × -0\.1118", w2["text"]
     )
@@ -155,14 +160,14 @@ def test_network_steps_and_gradients_come_from_trace_backward():
     lesson.update()
     after = lesson.view()
     assert after["loss"] < before and after["updates"] == 1
-    for u in view["update"]:
-        assert u["after"] == pytest.approx(u["before"] - 0.5 * u["grad"])
+    for name, p in lesson.model.named_parameters():  # the walk's update is nn.SGD's, exactly
+        assert walk[short_name(name)]["after"]["value"] == p.data
 
 
 def test_network_sizes_are_editable_and_bounded():
     s = Session()
     view = s.handle({"type": "network", "settings": {"sizes": [3, 8, 8, 2], "init": "random"}})[0]
-    assert [len(layer) for layer in view["neurons"]] == [8, 8, 2]
+    assert [len(layer) for layer in view["network"]["layers"]] == [8, 8, 2]
     assert len(view["settings"]["x"]) == 3 and len(view["settings"]["target"]) == 2
     assert s.handle({"type": "network", "settings": {"sizes": [1]}})[0]["type"] == "error"
 
@@ -273,11 +278,6 @@ def test_page_and_assets_are_served_from_package_data_with_no_cdn(client):
     assert client.get("/static/nothing.js").status_code == 404
 
 
-def test_static_files_are_package_data():
-    toml = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
-    assert '"viz.classroom" = ["static/*.html", "static/*.js", "static/*.css"]' in toml
-
-
 # ------------------------------------------------------------------ the app over WebSocket
 def test_each_tab_over_the_websocket(client):
     with client.websocket_connect("/ws") as ws:
@@ -289,7 +289,8 @@ def test_each_tab_over_the_websocket(client):
         moved = talk(ws, {"type": "neuron", "state": {"w": [0, 2]}})
         assert moved["out"] == Value(10.0).sigmoid().data
         assert ws.receive_json()["type"] == "neuron.graph"
-        assert talk(ws, {"type": "neuron.step", "state": {}})["step"]["changes"]
+        step = talk(ws, {"type": "neuron.step", "state": {}})["step"]
+        assert step["loss_after"] < step["loss_before"]
         assert ws.receive_json()["type"] == "neuron.graph"
         assert talk(ws, {"type": "expression", "text": "a*b", "variables": "a=2 b=3"})["out"] == 6
         assert talk(ws, {"type": "network", "settings": {}})["output"] == [NETWORK_OUT]
@@ -406,7 +407,9 @@ def test_every_number_setting_is_finite_checked_and_named(settings, message):
 def test_a_network_lr_of_zero_stays_zero():
     view = Session().handle({"type": "network", "settings": {"lr": 0}})[0]
     assert view["settings"]["lr"] == 0
-    assert all(u["after"] == u["before"] for u in view["update"])
+    walk = scene_values(view["scene"])
+    params = [n["name"] for n in view["scene"]["nodes"].values() if n["role"] == "param"]
+    assert params and all(walk[p]["after"]["value"] == walk[p]["data"]["value"] for p in params)
 
 
 def test_play_with_a_nan_fps_gets_one_line_and_the_connection_keeps_serving(client):

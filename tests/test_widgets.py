@@ -11,7 +11,7 @@ import json
 import shutil
 
 import pytest
-from conftest import CHROMIUM_ARGS
+from conftest import CHROMIUM_ARGS, assert_reveals_in_order
 
 from autograd import Value
 
@@ -37,10 +37,10 @@ def test_setting_w_gives_the_engines_numbers():
     svg = w.svg
     w.w = [0.5, -1.0]
     out, xs, ws, b = neuron([2.0, 3.0], [0.5, -1.0], 4.0, "sigmoid")
-    out.backward()
+    (out**2).backward()  # the loss "Learn" minimises, against the target 0
     assert w.output == out.data
     assert w.gradients["w2"]["grad"] == ws[1].grad
-    assert w.view["out"] == out.data and w.view["nodes"]
+    assert w.view["out"] == out.data and w.view["scene"]["steps"]
     assert w.svg == svg  # same boxes: the drawing is patched, not laid out again
     w.activation = "tanh"
     assert w.output == neuron([2.0, 3.0], [0.5, -1.0], 4.0, "tanh")[0].data
@@ -76,8 +76,8 @@ def test_network_widget_steps_through_the_models_own_weights():
 
     w = NetworkWidget()
     assert w.output == [0.7216325609518421]
-    phases = [step["phase"] for step in w.view["steps"]]
-    assert phases[0] == "forward" and "backward" in phases and phases[-1] == "update"
+    phases = [step["phase"] for step in w.view["scene"]["steps"]]
+    assert phases[:2] == ["start", "forward"] and "backward" in phases and phases[-1] == "update"
     loss = w.loss
     w._message(w, {"type": "update"}, [])  # what the page's button sends
     assert w.updates == 1 and w.loss < loss
@@ -215,12 +215,14 @@ def test_graph_widget_in_chromium(page, seed_neuron):
 def test_network_widget_in_chromium(page):
     w = NetworkWidget()
     text = page.evaluate(HARNESS, [w._esm, _state(w)])
-    assert "0.7216325609518421" in text
-    assert "Forward: layer 1, neuron 1" in text
-    page.click("[id$='-last']")
-    assert page.inner_text(".phase") == "update"
-    page.click("[id$='-prev']")
-    assert page.inner_text(".phase") == "backward"
+    assert "0.7216325609518421" not in text and "0.7216" not in text  # not before its step
+    page.click("[data-act=next]")
+    assert page.inner_text(".bp-title") == "Forward: compute L1.n1"
+    page.click("[data-act=last]")
+    assert page.inner_text(".bp-phase") == "update"
+    assert page.inner_text("b.output") == "0.7216325609518421"
+    page.click("[data-act=prev]")
+    assert page.inner_text(".bp-phase") == "backward"
     assert page.locator(".netsvg circle").count() == 2 + 2 + 1
     page.click("button.update")
     assert page.evaluate("window.sent") == [{"type": "update"}]
@@ -269,4 +271,50 @@ def test_playground_widget_in_chromium(page):
     assert w.epoch == 6
     page.evaluate("() => window.model.set('lr', 0.05)")  # not in the menu: it joins it
     assert page.input_value("select.lr") == "0.05"
+    assert not page.errors, page.errors
+
+
+def test_widgets_show_nothing_before_the_step_that_reveals_it(page):
+    w = NetworkWidget()
+    page.evaluate(HARNESS, [w._esm, _state(w)])
+    assert_reveals_in_order(page, w.view["scene"], "#root", lambda: page.click("[data-act=next]"))
+    n = NeuronWidget()
+    page.evaluate(HARNESS, [n._esm, _state(n)])
+    page.keyboard.press("Home")  # it opens explored, like the tab; from its first step:
+    assert page.inner_text(".out") == "?"
+    assert_reveals_in_order(page, n.view["scene"], "#root")
+    assert not page.errors, page.errors
+
+
+def test_the_network_widget_draws_the_2_3_2_networks_names(page):
+    from nn import MLP, model_names
+
+    model = MLP(2, [3, 2], "sigmoid", "sigmoid", rng=0)
+    w = NetworkWidget(model, [2.0, 3.0], [1.0, 0.0])
+    page.evaluate(HARNESS, [w._esm, _state(w)])
+    rows = page.evaluate(
+        "[...document.querySelectorAll('#root tr[data-name]')].map(r => r.dataset.name)"
+    )
+    drawn = page.evaluate(
+        "[...document.querySelectorAll('#root .netsvg .nname, #root .netsvg .oname')].map(t => t.textContent)"
+    )
+    names = set(model_names(model))
+    assert rows == [
+        short
+        for short in model_names(model)
+        if short.rpartition(".")[2][:1] in "wb" and "." in short
+    ]
+    assert set(drawn) == {
+        "x1",
+        "x2",
+        "out1",
+        "out2",
+        "loss",
+        "L1.n1",
+        "L1.n2",
+        "L1.n3",
+        "L2.n1",
+        "L2.n2",
+    }
+    assert set(drawn) - {"L2.n1", "L2.n2"} <= names  # the output neurons' outputs: out1, out2
     assert not page.errors, page.errors

@@ -5,8 +5,7 @@ per layer."""
 from __future__ import annotations
 
 import math
-import re
-from collections import deque
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,29 +14,22 @@ import numpy as np
 
 from autograd import Value
 
-from .collapse import LEVELS, Box, find_roles, group, names_for
+from .collapse import (
+    LEVELS,
+    Box,
+    Roles,
+    find_roles,
+    forward_order,
+    group,
+    names_for,
+    natural_key,
+)
+from .format import fmt, summary
 from .rendering import Drawing
 from .theme import FONT, get_theme, signed_colour
 
 MAX_BOXES = 150  # the automatic collapse keeps a drawing under this many boxes
 MAX_EDGES = 3000  # past this, layout takes too long to wait for (2,500 edges: ~5 s in-process)
-
-
-def fmt(x: float) -> str:
-    """A number in 4 significant digits (``-3``, ``0.0009109``, ``1.235e+04``)."""
-    if isinstance(x, float) and math.isnan(x):
-        return "nan"
-    return f"{x:.4g}"
-
-
-def summary(a: Any) -> str:
-    """A float, or an array in brief: every number when there are few, else statistics."""
-    if type(a) is float or np.ndim(a) == 0:
-        return fmt(float(a))
-    a = np.asarray(a)
-    if a.size <= 4:
-        return "[" + ", ".join(fmt(float(v)) for v in a.ravel()) + "]"
-    return f"mean {fmt(float(a.mean()))}, range [{fmt(float(a.min()))}, {fmt(float(a.max()))}]"
 
 
 def grad_colour(g: Any, scale: float) -> str:
@@ -60,18 +52,10 @@ def colour_scale(values: list[Value], root: Value) -> float:
 
 
 def collect(root: Value, max_nodes: int | None = None) -> tuple[list[Value], int]:
-    """Values reachable from ``root``, nearest first (breadth-first), at most ``max_nodes``;
+    """Values ``root`` depends on, ``root`` first and then back towards the inputs (the
+    reverse of :func:`~viz.collapse.forward_order`), at most ``max_nodes`` of them;
     also returns how many were left out."""
-    seen = {root}
-    order = [root]
-    queue = deque([root])
-    while queue:
-        node = queue.popleft()
-        for parent in node.parents:
-            if parent not in seen:
-                seen.add(parent)
-                order.append(parent)
-                queue.append(parent)
+    order = forward_order(root)[::-1]
     if max_nodes is not None and len(order) > max_nodes:
         return order[:max_nodes], len(order) - max_nodes
     return order, 0
@@ -108,19 +92,22 @@ Cell = tuple  # (kind, values, text): kind "text", "data", "grad" or "wgrad"
 
 
 @dataclass
-class Scene:
-    """What a drawing shows, worked out before any layout: the values, their names, the
-    units drawn (a Value or a :class:`Box`), the id of the unit each value is in, the
-    edges between units, and the cells of each unit's label (for the step-through page)."""
+class Plan:
+    """What a drawing shows, worked out before any layout: the values (in forward order,
+    the root last), their names, the units drawn (a Value or a :class:`Box`, in forward
+    order), the id of the unit each value is in, the edges between units (source, target,
+    the edge's id: a value used twice by one op has two), the roles found in the graph
+    and the cells of each unit's label (for the step-through page)."""
 
     values: list[Value]
     names: dict[Value, str]
     units: list[Any]
     unit_of: dict[Value, str]
     box_of: dict[Value, Box]
-    edges: list[tuple[str, str]]
+    edges: list[tuple[str, str, str]]
     hidden: int
     level: str | None
+    roles: Roles
     cells: dict[str, list[list[Cell]]] = field(default_factory=dict)
 
 
@@ -129,11 +116,11 @@ def plan(
     collapse: str | None = "auto",
     max_nodes: int | None = None,
     max_edges: int = MAX_EDGES,
-) -> Scene:
+) -> Plan:
     """Decide what to draw for ``root``: the collapse level (``"auto"`` picks the
     finest level that stays under ``MAX_BOXES`` boxes), the units and edges. Raises
     ``ValueError`` when the drawing would have more than ``max_edges`` edges."""
-    values = collect(root)[0]
+    values = forward_order(root)
     roles = find_roles(values)
     names = names_for(values, roles)
     if collapse == "auto":
@@ -151,7 +138,7 @@ def plan(
     ids = {v: f"v{i}" for i, v in enumerate(values)}
     unit_of = {v: box_of[v].id if v in box_of else ids[v] for v in values}
     units, seen = [], set()
-    for v in values:
+    for v in reversed(values):  # the root's unit first: max_nodes keeps the nearest
         u = unit_of[v]
         if u not in seen:
             seen.add(u)
@@ -160,15 +147,16 @@ def plan(
     if max_nodes is not None and len(units) > max_nodes:
         hidden = len(units) - max_nodes
         units = units[:max_nodes]
+    units.reverse()  # drawn in forward order: dot then stacks the inputs top down as written
     edges = _edges(values, box_of, {_uid(u, ids) for u in units}, unit_of)
     if len(edges) > max_edges:
         raise ValueError(
             f"draw_dot: {len(edges)} edges with collapse={level!r}, more than "
             f"max_edges={max_edges}; draw it with collapse='layer' or a smaller max_nodes"
         )
-    scene = Scene(values, names, units, unit_of, box_of, edges, hidden, level)
-    scene.cells = {_uid(u, ids): _cells(u, names) for u in units}
-    return scene
+    drawing = Plan(values, names, units, unit_of, box_of, edges, hidden, level, roles)
+    drawing.cells = {_uid(u, ids): _cells(u, names) for u in units}
+    return drawing
 
 
 def _uid(unit: Any, ids: dict[Value, str]) -> str:
@@ -180,11 +168,13 @@ def _edges(
     box_of: dict[Value, Box],
     drawn: set[str] | None = None,
     unit_of: dict[Value, str] | None = None,
-) -> list[tuple[str, str]]:
-    """Edges between drawn units: parent -> op circle -> value, or box -> box."""
+) -> list[tuple[str, str, str]]:
+    """Edges between drawn units, each with its id: parent -> op circle -> value, or
+    box -> box. A value an op uses twice (``a*a``) has an edge per use (``v0__v1_op``
+    and ``v0__v1_op__2``); boxes are joined once."""
     if unit_of is None:
         unit_of = {v: box_of[v].id if v in box_of else f"v{i}" for i, v in enumerate(values)}
-    edges: dict[tuple[str, str], None] = {}
+    edges: dict[tuple[str, str, int], None] = {}
     for v in values:
         if not v.op:
             continue
@@ -192,18 +182,15 @@ def _edges(
         if drawn is not None and dst not in drawn:
             continue
         if v not in box_of:
-            edges[(dst + "_op", dst)] = None
+            edges[(dst + "_op", dst, 1)] = None
             dst += "_op"
+        uses: Counter = Counter()
         for p in v.parents:
             src = unit_of[p]
             if src != dst and (drawn is None or src in drawn):
-                edges[(src, dst)] = None
-    return list(edges)
-
-
-def natural_key(name: str) -> list:
-    """Sort key reading numbers as numbers: ``w10`` after ``w9``."""
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+                uses[src] += dst.endswith("_op")  # a box takes each source once
+                edges[(src, dst, max(1, uses[src]))] = None
+    return [(src, dst, f"{src}__{dst}" + (f"__{k}" if k > 1 else "")) for src, dst, k in edges]
 
 
 def _local(v: Value, names: dict[Value, str]) -> str:
@@ -230,7 +217,7 @@ def _cells(unit: Any, names: dict[Value, str]) -> list[list[Cell]]:
         head = head if zs else unit.name
         rows = [[("text", [], head)]]
         rows += [
-            [("text", [], _local(v, names)), ("data", [v], ""), ("grad", [v], "")]
+            [("text", [], "z" if v in zs else "out"), ("data", [v], ""), ("grad", [v], "")]
             for v in (zs + outs)[::-1]
         ]
         if len(params) <= 4 or any(p.ndim for p in params):
@@ -328,11 +315,11 @@ def draw_dot(
             f"draw_dot: collapse must be 'neuron', 'layer', 'auto' or None, got {collapse!r}"
         )
     t = get_theme(theme)
-    scene = plan(root, collapse, max_nodes, max_edges)
-    drawn = [v for v in scene.values if scene.unit_of[v] in scene.cells]
+    drawing_plan = plan(root, collapse, max_nodes, max_edges)
+    drawn = [v for v in drawing_plan.values if drawing_plan.unit_of[v] in drawing_plan.cells]
     scale = colour_scale(drawn, root)
     graph_attr = {"rankdir": rankdir, "bgcolor": "white", "fontname": FONT}
-    if len(scene.units) > _SMALL:
+    if len(drawing_plan.units) > _SMALL:
         # Network simplex (dot's ranking and x-placement) can take minutes on graphs
         # where one value feeds many ops (a+a+...+a: 70 terms took 30 s in-process, 100
         # over a minute); a few passes per node give the same picture, give or take.
@@ -340,10 +327,11 @@ def draw_dot(
     dot = Drawing(format="svg", graph_attr=graph_attr)
     dot.attr("node", fontname=FONT, fontsize=str(t.font))
     dot.attr("edge", color="#777777", arrowsize="0.7", penwidth=str(t.line))
-    for unit in scene.units:
-        uid = unit.id if isinstance(unit, Box) else scene.unit_of[unit]
+    for unit in drawing_plan.units:
+        uid = unit.id if isinstance(unit, Box) else drawing_plan.unit_of[unit]
         rows = [
-            [cell_text(c) for c in row if show_grad or c[0] != "grad"] for row in scene.cells[uid]
+            [cell_text(c) for c in row if show_grad or c[0] != "grad"]
+            for row in drawing_plan.cells[uid]
         ]
         if texts and uid in texts:
             places = [(i, j) for i, row in enumerate(rows) for j in range(len(row))]
@@ -376,12 +364,12 @@ def draw_dot(
                 fillcolor="#f3f3f3",
                 fontsize=str(t.small + 1),
             )
-    for src, dst in scene.edges:
-        dot.edge(src, dst, id=f"{src}__{dst}")
-    if scene.hidden:
+    for src, dst, edge in drawing_plan.edges:
+        dot.edge(src, dst, id=edge)
+    if drawing_plan.hidden:
         dot.node(
             "more",
-            f"… {scene.hidden} more {'boxes' if scene.level else 'values'} not drawn "
+            f"… {drawing_plan.hidden} more {'boxes' if drawing_plan.level else 'values'} not drawn "
             f"(max_nodes={max_nodes})",
             shape="note",
             fontcolor="#555555",

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from nn.activations import REGISTRY
+from nn.names import input_name, neuron_name, output_name
 
-from .graph import fmt
+from .format import fmt
 from .rendering import Drawing
 from .theme import FONT, NEUTRAL_HEX, get_theme, signed_colour
 
@@ -57,8 +58,10 @@ def draw_mlp(
     coloured by sign (blue positive, orange negative), saturated and wide by size.
     ``show="grads"`` draws the gradients of the weights instead. Each neuron shows its
     bias (the circle grows to fit); with a sample ``x`` it also shows its output and is
-    filled by it. A weight's number is written on its edge when there are few edges
-    between two layers, else it shows on hover. A layer wider than ``max_neurons``
+    filled by it. Every neuron, input, output and weight is named as in every other
+    picture (``L1.n2``, ``x1``, ``out1``, ``L1.n2.w1`` on hover). A weight's number is
+    written on its edge when there are few edges between two layers, else it shows on
+    hover. A layer wider than ``max_neurons``
     shows its first neurons and a note. ``theme="projector"`` for a classroom.
 
     >>> from nn import MLP
@@ -107,16 +110,20 @@ def draw_mlp(
             sub.node(chain[0], f"{title}{act}", shape="plaintext", fontsize=str(t.title))
             texts, fills = [], []
             for i in range(shown[col]):
-                lines = []
+                value = f" = {_short(outs[col][i])}" if outs is not None else ""
                 if col == 0:
-                    name = input_names[i] if input_names and i < len(input_names) else f"x{i + 1}"
-                    lines.append(name)
+                    name = input_names[i] if input_names and i < len(input_names) else input_name(i)
+                    lines = [name + value]
                 else:
+                    lines = [neuron_name(col - 1, i)]
+                    if col == len(sizes) - 1:  # the network's outputs by their own names
+                        lines.append(output_name(i, n) + value)
+                    elif value:
+                        lines[0] += value
                     lines.append(f"b {_short(params[col - 1][1][i])}")
                     if show == "grads":
                         lines.append(f"∇b {_short(mats[col - 1][1][i])}")
                 if outs is not None:
-                    lines.append(("" if col == 0 else "out ") + _short(outs[col][i]))
                     fills.append(signed_colour(outs[col][i], min(1.0, abs(outs[col][i])) * 0.7))
                 else:
                     fills.append(NEUTRAL_HEX if col == 0 else "#ffffff")
@@ -146,7 +153,9 @@ def draw_mlp(
             for j in range(shown[col + 1]):
                 w = float(W[i, j])
                 strength = min(1.0, abs(w) / biggest)
-                tip = f"{what} from {i + 1} to {j + 1}: {fmt(w)}"
+                source = input_name(i) if col == 0 else neuron_name(col - 1, i)
+                tip = f"{weight_name(model, col, i, j)}: {what} from {source} to "
+                tip += f"{neuron_name(col, j)}: {fmt(w)}"
                 extra = {"xlabel": fmt(w), "fontcolor": "#333333"} if labelled else {}
                 dot.edge(
                     f"n{col}_{i}",
@@ -164,6 +173,16 @@ def draw_mlp(
     return dot
 
 
+def weight_name(model: Any, layer: int, i: int, j: int) -> str:
+    """The name of the weight from input ``i`` of ``layer`` to its neuron ``j`` (all
+    from 0): ``L1.n2.w1`` (a vectorized layer's entry of its matrix: ``L1.W[0, 1]``)."""
+    dense = model.layers[layer]
+    if hasattr(dense, "neurons"):
+        return dense.neurons[j].w[i].label
+    return f"{dense.W.label}[{i}, {j}]"
+
+
 def _short(x: float) -> str:
-    """A number in 2 significant digits, to fit inside a neuron."""
-    return f"{float(x):.2g}"
+    """A number in 2 significant digits, to fit inside a neuron (never a whole number
+    it is not: a saturated output reads ``0.99995``, not ``1``)."""
+    return fmt(float(x), 2)

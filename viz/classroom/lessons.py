@@ -1,7 +1,8 @@
 """The Neuron, Expression and Network tabs: what the page shows, computed by the engine.
 
 Each view is a plain dict ready for JSON. Graph pictures are ``draw_dot`` drawings as SVG;
-every gradient and every chain-rule step comes from ``backward`` / ``trace_backward``.
+every name, number and chain-rule step the page shows is in the view's ``scene``
+(:mod:`viz.scene`, from ``trace_backward``), which the page's player reveals step by step.
 
 >>> view = neuron_view(check_neuron({}))
 >>> view["formula"]
@@ -14,13 +15,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograd import Value, add_n, topological_order, trace_backward
+from autograd import Value, add_n, topological_order
 from nn import MLP, SGD
 from nn.activations import REGISTRY, activate
+from nn.names import error_name, input_name, model_names, neuron_name, target_name
 
-from ..graph import collect, colour_scale, draw_dot, fmt, grad_colour, summary
+from ..format import fmt
+from ..graph import draw_dot, plan
 from ..rendering import to_svg
-from ..stepper import backward_line, build_steps
+from ..scene import build_scene
+from ..stepper import widest_texts
 from .expression import build, parse_assignments
 from .settings import MAX_GRAPH_VALUES as MAX_VALUES
 from .settings import Network, Neuron, SettingsError
@@ -66,31 +70,43 @@ def _num(x: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def neuron_view(state: dict) -> dict:
-    """Output, formula with numbers, every value's gradient, and what each box of the
-    graph now reads (``nodes``: draw_dot's ids -> data, grad and fill), so the page can
-    update the drawing it has at once; :func:`neuron_graph` lays out the new one."""
+def neuron_loss(state: dict) -> tuple[Value, Value, list[Value], list[Value], Value]:
+    """The neuron and what "Learn" minimises: ``e = out - y`` and ``loss = e**2``
+    against the target ``y``; returns ``loss, out, xs, ws, b``."""
     out, xs, ws, b = _neuron(state)
-    out.backward()
-    values = collect(out)[0]
-    scale = colour_scale(values, out)
+    error = out - Value(state["target"], label="y", requires_grad=False)
+    error.label = "e"
+    loss = error**2
+    loss.label = "loss"
+    return loss, out, xs, ws, b
+
+
+def neuron_view(state: dict) -> dict:
+    """The neuron's walk (``scene``): forward to its output and the loss
+    ``(out - target)²``, backward to every input, weight and bias, and the update of w and
+    b that "Learn" applies; with its output, formula and gradients as numbers for Python
+    (``out``, ``formula``, ``loss``, ``values``: every input's, weight's and bias's data
+    and ∂loss/∂value). :func:`neuron_graph` lays out the drawing the scene addresses."""
+    loss, out, xs, ws, b = neuron_loss(state)
+    drawing = plan(loss, None)
+    scene = build_scene(loss, drawing, state["lr"], outputs=[out], params=[*ws, b])
+    loss.backward()
     terms = " + ".join(f"{_num(w.data)}·{_num(x.data)}" for w, x in zip(ws, xs))
     inner = f"{terms} + {_num(b.data)}"
     act = state["activation"]
     formula = inner if act == "linear" else f"{act}({inner})"
-    loss = (out - state["target"]) ** 2
+    ids = {v: f"v{i}" for i, v in enumerate(drawing.values)}
     return {
         "type": "neuron",
         "state": state,
         "out": out.data,
         "formula": f"{formula} = {fmt(out.data)}",
-        "nodes": {
-            f"v{i}": {
-                "data": summary(v.data),
-                "grad": summary(v.grad),
-                "fill": grad_colour(v.grad, scale),
-            }
-            for i, v in enumerate(values)
+        "formula_text": f"{formula} = ",  # the page adds the output once it is revealed
+        "scene": scene,
+        "shown": {
+            "out": ids[out],
+            "loss": ids[loss],
+            "values": [ids[v] for pair in zip(xs, ws) for v in pair] + [ids[b]],
         },
         "values": {v.label: {"data": v.data, "grad": v.grad} for v in [*xs, *ws, b]},
         "loss": loss.data,
@@ -98,43 +114,35 @@ def neuron_view(state: dict) -> dict:
 
 
 def neuron_graph(state: dict) -> dict:
-    """The neuron's graph as ``draw_dot`` draws it, as SVG (the slow part: a layout)."""
-    out = _neuron(state)[0]
-    out.backward()
-    return {"type": "neuron.graph", "state": state, "svg": _svg(out)}
+    """The neuron's and its loss's graph as ``draw_dot`` draws it, as SVG (the slow part:
+    a layout), with room for every number the walk writes into it."""
+    loss = neuron_loss(state)[0]
+    scene = build_scene(loss, plan(loss, None), state["lr"])
+    return {"type": "neuron.graph", "state": state, "svg": _svg(loss, scene)}
 
 
 def neuron_step(state: dict) -> dict:
     """One step of gradient descent on w and b for loss = (out - target)²; the view of
-    the new neuron, with each parameter's before / gradient / after and both losses."""
-    out, xs, ws, b = _neuron(state)
-    loss = (out - state["target"]) ** 2
+    the new neuron, with the loss before and after."""
+    loss, _, _, ws, b = neuron_loss(state)
     loss.backward()
-    params = [*ws, b]
-    before = [(p.label, p.data, p.grad) for p in params]
-    SGD(params, lr=state["lr"]).step()
+    before = loss.data
+    SGD([*ws, b], lr=state["lr"]).step()
     new = dict(state, w=[w.data for w in ws], b=b.data)
     view = neuron_view(new)
-    view["step"] = {
-        "loss_before": loss.data,
-        "loss_after": view["loss"],
-        "changes": [
-            {"name": name, "before": data, "grad": g, "after": p.data}
-            for (name, data, g), p in zip(before, params)
-        ],
-    }
+    view["step"] = {"loss_before": before, "loss_after": view["loss"]}
     return view
 
 
-def _svg(root: Value) -> str:
-    svg = to_svg(draw_dot(root, max_nodes=None, legend=False))
+def _svg(root: Value, scene: dict) -> str:
+    svg = to_svg(draw_dot(root, max_nodes=None, legend=False, texts=widest_texts(scene)))
     return svg[svg.index("<svg") :]
 
 
 # ------------------------------------------------------------------ an expression
 def expression_view(text: str, variables: str) -> dict:
-    """The formula's graph (SVG), each variable's gradient, and the step-through of the
-    forward and backward pass (the same steps as ``backprop_html``)."""
+    """The formula's graph (SVG) and its walk (``scene``: the forward and backward pass,
+    the same steps as ``backprop_html``); ``out`` is the value, for Python."""
     try:
         values = parse_assignments(p for p in variables.replace(",", " ").split() if p)
         out, leaves = build(text, values)
@@ -148,18 +156,18 @@ def expression_view(text: str, variables: str) -> dict:
     if out.ndim:
         raise SettingsError("the expression must give one number")
     with np.errstate(all="ignore"):
-        steps, initial = build_steps(out, order)
-        out.backward()
+        drawing = plan(out, None)
+        scene = build_scene(out, drawing)
+    ids = {v: f"v{i}" for i, v in enumerate(drawing.values)}
     return {
         "type": "expression",
         "text": text,
         "variables": variables,
         "out": out.data,
-        "svg": _svg(out),
-        "gradients": [{"name": n, "data": v.data, "grad": v.grad} for n, v in leaves.items()],
+        "svg": _svg(out, scene),
+        "scene": scene,
+        "shown": {"out": ids[out], "values": [ids[v] for v in leaves.values()]},
         "unused": sorted(set(values) - set(leaves)),
-        "steps": steps,
-        "initial": initial,
     }
 
 
@@ -186,154 +194,87 @@ class NetworkLesson:
                         w.data = float(i % 2)
                     neuron.b.data = 0.0
         self.updates = 0
-        self.last_update: list[dict] | None = None
 
     def same_model(self, settings: dict) -> bool:
         keys = ("sizes", "activation", "init", "seed")
         return all(self.settings[k] == settings[k] for k in keys)
 
-    def _forward(self) -> tuple[list[list[Value]], Value]:
-        """Each layer's outputs (inputs first, as constants) and the loss."""
+    def forward(self) -> tuple[list[list[Value]], Value]:
+        """Each layer's outputs (the inputs first, as constants ``x1, ...``) and the loss:
+        the squared error ``e²`` of one output (``e = out - y``), the mean of ``e1², e2²,
+        ...`` of several, every node named as :func:`nn.names.model_names` lists it."""
         s = self.settings
-        layers: list[list[Value]] = [[Value(v, requires_grad=False) for v in s["x"]]]
+        xs = [Value(v, label=input_name(k), requires_grad=False) for k, v in enumerate(s["x"])]
+        layers: list[list[Value]] = [xs]
         for layer in self.model.layers:
             out = layer(layers[-1])
             layers.append(out if isinstance(out, list) else [out])
-        errors = [o - t for o, t in zip(layers[-1], s["target"])]
-        for k, e in enumerate(errors):
-            e.label = f"e{k + 1}"
+        count = len(layers[-1])
+        errors = []
+        for k, (o, t) in enumerate(zip(layers[-1], s["target"])):
+            errors.append(o - Value(t, label=target_name(k, count), requires_grad=False))
+            errors[-1].label = error_name(k, count)
         squares = [e**2 for e in errors]
-        loss = squares[0] if len(squares) == 1 else add_n(squares) / len(squares)
+        if count == 1:
+            loss = squares[0]
+        else:
+            for e, square in zip(errors, squares):
+                square.label = f"{e.label}²"
+            total = add_n(squares)
+            total.label = " + ".join(sq.label for sq in squares)
+            loss = total / count
         loss.label = "loss"
         return layers, loss
 
     def view(self) -> dict:
+        """The page's view: the walk (``scene``, forward neuron by neuron, the loss, the
+        backward pass line by line, the update), where each name is drawn (``network``:
+        the node ids of the inputs, of each neuron's output, pre-activation, bias and
+        weights, of the outputs and the loss), and the numbers for Python."""
         s, model = self.settings, self.model
-        layers, loss = self._forward()
-        names: dict[Value, str] = {}
-        edges, neurons = [], []
-        for k, v in enumerate(layers[0]):
-            names[v] = f"x{k + 1}"
-        forward = []
-        for li, layer in enumerate(model.layers):
+        layers, loss = self.forward()
+        drawing = plan(loss, "neuron")
+        params = model.parameters()
+        scene = build_scene(loss, drawing, s["lr"], per="line", params=params, drawn=False)
+        ids = {v: f"v{i}" for i, v in enumerate(drawing.values)}
+        network = {"inputs": [ids[x] for x in layers[0]], "layers": [], "loss": ids[loss]}
+        for li, (layer, outs) in enumerate(zip(model.layers, layers[1:])):
             row = []
-            for j, (neuron, out) in enumerate(zip(layer.neurons, layers[li + 1])):
-                nid = f"L{li + 1}.n{j + 1}"
-                z = out if s["activation"] == "linear" else out.parents[0]
-                names[out] = nid
-                if z is not out:
-                    names[z] = f"{nid}.z"
-                names[neuron.b] = f"{nid}.b"
-                for i, w in enumerate(neuron.w):
-                    names[w] = f"{nid}.w{i + 1}"
-                    edges.append({"id": names[w], "from": [li, i], "to": [li + 1, j], "w": w.data})
-                row.append({"id": nid, "b": neuron.b.data, "z": z.data, "out": out.data})
-                forward.append(self._forward_step(li, j, neuron, layers[li], out, z, names))
-            neurons.append(row)
-        for v in collect(loss)[0]:
-            names.setdefault(v, v.label or fmt(float(v.data)))
-        steps = forward + [self._loss_step(layers[-1], loss)]
-        grads: dict[str, float] = {}
-        for step in trace_backward(loss):
-            name = names[step.input]
-            grads[name] = step.total
-            steps.append(
-                {
-                    "phase": "backward",
-                    "title": f"Backward: ∂loss/∂{name}",
-                    "text": backward_line(step, names),
-                    "focus": name,
-                    "reveal": {"grad": {name: step.total}},
-                }
-            )
-        update = self._planned_update(loss, names)
-        steps.append(
-            {
-                "phase": "update",
-                "title": f"Update: w ← w − lr·grad, lr = {fmt(s['lr'])}",
-                "text": "\n".join(
-                    f"{u['name']} ← {fmt(u['before'])} − {fmt(s['lr'])} × {_num(u['grad'])}"
-                    f" = {fmt(u['after'])}"
-                    for u in update
-                ),
-                "focus": None,
-                "reveal": {"after": {u["name"]: u["after"] for u in update}},
-            }
-        )
+            for j, (neuron, out) in enumerate(zip(layer.neurons, outs)):
+                z = out if out.op in ("w·x+b", "w·x") else out.parents[0]
+                row.append(
+                    {
+                        "name": neuron_name(li, j),
+                        "out": ids[out],
+                        "z": ids[z],
+                        "b": ids[neuron.b],
+                        "w": [ids[w] for w in neuron.w],
+                    }
+                )
+            network["layers"].append(row)
+        network["outputs"] = [ids[o] for o in layers[-1]]
         return {
             "type": "network",
             "settings": s,
-            "inputs": [{"id": f"x{k + 1}", "value": v} for k, v in enumerate(s["x"])],
-            "neurons": neurons,
-            "edges": edges,
+            "scene": scene,
+            "network": network,
             "output": [o.data for o in layers[-1]],
             "loss": loss.data,
-            "grads": grads,
-            "update": update,
             "updates": self.updates,
-            "last_update": self.last_update,
-            "steps": steps,
         }
 
-    def _forward_step(self, li, j, neuron, inputs, out, z, names) -> dict:
-        act = self.settings["activation"]
-        nid = names[out]
-        terms = (
-            " + ".join(f"{names[w]}·{names[x]}" for w, x in zip(neuron.w, inputs)) + f" + {nid}.b"
-        )
-        nums = " + ".join(f"{_num(w.data)}·{_num(x.data)}" for w, x in zip(neuron.w, inputs))
-        nums += f" + {_num(neuron.b.data)}"
-        if act == "linear":
-            text = f"{nid} = {terms} = {nums} = {fmt(out.data)}"
-        else:
-            text = (
-                f"{nid} = {act}({terms})\n    = {act}({nums}) = {act}({fmt(z.data)})"
-                f" = {fmt(out.data)}"
-            )
-        return {
-            "phase": "forward",
-            "title": f"Forward: layer {li + 1}, neuron {j + 1}",
-            "text": text,
-            "focus": nid,
-            "reveal": {"out": {nid: out.data}},
-        }
-
-    def _loss_step(self, outputs: list[Value], loss: Value) -> dict:
-        parts = [f"({fmt(o.data)} − {_num(t)})²" for o, t in zip(outputs, self.settings["target"])]
-        text = " + ".join(parts)
-        if len(parts) > 1:
-            text = f"({text}) / {len(parts)}"
-        return {
-            "phase": "loss",
-            "title": "The loss: squared error against the target",
-            "text": f"loss = {text} = {fmt(loss.data)}",
-            "focus": "loss",
-            "reveal": {"loss": loss.data},
-        }
-
-    def _planned_update(self, loss: Value, names: dict) -> list[dict]:
-        """What one SGD step would do, computed by ``nn.SGD`` itself and then undone."""
-        params = self.model.parameters()
-        self.model.zero_grad()
-        loss.backward()
-        before = [(p.data, p.grad) for p in params]
-        SGD(params, lr=self.settings["lr"]).step()
-        update = [
-            {"name": names.get(p, "?"), "before": d, "grad": g, "after": p.data}
-            for p, (d, g) in zip(params, before)
-        ]
-        for p, (d, _) in zip(params, before):
-            p.data = d
-        self.model.zero_grad()
-        return update
+    def names(self) -> list[str]:
+        """Every name the walk uses (:func:`nn.names.model_names` of this network)."""
+        return model_names(self.model)
 
     def update(self) -> None:
-        """Apply one SGD step to the network (the planned update of :meth:`view`)."""
-        update = self.view()["update"]
-        for p, u in zip(self.model.parameters(), update):
-            p.data = u["after"]
+        """Apply one SGD step to the network (the update the walk's last step shows)."""
+        loss = self.forward()[1]
+        self.model.zero_grad()
+        loss.backward()
+        SGD(self.model.parameters(), lr=self.settings["lr"]).step()
+        self.model.zero_grad()
         self.updates += 1
-        self.last_update = update
 
 
 def activation_formulas() -> dict[str, str]:

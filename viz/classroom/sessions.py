@@ -7,11 +7,13 @@ is checked and bounded here, *before* any work is done; a bad one is a
 
 Messages (``type``) and their replies:
 
-- ``neuron`` (``state``) -> ``neuron``: output, formula with numbers, graph SVG, gradients;
-  ``neuron.step`` (``state``) -> ``neuron`` after one step of gradient descent on w and b;
-- ``expression`` (``text``, ``variables``) -> ``expression``: graph, gradients, steps;
-- ``network`` (``settings``, optional ``reset``) -> ``network``: the forward, loss,
-  backward and update steps of a small MLP on one sample; ``network.update`` applies SGD;
+- ``neuron`` (``state``) -> ``neuron``: the walk (``scene``) through the neuron and its
+  loss, then ``neuron.graph``, the drawing it addresses; ``neuron.step`` (``state``) ->
+  ``neuron`` after one step of gradient descent on w and b;
+- ``expression`` (``text``, ``variables``) -> ``expression``: graph and walk;
+- ``network`` (``settings``, optional ``reset`` and ``at``, the step to show) ->
+  ``network``: the walk (``scene``) through a small MLP on one sample, forward, loss,
+  backward and update, and where each name is drawn; ``network.update`` applies SGD;
 - ``playground`` (``settings``) -> ``playground.reset`` (points) and a ``playground.frame``,
   or, when only live settings changed (``settings.Playground.live``), ``playground.settings``
   and a frame of the same run; ``playground.step`` -> one epoch and a frame (the server's
@@ -194,7 +196,11 @@ class Session:
         else:
             lesson.settings = settings  # same network: keep its trained weights
         self.network = lesson
-        return [lesson.view()]
+        view = lesson.view()
+        at = message.get("at")
+        if type(at) is int and at >= 0:  # the step the page goes back to (an undo)
+            view["at"] = at
+        return [view]
 
     def _network_update(self, message: dict) -> list[dict]:
         if self.network is None:

@@ -26,11 +26,13 @@ from pathlib import Path
 import anywidget
 import traitlets
 
-from autograd import Value, topological_order
+from autograd import Value
 from nn.activations import ACTIVATIONS
 
 from .. import to_svg
-from ..graph import draw_dot, summary
+from ..graph import draw_dot, plan, summary
+from ..scene import build_scene
+from ..stepper import widest_texts
 from .lessons import NetworkLesson, check_network, check_neuron, neuron_graph, neuron_view
 from .sessions import _finite
 from .settings import MAX_FPS, Neuron, Playground, SettingsError, Tab
@@ -41,6 +43,7 @@ __all__ = ["NeuronWidget", "GraphWidget", "NetworkWidget", "PlaygroundWidget"]
 STATIC = Path(__file__).resolve().parent / "static"
 MODULES = (
     "common.js",
+    "player.js",
     "settings.js",
     "neuron.js",
     "network.js",
@@ -69,7 +72,9 @@ def widget_module(kind: str) -> str:
 
 
 def _css() -> str:
-    return (STATIC / "widgets.css").read_text(encoding="utf-8")
+    return "\n".join(
+        (STATIC / name).read_text(encoding="utf-8") for name in ("player.css", "widgets.css")
+    )
 
 
 _TRAITS = {"number": traitlets.Float, "integer": traitlets.Int, "boolean": traitlets.Bool,
@@ -136,7 +141,10 @@ class NeuronWidget(settings_traits(Neuron)):
             self.output = view["out"]
             self.formula = view["formula"]
             self.gradients = view["values"]
-            self.view = {k: view[k] for k in ("out", "formula", "nodes", "values", "loss")}
+            self.view = {
+                k: view[k]
+                for k in ("out", "formula", "values", "loss", "scene", "shown", "formula_text")
+            }
 
 
 class GraphWidget(anywidget.AnyWidget):
@@ -149,6 +157,7 @@ class GraphWidget(anywidget.AnyWidget):
 
     svg = traitlets.Unicode("").tag(sync=True)
     gradients = traitlets.List().tag(sync=True)  # [{"name", "data", "grad"}], inputs first
+    scene = traitlets.Dict().tag(sync=True)  # {"scene": its walk, "rows": the table's ids}
 
     def __init__(self, value: Value, **kwargs) -> None:
         if not isinstance(value, Value):
@@ -158,15 +167,18 @@ class GraphWidget(anywidget.AnyWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        svg = to_svg(draw_dot(self.value))
+        drawing = plan(self.value, "auto", max_nodes=250)
+        scene = build_scene(self.value, drawing)
+        svg = to_svg(draw_dot(self.value, texts=widest_texts(scene)))
+        labelled = {f"v{i}": v for i, v in enumerate(drawing.values) if v.label}
         rows = [
             {"name": v.label, "data": _number(v.data), "grad": _number(v.grad)}
-            for v in topological_order(self.value)
-            if v.label
+            for v in labelled.values()
         ]
         with self.hold_sync():
             self.svg = svg[svg.index("<svg") :]
             self.gradients = rows
+            self.scene = _finite({"scene": scene, "rows": list(labelled)})
 
 
 class NetworkWidget(anywidget.AnyWidget):

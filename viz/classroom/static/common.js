@@ -91,28 +91,3 @@ export function table(node, head, rows) {
 export function signed(x, text = fmt(x)) {
   return el("span", { class: x > 0 ? "pos" : x < 0 ? "neg" : "" }, text);
 }
-
-// A step-through (Prev / Next ...) over a list of steps; render(k) draws step k. Its
-// elements are `${prefix}-title` ..., found by find(id) (in the document by default).
-export function stepper(prefix, render, find = $) {
-  const state = { steps: [], current: 0 };
-  const go = k => {
-    if (!state.steps.length) return;
-    state.current = Math.max(0, Math.min(state.steps.length - 1, k));
-    const step = state.steps[state.current];
-    find(`${prefix}-title`).textContent = step.title;
-    find(`${prefix}-steptext`).textContent = step.text;
-    const phase = find(`${prefix}-phase`);
-    phase.textContent = step.phase;
-    phase.className = `phase ${step.phase}`;
-    find(`${prefix}-counter`).textContent = `step ${state.current + 1} / ${state.steps.length}`;
-    render(state.current);
-  };
-  find(`${prefix}-first`).onclick = () => go(0);
-  find(`${prefix}-prev`).onclick = () => go(state.current - 1);
-  find(`${prefix}-next`).onclick = () => go(state.current + 1);
-  find(`${prefix}-last`).onclick = () => go(state.steps.length - 1);
-  state.go = go;
-  state.load = (steps, at = 0) => { state.steps = steps; go(at); };
-  return state;
-}

@@ -1,10 +1,11 @@
 // The Network tab: a small MLP on one sample, drawn as neurons and edges. The server
-// sends every step (forward neuron by neuron, the loss, backward from trace_backward, the
-// SGD update); stepping through them reveals the numbers one by one.
-import { $, colour, fmt, signed, stepper, svg, table } from "./common.js";
+// sends its walk (viz/scene.py: forward neuron by neuron, the loss, backward line by line
+// from trace_backward, the SGD update); the player reveals the numbers one step at a time.
+import { $, colour, svg } from "./common.js";
+import { Player, nodeTable, signClass } from "./player.js";
 import { build, defaults, fromUrl, toUrl } from "./settings.js";
 
-let ctx = null, steps = null, net = null;
+let ctx = null, net = null, undo = null;
 // The settings, their controls and the last ones the server took: all from the Network
 // tab's schema (a field that does not parse goes as typed: the server names the setting).
 let schema = null, s = null, controls = {}, lastGood = null, link = null;
@@ -15,140 +16,169 @@ export function urlParams() {
 }
 
 function send(reset = false) {
+  // Undo (offered when the walk starts again): the settings the server took last, and
+  // the step the walk was at
+  const before = { settings: structuredClone(lastGood), at: net.player.index };
+  undo = before.settings && (() => {
+    undo = null;
+    s = before.settings;
+    for (const [key, c] of Object.entries(controls)) c.set(s[key]);
+    ctx.request("network", { type: "network", settings: s, at: before.at });
+  });
   ctx.request("network", { type: "network", settings: s, reset });
 }
 
 function change(key, value) {
   s[key] = value;
-  send();
+  if (JSON.stringify(s) !== JSON.stringify(lastGood)) send();  // (a field's Enter, then change)
 }
 
-// The drawing and the step-through of one network view: the tab's, or a Jupyter widget's.
-// find(id) looks an element up (the page: by id in the document; a widget: inside its own
-// element); every id is `${prefix}-...` (svg, table and the stepper's buttons).
-export function networkView(find = $, prefix = "net") {
-  let view = null;
-  let H = 440;  // the drawing's height: taller for wide layers
+// The drawing of a network view (an <svg> element): inputs, neurons in columns, an edge
+// per weight, the loss; each number once the player has revealed it. `layout` is the
+// view's `network` (the node ids of every input, neuron, weight, output and the loss).
+export function networkDrawing(root, layout) {
+  let H = 440;  // taller for wide layers
 
-  // What the steps up to k have revealed: neuron outputs, the loss, gradients, new weights.
-  function known(k) {
-    const seen = { out: {}, grad: {}, loss: null, after: {} };
-    for (let i = 0; i <= k; i++) {
-      const r = view.steps[i].reveal || {};
-      Object.assign(seen.out, r.out || {});
-      Object.assign(seen.grad, r.grad || {});
-      Object.assign(seen.after, r.after || {});
-      if (r.loss !== undefined) seen.loss = r.loss;
-    }
-    return seen;
-  }
-
-  // Columns of neurons; the spacing (and what fits around a neuron) follows the widest layer.
-  function layout() {
-    const columns = [view.inputs, ...view.neurons];
+  function place() {
+    const columns = [layout.inputs.map(id => ({ id })), ...layout.layers];
     const pos = {};
     const x0 = 70, x1 = 670;
     const widest = Math.max(...columns.map(c => c.length));
     H = Math.max(440, widest * 58 + 50);
-    find(`${prefix}-svg`).setAttribute("viewBox", `0 0 900 ${H}`);
+    root.setAttribute("viewBox", `0 0 900 ${H}`);
     const gap = Math.min(170, (H - 50) / widest);
     columns.forEach((col, c) => {
       const x = x0 + (c * (x1 - x0)) / (columns.length - 1);
-      col.forEach((n, j) => { pos[n.id] = [x, H / 2 + (j - (col.length - 1) / 2) * gap]; });
+      col.forEach((n, j) => { pos[n.out || n.id] = [x, H / 2 + (j - (col.length - 1) / 2) * gap]; });
     });
     return { pos, r: Math.min(34, gap * 0.36), roomy: gap >= 120 };
   }
 
-  function draw(k) {
-    const seen = known(k);
-    const focus = view.steps[k].focus || "";
-    const { pos, r, roomy } = layout();
-    const root = find(`${prefix}-svg`);
-    root.replaceChildren();
-    const grads = view.edges.map(e => Math.abs(seen.grad[e.id] ?? 0));
-    const top = Math.max(...grads, 1e-12);
-    const labels = view.edges.length <= 24;
-    for (const e of view.edges) {
-      const a = pos[e.from[0] === 0 ? view.inputs[e.from[1]].id : view.neurons[e.from[0] - 1][e.from[1]].id];
-      const b = pos[view.neurons[e.to[0] - 1][e.to[1]].id];
-      const g = seen.grad[e.id];
-      // square-root scale, and never paler than a quarter: small gradients keep their sign
-      const size = g === undefined || g === 0 ? 0 : 0.25 + 0.75 * Math.sqrt(Math.abs(g) / top);
-      const line = svg("line", {
-        x1: a[0], y1: a[1], x2: b[0], y2: b[1], "stroke-width": g === undefined ? 2 : 2 + 8 * size,
-        stroke: g === undefined ? "#c8c8c8" : colour(Math.sign(g) * size),
-        class: `edge${focus === e.id ? " focus" : ""}`, "data-id": e.id,
-      });
-      root.appendChild(line);
-      if (labels || focus === e.id) {
-        const targets = view.neurons[e.to[0] - 1].length;
-        const t = 0.2 + (0.5 * e.to[1]) / Math.max(1, targets - 1);
-        const after = seen.after[e.id];
-        const text = `${e.id.split(".").pop()}=${fmt(e.w)}${after !== undefined ? ` → ${fmt(after)}` : ""}`;
-        root.appendChild(svg("text", {
-          x: a[0] + (b[0] - a[0]) * t, y: a[1] + (b[1] - a[1]) * t - 6, class: "wlabel",
-        }, text));
+  // Which drawn thing a node is: its neuron (output, pre-activation, bias), its edge
+  // (a weight), the loss box (the loss and the nodes on the way to it), an input.
+  const owner = {};
+  layout.inputs.forEach(id => { owner[id] = id; });
+  for (const col of layout.layers) {
+    for (const n of col) {
+      for (const id of [n.out, n.z, n.b]) owner[id] = n.out;
+      for (const w of n.w) owner[w] = w;
+    }
+  }
+
+  return {
+    render(player) {
+      const step = player.step, scene = player.scene;
+      const target = step.input || step.node;
+      const focus = target in owner ? owner[target] : target && scene.nodes[target] ? "loss" : "";
+      const { pos, r, roomy } = place();
+      root.replaceChildren();
+      const known = (id, field = "data") => player.known(id, field);
+      const edges = [];
+      layout.layers.forEach((col, li) => col.forEach((n, j) => n.w.forEach((w, i) => {
+        const from = li === 0 ? layout.inputs[i] : layout.layers[li - 1][i].out;
+        edges.push({ w, from, to: n.out, j, targets: col.length });
+      })));
+      const grads = edges.map(e => Math.abs((known(e.w, "grad") || {}).value ?? 0));
+      const top = Math.max(...grads, 1e-12);
+      const labels = edges.length <= 24;
+      for (const e of edges) {
+        const a = pos[e.from], b = pos[e.to];
+        const g = known(e.w, "grad");
+        const value = g ? g.value ?? 0 : 0;
+        // square-root scale, never paler than a quarter: small gradients keep their sign
+        const size = !g || value === 0 ? 0 : 0.25 + 0.75 * Math.sqrt(Math.abs(value) / top);
+        root.appendChild(svg("line", {
+          x1: a[0], y1: a[1], x2: b[0], y2: b[1], "stroke-width": g ? 2 + 8 * size : 2,
+          stroke: g ? colour(Math.sign(value) * size) : "#c8c8c8",
+          class: `edge${focus === e.w ? " focus" : ""}`, "data-id": player.name(e.w),
+        }));
+        if (labels || focus === e.w) {
+          const t = 0.2 + (0.5 * e.j) / Math.max(1, e.targets - 1);
+          const w = known(e.w), after = known(e.w, "after");
+          const text = `${player.name(e.w).split(".").pop()}=${w ? w.text : "?"}${after ? ` → ${after.text}` : ""}`;
+          root.appendChild(svg("text", { x: a[0] + (b[0] - a[0]) * t, y: a[1] + (b[1] - a[1]) * t - 6, class: "wlabel" }, text));
+        }
       }
-    }
-    const circle = (id, value, grad, bias) => {
-      const [x, y] = pos[id];
-      const hot = focus === id || focus.startsWith(`${id}.`);
-      root.appendChild(svg("circle", {
-        cx: x, cy: y, r, class: `neuron${hot ? " focus" : ""}`, "data-id": id,
-        fill: value === undefined ? "#ffffff" : colour(0.4 * Math.tanh(value)),  // pale, opaque
-      }));
-      root.appendChild(roomy
-        ? svg("text", { x, y: y - r - 8, class: "nname" }, id)
-        : svg("text", { x: x + r + 4, y: y - r + 4, class: "nname side" }, id));
-      root.appendChild(svg("text", { x, y: y + 6, class: "nvalue", "data-id": id, "font-size": Math.round(Math.min(18, r * 0.55)) },
-        value === undefined ? "?" : fmt(value)));
-      if (!roomy && !hot) return;  // a big layer: the table and the step text carry the rest
-      if (bias !== undefined) root.appendChild(svg("text", { x, y: y + r + 18, class: "nbias" }, `b=${fmt(bias)}`));
-      if (grad !== undefined) root.appendChild(svg("text", { x, y: y + r + 36, class: "ngrad" }, `grad ${fmt(grad)}`));
-    };
-    const [lx, ly] = [835, H / 2];
-    for (const n of view.neurons[view.neurons.length - 1]) {
-      const [x, y] = pos[n.id];
-      root.appendChild(svg("line", { x1: x, y1: y, x2: lx - 55, y2: ly, stroke: "#999", "stroke-width": 2 }));
-    }
-    view.inputs.forEach(n => circle(n.id, n.value));
-    view.neurons.forEach(col => col.forEach(n => circle(n.id, seen.out[n.id], seen.grad[n.id], n.b)));
-    root.appendChild(svg("rect", { x: lx - 55, y: ly - 32, width: 110, height: 64, rx: 10,
-      class: `lossbox${focus === "loss" ? " focus" : ""}` }));
-    root.appendChild(svg("text", { x: lx, y: ly - 8, class: "nname" }, "loss"));
-    root.appendChild(svg("text", { x: lx, y: ly + 18, class: "nvalue", id: "net-loss-value" },
-      seen.loss === null ? "?" : fmt(seen.loss)));
-    drawTable(seen);
-  }
+      const circle = (id, caption, bias) => {
+        const [x, y] = pos[id];
+        const hot = focus === id;
+        const v = known(id);
+        root.appendChild(svg("circle", {
+          cx: x, cy: y, r, class: `neuron${hot ? " focus" : ""}`, "data-id": caption,
+          fill: v && typeof v.value === "number" ? colour(0.4 * Math.tanh(v.value)) : "#ffffff",
+        }));
+        root.appendChild(roomy
+          ? svg("text", { x, y: y - r - 8, class: "nname" }, caption)
+          : svg("text", { x: x + r + 4, y: y - r + 4, class: "nname side" }, caption));
+        root.appendChild(svg("text", { x, y: y + 6, class: "nvalue", "data-id": caption, "font-size": Math.round(Math.min(18, r * 0.55)) },
+          v ? v.text : "?"));
+        if (!roomy && !hot) return;  // a big layer: the table and the step text carry the rest
+        const b = bias && known(bias), g = bias && known(id, "grad");
+        if (b) root.appendChild(svg("text", { x, y: y + r + 18, class: "nbias" }, `b=${b.text}`));
+        if (g) root.appendChild(svg("text", { x, y: y + r + 36, class: "ngrad" }, `grad ${g.text}`));
+      };
+      const [lx, ly] = [835, H / 2];
+      const last = layout.layers[layout.layers.length - 1];
+      last.forEach(n => {
+        const [x, y] = pos[n.out];
+        root.appendChild(svg("line", { x1: x, y1: y, x2: lx - 55, y2: ly, stroke: "#999", "stroke-width": 2 }));
+      });
+      layout.inputs.forEach(id => circle(id, player.name(id)));
+      layout.layers.forEach(col => col.forEach(n => circle(n.out, n.name, n.b)));
+      last.forEach(n => {  // the network's outputs by name, beside their neuron
+        const [x, y] = pos[n.out];
+        root.appendChild(svg("text", { x: x + r + 6, y: y + 22, class: "oname" }, player.name(n.out)));
+      });
+      root.appendChild(svg("rect", { x: lx - 55, y: ly - 32, width: 110, height: 64, rx: 10,
+        class: `lossbox${focus === "loss" ? " focus" : ""}` }));
+      root.appendChild(svg("text", { x: lx, y: ly - 8, class: "nname" }, player.name(layout.loss)));
+      const loss = known(layout.loss);
+      root.appendChild(svg("text", { x: lx, y: ly + 18, class: "nvalue lossvalue" }, loss ? loss.text : "?"));
+    },
+  };
+}
 
-  function drawTable(seen) {
-    const rows = view.update.map(u => {
-      const g = seen.grad[u.name];
-      const after = seen.after[u.name];
-      return [u.name, fmt(u.before), g === undefined ? "?" : signed(g), after === undefined ? "" : fmt(after)];
-    });
-    table(find(`${prefix}-table`), ["param", "value", "∂loss/∂param", "after"], rows);
-    find(`${prefix}-table`).querySelectorAll("tr").forEach((tr, i) => {
-      if (i > 0) tr.dataset.name = view.update[i - 1].name;
-    });
-  }
+// The network's outputs and loss, for the numbers beside the drawing: each once revealed.
+function outputsView(output, loss, layout) {
+  return {
+    render(player) {
+      const outs = layout.outputs.map(id => player.known(id));
+      output.textContent = outs.map(r => (r ? String(r.value ?? r.text) : "?")).join(", ");
+      const l = player.known(layout.loss);
+      loss.textContent = l ? l.text : "?";
+      loss.className = l ? signClass(l.value) : "";
+    },
+  };
+}
 
-  const steps = stepper(prefix, draw, find);
-  return { steps, load(v, at = 0) { view = v; steps.load(v.steps, at); } };
+// The player, drawing, table and numbers of one network view: the tab's, or a Jupyter
+// widget's. find(id) looks an element up (the page: by id; a widget: inside its own
+// element); every id is `${prefix}-...` (player, svg, table, output, loss).
+export function networkView(find = $, prefix = "net", scope = undefined) {
+  const player = new Player(find(`${prefix}-player`), { scope: scope || find(`${prefix}-player`) });
+  let layoutKey = null;
+  return {
+    player,
+    load(view, options = {}) {
+      const layout = view.network;
+      player.views = [
+        networkDrawing(find(`${prefix}-svg`), layout),
+        nodeTable(find(`${prefix}-table`), [["param", "name"], ["value", "data"], ["∂loss/∂param", "grad"], ["after", "after"]]),
+        outputsView(find(`${prefix}-output`), find(`${prefix}-loss`), layout),
+      ];
+      const key = JSON.stringify(layout.layers.map(col => col.length));
+      player.load(view.scene, { keep: key === layoutKey, ...options });
+      layoutKey = key;
+    },
+  };
 }
 
 export function init(context) {
   ctx = context;
-  net = networkView();
-  steps = net.steps;
+  net = networkView($, "net", $("tab-network"));
   $("net-reset").onclick = () => send(true);
   if (ctx.hashParams().get("tab") === "network") link = ctx.hashParams();
   $("net-update").onclick = () => ctx.request("network", { type: "network.update" });
-  document.addEventListener("keydown", e => {
-    if ($("tab-network").hidden || e.target.tagName === "INPUT") return;
-    if (e.key === "ArrowRight") steps.go(steps.current + 1);
-    if (e.key === "ArrowLeft") steps.go(steps.current - 1);
-  });
 }
 
 export function start(hello) {
@@ -165,10 +195,8 @@ export function onMessage(view) {
   lastGood = structuredClone(s);
   for (const [key, c] of Object.entries(controls)) c.set(s[key]);
   ctx.saveUrl();
-  $("net-output").textContent = view.output.map(String).join(", ");
-  $("net-loss").textContent = fmt(view.loss);
   $("net-updates").textContent = String(view.updates);
-  net.load(view);
+  net.load(view, view.at === undefined ? { undo } : { at: view.at });
 }
 
 // A setting the server refused stays on screen with its message; the next change

@@ -1,9 +1,11 @@
 // The Neuron tab: sliders and number fields for x, w, b; every change goes to the server,
-// which answers with the output, the formula with numbers and draw_dot's graph as SVG.
-import { $, el, fmt, importSvg, signed, table } from "./common.js";
+// which answers with the walk through the neuron and its loss (viz/scene.py), then
+// draw_dot's graph as SVG; the player reveals the numbers step by step.
+import { $, el, importSvg } from "./common.js";
+import { Player, dotView, nodeTable, readout } from "./player.js";
 import { build, defaults, fromUrl, toUrl } from "./settings.js";
 
-let ctx = null, graph = null, shape = "";
+let ctx = null, graph = null, shape = "", player = null;
 // The seed neuron and its limits come from the Neuron tab's schema (with the first hello).
 let schema = null, state = null, controls = {}, link = null;
 
@@ -47,6 +49,7 @@ function update() {
 
 export function init(context) {
   ctx = context;
+  player = new Player($("neuron-player"), { scope: $("tab-neuron") });
   $("neuron-more").onclick = () => {
     if (state.x.length >= schema.properties.x.maxItems) return;
     state.x.push(1); state.w.push(0); buildParams(); update();
@@ -69,27 +72,40 @@ export function start(hello) {
   update();
 }
 
-// A value's box is a record { name | data ... | grad ... }: its last two texts are the
-// data and grad fields (as in viz.stepper's page). Shared with the Jupyter widget.
-export function patchBox(graph, id, box) {
-  const g = graph && graph.querySelector(`g[id="${CSS.escape(id)}"]`);
-  if (!g) return;
-  const texts = g.querySelectorAll("text");
-  if (texts.length >= 3) {
-    texts[texts.length - 2].textContent = `data ${box.data}`;
-    texts[texts.length - 1].textContent = `grad ${box.grad}`;
-  }
-  const outline = g.querySelector("path, polygon");
-  if (outline) outline.setAttribute("fill", box.fill);
+// The views of one neuron's walk, on the tab or in a Jupyter widget: the drawing
+// (graph() gives its <svg>, which may come later), the output in full, the formula, the
+// table of every input, weight and bias, and the loss report after a step of "Learn".
+export function neuronViews(view, { graph, out, formula, table, report = null }) {
+  const shown = view.shown;
+  const views = [
+    dotView(graph),
+    readout(out, shown.out, { full: true }),
+    readout(formula, shown.out, { prefix: view.formula_text, signed: false }),
+    nodeTable(table, [["value", "name"], ["data", "data"], ["∂loss/∂value", "grad"], ["after", "after"]], shown.values),
+  ];
+  if (report) views.push(lossReport(report, view));
+  return views;
 }
 
-// The table of every input, weight and bias with its value and gradient (view.values).
-export function gradTable(node, values) {
-  const rows = Object.entries(values).map(([name, v]) => [name, fmt(v.data), signed(v.grad)]);
-  table(node, ["value", "data", "∂out/∂value"], rows);
-  node.querySelectorAll("tr").forEach((tr, i) => {
-    if (i > 0) tr.dataset.name = rows[i - 1][0];
-  });
+// "loss before → after" once a step of gradient descent was taken (the new loss shows
+// once the walk reveals it), else the loss as the walk reveals it.
+function lossReport(node, view) {
+  return {
+    render(p) {
+      const now = p.known(view.shown.loss);
+      node.replaceChildren();
+      const line = el("div", { id: "neuron-loss" });
+      if (view.step) {
+        const before = view.step.loss_before;
+        const dropped = now && typeof now.value === "number" && now.value < before;
+        line.textContent = `loss ${before.toPrecision(6)} → ${now ? now.value.toPrecision(6) : "?"}` +
+          (dropped ? "  (dropped)" : "");
+      } else {
+        line.textContent = `loss = (out − target)² = ${now ? now.text : "?"}`;
+      }
+      node.appendChild(line);
+    },
+  };
 }
 
 export function onMessage(view) {
@@ -97,33 +113,21 @@ export function onMessage(view) {
   if (view.type === "neuron.graph") {  // the exact drawing, laid out anew
     graph = importSvg($("neuron-graph"), view.svg);
     shape = `${view.state.x.length} ${view.state.activation}`;
+    player.render();
     return;
-  }
-  // the drawing on screen has the same boxes: show the new numbers in it at once
-  if (shape === `${view.state.x.length} ${view.state.activation}`) {
-    for (const [id, box] of Object.entries(view.nodes)) patchBox(graph, id, box);
   }
   if (view.step) {  // the server moved w and b: take its numbers, move the sliders
     Object.assign(state, view.state);
     buildParams();
   }
-  $("neuron-out").textContent = view.out === null ? "nan" : String(view.out);
-  $("neuron-formula").textContent = view.formula;
-  gradTable($("neuron-grads"), view.values);
-  const report = $("neuron-report");
-  report.replaceChildren();
-  if (view.step) {
-    const s = view.step;
-    report.appendChild(el("div", { id: "neuron-loss" },
-      `loss ${s.loss_before.toPrecision(6)} → ${s.loss_after.toPrecision(6)}` +
-      (s.loss_after < s.loss_before ? "  (dropped)" : "")));
-    const t = el("table", { class: "numbers" });
-    table(t, ["param", "before", "∂loss/∂param", "after"],
-      s.changes.map(c => [c.name, fmt(c.before), signed(c.grad), fmt(c.after)]));
-    report.appendChild(t);
-  } else {
-    report.appendChild(el("div", { id: "neuron-loss" }, `loss = (out − target)² = ${fmt(view.loss)}`));
-  }
+  // the drawing on screen, while it has the same boxes (a new layout follows the numbers)
+  const key = `${view.state.x.length} ${view.state.activation}`;
+  player.views = neuronViews(view, {
+    graph: () => (shape === key ? graph : null),
+    out: $("neuron-out"), formula: $("neuron-formula"), table: $("neuron-grads"), report: $("neuron-report"),
+  });
+  // a neuron first shows explored: its backward pass done, every number but the update's
+  player.load(view.scene, { keep: Boolean(player.scene), at: "update" });
 }
 
 export function onError() {}

@@ -2,10 +2,12 @@
 // notebook.
 // Python computes every number (viz.classroom.lessons, the live tab's own functions) and
 // syncs it through the widget's traits; this module only draws, with the live page's
-// helpers. viz/classroom/widgets.py links these modules in the browser (no build step).
-import { colour, el, fmt, importSvg, signed, svg, table } from "./common.js";
+// helpers and its one step-through player. viz/classroom/widgets.py links these modules
+// in the browser (no build step).
+import { colour, el, fmt, importSvg, svg } from "./common.js";
 import { networkView } from "./network.js";
-import { gradTable, patchBox, slider } from "./neuron.js";
+import { neuronViews, slider } from "./neuron.js";
+import { Player, dotView, nodeTable } from "./player.js";
 import { paintClasses, paintHeat, paintPoints, showPlaying } from "./playground.js";
 import { control } from "./settings.js";
 
@@ -68,21 +70,22 @@ function renderNeuron({ model, el: root }) {
   const label = el("label", {}, "activation ");
   label.appendChild(select);
   side.append(box, label, line, formula, error, grads);
-  root.append(side, picture);
+  const bar = el("div", { class: "stepbar" });
+  root.append(bar, side, picture);
+  const player = new Player(bar, { scope: root });
 
   let graph = null;
   const showView = () => {
     const view = model.get("view");
     error.textContent = model.get("error");
-    if (!view || !view.values) return;
-    out.textContent = view.out === null ? "nan" : String(view.out);
-    formula.textContent = view.formula;
-    for (const [id, b] of Object.entries(view.nodes)) patchBox(graph, id, b);
-    gradTable(grads, view.values);
+    if (!view || !view.scene) return;
+    player.views = neuronViews(view, { graph: () => graph, out, formula, table: grads });
+    player.load(view.scene, { keep: Boolean(player.scene), at: "update" });
   };
-  const showGraph = () => { graph = importSvg(picture, model.get("svg")); showView(); };
+  const showGraph = () => { graph = importSvg(picture, model.get("svg")); if (player.scene) player.render(); };
   const showActivation = () => { select.value = model.get("activation"); };
   showGraph();
+  showView();
   const handlers = [
     ["change:view", showView], ["change:error", showView], ["change:svg", showGraph],
     ["change:x", sync], ["change:w", sync], ["change:b", sync],
@@ -92,63 +95,58 @@ function renderNeuron({ model, el: root }) {
   return () => { for (const [event, f] of handlers) model.off(event, f); };
 }
 
-// draw_dot's drawing of any Value and a table of every labelled value's gradient.
+// draw_dot's drawing of any Value, its walk (the player starts at the end: the drawing
+// as it is) and a table of every labelled value's data and gradient.
 function renderGraph({ model, el: root }) {
   root.classList.add("bpl-widget");
+  const bar = el("div", { class: "stepbar" });
   const picture = el("div", { class: "graph" });
   const grads = el("table", { class: "numbers grads" });
-  root.append(picture, grads);
+  root.append(bar, picture, grads);
+  const player = new Player(bar, { scope: root });
   const show = () => {
-    importSvg(picture, model.get("svg"));
-    const rows = model.get("gradients").map(g => [
-      g.name,
-      typeof g.data === "number" ? fmt(g.data) : String(g.data),
-      typeof g.grad === "number" ? signed(g.grad) : String(g.grad),
-    ]);
-    table(grads, ["value", "data", "grad"], rows);
+    const svgRoot = importSvg(picture, model.get("svg"));
+    const walk = model.get("scene");
+    if (!walk || !walk.scene) return;
+    player.views = [
+      dotView(svgRoot),
+      nodeTable(grads, [["value", "name"], ["data", "data"], ["grad", "grad"]], walk.rows),
+    ];
+    player.load(walk.scene, { at: "last" });
   };
   show();
   model.on("change:svg", show);
-  model.on("change:gradients", show);
-  return () => { model.off("change:svg", show); model.off("change:gradients", show); };
+  model.on("change:scene", show);
+  return () => { model.off("change:svg", show); model.off("change:scene", show); };
 }
 
-// The Network tab's drawing and step-through (network.js's own), for a model in Python:
+// The Network tab's drawing and walk (network.js's own), for a model in Python:
 // "Apply the SGD update" asks Python to step, which answers with the new view.
 function renderNetwork({ model, el: root }) {
   const prefix = `bpl-net-${++count}`;
   const id = name => `${prefix}-${name}`;
   root.classList.add("bpl-widget", "bpl-network");
-  const numbers = {};
   const row = el("div", { class: "row" });
-  for (const name of ["output", "loss", "updates"]) {
+  const updates = el("b", { class: "updates" });
+  for (const [name, node] of [["output", el("b", { id: id("output"), class: "output" })],
+    ["loss", el("b", { id: id("loss"), class: "loss" })], ["updates", updates]]) {
     const item = el("span", {}, `${name} `);
-    numbers[name] = el("b", { class: name });
-    item.appendChild(numbers[name]);
+    item.appendChild(node);
     row.appendChild(item);
   }
   const button = el("button", { class: "primary update" }, "Apply the SGD update");
   button.onclick = () => model.send({ type: "update" });
   const side = el("div", { class: "side" });
   side.append(row, button, el("table", { id: id("table"), class: "numbers" }));
-  const bar = el("div", { class: "stepbar" });
-  for (const [name, text] of [["first", "« First"], ["prev", "◀ Prev"], ["next", "Next ▶"], ["last", "Last »"]]) {
-    bar.appendChild(el("button", { id: id(name) }, text));
-  }
-  bar.append(el("span", { id: id("phase"), class: "phase" }), el("span", { id: id("counter"), class: "counter" }));
-  const panel = el("div", { class: "panel" });
-  panel.append(el("div", { id: id("title"), class: "steptitle" }), el("div", { id: id("steptext"), class: "steptext" }));
   const main = el("div", { class: "main" });
-  main.append(bar, panel, svg("svg", { id: id("svg"), class: "netsvg", viewBox: "0 0 900 440" }));
+  main.append(el("div", { id: id("player") }), svg("svg", { id: id("svg"), class: "netsvg", viewBox: "0 0 900 440" }));
   root.append(side, main);
 
-  const net = networkView(name => root.querySelector(`[id="${CSS.escape(name)}"]`), prefix);
+  const net = networkView(name => root.querySelector(`[id="${CSS.escape(name)}"]`), prefix, root);
   const show = () => {
     const view = model.get("view");
-    if (!view || !view.steps) return;
-    numbers.output.textContent = view.output.map(String).join(", ");
-    numbers.loss.textContent = fmt(view.loss);
-    numbers.updates.textContent = String(view.updates);
+    if (!view || !view.scene) return;
+    updates.textContent = String(view.updates);
     net.load(view);
   };
   show();
