@@ -434,14 +434,19 @@ def test_a_class_joins_by_url_follows_answers_and_sees_the_reveal(browser):
             assert "<b>Grace</b>" in roster.text_content() and roster.locator("b").count() == 0
             # follow: the teacher opens the Network tab, the students' pages show it
             teacher.click('nav button[data-tab="network"]')
-            teacher.wait_for_function(
-                "() => document.getElementById('net-loss').textContent !== ''"
-            )
+            counter = "document.querySelector('#net-player .bp-counter')?.textContent || ''"
+            teacher.wait_for_function(f"() => ({counter}).startsWith('step 1 / ')")
             for student in students:
                 student.wait_for_function("() => !document.getElementById('tab-network').hidden")
-                student.wait_for_function(
-                    "() => document.getElementById('net-loss').textContent === '0.07749'"
-                )
+                student.wait_for_function(f"() => ({counter}).startsWith('step 1 / ')")
+            # the teacher steps through the walk: the students' players follow
+            for _ in range(3):
+                teacher.click('#net-player button[data-act="next"]')
+            shown = teacher.text_content("#net-player .bp-counter")
+            assert shown.startswith("step 4 / ")
+            for student in students:
+                student.wait_for_function(f"() => ({counter}) === '{shown}'")
+            assert students[0].text_content("#net-svg") == teacher.text_content("#net-svg")
             # predict, then reveal
             teacher.fill("#class-target", "L2.n1.w1")
             teacher.click("#class-ask")

@@ -6,9 +6,11 @@ a Network, Neuron or Expression reply), never from a number a page sends, and st
 the server until the reveal. The room's screen sees how many answered and how the
 answers spread (bins from the answers alone, so the spread never hints at the truth).
 
->>> views = {"network": '{"type": "network", "grads": {"L2.n1.w1": -0.1065}, "output": [0.72]}'}
+>>> import json
+>>> from viz.classroom.lessons import NetworkLesson, check_network
+>>> views = {"network": json.dumps(NetworkLesson(check_network({})).view())}
 >>> q = ask({"kind": "grad", "tab": "network", "target": "L2.n1.w1"}, views, 1)
->>> q.prompt, q.truth
+>>> q.prompt, round(q.truth, 4)
 ('What is ∂loss/∂L2.n1.w1?', -0.1065)
 >>> q.answer("s1", "-0.1"); q.answer("s2", 3); q.answer("s1", "-0.11")  # the last counts
 >>> q.close("s1"), q.close("s2"), len(q.answers)
@@ -127,23 +129,25 @@ def ask(message: dict, views: dict[str, str], number: int) -> Question:
         sizes = {name: abs(grads[name]) for name in weights}
         top = max(sizes.values())
         truth, target, options = [n for n, v in sizes.items() if v == top], "", list(weights)
-    if isinstance(truth, float) and not math.isfinite(truth):
+    if isinstance(truth, float) and not math.isfinite(truth):  # also: never revealed
         raise SettingsError("the true value is not a finite number: nothing to predict")
     prompt = KINDS[kind].format(target=target)
     return Question(number, kind, tab, target, prompt, truth, options)
 
 
 def _numbers(tab: str, view: dict) -> tuple[dict[str, float], float, list[str]]:
-    """Each named value's gradient, the output and the weights' names of a view."""
-    if tab == "network":
-        grads = view["grads"]
-        weights = [e["id"] for e in view["edges"]] if "edges" in view else []
-        return grads, view["output"][0], weights
-    if tab == "neuron":
-        grads = {name: v["grad"] for name, v in view["values"].items()}
-        return grads, view["out"], [n for n in grads if n.startswith("w")]
-    grads = {g["name"]: g["grad"] for g in view["gradients"]}
-    return grads, view["out"], []
+    """Each named value's gradient, the output and the weights' names of a view, read
+    from its scene (``viz.scene``: the last gradient a step reveals is the total)."""
+    scene = view["scene"]
+    names = {node: info["name"] for node, info in scene["nodes"].items()}
+    found: dict[str, dict[str, float]] = {"data": {}, "grad": {}}
+    for step in scene["steps"]:
+        for shown in step["reveal"]:
+            if shown["field"] in found and isinstance(shown.get("value"), (int, float)):
+                found[shown["field"]][names[shown["node"]]] = float(shown["value"])
+    output = names[(scene["outputs"] or [scene["root"]])[0]]
+    weights = [names[p] for p in scene["params"] if names[p].rsplit(".", 1)[-1].startswith("w")]
+    return found["grad"], found["data"].get(output, math.nan), weights
 
 
 def _number(value: Any) -> float:

@@ -189,7 +189,11 @@ class Connection:
                     _error("class", "this is no class session: start one with backproplab class")
                 )
             else:
-                await self.room.handle(self, message, self.address)
+                try:
+                    await self.room.handle(self, message, self.address)
+                except Exception:  # a bug must not end the connection: say so, keep serving
+                    log.exception("a class message failed")
+                    await self.send(_error("class", "internal error (logged)"))
             return
         # A Step trains as Play does: it waits for a training slot like every epoch
         training = _TRAINING if kind == "playground.step" else _NO_WAIT

@@ -4,6 +4,9 @@
 // the page rewrites its URL; kept in sessionStorage so a reload rejoins as the same
 // student. Every name and number goes in as text; the QR code is parsed as SVG.
 import { $, el, svg, fmt, importSvg } from "./common.js";
+import { playerIn } from "./player.js";
+
+const PLAYERS = { neuron: "neuron-player", expression: "expr-player", network: "net-player" };
 
 const link = new URLSearchParams(location.hash.slice(1));
 const store = window.sessionStorage;
@@ -12,7 +15,7 @@ if (link.get("join")) store.setItem("bpl-join", link.get("join"));
 const teaching = Boolean(store.getItem("bpl-teach"));
 const invited = teaching || Boolean(store.getItem("bpl-join"));
 
-let ctx = null, panel = null, question = null, answered = null, tab = "neuron";
+let ctx = null, panel = null, question = null, answered = null, tab = "neuron", step = null;
 
 export function init(context) {
   ctx = context;
@@ -23,7 +26,14 @@ export function init(context) {
   else document.body.prepend(panel);  // a phone: on top, in the page's flow
   document.addEventListener("classroom:tab", e => {
     tab = e.detail;
-    if (teaching) ctx.send({ type: "class.show", tab, step: null }, true);
+    const player = PLAYERS[tab] && playerIn($(PLAYERS[tab]));
+    step = player && player.steps.length ? player.index : null;
+    if (teaching) ctx.send({ type: "class.show", tab, step }, true);
+  });
+  document.addEventListener("player:step", e => {
+    if (!teaching || e.target.id !== PLAYERS[tab] || e.detail === step) return;
+    step = e.detail;
+    ctx.send({ type: "class.show", tab, step }, true);
   });
   teaching ? teacherPanel() : joinForm();
 }
@@ -126,7 +136,10 @@ function following(m) {
 }
 
 function state(m) {
-  if (document.body.classList.contains("following")) ctx.show(m.tab);
+  if (!document.body.classList.contains("following")) return;
+  ctx.show(m.tab);
+  const player = PLAYERS[m.tab] && playerIn($(PLAYERS[m.tab]));
+  if (player && m.step !== null) player.go(m.step);
 }
 
 // ------------------------------------------------------------ questions
