@@ -14,7 +14,9 @@ pytest.importorskip("segno")
 sync = pytest.importorskip("websockets.sync.client")
 from conftest import serving  # noqa: E402
 
-from viz.classroom.room import Gate, Room, clean_name  # noqa: E402
+from viz.classroom.guard import Gate  # noqa: E402
+from viz.classroom.members import clean_name  # noqa: E402
+from viz.classroom.room import Room  # noqa: E402
 
 
 def sigmoid(z: float) -> float:
@@ -206,3 +208,35 @@ def test_names_are_bounded_one_line_text():
     assert clean_name("<img src=x onerror=alert(1)>" * 3) == "<img src=x onerror=alert"
     assert clean_name("a\u0000b\u202ec\n\td") == "a b c d"
     assert clean_name(None) == "" and len(clean_name("x" * 10_000)) == 24
+
+
+def test_the_race_walls_each_racers_own_playground():
+    room = Room(url="http://127.0.0.1:8000/#join=x")
+    with classroom(room) as connect:
+        teacher, (racer, other) = teacher_and_students(connect, room, names=("Ada", "Bo"))
+        say(racer, {"type": "class.racing"})
+        assert receive(racer, "error")["message"] == "no race now"
+        say(teacher, {"type": "class.race", "on": True})
+        assert "Playground first" in receive(teacher, "error")["message"]
+        say(teacher, {"type": "playground", "settings": {"dataset": "xor", "lr": 0.1}})
+        receive(teacher, "playground.frame")
+        say(other, {"type": "class.race", "on": False})
+        assert receive(other, "error")["message"] == "only the teacher's page can do that"
+        say(teacher, {"type": "class.race", "on": True})
+        announced = receive(racer, "class.race")
+        assert announced["on"] and announced["settings"]["dataset"] == "xor"
+        say(racer, {"type": "class.follow", "on": False})
+        say(racer, {"type": "class.racing"})
+        assert receive(racer, "class.race")["racing"] is True
+        say(racer, {"type": "playground", "settings": dict(announced["settings"], lr=0.03)})
+        for _ in range(3):
+            say(racer, {"type": "playground.step"})
+        last = [receive(racer, "playground.frame") for _ in range(4)][-1]
+        wall = receive(teacher, "class.wall", timeout=30)
+        while wall["racers"][0]["epoch"] < 3:
+            wall = receive(teacher, "class.wall", timeout=30)
+        (entry,) = wall["racers"]
+        assert entry["name"] == "Ada" and entry["test_loss"] == last["test_loss"]
+        assert entry["boundary"] == last["boundary"] and wall["best"]["settings"]["lr"] == 0.03
+        say(teacher, {"type": "class.race", "on": False})
+        assert receive(racer, "class.race")["on"] is False

@@ -9,7 +9,8 @@ request passes here first:
   route; every response forbids framing (``frame-ancestors 'none'``, ``X-Frame-Options``).
 - :class:`Door` counts WebSockets per address and in all, refusing past
   :class:`Limits`; refusals are logged by :class:`BurstLog`, one line per burst.
-- :class:`Rate` is a token bucket: messages a second per connection.
+- :class:`Rate` is a token bucket: messages a second per connection; :class:`Gate`
+  slows down guessing a class's join code or teacher token.
 
 >>> check = HostCheck(None, allowed_hosts("127.0.0.1"))
 >>> check.allows("127.0.0.1:8000"), check.allows("localhost"), check.allows("evil.example:8000")
@@ -219,6 +220,36 @@ class Door:
         self.by_address[address] -= 1
         if self.by_address[address] <= 0:
             del self.by_address[address]
+
+
+class Gate:
+    """Slows down guessing: after ``free`` wrong tries from one address, each further
+    try waits twice as long as the last (``first`` seconds, then twice as long each
+    time, up to ``longest``) before any check.
+
+    >>> gate = Gate(free=1)
+    >>> gate.wait("10.0.0.9"), gate.failed("10.0.0.9"), gate.failed("10.0.0.9") > 0
+    (0.0, 0.0, True)
+    """
+
+    def __init__(self, free: int = 3, first: float = 1.0, longest: float = 30.0) -> None:
+        self.free, self.first, self.longest = free, first, longest
+        self.failures: Counter[str] = Counter()
+        self.until: dict[str, float] = {}
+
+    def wait(self, address: str) -> float:
+        """Seconds ``address`` must still wait before its next try is checked."""
+        return max(0.0, self.until.get(address, 0.0) - time.monotonic())
+
+    def failed(self, address: str) -> float:
+        """Count a wrong try; the seconds to wait before the next."""
+        self.failures[address] += 1
+        extra = self.failures[address] - self.free
+        if extra <= 0:
+            return 0.0
+        pause = min(self.longest, self.first * 2.0 ** (extra - 1))
+        self.until[address] = time.monotonic() + pause
+        return pause
 
 
 class Rate:

@@ -27,21 +27,18 @@ exported as an anonymous CSV (``class.export``).
 from __future__ import annotations
 
 import asyncio
+import json
 import math
-import re
 import secrets
 import time
-import unicodedata
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
-from .guard import BurstLog, log
+from .guard import BurstLog, Gate, log
+from .members import Follower, Student, clean_name, new_code
 from .questions import Question, SettingsError, ask, export_csv, tally
-from .settings import MAX_NAME, MAX_STUDENTS
+from .race import Race, settings_of
+from .settings import MAX_STUDENTS
 
-CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a projector
-CODE_LENGTH = 6
 VIEWS = (
     "neuron",
     "neuron.graph",
@@ -52,91 +49,14 @@ VIEWS = (
     "playground.frame",
     "playground.playing",
 )
-TEACHER_ONLY = ("class.show", "class.ask", "class.reveal", "class.close", "class.export")
-
-
-def new_code() -> str:
-    """A short join code read off a projector (6 characters, ~1e9 of them)."""
-    return "".join(secrets.choice(CODE_LETTERS) for _ in range(CODE_LENGTH))
-
-
-def clean_name(text: Any) -> str:
-    """A display name as others will see it: printable, one line, at most MAX_NAME
-    characters ('' for none). The page shows it as text, never as markup.
-
-    >>> clean_name("  Ada\\n<b>Lovelace</b>\\u202e  "), clean_name(3)
-    ('Ada <b>Lovelace</b>', '')
-    """
-    if not isinstance(text, str):
-        return ""
-    kept = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in text[: 4 * MAX_NAME])
-    return re.sub(r"\s+", " ", kept).strip()[:MAX_NAME]
-
-
-class Gate:
-    """Slows down guessing: after ``free`` wrong tries from one address, each further
-    try waits twice as long as the last (``first`` seconds, then twice as long each
-    time, up to ``longest``) before any check.
-
-    >>> gate = Gate(free=1)
-    >>> gate.wait("10.0.0.9"), gate.failed("10.0.0.9"), gate.failed("10.0.0.9") > 0
-    (0.0, 0.0, True)
-    """
-
-    def __init__(self, free: int = 3, first: float = 1.0, longest: float = 30.0) -> None:
-        self.free, self.first, self.longest = free, first, longest
-        self.failures: Counter[str] = Counter()
-        self.until: dict[str, float] = {}
-
-    def wait(self, address: str) -> float:
-        """Seconds ``address`` must still wait before its next try is checked."""
-        return max(0.0, self.until.get(address, 0.0) - time.monotonic())
-
-    def failed(self, address: str) -> float:
-        """Count a wrong try; the seconds to wait before the next."""
-        self.failures[address] += 1
-        extra = self.failures[address] - self.free
-        if extra <= 0:
-            return 0.0
-        pause = min(self.longest, self.first * 2.0 ** (extra - 1))
-        self.until[address] = time.monotonic() + pause
-        return pause
-
-
-@dataclass
-class Student:
-    id: str
-    key: str  # to rejoin after a reload, as the same student
-    name: str = ""
-    conn: Any = None  # the Connection, while connected
-    following: bool = True
-
-    @property
-    def shown(self) -> str:
-        return self.name or f"student {self.id[1:]}"
-
-
-@dataclass
-class Follower:
-    """A student's mailbox: the newest message of each type, sent in order."""
-
-    conn: Any
-    mail: dict[str, str] = field(default_factory=dict)
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task | None = None
-
-    def post(self, kind: str, text: str) -> None:
-        self.mail.pop(kind, None)  # to the end: the newest of each, in the order they came
-        self.mail[kind] = text
-        self.ready.set()
-
-    async def run(self) -> None:
-        while not self.conn.closed:
-            await self.ready.wait()
-            self.ready.clear()
-            while self.mail:
-                kind = next(iter(self.mail))
-                await self.conn.send_text(self.mail.pop(kind))
+TEACHER_ONLY = (
+    "class.show",
+    "class.ask",
+    "class.reveal",
+    "class.close",
+    "class.export",
+    "class.race",
+)
 
 
 class Room:
@@ -158,6 +78,8 @@ class Room:
         self.gate = Gate()
         self.refusals = BurstLog(log)
         self._tally_due = False
+        self.race = Race()
+        self.racing: set[Any] = set()  # connections of students in the race
 
     # ------------------------------------------------------------ who is who
     def check_code(self, code: Any) -> bool:
@@ -170,6 +92,7 @@ class Room:
     def leave(self, conn: Any) -> None:
         """A connection closed: it stays in the class (answers, name), not connected."""
         self.teachers.discard(conn)
+        self.racing.discard(conn)
         follower = self.followers.pop(conn, None)
         if follower and follower.task:
             follower.task.cancel()
@@ -317,6 +240,35 @@ class Room:
         self._broadcast({"type": "class.question", "question": None})
         await self._send_teachers({"type": "class.question", "question": None})
 
+    async def _race(self, conn: Any, message: dict, address: str) -> None:
+        """Start the race from the teacher's Playground settings, or end it."""
+        if message.get("on"):
+            shown = self.views.get("playground.settings") or self.views.get("playground.reset")
+            if shown is None:
+                raise SettingsError("show the Playground first: the race starts from its settings")
+            announce = self.race.start(json.loads(shown)["settings"])
+            asyncio.ensure_future(self._wall_loop())
+        else:
+            announce, self.racing = self.race.stop(), set()
+        self._broadcast(announce)
+        await self._send_teachers(announce)
+
+    async def _racing(self, conn: Any, message: dict, address: str) -> None:
+        """A student joins the race (their own Playground; they follow no longer)."""
+        if not self.race.on:
+            raise SettingsError("no race now")
+        self._student(conn)
+        self.racing.add(conn)
+        await conn.send(
+            {"type": "class.race", "on": True, "settings": self.race.settings, "racing": True}
+        )
+
+    async def _wall_loop(self) -> None:
+        while self.race.on:
+            if self.race.changed:
+                await self._send_teachers(self.race.wall())
+            await asyncio.sleep(1.0)
+
     async def _export(self, conn: Any, message: dict, address: str) -> None:
         await conn.send(
             {
@@ -331,6 +283,10 @@ class Room:
         """A message the teacher's own session sent: the newest of its type goes to
         every follower (encoded once)."""
         kind = reply.get("type")
+        if conn in self.racing and kind == "playground.frame":
+            student = self.by_conn.get(conn)
+            if student is not None:
+                self.race.frame(student.id, student.shown, reply, settings_of(conn))
         if conn not in self.teachers or kind not in VIEWS:
             return
         self.views.pop(kind, None)

@@ -3,8 +3,9 @@
 // teacher, asks and answers questions, and shows the answers live. Read at load, before
 // the page rewrites its URL; kept in sessionStorage so a reload rejoins as the same
 // student. Every name and number goes in as text; the QR code is parsed as SVG.
-import { $, el, svg, fmt, importSvg } from "./common.js";
+import { $, el, svg, fmt, importSvg, rgb } from "./common.js";
 import { playerIn } from "./player.js";
+import { toUrl } from "./settings.js";
 
 const PLAYERS = { neuron: "neuron-player", expression: "expr-player", network: "net-player" };
 
@@ -16,6 +17,7 @@ const teaching = Boolean(store.getItem("bpl-teach"));
 const invited = teaching || Boolean(store.getItem("bpl-join"));
 
 let ctx = null, panel = null, question = null, answered = null, tab = "neuron", step = null;
+let hello = null, racing = false;
 
 export function init(context) {
   ctx = context;
@@ -41,7 +43,8 @@ export function init(context) {
 // After every hello (a new connection): say who this page is again. The teacher first
 // (the tabs' first views then go to the room); a student after the tabs' own first
 // views, so the teacher's, which come with the join, are the ones shown.
-export function start(hello) {
+export function start(info) {
+  hello = info;
   if (!invited) return;
   if (teaching) ctx.send({ type: "class.teach", token: store.getItem("bpl-teach") }, true);
   else if (store.getItem("bpl-student")) setTimeout(join, 0);
@@ -54,6 +57,7 @@ export function onMessage(m) {
     "class.following": following, "class.state": state, "class.question": asked,
     "class.answered": m => { answered = m.value; showQuestion(); },
     "class.tally": m => drawTally(m, false), "class.reveal": revealed, "class.csv": download,
+    "class.race": race, "class.wall": wall,
   }[m.type];
   if (on) on(m);
 }
@@ -79,8 +83,10 @@ function teacherPanel() {
     button("class-reveal", "Reveal", () => ctx.send({ type: "class.reveal" })),
     button("class-close", "Close", () => ctx.send({ type: "class.close" })),
     button("class-export", "Answers (CSV)", () => ctx.send({ type: "class.export" })),
+    button("class-race", "Start a race", () => ctx.send({ type: "class.race", on: !racing })),
     button("class-fold", "Fold", () => panel.classList.toggle("folded")),
   );
+  panel.appendChild(el("div", { id: "class-wall", class: "class-wall" }));
 }
 
 function welcome(m) {
@@ -116,10 +122,12 @@ function join(name) {
 
 function joined(m) {
   store.setItem("bpl-student", JSON.stringify({ id: m.id, key: m.key }));
+  if (store.getItem("bpl-race")) ctx.send({ type: "class.racing" });
   const toggle = el("button", { id: "class-follow" });
   toggle.onclick = () => ctx.send({ type: "class.follow", on: !document.body.classList.contains("following") });
   panel.replaceChildren(
     el("span", { class: "class-me" }, m.name || `student ${m.id.slice(1)}`), toggle,
+    el("div", { id: "class-race-box", class: "class-race" }),
     el("div", { id: "class-question", class: "class-question" }),
   );
   showQuestion();
@@ -228,4 +236,56 @@ function download(m) {
   document.body.appendChild(link);
   link.click();
   link.remove();
+}
+
+// ------------------------------------------------------------ the race
+// Teacher: start or end it, and the wall. Student: join it, which starts their own
+// Playground from the teacher's settings (the page reloads from a link holding them).
+function race(m) {
+  racing = m.on;
+  if (teaching) {
+    $("class-race").textContent = m.on ? "End the race" : "Start a race";
+    if (!m.on) $("class-wall").replaceChildren();
+    return;
+  }
+  const box = $("class-race-box");
+  if (!box) return;
+  if (!m.on) { store.removeItem("bpl-race"); box.replaceChildren(); return; }
+  if (m.racing) { box.replaceChildren(el("span", { class: "class-racing" }, "In the race: press Play, change what you like")); return; }
+  const join = el("button", { id: "class-join-race", class: "primary" }, "Join the race");
+  join.onclick = () => {
+    store.setItem("bpl-race", "1");
+    const link = new URLSearchParams({ tab: "playground", ...toUrl(hello.tabs.playground, m.settings) });
+    history.replaceState(null, "", `#${link.toString()}`);
+    store.setItem("bpl-followed", "1");  // leaving the class's view reloads into my own
+    ctx.send({ type: "class.follow", on: false });
+  };
+  box.replaceChildren(join);
+}
+
+function wall(m) {
+  const box = $("class-wall");
+  if (!box) return;
+  const tiles = m.racers.map(r => {
+    const tile = el("figure", { class: "class-tile" });
+    tile.append(thumbnail(r.boundary, r.size), el("figcaption", {}, `${r.name}: ${r.test_loss === null ? "—" : fmt(r.test_loss)}`));
+    return tile;
+  });
+  const best = m.best ? Object.entries(m.best.settings).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(",") || "none" : v}`).join(" · ") : "";
+  box.replaceChildren(el("div", { class: "class-best" }, best ? `best (${m.best.name}): ${best}` : "the race is on"), el("div", { class: "class-tiles" }));
+  box.lastChild.append(...tiles);
+}
+
+// A decision boundary (the frame's bytes, 0 = -1 … 255 = +1) as a small canvas.
+function thumbnail(boundary, size) {
+  const canvas = el("canvas", { width: String(size || 1), height: String(size || 1) });
+  if (!boundary || !size) return canvas;
+  const bytes = Uint8Array.from(atob(boundary), c => c.charCodeAt(0));
+  const g = canvas.getContext("2d"), image = g.createImageData(size, size);
+  bytes.forEach((b, i) => {
+    const [r, gr, bl] = rgb(b / 127.5 - 1);
+    image.data.set([r, gr, bl, 255], 4 * i);
+  });
+  g.putImageData(image, 0, 0);
+  return canvas;
 }
