@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import socket
 import tempfile
 import time
@@ -126,7 +127,7 @@ async def unique_types(port: int, end: float, seen: dict) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             while True:
                 reply = json.loads(await asyncio.wait_for(ws.recv(), 2))
-                key = reply["message"][:50]
+                key = re.sub(r"'[^']*'", "'…'", reply["message"])[:50]
                 seen[key] = seen.get(key, 0) + 1
     finally:
         await ws.close()
@@ -198,7 +199,7 @@ async def _run(port: int, pid: int, seconds: float) -> None:
     print(
         f"  fresh student, to its numbers: p50 {ms(numbers, 0.5)}, p95 {ms(numbers, 0.95)}; "
         f"to its graph: p50 {ms(graphs, 0.5)}, p95 {ms(graphs, 0.95)} "
-        f"({len(numbers)} joins, {len(failed)} failed)"
+        f"({len(numbers)} joins, {len(failed)} failed{': ' + failed[0] if failed else ''})"
     )
     print(
         f"  server RSS: {base:.0f} MB before, peak {max(rss):.0f} MB, {after:.0f} MB after "

@@ -110,3 +110,26 @@ def test_layouts_run_side_by_side_in_worker_processes():
 
         pids = asyncio.run(both())
     assert len(set(pids)) == 2 and os.getpid() not in pids
+
+
+def test_a_big_job_never_takes_the_last_worker_even_from_a_fresh_owner():
+    async def scene() -> None:
+        executor = ManualExecutor()
+        pool = LayoutPool(workers=2, executor=executor)
+        first = asyncio.ensure_future(pool.run("a", str, "long formula a", big=True))
+        second = asyncio.ensure_future(pool.run("b", str, "long formula b", big=True))
+        await settle()
+        assert [n for n, _ in executor.jobs] == ["long formula a"]
+        small = asyncio.ensure_future(pool.run("c", str, "neuron graph"))
+        await settle()
+        assert [n for n, _ in executor.jobs] == ["long formula a", "neuron graph"]
+        for name in ("neuron graph", "long formula a", "long formula b"):
+            executor.finish(name)
+            await settle()
+        assert await asyncio.gather(first, second, small) == [
+            "long formula a",
+            "long formula b",
+            "neuron graph",
+        ]
+
+    asyncio.run(scene())

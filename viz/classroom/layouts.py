@@ -5,8 +5,8 @@ formula takes over a second) and, in one process, one layout runs at a time (the
 in-process renderer's time limit is engine-wide). So layouts run in a small pool of
 worker processes, and the pool is shared by *connection*, not first come first served:
 when a worker frees, the waiting connection that has used the least layout time lately
-goes first, and connections over their ``budget`` (seconds in the last ``window``) may
-hold all workers but one. A student's heavy formula costs that student time; a fresh
+goes first, and connections over their ``budget`` (seconds in the last ``window``), and
+jobs known to be big (a long formula), may hold all workers but one. A student's heavy formula costs that student time; a fresh
 student's small graph waits at most for one layout to end.
 
 >>> import asyncio, operator
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import logging
 import math
@@ -44,9 +45,16 @@ class InlineExecutor(concurrent.futures.Executor):
         return future
 
 
+def _start_worker() -> None:
+    """A worker's start: below the server in priority (a layout may wait; a page's
+    numbers and the play loop should not), then its first job: compile the in-process
+    Graphviz (1-2 s) before any student waits for it."""
+    with contextlib.suppress(OSError, AttributeError):  # not on every system
+        os.nice(5)
+    _warm()
+
+
 def _warm() -> None:
-    """A worker's first job: compile the in-process Graphviz (1-2 s) before any student
-    waits for it."""
     from ..rendering import to_svg
 
     to_svg("digraph { a }")
@@ -57,7 +65,7 @@ def shared_executor(workers: int) -> concurrent.futures.ProcessPoolExecutor:
     """One process pool per server process (every app and test shares it). Workers are
     spawned, not forked: the server has threads, and a fork copies their locks."""
     return concurrent.futures.ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
     )
 
 
@@ -82,7 +90,7 @@ class LayoutPool:
         self._executor = executor
         self.free = self.workers
         self.heavy_running = 0
-        self.waiting: list[tuple[int, Any, asyncio.Future]] = []  # (arrival, owner, grant)
+        self.waiting: list[tuple[int, Any, asyncio.Future, bool]] = []  # arrival, owner, grant, big
         self.arrivals = 0
         self.usage: dict[Any, tuple[float, float]] = {}  # owner -> (seconds, when)
 
@@ -107,9 +115,10 @@ class LayoutPool:
         """The owner left: drop what the pool knows of it."""
         self.usage.pop(owner, None)
 
-    async def run(self, owner: Any, fn: Callable, *args: Any) -> Any:
-        """``fn(*args)`` in a worker once it is ``owner``'s turn; its result (or error)."""
-        heavy = await self._turn(owner)
+    async def run(self, owner: Any, fn: Callable, *args: Any, big: bool = False) -> Any:
+        """``fn(*args)`` in a worker once it is ``owner``'s turn; its result (or error).
+        A ``big`` job (known to be slow before it starts) runs as a heavy owner's would."""
+        heavy = await self._turn(owner, big)
         start = time.monotonic()
         try:
             job = self.executor.submit(fn, *args)
@@ -125,11 +134,11 @@ class LayoutPool:
             self.heavy_running -= heavy
             self._grant()
 
-    async def _turn(self, owner: Any) -> bool:
+    async def _turn(self, owner: Any, big: bool = False) -> bool:
         """Wait for a worker; True if ``owner`` runs as a heavy user."""
         grant = asyncio.get_running_loop().create_future()
         self.arrivals += 1
-        self.waiting.append((self.arrivals, owner, grant))
+        self.waiting.append((self.arrivals, owner, grant, big))
         self._grant()
         try:
             return await grant
@@ -146,10 +155,10 @@ class LayoutPool:
         """Hand free workers to the waiting owners that used the least lately; heavy
         ones never take the last free worker."""
         while self.free and self.waiting:
-            used = {owner: self.used(owner) for _, owner, _ in self.waiting}
-            ranked = sorted(self.waiting, key=lambda w: (used[w[1]], w[0]))
+            used = {owner: self.used(owner) for _, owner, _, _ in self.waiting}
+            ranked = sorted(self.waiting, key=lambda w: (w[3], used[w[1]], w[0]))
             for entry in ranked:
-                heavy = used[entry[1]] > self.budget
+                heavy = entry[3] or used[entry[1]] > self.budget
                 if not heavy or self.workers == 1 or self.heavy_running < self.workers - 1:
                     break
             else:

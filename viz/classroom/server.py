@@ -215,7 +215,7 @@ class Connection:
     async def lay_out(self, later: Later) -> dict | list:
         """A slow reply, computed in a layout worker when this connection's turn comes."""
         try:
-            return await self.layouts.run(self, later)
+            return await self.layouts.run(self, later, big=later.big)
         except Exception:  # a worker died or a bug: say so, keep serving
             log.exception("a layout failed")
             return [_error("server", "internal error (logged)")]

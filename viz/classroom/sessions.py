@@ -42,7 +42,15 @@ from nn import playground
 from ..rendering import LayoutError, LayoutTimeout
 from . import lessons
 from .expression import FUNCTIONS
-from .settings import MAX_DEPTH, MAX_MESSAGE, Expression, Playground, SettingsError, schemas
+from .settings import (
+    BIG_FORMULA,
+    MAX_DEPTH,
+    MAX_MESSAGE,
+    Expression,
+    Playground,
+    SettingsError,
+    schemas,
+)
 from .trainer import DATASETS, Trainer, read_csv
 
 __all__ = ["Session", "SettingsError", "MAX_MESSAGE", "Later", "decode", "encode"]
@@ -103,6 +111,7 @@ class Later:
     about: str
     work: Callable[..., dict]
     args: tuple
+    big: bool = False  # known to be slow before it starts (a long formula's layout)
 
     def __call__(self) -> dict:
         try:
@@ -186,7 +195,8 @@ class Session:
 
     def _expression(self, message: dict) -> list[Later]:
         s = Expression.check({k: message[k] for k in ("text", "variables") if k in message})
-        return [Later("expression", lessons.expression_view, (s["text"], s["variables"]))]
+        big = len(s["text"]) > BIG_FORMULA
+        return [Later("expression", lessons.expression_view, (s["text"], s["variables"]), big)]
 
     def _network(self, message: dict) -> list[dict]:
         settings = lessons.check_network(_dict(message, "settings"))

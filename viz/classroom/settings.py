@@ -44,6 +44,7 @@ MAX_CSV_BYTES = 160 * 1024  # a file the page may send: 2,000 quoted rows of lon
 MAX_FPS = 30  # frames a second the playground streams at most
 MAX_EPOCHS = 100_000  # epochs of one live playground run
 MAX_GRAPH_VALUES = 200  # values one drawing or step-through page shows
+BIG_FORMULA = 120  # characters past which a formula's layout may take seconds (its own queue)
 MAX_FORMULA = 1000  # characters of a formula; deeper nesting is not a classroom formula
 MAX_INPUTS = 8  # inputs of the Neuron and Network tabs
 MAX_NEURONS = 8  # neurons in one layer (TensorFlow Playground's limit)
