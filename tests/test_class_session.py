@@ -240,3 +240,20 @@ def test_the_race_walls_each_racers_own_playground():
         assert entry["boundary"] == last["boundary"] and wall["best"]["settings"]["lr"] == 0.03
         say(teacher, {"type": "class.race", "on": False})
         assert receive(racer, "class.race")["on"] is False
+
+
+def test_the_class_command_and_how_students_reach_it():
+    from viz.classroom.cli import build_parser
+    from viz.classroom.join import join_url, reach
+
+    args = build_parser().parse_args(["class", "--port", "8123", "--allow-host", "room.local"])
+    assert (args.command, args.host, args.port, args.allow_host) == (
+        "class",
+        "127.0.0.1",
+        8123,
+        ["room.local"],
+    )
+    assert build_parser().parse_args(["serve", "--class"]).as_class is True
+    assert reach("127.0.0.1").startswith("Only this computer can join")
+    assert reach("0.0.0.0").startswith("Listening on 0.0.0.0: any device on this network")
+    assert join_url("::1", 8000, "ABCDEF") == "http://[::1]:8000/#join=ABCDEF"

@@ -29,7 +29,7 @@ export function init(context) {
   document.addEventListener("classroom:tab", e => {
     tab = e.detail;
     const player = PLAYERS[tab] && playerIn($(PLAYERS[tab]));
-    step = player && player.steps.length ? player.index : null;
+    step = player && player.step ? player.index : null;
     if (teaching) ctx.send({ type: "class.show", tab, step }, true);
   });
   document.addEventListener("player:step", e => {
