@@ -42,6 +42,10 @@ one line, what it can detect, and the rest is the caller's to keep out:
 - settings that the step reads from Python (a model's activation, a loss's rate): a
   replay keeps those of its trace; make a new compiled step when they change.
 
+A refusal comes after the step has run once as it is (its update made): by default it is
+raised (``compiler_inputs.Refused``, a RuntimeError); with ``fallback=True`` it is a
+warning instead, and the step runs as it is (eager) on that call and every later one.
+
 Dropout draws a new mask on every replay from its generator, as eager does. Each trace is
 kept per shapes and dtypes of the arguments (at most ``max_traces``, the oldest dropped).
 """
@@ -49,34 +53,41 @@ kept per shapes and dtypes of the arguments (at most ``max_traces``, the oldest 
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import tracing
+from .compiler_inputs import Refused
 from .compiler_program import STALE, Replay, write
 from .compiler_trace import Tracer, watching
 from .quiet import quiet
 from .value import Value
 
 
-def compile(step: Callable, max_traces: int = 8) -> Compiled:  # noqa: A001 (as torch.compile)
+def compile(  # noqa: A001 (as torch.compile)
+    step: Callable, max_traces: int = 8, fallback: bool = False
+) -> Compiled:
     """``step`` compiled: the same results, to the bit, without the Python of each op
-    after the first call (see the module's docstring for what a replay cannot see)."""
-    return Compiled(step, max_traces)
+    after the first call (see the module's docstring for what a replay cannot see;
+    ``fallback=True``: a step it cannot replay runs as it is, with one warning)."""
+    return Compiled(step, max_traces, fallback)
 
 
 class Compiled:
     """A compiled step: call it as ``step`` itself. It returns the numbers of what
     ``step`` returns (a float for a one-number Value, a new array for a tensor; the same
     tuple or list around them). ``traces`` counts the traces so far; ``source`` is the
-    Python of the last one."""
+    Python of the last one; ``refused``, with ``fallback``, the line saying why the step
+    runs as it is (else None)."""
 
-    def __init__(self, step: Callable, max_traces: int = 8) -> None:
+    def __init__(self, step: Callable, max_traces: int = 8, fallback: bool = False) -> None:
         if not callable(step):
             raise TypeError(f"compile: step must be a function, got {type(step).__name__}")
         self.step, self.max_traces, self.traces = step, int(max_traces), 0
+        self.fallback, self.refused = bool(fallback), None
         self._replays: dict[tuple, Replay] = {}
         self._last: Replay | None = None
         functools.update_wrapper(self, step, updated=())
@@ -86,6 +97,8 @@ class Compiled:
         return self._last.source if self._last is not None else ""
 
     def __call__(self, *args: Any) -> Any:
+        if self.refused is not None:
+            return numbers(self.step(*args))
         last = self._last
         if last is not None:
             with quiet():
@@ -108,7 +121,14 @@ class Compiled:
         tracer = Tracer()
         with watching(tracer):
             result = self.step(*args)
-        replay = write(tracer.finish(args, result))
+        try:
+            replay = write(tracer.finish(args, result))
+        except Refused as refusal:
+            if not self.fallback:
+                raise
+            self.refused = str(refusal)
+            warnings.warn(f"{refusal}; it runs uncompiled", RuntimeWarning, stacklevel=3)
+            return numbers(result)
         self._replays.pop(key, None)
         self._replays[key] = replay
         while len(self._replays) > max(self.max_traces, 1):  # the least recently used

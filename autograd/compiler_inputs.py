@@ -12,8 +12,12 @@ import numpy as np
 from .value import Value
 
 
+class Refused(RuntimeError):
+    """What a step that a replay could not follow raises: one line, "compile: the step ..."."""
+
+
 def refuse(why: str) -> None:
-    raise RuntimeError(f"compile: the step {why}")
+    raise Refused(f"compile: the step {why}")
 
 
 def named(v: Value) -> str:

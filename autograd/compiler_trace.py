@@ -13,7 +13,7 @@ import numpy as np
 
 from . import backprop, tracing
 from . import value as value_module
-from .compiler_inputs import named
+from .compiler_inputs import named, refuse
 from .value import Value
 
 _READS = ("item", "__float__", "isfinite", "__lt__", "__le__", "__gt__", "__ge__", "_mask")
@@ -146,7 +146,7 @@ class Tracer:
                         "and other fixed, hashable values)"
                     )
         if self.problems:
-            raise RuntimeError(f"compile: the step {self.problems[0]}")
+            refuse(self.problems[0])
         after = {v: getattr(v, "_g", None) for v in self.grads}
         return Recorded(
             args, self.nodes, self.events, result, after, self.graphless, set(self.created)

@@ -51,7 +51,7 @@ def predictions_array(out: Any) -> np.ndarray:
     """The numbers of a model's output (a Value or a list of Values) as an array."""
     if isinstance(out, Value):
         return np.asarray(out.data, dtype=np.float64)
-    if isinstance(out, np.ndarray):  # a compiled step's output
+    if isinstance(out, (np.ndarray, float)):  # a compiled step's output (its numbers)
         return np.asarray(out, dtype=np.float64)
     return np.array([predictions_array(o) for o in out], dtype=np.float64)
 
@@ -120,8 +120,10 @@ def fit(
 
     ``compile=True`` runs each batch's step compiled (``autograd.compile``): traced on the
     first batch, then replayed (a last, smaller batch traces once more), the same numbers
-    to the bit. A dict keeps the compiled steps in it across calls of ``fit`` (clear it
-    when the model's settings or the loss change: a replay keeps those of its trace).
+    to the bit; a step it cannot replay (a scalar-mode model, whose inputs are floats
+    taken from the batch in Python) warns once and runs uncompiled. A dict keeps the
+    compiled steps in it across calls of ``fit`` (clear it when the model's settings or
+    the loss change: a replay keeps those of its trace).
     """
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
@@ -236,7 +238,7 @@ def _batch_step(
             return batch_loss.item(), out
 
         return eager, where
-    made = autograd_compile(step), where
+    made = autograd_compile(step, fallback=True), where  # (what it cannot replay: eager)
     if isinstance(compiled, dict):
         compiled[key] = made
     return made

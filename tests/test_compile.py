@@ -3,6 +3,8 @@ workload for 100 steps, every op entry, random graphs), its gradients are the on
 ``trace_backward`` describes, it traces again for new shapes, and it refuses, with one
 line, what a replay cannot do."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -12,7 +14,21 @@ from test_op_coverage import ROWS, _run
 from autograd import Value, compile, grad, linear, no_grad, trace_backward
 from autograd.compiler import read
 from benchmarks.workloads import WORKLOADS
-from nn import MLP, SGD, Adam, Dropout, Linear, Sequential, Tanh, fit, mse_loss
+from nn import (
+    MLP,
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    Dropout,
+    Linear,
+    RMSprop,
+    Sequential,
+    Tanh,
+    fit,
+    hinge_loss,
+    mse_loss,
+)
 
 
 def bits(x):
@@ -48,6 +64,96 @@ def test_the_small_mlps_in_both_dtypes(dtype, act, loss):
     losses = [[bits(step()) for _ in range(30)] for step in runs]
     assert losses[0] == losses[1]
     assert list(map(bits, runs[0].arrays())) == list(map(bits, runs[1].arrays()))
+
+
+OPTIMIZERS = {
+    "sgd": lambda ps: SGD(ps, lr=0.05),
+    "momentum": lambda ps: SGD(ps, lr=0.05, momentum=0.9),
+    "momentum+decay": lambda ps: SGD(ps, lr=0.05, momentum=0.9, weight_decay=1e-3),
+    "adam": lambda ps: Adam(ps, lr=0.01),
+    "adamw": lambda ps: AdamW(ps, lr=0.01),
+    "rmsprop": lambda ps: RMSprop(ps, lr=0.01),
+    "adagrad": lambda ps: Adagrad(ps, lr=0.05),
+}
+
+
+def _mlp_run(kind, dtype, act, compiled):
+    """The tiny MLP (tanh, MSE) or the vector moons' (relu, hinge + L2) for 100 steps
+    on new batches each step: every loss, and the parameters at the end."""
+    model = MLP(2, [16, 16, 1], activation=act, vectorized=True, rng=0, dtype=dtype)
+    opt = OPTIMIZERS[kind](model.parameters())
+    params = model.parameters()
+
+    def step(x, y):
+        out = model(x)
+        if act == "tanh":
+            loss = mse_loss(out, y)
+        else:
+            loss = hinge_loss(out, y) + 1e-4 * sum((p * p).sum() for p in params)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    run = compile(step) if compiled else lambda x, y: step(x, y).data
+    rng = np.random.default_rng(7)
+    losses = []
+    for _ in range(100):
+        x = rng.normal(size=(100, 2)).astype(dtype)
+        y = np.sign(rng.normal(size=(100, 1))).astype(dtype)
+        losses.append(bits(run(x, y)))
+    return losses, [bits(p.data) for p in params], getattr(run, "traces", 1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("act", ["tanh", "relu"])
+@pytest.mark.parametrize("kind", sorted(OPTIMIZERS))
+def test_every_optimizer_replays_the_mlps_to_the_bit_for_100_steps(kind, dtype, act):
+    eager, compiled = _mlp_run(kind, dtype, act, False), _mlp_run(kind, dtype, act, True)
+    assert eager[:2] == compiled[:2]
+    assert compiled[2] == 1  # traced once, replayed 99 times
+
+
+def test_a_scalar_mlp_is_refused_and_fit_runs_it_uncompiled_with_one_warning():
+    from nn import datasets
+
+    X, y = datasets.make_moons(20, noise=0.1, seed=0)
+    model = MLP(2, [4, 1], rng=0)  # scalar mode: each input a float taken in Python
+    opt = SGD(model.parameters(), lr=0.1)
+
+    def step(x, y):
+        loss = mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    _refused(step, X[:5], y[:5], match="uses argument 0 .* in no op")
+    runs = []
+    for compiled in (False, True):
+        model = MLP(2, [4, 1], rng=0)
+        opt = SGD(model.parameters(), lr=0.1, momentum=0.5)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            history = fit(
+                model,
+                X,
+                y,
+                "mse",
+                opt,
+                epochs=2,
+                batch_size=8,
+                progress=False,
+                seed=0,
+                compile=compiled,
+            )
+        said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+        assert said == ([] if not compiled else [said[0]])
+        runs.append((history.loss, [bits(p.data) for p in model.parameters()]))
+    assert said[0].startswith("compile: the step uses argument 0") and said[0].endswith(
+        "uncompiled"
+    )
+    assert runs[0] == runs[1]
 
 
 # ---------------------------------------------------------------- every op entry

@@ -189,7 +189,7 @@ class Trainer:
         )
         self.weights = [layer.W for layer in self.model.layers]
         self.optimizer = SGD(self.model.parameters(), lr=s["lr"])
-        self.train_batch = compile(self._batch)  # traced once per batch shape, then replayed
+        self.train_batch = compile(self._batch, fallback=True)  # traced, then replayed
         self.epoch = 0
         self.diverged: str | None = None
         self.boundary_features = self.features(_grid(BOUNDARY))
@@ -205,7 +205,7 @@ class Trainer:
         self.settings = dict(new, problem=self.task)
         self.optimizer.lr = new["lr"]
         self.model.activation = new["activation"]
-        self.train_batch = compile(self._batch)  # a replay keeps the settings of its trace
+        self.train_batch = compile(self._batch, fallback=True)  # (a replay: its trace's settings)
 
     def set_parameter(self, message: dict) -> None:
         """Type in one weight or bias (``settings.Parameter``: its layer, neuron, source
