@@ -158,7 +158,7 @@ class SGD(Optimizer):
         for i, w in enumerate(ws):
             _scratch_like(w, scratch, i)
         deltas = scratch[:]
-        multiply, subtract, gradient = np.multiply, np.subtract, _gradient
+        multiply, gradient = np.multiply, _gradient
 
         def update() -> None:
             if self.momentum or self.weight_decay:
@@ -166,14 +166,7 @@ class SGD(Optimizer):
                 return
             with quiet():
                 list(map(multiply, map(gradient, params), repeat(self.lr), deltas))
-                try:
-                    list(map(subtract, ws, deltas, ws))  # one call, as _step_in_place
-                finally:
-                    try:
-                        self._mark_written(ws)
-                    except KeyboardInterrupt:
-                        self._mark_written(ws)
-                        raise
+                self._subtract_all(ws, deltas)
 
         return update
 
@@ -215,15 +208,20 @@ class SGD(Optimizer):
                 ws.append(w)
             if len(set(map(id, ws))) != len(ws):  # one array in two Values (tied weights)
                 return False
-            try:
-                list(map(np.subtract, ws, scratch, ws))  # the step: one call, see above
-            finally:
-                try:
-                    self._mark_written(ws)
-                except KeyboardInterrupt:
-                    self._mark_written(ws)
-                    raise
+            self._subtract_all(ws, scratch)
         return True
+
+    def _subtract_all(self, ws: list, deltas: list) -> None:
+        """``w -= delta`` for every parameter in ONE call (atomic: see ``_step_in_place``),
+        then each marked written."""
+        try:
+            list(map(np.subtract, ws, deltas, ws))
+        finally:
+            try:
+                self._mark_written(ws)
+            except KeyboardInterrupt:
+                self._mark_written(ws)
+                raise
 
     def _mark_written(self, ws: list) -> None:
         for p, w in zip(self.params, ws):

@@ -119,15 +119,7 @@ def test_a_scalar_mlp_is_refused_and_fit_runs_it_uncompiled_with_one_warning():
 
     X, y = datasets.make_moons(20, noise=0.1, seed=0)
     model = MLP(2, [4, 1], rng=0)  # scalar mode: each input a float taken in Python
-    opt = SGD(model.parameters(), lr=0.1)
-
-    def step(x, y):
-        loss = mse_loss(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = _mse_step(model, SGD(model.parameters(), lr=0.1))
     _refused(step, X[:5], y[:5], match="uses argument 0 .* in no op")
     runs = []
     for compiled in (False, True):
@@ -334,8 +326,10 @@ def _mlp_step(dtype="float64", p=0.0):
         Tanh(),
         Linear(8, 1, rng=2, dtype=dtype),
     )
-    opt = SGD(model.parameters(), lr=0.1)
+    return _mse_step(model, SGD(model.parameters(), lr=0.1)), model
 
+
+def _mse_step(model, opt):
     def step(x, y):
         loss = mse_loss(model(x), y)
         opt.zero_grad()
@@ -343,7 +337,7 @@ def _mlp_step(dtype="float64", p=0.0):
         opt.step()
         return loss
 
-    return step, model
+    return step
 
 
 def test_new_shapes_or_dtypes_trace_again_and_old_ones_are_kept():
