@@ -46,6 +46,9 @@ A refusal comes after the step has run once as it is (its update made): by defau
 raised (``compiler_inputs.Refused``, a RuntimeError); with ``fallback=True`` it is a
 warning instead, and the step runs as it is (eager) on that call and every later one.
 
+After a replay each parameter's ``.grad`` is an array the compiled step owns and writes
+again on its next call (eager makes new ones each step): copy it to keep it.
+
 Dropout draws a new mask on every replay from its generator, as eager does. Each trace is
 kept per shapes and dtypes of the arguments (at most ``max_traces``, the oldest dropped).
 """
