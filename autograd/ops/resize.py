@@ -1,0 +1,121 @@
+"""Resizing images ``(N, C, H, W)``: ``interpolate`` by nearest neighbour or bilinearly,
+with PyTorch's rules for where an output pixel reads the input (``align_corners``,
+``scale_factor`` or ``size``), one node.
+
+Each output row reads one input row (nearest) or two, weighted (bilinear), and the same
+for columns, so the forward is two gathers and the gradient two scatter-adds back
+(indexing's rule); on Values those are the ``scatter`` and ``[]`` ops, so a second
+derivative works too. The params are ``size`` (the output's height and width),
+``scale`` (the scale factors when they were given, else None: they decide where a pixel
+reads, as in torch), ``mode`` and ``align_corners``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+from .op import Op, shape_of
+from .shape import scatter_add
+
+
+class Sources(NamedTuple):
+    """Along one axis: for every output position, the input positions it reads (``near``
+    and ``far``) and their weights (``near_weight``; ``far_weight`` for bilinear)."""
+
+    near: np.ndarray
+    far: np.ndarray
+    near_weight: np.ndarray
+    far_weight: np.ndarray
+
+
+@lru_cache(maxsize=128)
+def sources(n_in: int, n_out: int, scale: float | None, mode: str, align_corners: bool) -> Sources:
+    """Where each of ``n_out`` output positions reads ``n_in`` input positions (torch's
+    ``nearest_idx`` and ``area_pixel_compute_source_index``)."""
+    dst = np.arange(n_out)
+    if mode == "nearest":  # in float32, as torch computes it, with its two shortcuts
+        step = np.float32(1.0 / scale) if scale else np.float32(n_in) / np.float32(n_out)
+        near = np.minimum(np.floor(dst.astype(np.float32) * step).astype(np.int64), n_in - 1)
+        if n_out in (n_in, 2 * n_in):
+            near = dst * n_in // n_out
+        return Sources(near, near, np.ones(n_out), np.zeros(n_out))
+    if align_corners:
+        step = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+        src = step * dst
+    else:
+        step = 1.0 / scale if scale else n_in / n_out
+        src = np.maximum(step * (dst + 0.5) - 0.5, 0.0)
+    near = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    far = np.minimum(near + 1, n_in - 1)
+    far_weight = np.clip(src - near, 0.0, 1.0)
+    return Sources(near, far, 1.0 - far_weight, far_weight)
+
+
+def _axes(shape: tuple, size, scale, mode, align_corners) -> tuple[Sources, Sources]:
+    return tuple(
+        sources(n, m, None if scale is None else s, mode, align_corners)
+        for n, m, s in zip(shape[2:], size, scale or (None, None))
+    )
+
+
+def _along(axis: int, positions: np.ndarray) -> tuple:
+    return (slice(None),) * axis + (positions,)
+
+
+def _resize(x, size, scale, mode, align_corners):
+    rows, cols = _axes(x.shape, size, scale, mode, align_corners)
+    if mode == "nearest":
+        return x[:, :, rows.near][:, :, :, cols.near]
+    # along the width, then the height: h0·(w0·x00 + w1·x01) + h1·(w0·x10 + w1·x11)
+    t = x[..., cols.near] * cols.near_weight + x[..., cols.far] * cols.far_weight
+    return (
+        t[:, :, rows.near] * rows.near_weight[:, None]
+        + t[:, :, rows.far] * rows.far_weight[:, None]
+    )
+
+
+def _resize_vjp(g, out, x, size, scale, mode, align_corners):
+    n, c, h, w = shape_of(x)
+    rows, cols = _axes(shape_of(x), size, scale, mode, align_corners)
+    if mode == "nearest":
+        by_row = scatter_add(g, _along(3, cols.near), (n, c, size[0], w))
+        return scatter_add(by_row, _along(2, rows.near), (n, c, h, w))
+    narrow = (n, c, h, size[1])
+    by_row = scatter_add(g * rows.near_weight[:, None], _along(2, rows.near), narrow) + scatter_add(
+        g * rows.far_weight[:, None], _along(2, rows.far), narrow
+    )
+    return scatter_add(by_row * cols.near_weight, _along(3, cols.near), (n, c, h, w)) + scatter_add(
+        by_row * cols.far_weight, _along(3, cols.far), (n, c, h, w)
+    )
+
+
+def _resize_onnx(emit, x, size, scale, mode, align_corners):
+    if mode == "nearest":
+        how = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric"}
+        how["nearest_mode"] = "floor"
+    else:
+        corners = "align_corners" if align_corners else "pytorch_half_pixel"
+        how = {"mode": "linear", "coordinate_transformation_mode": corners}
+    if scale is not None and not align_corners:  # where a pixel reads depends on them
+        return emit("Resize", x, None, emit.constant(list(scale)), axes=[2, 3], **how)
+    return emit("Resize", x, None, None, emit.ints(size), axes=[2, 3], **how)
+
+
+def _torch_interpolate(t, x, size, scale, mode, align_corners):
+    corners = align_corners if mode == "bilinear" else None
+    if scale is not None:
+        return t.nn.functional.interpolate(x, scale_factor=scale, mode=mode, align_corners=corners)
+    return t.nn.functional.interpolate(x, size=size, mode=mode, align_corners=corners)
+
+
+INTERPOLATE = Op(
+    "interpolate",
+    _resize,
+    _resize_vjp,
+    show=lambda names, params: f"interpolate({names[0]}, {params[2]})",
+    onnx=_resize_onnx,
+    torch=_torch_interpolate,
+)
