@@ -47,4 +47,7 @@ def _explicit(subscripts: str, parts: list[Value]) -> str:
         letters = "".join(terms).replace(".", "")
         once = sorted(c for c in set(letters) if letters.count(c) == 1)
         output = ("..." if "..." in inputs else "") + "".join(once)
+    elif "..." in inputs and "..." not in output:  # torch sums those axes; numpy needs letters
+        terms, output = ops.einsum.spelled_out(terms, output, [p.shape for p in parts])
+        inputs = ",".join(terms)
     return f"{inputs}->{output}"

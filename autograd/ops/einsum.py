@@ -29,7 +29,7 @@ def split_subscripts(subscripts: str) -> tuple[list[str], str]:
     return inputs.split(","), output
 
 
-def _spelled_out(terms: list[str], output: str, shapes: list[tuple]) -> tuple[list[str], str]:
+def spelled_out(terms: list[str], output: str, shapes: list[tuple]) -> tuple[list[str], str]:
     """The subscripts with each ``...`` replaced by letters no term uses: the ellipsis
     covers the same axes in every term, counted from the right (numpy's broadcasting)."""
     spans = [len(shape) - (len(t) - 3) if "..." in t else 0 for t, shape in zip(terms, shapes)]
@@ -62,7 +62,7 @@ def _constant_like(g, array: np.ndarray):
 def _input_grad(i: int, g, operands: tuple, subscripts: str):
     """The gradient of input ``i``: an einsum of ``g`` with the other inputs."""
     terms, output = split_subscripts(subscripts)
-    terms, output = _spelled_out(terms, output, [shape_of(x) for x in operands])
+    terms, output = spelled_out(terms, output, [shape_of(x) for x in operands])
     mine, shape = terms[i], shape_of(operands[i])
     size = dict(zip(mine, shape))
     dtype = np.result_type(*(raw(x) for x in operands))
