@@ -22,6 +22,9 @@ def einsum(subscripts: str, *operands: Any) -> Value:
     """
     if not isinstance(subscripts, str):
         raise TypeError(f"einsum: subscripts must be a string, got {type(subscripts).__name__}")
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        if all(isinstance(v, Value) for v in operands[0]):  # torch's einsum(eq, [a, b])
+            operands = tuple(operands[0])
     parts = _lift_all(operands, "einsum")
     spec = _explicit(subscripts, parts)
     return _apply(ops.einsum_op(len(parts)), tuple(parts), (spec,))

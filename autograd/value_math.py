@@ -214,8 +214,12 @@ class MathMethods:
         >>> Value([1.0, 2.0, 3.0]).cumprod().data
         array([1., 2., 6.])
         """
-        if axis is None:
-            return self.reshape(-1)._apply_op(ops.CUMPROD, (), (0,))
+        if axis is None or self.ndim == 0:  # (torch takes axis 0 or -1 of a single number)
+            flat = self.reshape(-1)._apply_op(ops.CUMPROD, (), (0,))
+            if axis is None:
+                return flat
+            normalize_axis(axis, 1, "cumprod")
+            return flat.reshape(())
         (ax,) = normalize_axis(axis, self.ndim, "cumprod")
         return self._apply_op(ops.CUMPROD, (), (ax,))
 

@@ -550,3 +550,31 @@ def test_pad_modes_match_torch(mode, shape, pad):
     out.backward(g)
     tout.backward(torch.tensor(g))
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda v: v.tan() + v.sinh() + v.cosh() + (v * 0.5).asin() + (v * 0.5).acos() + v.atan(),
+        lambda v: v.atan2(v.flip(-1)) + v.floor() + v.ceil() + v.round() + v.sign(),
+        lambda v: v.cumprod(-1) + v.sort(-1).values + v.topk(4).values,
+        lambda v: einsum("...ij,...kj->...ik", v, v),
+        lambda v: v.pad(((0, 0),) * 3 + ((1, 2),), mode="reflect").pad(1, mode="replicate"),
+        lambda v: __import__("autograd").interpolate(v, scale_factor=1.5, mode="bilinear"),
+        lambda v: __import__("autograd").interpolate(v, size=(5, 2)),
+        lambda v: __import__("autograd").conv_transpose2d(v, v[:2, :1] * 1.0, stride=2),
+    ],
+)
+def test_float32_stays_float32_in_the_new_ops(f):
+    data = np.random.default_rng(16).uniform(-0.9, 0.9, size=(2, 2, 3, 4)).astype(np.float32)
+    x = Value(data)
+    out = f(x)
+    out.backward(np.ones(out.shape, dtype=np.float32))
+    assert out.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+def test_cumprod_of_a_single_number_and_einsum_of_a_list():
+    x = Value(3.0)
+    assert x.cumprod(0).data == 3.0 and x.cumprod(-1).data == 3.0 and x.cumprod().shape == (1,)
+    a, b = Value(np.ones((2, 3))), Value(np.ones(3))
+    assert einsum("ij,j->i", [a, b]).data.tolist() == [3.0, 3.0]  # operands as a list (torch)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .op import Op, shape_of
+from .op import Op, raw, shape_of
 from .shape import scatter_add
 
 
@@ -54,11 +54,14 @@ def sources(n_in: int, n_out: int, scale: float | None, mode: str, align_corners
     return Sources(near, far, 1.0 - far_weight, far_weight)
 
 
-def _axes(shape: tuple, size, scale, mode, align_corners) -> tuple[Sources, Sources]:
-    return tuple(
-        sources(n, m, None if scale is None else s, mode, align_corners)
-        for n, m, s in zip(shape[2:], size, scale or (None, None))
-    )
+def _axes(x, size, scale, mode, align_corners) -> list[Sources]:
+    """The rows' and the columns' sources, weights in ``x``'s dtype (float32 stays so)."""
+    dtype, found = raw(x).dtype, []
+    for n, m, s in zip(shape_of(x)[2:], size, scale or (None, None)):
+        src = sources(n, m, s, mode, align_corners)
+        weights = src.near_weight.astype(dtype), src.far_weight.astype(dtype)
+        found.append(src._replace(near_weight=weights[0], far_weight=weights[1]))
+    return found
 
 
 def _along(axis: int, positions: np.ndarray) -> tuple:
@@ -66,7 +69,7 @@ def _along(axis: int, positions: np.ndarray) -> tuple:
 
 
 def _resize(x, size, scale, mode, align_corners):
-    rows, cols = _axes(x.shape, size, scale, mode, align_corners)
+    rows, cols = _axes(x, size, scale, mode, align_corners)
     if mode == "nearest":
         return x[:, :, rows.near][:, :, :, cols.near]
     # along the width, then the height: h0·(w0·x00 + w1·x01) + h1·(w0·x10 + w1·x11)
@@ -79,7 +82,7 @@ def _resize(x, size, scale, mode, align_corners):
 
 def _resize_vjp(g, out, x, size, scale, mode, align_corners):
     n, c, h, w = shape_of(x)
-    rows, cols = _axes(shape_of(x), size, scale, mode, align_corners)
+    rows, cols = _axes(x, size, scale, mode, align_corners)
     if mode == "nearest":
         by_row = scatter_add(g, _along(3, cols.near), (n, c, size[0], w))
         return scatter_add(by_row, _along(2, rows.near), (n, c, h, w))
