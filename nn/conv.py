@@ -47,21 +47,13 @@ class Conv2d(Module):
     ) -> None:
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation, self.groups = _pair(padding), _pair(dilation), int(groups)
-        if self.groups < 1 or self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(
-                f"Conv2d: groups={groups} must divide in_channels ({in_channels}) and "
-                f"out_channels ({out_channels})"
-            )
-        self.init, self.init_activation = check_init(init), check_activation(init_activation)
-        self.dtype = np.dtype(dtype).name
+        self.padding, self.dilation = _pair(padding), _pair(dilation)
+        self.groups = _groups("Conv2d", groups, self.in_channels, self.out_channels)
         kh, kw = self.kernel_size
         shape = (self.out_channels, self.in_channels // self.groups, kh, kw)
-        fan_in = shape[1] * kh * kw
-        fan_out = self.out_channels // self.groups * kh * kw
-        w = initial_weights(shape, fan_in, fan_out, init, init_activation, get_rng(rng))
-        self.weight = Value(w, label="weight", dtype=dtype)
-        self.b = Value(np.zeros(self.out_channels), label="b", dtype=dtype) if bias else None
+        _set_weights(
+            self, shape, self.out_channels // self.groups, init, init_activation, rng, dtype, bias
+        )
 
     def forward(self, x: Any) -> Value:
         x = as_input(x, self.weight.dtype)
@@ -75,11 +67,7 @@ class Conv2d(Module):
             "stride": list(self.stride),
             "padding": list(self.padding),
             "dilation": list(self.dilation),
-            "groups": self.groups,
-            "bias": self.b is not None,
-            "init": self.init,
-            "init_activation": self.init_activation,
-            "dtype": self.dtype,
+            **_weights_config(self),
         }
 
 
@@ -191,13 +179,10 @@ class Conv1d(Module):
         self.kernel_size, self.stride = _single(kernel_size), _single(stride)
         self.padding, self.dilation = _single(padding), _single(dilation)
         self.groups = _groups("Conv1d", groups, self.in_channels, self.out_channels)
-        self.init, self.init_activation = check_init(init), check_activation(init_activation)
-        self.dtype = np.dtype(dtype).name
         shape = (self.out_channels, self.in_channels // self.groups, self.kernel_size)
-        fan_in, fan_out = shape[1] * shape[2], self.out_channels // self.groups * shape[2]
-        w = initial_weights(shape, fan_in, fan_out, init, init_activation, get_rng(rng))
-        self.weight = Value(w, label="weight", dtype=dtype)
-        self.b = Value(np.zeros(self.out_channels), label="b", dtype=dtype) if bias else None
+        _set_weights(
+            self, shape, self.out_channels // self.groups, init, init_activation, rng, dtype, bias
+        )
 
     def forward(self, x: Any) -> Value:
         x = as_input(x, self.weight.dtype)
@@ -211,11 +196,7 @@ class Conv1d(Module):
             "stride": self.stride,
             "padding": self.padding,
             "dilation": self.dilation,
-            "groups": self.groups,
-            "bias": self.b is not None,
-            "init": self.init,
-            "init_activation": self.init_activation,
-            "dtype": self.dtype,
+            **_weights_config(self),
         }
 
 
@@ -250,14 +231,12 @@ class ConvTranspose2d(Module):
         self.padding, self.output_padding = _pair(padding), _pair(output_padding)
         self.dilation = _pair(dilation)
         self.groups = _groups("ConvTranspose2d", groups, self.in_channels, self.out_channels)
-        self.init, self.init_activation = check_init(init), check_activation(init_activation)
-        self.dtype = np.dtype(dtype).name
         kh, kw = self.kernel_size
         shape = (self.in_channels, self.out_channels // self.groups, kh, kw)
-        fan_in, fan_out = shape[1] * kh * kw, self.in_channels // self.groups * kh * kw
-        w = initial_weights(shape, fan_in, fan_out, init, init_activation, get_rng(rng))
-        self.weight = Value(w, label="weight", dtype=dtype)
-        self.b = Value(np.zeros(self.out_channels), label="b", dtype=dtype) if bias else None
+        # (its fan-in is the weight's second axis times the kernel, as torch's: out_channels)
+        _set_weights(
+            self, shape, self.in_channels // self.groups, init, init_activation, rng, dtype, bias
+        )
 
     def forward(self, x: Any) -> Value:
         x = as_input(x, self.weight.dtype)
@@ -280,13 +259,41 @@ class ConvTranspose2d(Module):
             "stride": list(self.stride),
             "padding": list(self.padding),
             "output_padding": list(self.output_padding),
-            "groups": self.groups,
-            "bias": self.b is not None,
             "dilation": list(self.dilation),
-            "init": self.init,
-            "init_activation": self.init_activation,
-            "dtype": self.dtype,
+            **_weights_config(self),
         }
+
+
+def _set_weights(
+    layer: Module,
+    shape: tuple,
+    out_per_group: int,
+    init: str,
+    init_activation: str,
+    rng: Any,
+    dtype: Any,
+    bias: bool,
+) -> None:
+    """A conv layer's ``weight`` of ``shape`` (``init`` with the fans of its second axis
+    and of ``out_per_group``, times the kernel) and bias ``b``, with what its config says."""
+    layer.init, layer.init_activation = check_init(init), check_activation(init_activation)
+    layer.dtype = np.dtype(dtype).name
+    kernel = int(np.prod(shape[2:]))
+    fan_in, fan_out = shape[1] * kernel, out_per_group * kernel
+    w = initial_weights(shape, fan_in, fan_out, init, init_activation, get_rng(rng))
+    layer.weight = Value(w, label="weight", dtype=dtype)
+    channels = layer.out_channels
+    layer.b = Value(np.zeros(channels), label="b", dtype=dtype) if bias else None
+
+
+def _weights_config(layer: Module) -> dict:
+    return {
+        "groups": layer.groups,
+        "bias": layer.b is not None,
+        "init": layer.init,
+        "init_activation": layer.init_activation,
+        "dtype": layer.dtype,
+    }
 
 
 def _single(v: Any) -> int:

@@ -129,13 +129,18 @@ def pool_cases(draw):
 @given(pool_cases(), st.booleans())
 def test_pools_gradcheck_and_torch(case, average):
     x, kw, rng = case
-    pool = avg_pool2d if average else max_pool2d
+    _pool_matches_torch("avg" if average else "max", x, kw, rng)
+
+
+def _pool_matches_torch(kind, x, kw, rng):
+    """Gradients against finite differences and, with torch, values and gradients."""
+    pool = avg_pool2d if kind == "avg" else max_pool2d
     v = Value(x)
     assert gradcheck(lambda u: pool(u, **kw), v, atol=1e-6, rtol=1e-5)
     if torch is None:
         return
     t = torch.tensor(x, requires_grad=True)
-    tout = (F.avg_pool2d if average else F.max_pool2d)(t, **kw)
+    tout = (F.avg_pool2d if kind == "avg" else F.max_pool2d)(t, **kw)
     out = pool(v, **kw)
     np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-9, atol=1e-12)
     g = rng.normal(size=out.shape)
@@ -407,22 +412,9 @@ def ceil_pool_cases(draw):
 @given(ceil_pool_cases(), st.sampled_from(["max", "avg", "avg_no_pad_count"]))
 def test_ceil_mode_pools_gradcheck_and_torch(case, kind):
     x, kw, rng = case
-    if kind == "max":
-        ours, theirs = max_pool2d, F.max_pool2d if torch else None
-    else:
+    if kind != "max":
         kw["count_include_pad"] = kind == "avg"
-        ours, theirs = avg_pool2d, F.avg_pool2d if torch else None
-    v = Value(x)
-    assert gradcheck(lambda u: ours(u, **kw), v, atol=1e-6, rtol=1e-5)
-    if torch is None:
-        return
-    t = torch.tensor(x, requires_grad=True)
-    out, tout = ours(v, **kw), theirs(t, **kw)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-9, atol=1e-12)
-    g = rng.normal(size=out.shape)
-    out.backward(g)
-    tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    _pool_matches_torch(kind[:3], x, kw, rng)
 
 
 @pytest.mark.skipif(torch is None, reason="torch not installed")
