@@ -83,16 +83,32 @@ def _resize(x, size, scale, mode, align_corners):
 def _resize_vjp(g, out, x, size, scale, mode, align_corners):
     n, c, h, w = shape_of(x)
     rows, cols = _axes(x, size, scale, mode, align_corners)
+    by_row = _back_along(g, rows, 2, h, mode)  # (N, C, H, OW)
+    return _back_along(by_row, cols, 3, w, mode)
+
+
+def _back_along(g, src: Sources, axis: int, n: int, mode: str):
+    """Reading along ``axis`` undone: each output's gradient added back, weighted, to
+    the ``n`` input positions it read."""
     if mode == "nearest":
-        by_row = scatter_add(g, _along(3, cols.near), (n, c, size[0], w))
-        return scatter_add(by_row, _along(2, rows.near), (n, c, h, w))
-    narrow = (n, c, h, size[1])
-    by_row = scatter_add(g * rows.near_weight[:, None], _along(2, rows.near), narrow) + scatter_add(
-        g * rows.far_weight[:, None], _along(2, rows.far), narrow
-    )
-    return scatter_add(by_row * cols.near_weight, _along(3, cols.near), (n, c, h, w)) + scatter_add(
-        by_row * cols.far_weight, _along(3, cols.far), (n, c, h, w)
-    )
+        return _add_back(g, src.near, axis, n)
+    spread = (slice(None),) + (None,) * (3 - axis)  # the weights along ``axis``
+    near = _add_back(g * src.near_weight[spread], src.near, axis, n)
+    return near + _add_back(g * src.far_weight[spread], src.far, axis, n)
+
+
+def _add_back(g, positions: np.ndarray, axis: int, n: int):
+    """Zeros with ``n`` positions along ``axis``, ``g`` added at ``positions`` (they never
+    go down: each run of one position is a contiguous block of ``g``, one reduceat; with
+    np.add.at instead, a 2x bilinear upsample of (8, 16, 32, 32), forward and backward,
+    took 1.8x the instructions). On Values, the scatter op, differentiable again."""
+    shape = shape_of(g)[:axis] + (n,) + shape_of(g)[axis + 1 :]
+    if not isinstance(g, np.ndarray):
+        return scatter_add(g, _along(axis, positions), shape)
+    starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]])
+    out = np.zeros(shape, dtype=g.dtype)
+    out[_along(axis, positions[starts])] = np.add.reduceat(g, starts, axis=axis)
+    return out
 
 
 def _resize_onnx(emit, x, size, scale, mode, align_corners):
