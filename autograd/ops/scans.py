@@ -114,8 +114,11 @@ def _topk(a, k, axis, largest, saved):
 
 
 def _topk_vjp(g, out, a, k, axis, largest, saved):
-    where = along_axis_index(shape_of(a), saved[0], axis, "topk")
-    return scatter_add(g, where, shape_of(a))
+    if isinstance(g, np.ndarray):  # each position picked at most once: put, not add
+        grad = np.zeros(shape_of(a), dtype=g.dtype)
+        np.put_along_axis(grad, saved[0], g, axis=axis)
+        return grad
+    return scatter_add(g, along_axis_index(shape_of(a), saved[0], axis, "topk"), shape_of(a))
 
 
 def _topk_onnx(emit, a, k, axis, largest, saved):
