@@ -542,6 +542,11 @@ def test_bad_input_to_the_new_image_ops_is_one_clear_line(call, words):
         lambda x: avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
         lambda x: avg_pool2d(x, 2, ceil_mode=True, count_include_pad=False),
         lambda x: avg_pool2d(x, 3, 2, 1, count_include_pad=False, ceil_mode=True),
+        # a last window that would start in the right padding, or past the input: none
+        lambda x: max_pool2d(x, 2, stride=2, padding=1, ceil_mode=True),
+        lambda x: max_pool2d(x, 2, stride=3, ceil_mode=True),
+        lambda x: avg_pool2d(x, 2, 2, 1, ceil_mode=True),
+        lambda x: avg_pool2d(x, 2, 3, 1, count_include_pad=False, ceil_mode=True),
         lambda x: interpolate(x, scale_factor=2),
         lambda x: interpolate(x, size=(7, 4)),
         lambda x: interpolate(x, scale_factor=(0.5, 1.5)),

@@ -50,27 +50,40 @@ def _conv_onnx(emit, x, w, *rest):  # rest: (b,) and the four params, or the par
     )
 
 
+def _pool_pads(x, kernel, stride, padding, dilation, ceil_mode) -> list:
+    """ONNX pads (top, left, bottom, right) that make PyTorch's windows without
+    ``ceil_mode``: its last, partial windows reach ``ceil_extra`` rows and columns past
+    the padding. Opset 18 would count a last window that starts in the right padding,
+    which PyTorch drops; these pads say which windows exist in every opset."""
+    extra = im2col.ceil_extra(x.shape, kernel, stride, padding, dilation, ceil_mode)
+    return [*padding, *(p + e for p, e in zip(padding, extra))]
+
+
 def _max_pool_onnx(emit, x, kernel, stride, padding, dilation, ceil_mode):
     return emit(
         "MaxPool",
         x,
         kernel_shape=list(kernel),
         strides=list(stride),
-        pads=[*padding, *padding],
+        pads=_pool_pads(x, kernel, stride, padding, dilation, ceil_mode),
         dilations=list(dilation),
-        ceil_mode=int(ceil_mode),
     )
 
 
 def _avg_pool_onnx(emit, x, kernel, stride, padding, count_include_pad, ceil_mode):
+    pads = _pool_pads(x, kernel, stride, padding, (1, 1), ceil_mode)
+    if count_include_pad and pads[2:] != pads[:2]:
+        # PyTorch counts the padding but not the rows past it: pad with zeros first,
+        # then count what a window covers of that
+        x = emit("Pad", x, emit.ints([0, 0, *padding, 0, 0, *padding]), emit.constant(0.0))
+        pads, count_include_pad = [0, 0, *(p - q for p, q in zip(pads[2:], padding))], False
     return emit(
         "AveragePool",
         x,
         kernel_shape=list(kernel),
         strides=list(stride),
-        pads=[*padding, *padding],
+        pads=pads,
         count_include_pad=int(count_include_pad),
-        ceil_mode=int(ceil_mode),
     )
 
 
