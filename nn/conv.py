@@ -60,15 +60,7 @@ class Conv2d(Module):
         return conv2d(x, self.weight, self.b, self.stride, self.padding, self.dilation, self.groups)
 
     def config(self) -> dict:
-        return {
-            "in_channels": self.in_channels,
-            "out_channels": self.out_channels,
-            "kernel_size": list(self.kernel_size),
-            "stride": list(self.stride),
-            "padding": list(self.padding),
-            "dilation": list(self.dilation),
-            **_weights_config(self),
-        }
+        return _conv_config(self, "kernel_size", "stride", "padding", "dilation")
 
 
 class MaxPool2d(Module):
@@ -189,15 +181,7 @@ class Conv1d(Module):
         return conv1d(x, self.weight, self.b, self.stride, self.padding, self.dilation, self.groups)
 
     def config(self) -> dict:
-        return {
-            "in_channels": self.in_channels,
-            "out_channels": self.out_channels,
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "dilation": self.dilation,
-            **_weights_config(self),
-        }
+        return _conv_config(self, "kernel_size", "stride", "padding", "dilation")
 
 
 class ConvTranspose2d(Module):
@@ -252,16 +236,8 @@ class ConvTranspose2d(Module):
         )
 
     def config(self) -> dict:
-        return {
-            "in_channels": self.in_channels,
-            "out_channels": self.out_channels,
-            "kernel_size": list(self.kernel_size),
-            "stride": list(self.stride),
-            "padding": list(self.padding),
-            "output_padding": list(self.output_padding),
-            "dilation": list(self.dilation),
-            **_weights_config(self),
-        }
+        settings = ("kernel_size", "stride", "padding", "output_padding", "dilation")
+        return _conv_config(self, *settings)
 
 
 def _set_weights(
@@ -286,8 +262,17 @@ def _set_weights(
     layer.b = Value(np.zeros(channels), label="b", dtype=dtype) if bias else None
 
 
-def _weights_config(layer: Module) -> dict:
+def _conv_config(layer: Module, *settings: str) -> dict:
+    """A conv layer's config: its channels, its ``settings`` (pairs as lists) and what
+    made its weights."""
+    shown = {}
+    for name in settings:
+        value = getattr(layer, name)
+        shown[name] = list(value) if isinstance(value, tuple) else value
     return {
+        "in_channels": layer.in_channels,
+        "out_channels": layer.out_channels,
+        **shown,
         "groups": layer.groups,
         "bias": layer.b is not None,
         "init": layer.init,

@@ -4,6 +4,7 @@ over random shapes and stride / padding / dilation / groups combinations."""
 
 import numpy as np
 import pytest
+from conftest import assert_like_torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -141,12 +142,7 @@ def _pool_matches_torch(kind, x, kw, rng):
         return
     t = torch.tensor(x, requires_grad=True)
     tout = (F.avg_pool2d if kind == "avg" else F.max_pool2d)(t, **kw)
-    out = pool(v, **kw)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-9, atol=1e-12)
-    g = rng.normal(size=out.shape)
-    out.backward(g)
-    tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert_like_torch(pool(v, **kw), tout, [v], [t], rng)
 
 
 @pytest.mark.skipif(torch is None, reason="torch not installed")
@@ -361,13 +357,7 @@ def test_conv_transpose2d_gradcheck_and_torch(case):
         return
     ts = [torch.tensor(a, requires_grad=True) for a in (x, w) + (() if b is None else (b,))]
     tout = F.conv_transpose2d(ts[0], ts[1], ts[2] if b is not None else None, **geo)
-    out = ours(*values)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-9, atol=1e-12)
-    g = rng.normal(size=out.shape)
-    out.backward(g)
-    tout.backward(torch.tensor(g))
-    for v, t in zip(values, ts):
-        np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert_like_torch(ours(*values), tout, values, ts, rng)
 
 
 @pytest.mark.skipif(torch is None, reason="torch not installed")
@@ -459,11 +449,7 @@ def test_interpolate_gradcheck_and_torch(kw):
         return
     t = torch.tensor(x0, requires_grad=True)
     out, tout = interpolate(x, **kw), F.interpolate(t, **kw)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-14)
-    g = rng.normal(size=out.shape)
-    out.backward(g)
-    tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12, atol=1e-14)
+    assert_like_torch(out, tout, [x], [t], rng, rtol=1e-12, atol=1e-14)
 
 
 def test_interpolate_second_derivative_and_a_nan_stays_in_its_pixels():
