@@ -53,8 +53,9 @@ def _count(shape: tuple, axis: tuple | None) -> int:
 
 
 def _sum_kept(x: Any, axis: int) -> Any:
-    """``x.sum(axis, keepdims=True)``; a 0-d value is its own sum."""
-    return x if type(x) is float else x.sum(axis=axis, keepdims=True)
+    """``x.sum(axis, keepdims=True)``; a 0-d value (a float, or a Value under
+    ``create_graph``) is its own sum."""
+    return x if shape_of(x) == () else x.sum(axis=axis, keepdims=True)
 
 
 def _max_vjp(g, out, a, axis, keepdims):
