@@ -227,3 +227,81 @@ def test_every_one_input_entry_is_silent_on_a_single_number(key):
             y.backward()
             first = grad(y, v, create_graph=True)
             grad(first, v)
+
+
+# ------------------------------------------------------------------ where torch defines a kink
+def _torch_grads(fn, x, create_graph=False):
+    """torch's first derivative of sum(fn(x) * w) and, with ``create_graph``, the
+    gradient of the sum of that first derivative (a second derivative)."""
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    out = fn(t)
+    (first,) = torch.autograd.grad(
+        (out * torch.as_tensor(np.asarray(_weights(tuple(out.shape)), dtype=np.float64))).sum(),
+        t,
+        create_graph=True,
+    )
+    if not create_graph:
+        return first.detach().numpy(), None
+    (second,) = torch.autograd.grad(first.sum(), t, allow_unused=True)
+    return first.detach().numpy(), (
+        np.zeros_like(x) if second is None else second.numpy(force=True)
+    )
+
+
+def _our_grads(fn, x):
+    """Our first derivative by backward() and by grad(create_graph=True), and the second."""
+    v = Value(np.array(x, dtype=np.float64))
+    out = fn(v)
+    _scalar(out).backward()
+    w = Value(np.array(x, dtype=np.float64))
+    first = grad(_scalar(fn(w)), w, create_graph=True)
+    return v.grad, first.data, grad(first.sum(), w)
+
+
+_KINKS = {  # name: (ours, torch's, inputs where torch's rule picks a subgradient)
+    "std": (lambda v: v.std(axis=1), lambda t: t.std(dim=1, correction=0)),
+    "std_ddof1": (lambda v: v.std(axis=1, ddof=1), lambda t: t.std(dim=1)),
+    "std_all": (lambda v: v.std(), lambda t: t.std(correction=0)),
+    "var": (lambda v: v.var(axis=1), lambda t: t.var(dim=1, correction=0)),
+    "norm": (lambda v: v.norm(axis=1), lambda t: torch.linalg.vector_norm(t, dim=1)),
+    "norm_all": (lambda v: v.norm(), lambda t: torch.linalg.vector_norm(t)),
+    "norm_1": (lambda v: v.norm(1, axis=1), lambda t: torch.linalg.vector_norm(t, 1, dim=1)),
+    "norm_inf": (
+        lambda v: v.norm(math.inf, axis=1),
+        lambda t: torch.linalg.vector_norm(t, math.inf, dim=1),
+    ),
+    "prod": (lambda v: v.prod(axis=1), lambda t: t.prod(dim=1)),
+    "prod_all": (lambda v: v.prod(), lambda t: t.prod()),
+}
+_KINK_INPUTS = {
+    "constant rows": np.array([[2.0, 2.0, 2.0], [0.0, 0.0, 0.0], [1.0, -2.0, 0.5]]),
+    "zeros": np.array([[0.0, 2.0, 3.0, -1.0], [0.0, 0.0, 3.0, 1.5], [0.0, 0.0, 0.0, 2.0]]),
+}
+
+
+@pytest.mark.parametrize("where", list(_KINK_INPUTS))
+@pytest.mark.parametrize("name", list(_KINKS))
+def test_gradients_at_kinks_are_torchs(name, where):
+    # A constant row under std, a zero vector under a norm penalty, a zero in a product:
+    # torch's gradient there is a number (0 for std and norm), never NaN; so is ours, by
+    # backward() and by grad(create_graph=True), and so is the second derivative, except
+    # norm's at a zero vector: torch's is NaN there, ours 0 (the first derivative's rule).
+    ours, theirs = _KINKS[name]
+    x = _KINK_INPUTS[where]
+    by_backward, first, second = _our_grads(ours, x)
+    want_first, want_second = _torch_grads(theirs, x, create_graph=True)
+    np.testing.assert_allclose(by_backward, want_first, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(first, want_first, rtol=1e-12, atol=1e-12)
+    if name == "norm" and where == "constant rows":
+        assert np.isnan(want_second[1]).all() and not np.isnan(want_second[[0, 2]]).any()
+        want_second[1] = 0.0
+    np.testing.assert_allclose(second, want_second, rtol=1e-12, atol=1e-12)
+
+
+def test_prod_under_create_graph_is_exact_at_a_zero():
+    # The issue's case: [0, 2, 3, -1] gives the first derivative [-6, -0, -0, 0] and the
+    # second [1, -3, -2, 6] (torch), not NaN where the element is 0.
+    v = Value(np.array([0.0, 2.0, 3.0, -1.0]))
+    first = grad(v.prod(), v, create_graph=True)
+    np.testing.assert_array_equal(first.data, [-6.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(grad(first.sum(), v), [1.0, -3.0, -2.0, 6.0])
