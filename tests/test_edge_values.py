@@ -305,3 +305,28 @@ def test_prod_under_create_graph_is_exact_at_a_zero():
     first = grad(v.prod(), v, create_graph=True)
     np.testing.assert_array_equal(first.data, [-6.0, 0.0, 0.0, 0.0])
     np.testing.assert_array_equal(grad(first.sum(), v), [1.0, -3.0, -2.0, 6.0])
+
+
+def _pool_cases():
+    nan = math.nan
+    yield "one NaN", np.array([[[[1.0, nan], [0.0, 2.0]]]]), {}
+    yield "two NaNs", np.array([[[[nan, nan], [0.0, 2.0]]]]), {}
+    yield "NaN beside inf", np.array([[[[math.inf, 3.0], [nan, -math.inf]]]]), {}
+    image = np.arange(36.0).reshape(1, 1, 6, 6)
+    image[0, 0, 1, 1] = image[0, 0, 2, 4] = image[0, 0, 5, 5] = nan
+    yield "overlapping windows", image, {"kernel_size": 3, "stride": 2, "padding": 1}
+    yield "dilated", image, {"kernel_size": 2, "stride": 1, "dilation": 2}
+
+
+@pytest.mark.parametrize("case", list(_pool_cases()), ids=lambda c: c[0])
+def test_max_pool_sends_a_windows_gradient_to_its_nan_as_torch(case):
+    from autograd import max_pool2d
+
+    _, x, kw = case
+    kw = {"kernel_size": 2, **kw}
+    by_backward, first, second = _our_grads(lambda v: max_pool2d(v, **kw), x)
+    want_first, want_second = _torch_grads(lambda t: F.max_pool2d(t, **kw), x, create_graph=True)
+    # (overlapping windows add their gradients in another order than torch: 1 ulp)
+    for ours in (by_backward, first):
+        np.testing.assert_allclose(ours, want_first, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(second, want_second, rtol=1e-15, atol=0)

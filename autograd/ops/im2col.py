@@ -173,33 +173,43 @@ def max_pool2d(x, kernel, stride, padding, dilation):
     return out
 
 
+def _peaks(win, out, kernel: Pair):
+    """Which kernel position holds each window's maximum, as PyTorch picks it: the first
+    maximum, or the last NaN (a NaN is the window's maximum and takes its gradient)."""
+    pick = np.full(out.shape, -1, dtype=np.intp)
+    nan = np.isnan(out).any()  # only a window holding NaN needs the second look
+    for k, (i, j) in enumerate(_positions(kernel)):
+        v = win[..., i, j]
+        hit = (v == out) & (pick < 0)
+        if nan:
+            hit |= np.isnan(v)
+        pick[hit] = k
+    return pick
+
+
 def max_pool2d_grad(g, x, out, kernel, stride, padding, dilation):
-    """Each window's gradient ``g`` routed to its first maximum (``out``) in ``x``, as in
-    PyTorch."""
+    """Each window's gradient ``g`` routed to its maximum (``out``) in ``x``, as in
+    PyTorch (``_peaks``)."""
     xp = pad2d(x, padding, -np.inf)
     win = windows(xp, kernel, stride, dilation)
     dxp = np.zeros(xp.shape, dtype=np.result_type(g, x))
     dwin = windows(dxp, kernel, stride, dilation)  # writes land in dxp
-    free = np.ones(out.shape, dtype=bool)
-    for i, j in _positions(kernel):  # row by row: the first maximum of a window wins
-        hit = (win[..., i, j] == out) & free
-        dwin[..., i, j] += g * hit
-        free &= ~hit
+    pick = _peaks(win, out, kernel)
+    for k, (i, j) in enumerate(_positions(kernel)):
+        dwin[..., i, j] += g * (pick == k)
     ph, pw = padding
     return dxp[:, :, ph : xp.shape[2] - ph, pw : xp.shape[3] - pw]
 
 
 def max_pool2d_pick(u, x, out, kernel, stride, padding, dilation):
     """The adjoint of ``max_pool2d_grad``: each window of ``u`` read where ``x`` has its
-    first maximum (``out``)."""
+    maximum (``out``)."""
     win = windows(pad2d(x, padding, -np.inf), kernel, stride, dilation)
     uwin = windows(pad2d(u, padding), kernel, stride, dilation)
     picked = np.zeros(out.shape, dtype=np.result_type(u, x))
-    free = np.ones(out.shape, dtype=bool)
-    for i, j in _positions(kernel):
-        hit = (win[..., i, j] == out) & free
-        picked += uwin[..., i, j] * hit
-        free &= ~hit
+    pick = _peaks(win, out, kernel)
+    for k, (i, j) in enumerate(_positions(kernel)):
+        picked += uwin[..., i, j] * (pick == k)
     return picked
 
 
