@@ -64,3 +64,68 @@ def test_no_grad_exited_in_another_thread_restores_the_thread_that_entered_it():
             release.set()
             holder.join()
     assert _train() == (True, 6.0)
+
+
+# ------------------------------------------------------------------ one clear answer
+@pytest.mark.parametrize(
+    "data", [10**400, -(10**400), [1, 10**400], [[2**1030]]], ids=["int", "neg", "list", "nested"]
+)
+def test_an_integer_beyond_any_float_is_one_clear_value_error(data):
+    with pytest.raises(ValueError, match=r"^Value\(\.\.\.\): an integer of \d+ bits is too large"):
+        Value(data)
+
+
+def test_integers_beyond_int64_that_fit_a_float_are_taken():
+    np.testing.assert_array_equal(Value([2**1023, 1]).data, [2.0**1023, 1.0])
+
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize(
+    "shape, axis", [((2, 0), 1), ((0, 3), 0), ((0, 3), 1), ((2, 0), None)], ids=str
+)
+@pytest.mark.parametrize("name", ["logsumexp", "softmax", "log_softmax"])
+def test_normalising_over_an_empty_axis_answers_as_torch(name, shape, axis):
+    # torch: logsumexp over nothing is -inf, a softmax of nothing is empty (numpy's max
+    # of nothing raised "zero-size array to reduction operation maximum").
+    if axis is None and name != "logsumexp":
+        return
+    x = Value(np.zeros(shape))
+    out = getattr(x, name)(axis=axis)
+    t = torch.zeros(shape, dtype=torch.float64)
+    dims = tuple(range(len(shape))) if axis is None else axis
+    want = getattr(torch, name)(t, dims if name == "logsumexp" else axis)
+    np.testing.assert_array_equal(np.asarray(out.data), want.numpy())
+    out.sum().backward()
+    assert x.grad.shape == shape
+
+
+@pytest.mark.parametrize("method, n", [("split", 2), ("chunk", 2), ("split", 1)])
+def test_an_empty_axis_splits_into_empty_pieces(method, n):
+    x = Value(np.zeros((0, 3)))
+    pieces = getattr(x, method)(n, axis=0)
+    want = getattr(torch.zeros(0, 3), "chunk" if method == "chunk" else "tensor_split")(n)
+    assert [p.shape for p in pieces] == [tuple(w.shape) for w in want]
+
+
+@pytest.mark.parametrize("name", ["conv2d", "max_pool2d", "avg_pool2d"])
+def test_a_stride_beyond_the_input_takes_one_window_as_torch(name):
+    import autograd
+
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    args = (np.ones((1, 1, 2, 2)),) if name == "conv2d" else (2,)
+    v = Value(x)
+    out = getattr(autograd, name)(
+        v, *(map(Value, args) if name == "conv2d" else args), stride=10**18
+    )
+    out.sum().backward()
+    t = torch.tensor(x, requires_grad=True)
+    targs = tuple(torch.tensor(a) for a in args) if name == "conv2d" else args
+    want = getattr(F, name)(t, *targs, stride=2**30)
+    want.sum().backward()
+    np.testing.assert_array_equal(out.data, want.detach().numpy())
+    np.testing.assert_array_equal(v.grad, t.grad.numpy())
+
+
+F = torch.nn.functional

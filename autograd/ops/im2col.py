@@ -43,6 +43,9 @@ def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.nd
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     oh, ow = output_size(h, kh, sh, 0, dh), output_size(w, kw, sw, 0, dw)
     s0, s1, s2, s3 = xp.strides
+    # a stride beyond the input takes one window: its size then never matters (a huge one
+    # would overflow numpy's byte strides)
+    sh, sw = (sh if oh > 1 else 1), (sw if ow > 1 else 1)
     # ndarray(buffer=...) is as_strided without its ~35 µs of Python
     return np.ndarray(
         (n, c, oh, ow, kh, kw),

@@ -69,13 +69,14 @@ def _max_vjp(g, out, a, axis, keepdims):
 
 
 # ---------------------------------------------------------------- softmax family
+# (initial=-inf: over an empty axis the max is -inf, not numpy's error; torch's answers)
 def _log_softmax(a, axis):
-    shifted = a - np.max(a, axis=axis, keepdims=True)
+    shifted = a - np.max(a, axis=axis, keepdims=True, initial=-np.inf)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _softmax(a, axis):
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True, initial=-np.inf))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -137,7 +138,7 @@ def _prod_vjp(g, out, a, axis, keepdims):
 
 
 def _logsumexp(a, axis, keepdims):
-    peak = np.max(a, axis=axis, keepdims=True)
+    peak = np.max(a, axis=axis, keepdims=True, initial=-np.inf)  # the log of 0 over nothing
     peak = np.where(np.isfinite(peak), peak, 0.0)
     out = np.log(np.sum(np.exp(a - peak), axis=axis, keepdims=True)) + peak
     return out if keepdims else (np.squeeze(out, axis=axis) if axis is not None else out.item())
