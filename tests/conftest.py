@@ -1,8 +1,20 @@
 """Shared test fixtures."""
 
+import numpy as np
 import pytest
 
 from autograd import Value
+
+
+def assert_like_torch(out, tout, values, tensors, rng, rtol=1e-9, atol=1e-12) -> None:
+    """``out`` equals torch's ``tout``, and one random gradient sent back through both
+    gives each of ``values`` the gradient torch gives the matching one of ``tensors``."""
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=rtol, atol=atol)
+    g = rng.normal(size=out.shape)
+    out.backward(g)
+    tout.backward(tout.new_tensor(g))
+    for v, t in zip(values, tensors, strict=True):
+        np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=rtol, atol=atol)
 
 
 @pytest.fixture
@@ -105,10 +117,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def serving():
+def serving(**options):
     """The classroom served by uvicorn, as ``backproplab serve`` configures it
-    (``server.config``), on 127.0.0.1 and a free port in a background thread: a context
-    manager giving the page's URL."""
+    (``server.config``, given ``options``), on 127.0.0.1 and a free port in a background
+    thread: a context manager giving the page's URL."""
     import contextlib
     import socket
     import threading
@@ -123,7 +135,7 @@ def serving():
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        server = uvicorn.Server(config("127.0.0.1", port))
+        server = uvicorn.Server(config("127.0.0.1", port, **options))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 10
