@@ -135,21 +135,9 @@ for _name in (
 
 def tinygrad_modules() -> dict[str, dict[str, Any]]:
     """The stand-ins for what tinygrad's test_ops.py imports."""
-    dtypes = types.SimpleNamespace(
-        default_float=np.float32,
-        float32=np.float32,
-        float64=np.float64,
-        float=np.float32,
-        half=np.float16,
-        float16=np.float16,
-        int=np.int32,
-        int32=np.int32,
-        int8=np.int8,
-        bool=np.bool_,
-        uint32=np.uint32,
-        uint8=np.uint8,
-        int64=np.int64,
-    )
+    names = {"default_float": "float32", "float": "float32", "half": "float16", "int": "int32"}
+    names |= {n: n for n in "float32 float64 float16 int32 int8 uint32 uint8 int64".split()}
+    dtypes = types.SimpleNamespace(bool=np.bool_, **{n: getattr(np, t) for n, t in names.items()})
     helpers = {
         "getenv": lambda name, default=0: default,
         "DEBUG": 0,
