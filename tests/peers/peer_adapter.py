@@ -131,6 +131,15 @@ for _name in (
     "__rpow__ __matmul__ __rmatmul__ __neg__ __lt__ __le__ __gt__ __ge__"
 ).split():
     setattr(Tensor, _name, _operator(_name))
+# tinygrad's names for the operators (x.add(y) is x + y)
+for _name, _dunder in {
+    "add": "__add__",
+    "sub": "__sub__",
+    "mul": "__mul__",
+    "div": "__truediv__",
+    "pow": "__pow__",
+}.items():
+    setattr(Tensor, _name, _operator(_dunder))
 
 
 def tinygrad_modules() -> dict[str, dict[str, Any]]:

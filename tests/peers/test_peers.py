@@ -2,11 +2,12 @@
 
 - micrograd's ``test/test_engine.py``: its ``Value`` is ours; both tests run.
 - tinygrad's ``test/backend/test_ops.py``: its ``Tensor`` is a Value under tinygrad's names
-  (``peer_adapter.Tensor``). Of the 421 tests of its ``TestOps``, the 105 listed in
+  (``peer_adapter.Tensor``). Of the 421 tests of its ``TestOps``, the 145 listed in
   ``tinygrad_test_ops_passing.txt`` pass here and must keep passing; the others need what
-  this engine lacks or refuses on purpose (integer tensors, ``Tensor.arange``, ``einsum``,
-  ``interpolate``, ``ceil_mode``, 1-d and 3-d convolutions, tinygrad-only ops) and are
-  not run. A test that starts passing is added to the list by hand.
+  this engine lacks or refuses on purpose (integer and boolean tensors, tinygrad's
+  creation methods ``Tensor.ones/arange/eye/randn``, 1-d and 3-d inputs to ``conv2d``,
+  ``dot cummax cummin cast all any isclose scaled_dot_product_attention``, losses as
+  methods) and are not run. A test that starts passing is added to the list by hand.
 """
 
 import unittest
