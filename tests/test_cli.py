@@ -46,7 +46,7 @@ def test_neuron_defaults_print_the_articles_numbers_and_write_both_pictures(caps
         ("w1", 0, 2 * ds),
         ("w2", 1, 3 * ds),
         ("b", 4, ds),
-        ("n", 7, ds),
+        ("z", 7, ds),
     ]:
         got_data, got_grad = numbers_after(name, out)
         assert got_data == pytest.approx(data)
