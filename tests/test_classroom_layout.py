@@ -315,6 +315,8 @@ def test_a_reply_never_overwrites_a_field_being_typed_in(opened):
 def test_a_clicked_slider_takes_its_arrow_keys_a_clicker_still_steps(opened):
     page = opened("tab=neuron")
     ready(page, "neuron")
+    names = page.eval_on_selector_all("#neuron-params .pname", "ps => ps.map(p => p.textContent)")
+    assert names == ["x1", "w1", "x2", "w2", "b"]  # the walk's names (nn.names)
     # focused by the keyboard (Tab), a slider is not moved by ← →: they step
     page.focus("#neuron-b-range")
     b = page.input_value("#neuron-b-range")
