@@ -119,6 +119,16 @@ function present(on) {
   saveUrl();
 }
 
+// Each graph's natural width (its viewBox is in points): on a phone a graph keeps that
+// size and scrolls inside its box (to the step's boxes) rather than shrinking to nothing.
+const natural = new MutationObserver(records => {
+  for (const svg of records.flatMap(r => [...r.addedNodes]).filter(n => n.nodeName === "svg")) {
+    const box = (svg.getAttribute("viewBox") || "").split(/[\s,]+/).map(Number);
+    if (box.length === 4) svg.style.setProperty("--natural-width", `${(box[2] * 4) / 3}px`);
+  }
+});
+for (const graph of document.querySelectorAll(".graph")) natural.observe(graph, { childList: true });
+
 window.addEventListener("keydown", e => {
   if ((e.key !== "f" && e.key !== "F") || e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
   const t = e.target;
