@@ -14,7 +14,7 @@ import { control } from "./settings.js";
 let count = 0;  // a prefix per widget: several may share one notebook page
 
 // A widget's root: its classes, and JupyterLab's notebook shortcuts kept off its keys
-// (its sliders take ← →, its player → PageDown Space; Lumino stops at this attribute).
+// (its sliders and its player take them; Lumino stops at this attribute).
 function widgetRoot(root, ...classes) {
   root.classList.add("bpl-widget", ...classes);
   root.setAttribute("data-lm-suppress-shortcuts", "true");
