@@ -70,9 +70,8 @@ export function networkDrawing(root, layout) {
     const target = step.input || step.node;
     const focus = target in owner ? owner[target] : target && scene.nodes[target] ? "loss" : "";
     const known = (id, field = "data") => player.known(id, field);
-    const style = getComputedStyle(root);
-    const size = (name, fallback) => parseFloat(style.getPropertyValue(name)) || fallback;
-    const L = size("--bp-label", 15), S = size("--bp-small", 12), thick = size("--bp-line", 1);
+    const L = cssSize(root, "--bp-label", 15), S = cssSize(root, "--bp-small", 12);
+    const thick = cssSize(root, "--bp-line", 1);
     const labels = new Labels(root, W, H);
 
     // ---- the layout: columns from the inputs to the last layer, the loss box right
@@ -194,6 +193,13 @@ export function networkDrawing(root, layout) {
   }
 
   return { render(player) { shown = player; draw(player); } };
+}
+
+// A size of the theme (theme.css: --bp-label, ...) as the element inherits it, in CSS px;
+// `otherwise` where the sheet is not loaded.
+export function cssSize(element, name, otherwise) {
+  const size = parseFloat(getComputedStyle(element).getPropertyValue(name));
+  return Number.isFinite(size) ? size : otherwise;
 }
 
 // Labels placed one by one into the free parts of a drawing: `take` marks a box as used,

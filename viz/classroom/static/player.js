@@ -384,9 +384,9 @@ function zoom(svg, elements, written) {
   if (full.length === 4) svg.setAttribute("viewBox", svg.dataset.fullView);
   if (!fitted || full.length !== 4 || !elements.length) return fitted;
   const cw = svg.clientWidth, ch = svg.clientHeight;
-  const type = parseFloat((svg.querySelector("text") || svg).getAttribute("font-size")) || 14;
-  const want = parseFloat(getComputedStyle(svg).getPropertyValue("--bp-label")) || 20;
-  if (!cw || !ch || Math.min(cw / full[2], ch / full[3]) * type >= want) return true;
+  const type = parseFloat((svg.querySelector("text") || svg).getAttribute("font-size"));
+  const want = parseFloat(getComputedStyle(svg).getPropertyValue("--bp-label"));
+  if (!(type > 0 && want > 0) || !cw || !ch || Math.min(cw / full[2], ch / full[3]) * type >= want) return true;
   const w = (cw * type) / want, h = (ch * type) / want;  // the window, in drawing units
   const toDrawing = svg.getScreenCTM().inverse();
   const span = list => {

@@ -5,7 +5,7 @@
 // backprop through the network as it is (the Network tab's view and player).
 // Its controls, their defaults and the URL come from the Playground's settings schema.
 import { $, MID, NEG, POS, colour, el, fmt, rgb, svg } from "./common.js";
-import { networkView } from "./network.js";
+import { cssSize, networkView } from "./network.js";
 import { build, defaults, fromUrl, parse, toUrl } from "./settings.js";
 
 // Three classes (the 3-arm spiral): the Playground's orange and blue, and a purple.
@@ -339,12 +339,12 @@ function drawNetwork() {
   const last = outputs === 1 ? ["output"] : Array.from({ length: outputs }, (_, k) => `class ${k}`);
   const columns = [names, ...s.layers.map((n, i) => Array.from({ length: n }, (_, j) => `L${i + 1}.n${j + 1}`)), last];
   const width = box.clientWidth || 560;
-  const small = parseFloat(getComputedStyle(box).getPropertyValue("--bp-small")) || 12;
+  const small = cssSize(box, "--bp-small", 12);
   const per = width / columns.length;
   const node = Math.round(Math.max(24, Math.min(NODE, per * 0.5)));
   const label = Math.max(...names.map(f => hello.features[f].length)) * small * 0.6 + 10;
   const beside = per - node >= label + 8;  // the features' names right of their neurons
-  const touch = parseFloat(getComputedStyle(box).getPropertyValue("--touch")) || 32;
+  const touch = cssSize(box, "--touch", 32);
   const ctlWidth = 2 * touch + small * 2;
   const over = per >= ctlWidth + 8;  // each layer's controls over its column
   const top = over ? touch + 6 : 4;
