@@ -6,19 +6,25 @@
 >>> a.grad, b.grad
 (-3.0, 2.0)
 
-Reading order for a newcomer — three files, about 1,000 lines:
+Reading order for a newcomer: four files, about 1,130 lines, in one sitting.
 
-1. ``ops.py``: every operation as one entry, its forward and its vector-Jacobian
-   products side by side (``MUL = Op("*", forward, vjp_a, vjp_b, ...)``).
-2. ``value.py``: ``Value``, whose operators and methods apply those entries and
-   record the graph (one helper, ``record``, makes every node).
-3. ``backprop.py``: the chain rule over the recorded graph — ``trace_backward`` (every
-   step, for pictures), ``backward`` (its fast twin) and ``grad`` (higher order).
+1. ``ops/op.py``: ``Op``, an entry of the op table: an operation's forward and its
+   vector-Jacobian products side by side, with how it reads in pictures and where else
+   it appears; and the helpers the vjps share.
+2. ``ops/arithmetic.py``: the first entries: ``+ - * / **``, unary ``-`` and ``@``.
+3. ``value.py``: ``Value``, whose operators and methods apply those entries and record
+   the graph (one helper, ``record``, makes every node).
+4. ``backprop.py``: the chain rule over the recorded graph: ``chain_rule``, the one walk,
+   read by ``trace_backward`` (every step, for pictures) and ``grad`` (higher order).
 
-Then ``functions.py`` (n-ary ops such as ``weighted_sum``, and ``conv2d``), ``conv.py``
-(the numpy behind convolution and pooling), ``mode.py`` (``no_grad``),
-``gradcheck.py`` (finite differences) and ``quiet.py`` (numpy's floating-point warnings
-off, cheaply: inf and nan propagate silently, as in torch).
+Then, as needed: the other families of ``ops/`` (whose docstring says how to add an op),
+``fast_backward.py`` (``backward()``, the walk's fast twin, where every speed trick is),
+``value_math.py`` and ``value_shape.py`` (the methods that take arguments),
+``functions.py`` (n-ary ops such as ``weighted_sum``, and ``conv2d``), ``mode.py``
+(``no_grad`` and the stale-graph check), ``gradcheck.py`` (finite differences),
+``copies.py`` (pickling), ``arguments.py`` and ``data.py`` (what comes in, checked) and
+``quiet.py`` (numpy's floating-point warnings off, cheaply: inf and nan propagate
+silently, as in torch).
 """
 
 from .backprop import BackwardStep, grad, topological_order, trace_backward

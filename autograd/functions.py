@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .value import Value, _apply, _constant, _normalize_axis
+from .arguments import normalize_axis
+from .value import Value, _apply, _constant
 
 _JUST_VALUE = {Value}
 
@@ -109,7 +110,7 @@ def concat(values: Sequence[Any], axis: int = 0) -> Value:
     ndim = parts[0].ndim
     if ndim == 0:
         raise ValueError("concat: cannot concatenate 0-d values; use stack")
-    (ax,) = _normalize_axis(axis, ndim, "concat")
+    (ax,) = normalize_axis(axis, ndim, "concat")
     for p in parts:
         rest_p = p.shape[:ax] + p.shape[ax + 1 :]
         rest_0 = parts[0].shape[:ax] + parts[0].shape[ax + 1 :]
@@ -130,7 +131,7 @@ def stack(values: Sequence[Any], axis: int = 0) -> Value:
     shapes = {p.shape for p in parts}
     if len(shapes) != 1:
         raise ValueError(f"stack: all values need the same shape, got {[p.shape for p in parts]}")
-    (ax,) = _normalize_axis(axis, parts[0].ndim + 1, "stack")
+    (ax,) = normalize_axis(axis, parts[0].ndim + 1, "stack")
     return _apply(ops.stack_op(len(parts)), tuple(parts), (ax,))
 
 
@@ -183,7 +184,8 @@ def minimum(a: Any, b: Any) -> Value:
     >>> minimum(Value([1.0, 4.0]), [3.0, 2.0]).data
     array([1., 2.])
     """
-    return _apply(ops.MINIMUM, tuple(_lift_all([a, b], "minimum")))
+    va, vb = _lift_all([a, b], "minimum")
+    return va.minimum(vb)
 
 
 def one_hot(labels: Any, num_classes: int) -> Value:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 import numpy as np
 
 from .backprop import grad
-from .mode import no_grad
 from .value import Value
 
 
@@ -29,7 +28,8 @@ def gradcheck(
 
     A many-element output is reduced to a scalar with fixed random weights first, which
     checks the whole vector-Jacobian product. Returns True, or raises ``AssertionError``
-    naming the input, the element and both numbers.
+    naming the input, the element and both numbers. ``fn`` may call ``grad(...,
+    create_graph=True)`` itself: gradcheck then checks a second derivative.
 
     >>> x = Value([1.0, 2.0])
     >>> gradcheck(lambda v: (v * v).sum(), x)
@@ -59,8 +59,8 @@ def gradcheck(
                     moved = base.copy()
                     moved[index] += step
                     x._data = float(moved) if scalar else moved.astype(original.dtype)
-                    with no_grad():
-                        numeric.append(_as_loss(fn(*inputs), weights))
+                    # With gradients on: fn may differentiate inside (grad of grad).
+                    numeric.append(_as_loss(fn(*inputs), weights))
             finally:
                 x._data = original
             estimate = (numeric[0] - numeric[1]) / (2 * eps)

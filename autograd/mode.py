@@ -1,4 +1,5 @@
-"""Switches that change how operations are recorded: ``no_grad`` and ``detect_anomaly``.
+"""Switches that change how operations are recorded (``no_grad`` and ``detect_anomaly``)
+and the write clock behind the stale-graph check (``check_unchanged``).
 
 Each thread has its own switches (as in PyTorch): a ``no_grad`` block in one thread never
 stops another thread from recording its graph.
@@ -10,40 +11,48 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from typing import Any
 
 
-class _Flags(threading.local):
-    """This thread's switches, read by every operation.
-
-    ``plain`` is True when graphs are recorded and nothing is checked: the scalar hot
-    path reads this one flag and leaves every other case to the general path.
-    """
+class _Depths(threading.local):
+    """How many ``no_grad`` and ``detect_anomaly`` blocks this thread has open: counts,
+    not saved booleans, so blocks that close out of order (two generators, say) still
+    leave the switches as they found them."""
 
     def __init__(self) -> None:
-        # How many blocks are open: counts, not saved booleans, so blocks that close
-        # out of order (two generators, say) still leave the switches as they found them.
-        self.no_grad_depth = 0
-        self.anomaly_depth = 0
-        self.grad_enabled = True
-        self.detect_anomaly = False
-        self.plain = True
-
-    def refresh(self) -> None:
-        self.grad_enabled = self.no_grad_depth == 0
-        self.detect_anomaly = self.anomaly_depth > 0
-        self.plain = self.grad_enabled and not self.detect_anomaly
+        self.no_grad = 0
+        self.anomaly = 0
 
 
-flags = _Flags()
+_depths = _Depths()
+
+
+class _Defaults:
+    """The switches while no block is open in any thread: plain class attributes."""
+
+    __slots__ = ()
+    grad_enabled = True
+    detect_anomaly = False
+
+
+class _PerThread(_Defaults):
+    """The switches while some block is open somewhere: each thread's own."""
+
+    __slots__ = ()
+    grad_enabled = property(lambda self: _depths.no_grad == 0)  # type: ignore[assignment]
+    detect_anomaly = property(lambda self: _depths.anomaly > 0)  # type: ignore[assignment]
+
+
+# This thread's switches, read by every operation (``flags.grad_enabled``). Reading a
+# thread's own storage costs ~600 instructions, a class attribute ~50, and every node
+# reads two (the chain ``y = y * 1.0001 + 0.0`` at 1e4 ops: 24M of 252M instructions
+# a step, gc off). So ``flags`` is a ``_Defaults`` while no block is open in any thread
+# and becomes a ``_PerThread`` (the same object, its class changed) while one is.
+flags: _Defaults = _Defaults()
 
 
 class _OpenBlocks:
-    """How many ``no_grad`` and ``detect_anomaly`` blocks are open, in all threads.
-
-    While none is, every thread's ``flags.plain`` is True, and the hot path can say so
-    without reading the thread-local ``flags`` (a read of which costs ~4x a slot's:
-    the chain ``y = y * 1.0001 + 0.0`` at 1e4, gc off: 250.6M -> 237.8M instructions).
-    """
+    """How many ``no_grad`` and ``detect_anomaly`` blocks are open, in all threads."""
 
     __slots__ = ("count", "lock")
 
@@ -54,6 +63,7 @@ class _OpenBlocks:
     def add(self, n: int) -> None:
         with self.lock:
             self.count += n
+            flags.__class__ = _PerThread if self.count else _Defaults
 
 
 open_blocks = _OpenBlocks()
@@ -92,16 +102,55 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which spawns rather than 
     os.register_at_fork(after_in_child=writes.new_epoch)
 
 
+def check_unchanged(order: list[Any], caller: str = "backward()") -> None:
+    """Raise ``RuntimeError`` if a value in the graph was assigned new ``.data`` after a
+    node that uses it was computed: its gradient would mix old and new numbers.
+
+    ``order`` holds the recorded nodes (``backprop.topological_order(root, leaves=False)``). A
+    recorded node's ``_stamp`` is the write count at its birth (``mode.writes``); an
+    assignment to ``.data`` sets it to minus the count after the write. One number per
+    value, not two: every slot costs each value's memory and the collector's walks.
+    Most graphs are walked before anything is written, so one look settles it.
+    """
+    now = writes.now
+    for node in order:
+        if node._stamp != now:
+            break
+    else:
+        return  # nothing was written since the first node was born
+    for node in order:
+        born = node._stamp
+        if born < 0:
+            _stale(caller, node, node)
+        for parent in node._parents:
+            stamp = getattr(parent, "_stamp", 0)  # 0 for a constant
+            if stamp < 0 and -stamp > born:
+                _stale(caller, node, parent)
+
+
+def _stale(caller: str, node: Any, value: Any) -> None:
+    label = getattr(value, "_label", "")
+    role = "the result" if value is node else "an input"
+    if label:
+        what = f"{label!r}, {role} of {node._op.name}"
+    else:  # no name to give: its shape at least tells which of the op's inputs it is
+        kind = "a scalar" if value.shape == () else f"shape {value.shape}"
+        what = f"{role} of {node._op.name} ({kind}, no label)"
+    raise RuntimeError(
+        f"{caller}: {what} was assigned new data after the result was "
+        f"computed, so the gradient would mix old and new numbers; compute the result "
+        f"again after changing the value (or change it after backward())"
+    )
+
+
 @contextmanager
 def _switch(depth: str) -> Iterator[None]:
     open_blocks.add(1)
-    setattr(flags, depth, getattr(flags, depth) + 1)
-    flags.refresh()
+    setattr(_depths, depth, getattr(_depths, depth) + 1)
     try:
         yield
     finally:
-        setattr(flags, depth, getattr(flags, depth) - 1)
-        flags.refresh()
+        setattr(_depths, depth, getattr(_depths, depth) - 1)
         open_blocks.add(-1)
 
 
@@ -115,7 +164,7 @@ def no_grad() -> AbstractContextManager[None]:
     >>> y.parents
     ()
     """
-    return _switch("no_grad_depth")
+    return _switch("no_grad")
 
 
 def is_grad_enabled() -> bool:
@@ -133,4 +182,4 @@ def detect_anomaly() -> AbstractContextManager[None]:
     Traceback (most recent call last):
     FloatingPointError: log produced a non-finite value (nan) from inputs of shapes [()]
     """
-    return _switch("anomaly_depth")
+    return _switch("anomaly")

@@ -8,9 +8,9 @@ never a ``RuntimeWarning`` (tests/test_edge_values.py, tests/test_hostile.py). E
 settings, such as ``setbufsize`` or ``seterrcall``, are kept), at a fraction of its cost:
 ``np.errstate`` builds numpy's error state object anew on every entry (~10,000
 instructions); ``quiet`` builds it once per outer state and reuses it, and inside a block
-that is already quiet it does nothing at all. The tiny MLP step (six blocks: backward,
-the optimizer, the loss and its vjp, two tanh) went from 1,157k to 1,054k instructions
-(-9%, callgrind). It relies on two names of numpy's private
+that is already quiet it does nothing at all. With ``np.errstate`` the tiny MLP step (six
+blocks: backward, the optimizer, the loss and its vjp, two tanh) takes 2.8% more
+instructions (callgrind, benchmarks/workloads.py). It relies on two names of numpy's private
 ``_core.umath``, which are exactly what ``np.errstate`` itself calls; without them it is
 ``np.errstate(all="ignore")``.
 """

@@ -1,4 +1,5 @@
-"""The architecture holds: one walk of the chain rule, one place per op and per activation,
+"""The architecture holds: one walk of the chain rule (and one fast twin), every op one entry
+in autograd/ops/, short files and a reading order that is true, one place per activation,
 imports that flow one way (viz.classroom -> viz -> nn -> autograd) with no cycle."""
 
 import ast
@@ -100,16 +101,100 @@ def test_trace_event_fields_on_the_seed_neuron(seed_neuron):
     assert (w1.local, w1.contribution) == (2.0, w1.total)  # d(x1*w1)/dw1 = x1 = 2
 
 
+# ------------------------------------------------------------------ one walk of the chain rule
+def _loops_over_reversed_order(path: Path) -> list[str]:
+    """The functions of ``path`` that walk a graph backwards (``for ... in reversed(...)``)."""
+    found = []
+    for fn in ast.walk(ast.parse(path.read_text())):
+        if isinstance(fn, ast.FunctionDef):
+            for node in ast.walk(fn):
+                if (
+                    isinstance(node, ast.For)
+                    and isinstance(node.iter, ast.Call)
+                    and getattr(node.iter.func, "id", "") == "reversed"
+                ):
+                    found.append(fn.name)
+    return found
+
+
+def test_one_walk_of_the_chain_rule_and_one_fast_twin():
+    walks = {
+        path.name: _loops_over_reversed_order(path)
+        for path in (ROOT / "autograd").rglob("*.py")
+        if _loops_over_reversed_order(path)
+    }
+    assert walks == {"backprop.py": ["chain_rule"], "fast_backward.py": ["_backward_pass"]}
+    from autograd import backprop
+
+    source = Path(backprop.__file__).read_text()
+    for reader in ("def trace_backward", "def grad("):
+        body = source[source.index(reader) :].split("\ndef ", 1)[0]
+        assert "chain_rule(" in body, reader
+
+
+def test_the_speed_tricks_stay_out_of_the_reading_order():
+    # Every trick with its measured gain lives in fast_backward.py, mode.py or an op's
+    # own entry; the files a newcomer reads first say what, not how many instructions.
+    for name in ("ops/op.py", "ops/arithmetic.py", "value.py", "backprop.py"):
+        text = (ROOT / "autograd" / name).read_text().lower()
+        for word in ("instructions", "callgrind", "hot path"):
+            assert word not in text, (name, word)
+    value = (ROOT / "autograd" / "value.py").read_text()
+    assert "_a, " not in value and "._b" not in value  # one way to read a node's inputs
+
+
 # ------------------------------------------------------------------ one place per op
+def test_every_op_is_an_entry_in_the_op_table():
+    # Op(...) is made only in autograd/ops/ (lessons and tests make their own to try)
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            if path.parent.name == "ops" and path.parent.parent.name == "autograd":
+                continue
+            tree = ast.parse(path.read_text())
+            calls = [
+                n
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Call) and getattr(n.func, "id", "") in ("Op", "Composition")
+            ]
+            assert not calls, path
+    entries = ops.ENTRIES
+    assert len({id(e) for e in entries.values()}) == len(entries)
+    for key, entry in entries.items():
+        assert entry.key == key
+        if entry.method is not None:
+            assert hasattr(Value, entry.method), key
+
+
 def test_every_scalar_op_writes_its_derivative_once_in_the_table():
-    for name in dir(ops):
-        op = getattr(ops, name)
-        if isinstance(op, Op) and op.name in ("+", "-", "*", "/", "**", "neg", "exp", "log"):
-            assert op.local is not None, name
+    for entry in ops.ENTRIES.values():
+        if isinstance(entry, Op) and entry.name in ("+", "-", "*", "/", "**", "neg", "exp", "log"):
+            assert entry.local is not None, entry.key
     assert ops.MUL.derivative(0, ["a", "b"], "c") == "b"
     assert ops.POW_CONST.with_params(3.0).derivative(0, ["x"], "y") == "3·x^(3-1)"
     assert ops.TANH.derivative(0, ["n"], "out") == "(1 - out²)"
     assert ops.weighted_sum_op(2, True).derivative(1, ["w1", "w2", "x1", "x2", "b"], "n") == "x2"
+
+
+# ------------------------------------------------------------------ short files, read in order
+def test_no_file_in_autograd_is_longer_than_about_400_lines():
+    for path in (ROOT / "autograd").rglob("*.py"):
+        assert len(path.read_text().splitlines()) <= 400, path
+
+
+def test_the_reading_order_is_true():
+    import autograd
+
+    doc = autograd.__doc__
+    order = doc[doc.index("Reading order") : doc.index("Then, as needed")]
+    files = [f for f in (line.split("``")[1] for line in order.splitlines() if "``" in line)]
+    files = [f for f in files if f.endswith(".py")]
+    assert files == ["ops/op.py", "ops/arithmetic.py", "value.py", "backprop.py"]
+    total = sum(len((ROOT / "autograd" / f).read_text().splitlines()) for f in files)
+    stated = int(order.split("about ")[1].split(" lines")[0].replace(",", ""))
+    assert abs(total - stated) <= 0.1 * stated, (total, stated)
+    assert "four files" in order
+    for named in ("fast_backward.py", "value_math.py", "value_shape.py", "functions.py"):
+        assert (ROOT / "autograd" / named).exists() and named in doc
 
 
 def test_a_new_op_shows_in_the_step_through_from_its_entry_alone(tmp_path):
@@ -134,7 +219,7 @@ def test_no_second_copy_of_a_derivative_formula_or_the_activation_list():
     sources = {p: p.read_text() for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")}
     for path, text in sources.items():
         assert "LOCAL = {" not in text, path
-        assert "_pow_vjp" not in text or path.name == "ops.py", path
+        assert "_pow_vjp" not in text or path.name == "arithmetic.py", path
         tree = ast.parse(text)
         for node in ast.walk(tree):
             if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
@@ -309,6 +394,19 @@ def test_the_count_of_open_blocks_behind_the_hot_path_returns_to_zero():
         assert open_blocks.count == 2 and not (Value(1.0) * 2).parents
         Value(-1.0).log()
     assert open_blocks.count == 0 and (Value(1.0) * 2).parents
+
+
+def test_the_switches_are_plain_class_attributes_while_no_block_is_open():
+    # (mode.flags: a class attribute costs a tenth of a thread's own storage to read)
+    from autograd import detect_anomaly
+    from autograd.mode import _Defaults, _PerThread, flags
+
+    assert type(flags) is _Defaults and flags.grad_enabled and not flags.detect_anomaly
+    with no_grad():
+        assert type(flags) is _PerThread and not flags.grad_enabled
+        with detect_anomaly():
+            assert flags.detect_anomaly
+    assert type(flags) is _Defaults and flags.grad_enabled and not flags.detect_anomaly
 
 
 def test_no_grad_blocks_closed_out_of_order_leave_recording_on():

@@ -112,7 +112,7 @@ def test_an_unsupported_op_is_named():
             self.lin = Linear(3, 2, rng=0)
 
         def forward(self, x):
-            return self.lin(x)[:, :1]
+            return self.lin(x)[:, [0, 0]]  # an integer array index
 
     with pytest.raises(ValueError, match=r"op '\[\]' has no ONNX translation"):
         export_onnx(Slicer(), np.zeros((2, 3)), "never-written.onnx")

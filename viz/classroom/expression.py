@@ -22,27 +22,34 @@ assigned) is the output.
 from __future__ import annotations
 
 import ast
+import inspect
 import math
 import operator
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from autograd import Value
-from nn.activations import REGISTRY
+from autograd import Value, ops
 
 from .settings import MAX_FORMULA
 
-# The activations come from nn's one registry (a new one is callable here at once);
-# the other functions are the engine's elementwise math.
+
+def _number_parameter(method: Callable) -> str | None:
+    """The name of the number a function may take after x (a parameter of its method
+    with a number as default: leaky_relu's slope), else None."""
+    defaults = [p for p in inspect.signature(method).parameters.values() if p.default != p.empty]
+    numbers = [p.name for p in defaults if type(p.default) in (int, float)]
+    return numbers[0] if numbers else None
+
+
+# The functions a formula may call: every op entry that names one (``grammar=``), as its
+# Value method, in the table's order; a new entry is callable here at once.
 FUNCTIONS: dict[str, Callable] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    **{name: act.apply for name, act in REGISTRY.items() if name != "linear"},
-    "abs": Value.abs,
-    "sqrt": Value.sqrt,
+    entry.grammar: getattr(Value, entry.method)
+    for entry in ops.ENTRIES.values()
+    if entry.grammar and entry.method
 }
-_PARAMETER = {name: act.parameter for name, act in REGISTRY.items() if act.parameter}
+_PARAMETER = {name: p for name, fn in FUNCTIONS.items() if (p := _number_parameter(fn))}
 OPERATORS: dict[type, Callable] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,

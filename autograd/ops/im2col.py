@@ -1,7 +1,7 @@
 """The numbers behind convolution and pooling: strided window views, im2col and its
 adjoint (col2im), on raw numpy arrays only. The op entries that use them, each one node
 with its forward and vjps side by side, are ``CONV2D``, ``MAX_POOL2D`` and ``AVG_POOL2D``
-in ``ops.py``, with the ops of their gradients (for second derivatives).
+in ``ops/conv.py``, with the ops of their gradients (for second derivatives).
 
 Layout is PyTorch's: images ``(N, C, H, W)``, weights ``(O, C // groups, kh, kw)``.
 A window view ``(N, C, OH, OW, kh, kw)`` is made without copying (strides); the
@@ -15,7 +15,7 @@ import weakref
 
 import numpy as np
 
-from .mode import flags
+from ..mode import flags
 
 Pair = tuple[int, int]
 
