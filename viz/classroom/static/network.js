@@ -84,9 +84,10 @@ export function networkDrawing(root, layout) {
     const gap = Math.min(L * 7, (H - top - bottom) / Math.max(widest - 0.2, 1));
     const valueWidth = labels.width("0.9526", "nvalue", L);
     const x0 = 12 + Math.max(L * 1.6, labels.width("L1.n1", "nname", L) / 2);
-    // right of the last layer: its outputs' names, or a value beside a small neuron
-    const x1 = W - 12 - lossWidth - Math.max(labels.width("out2", "oname", S), valueWidth) - 16 -
-      Math.min(valueWidth / 2 + 8, gap * 0.4);
+    // right of the last layer: its outputs' names, or a value beside a small neuron (a
+    // narrow drawing keeps room for the names only)
+    const beside = Math.max(labels.width("out2", "oname", S), W > 600 ? valueWidth : 0);
+    const x1 = W - 12 - lossWidth - beside - 16 - Math.min(valueWidth / 2 + 8, gap * 0.4);
     const spacing = (x1 - x0) / Math.max(columns.length - 1, 1);
     const r = Math.max(6, Math.min(valueWidth / 2 + 8, gap * 0.4, spacing * 0.3));
     const pos = {};

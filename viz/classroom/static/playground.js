@@ -169,6 +169,7 @@ function showBackprop(view) {
   $("pgbp-what").textContent = `training point ${view.index + 1}: (${fmt(x)}, ${fmt(y)}), label ${fmt(label)}`;
   $("pg-backprop").hidden = false;
   backprop.load(view, { at: 0 });
+  $("pg-backprop").scrollIntoView({ block: "nearest" });  // a phone: it is below the boundary
   if (frame) drawFrame();  // the point ringed
 }
 
