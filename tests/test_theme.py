@@ -27,10 +27,21 @@ def test_no_stylesheet_restates_a_colour_or_size_of_the_theme():
     # the page's and the widgets' sheets use var(--bp-pos) and friends; a hex of the
     # theme written out again would drift from it (player.css also stands alone, in the
     # step-through page, without theme.css)
-    for name in ("style.css", "widgets.css"):
+    for name in ("style.css", "widgets.css", "class.css"):
         css = (STATIC / name).read_text(encoding="utf-8").lower()
         for hex_ in ("#0877bd", "#f59322", "#e8eaeb"):
             assert hex_ not in css, (name, hex_)
+
+
+def test_every_custom_property_a_stylesheet_uses_is_defined():
+    # a var() of a name no sheet defines is silently nothing (no border, no colour)
+    sheets = {p.name: p.read_text(encoding="utf-8") for p in STATIC.glob("*.css")}
+    defined = {m for css in sheets.values() for m in re.findall(r"(--[\w-]+)\s*:", css)}
+    for js in STATIC.glob("*.js"):  # set per element by the page (a graph's natural width)
+        defined |= set(re.findall(r"setProperty\(\"(--[\w-]+)", js.read_text(encoding="utf-8")))
+    for name, css in sheets.items():
+        used = set(re.findall(r"var\((--[\w-]+)", css))
+        assert used <= defined, (name, sorted(used - defined))
 
 
 def test_presenter_sizes_reach_the_back_row():
