@@ -162,6 +162,34 @@ def test_presenter_mode_at_1280x720_prints_big_and_fits_the_window(opened, tab):
         assert height >= 150, height
 
 
+@pytest.mark.parametrize("tab", ["neuron", "expression"])
+def test_presenter_mode_zoomed_to_150_percent_shows_the_steps_text_whole(opened, tab):
+    page = opened(f"tab={tab}&present=true", zoom=1.5)  # 853x480 CSS px
+    ready(page, tab)
+    page.keyboard.press("End")  # the longest text: every line of the update (the last step)
+    page.wait_for_timeout(100)
+    panel = f"#tab-{tab} .bp-panel"
+    cut = page.eval_on_selector(panel, "e => e.scrollHeight - e.clientHeight")
+    assert cut <= 1, cut  # never a line cut in half, to be scrolled inside the box
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    graph = {"neuron": "#neuron-graph", "expression": "#expr-graph"}[tab]
+    height = page.eval_on_selector(graph, "e => e.getBoundingClientRect().height")
+    assert height >= 0.9 * 480 - 24, height  # scrolled to, it fills the window
+
+
+def test_a_small_neurons_value_is_drawn_under_it_when_the_circle_cannot_hold_it(opened):
+    page = opened("tab=network&present=true", zoom=1.5)  # circles too small for 0.9526
+    ready(page, "network")
+    page.keyboard.press("p")  # the loss step: no neuron is the step's own
+    page.keyboard.press("p")
+    page.wait_for_timeout(100)
+    values = page.eval_on_selector_all(
+        "#net-svg text.nvalue:not(.lossvalue)", "ts => ts.map(t => t.textContent)"
+    )
+    assert values.count("0.9526") >= 1 and "2" in values and "3" in values, values
+    assert page.evaluate(OVERLAPS, NETWORK_PARTS.format(svg="net-svg")) == []
+
+
 @pytest.mark.parametrize("tab", TABS)
 def test_a_phone_uses_every_tab_without_scrolling_sideways(opened, tab):
     page = opened(f"tab={tab}", size=PHONE)

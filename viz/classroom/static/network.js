@@ -134,8 +134,9 @@ export function networkDrawing(root, layout) {
       }));
       labels.take(x - r, y - r, 2 * r, 2 * r);
       const text = v ? v.text : "?";
-      if (labels.width(text, "nvalue", L) <= 2 * r - 6) {
-        root.appendChild(svg("text", { x, y: y + L * 0.35, class: "nvalue inside", "data-id": n.name, "font-size": L }, text));
+      const size = [L, S].find(z => labels.width(text, "nvalue", z) <= 2 * r - 6);  // the small type before outside
+      if (size) {
+        root.appendChild(svg("text", { x, y: y + size * 0.35, class: "nvalue inside", "data-id": n.name, "font-size": size }, text));
       } else {
         outside.push([n, text]);
       }
@@ -158,8 +159,9 @@ export function networkDrawing(root, layout) {
     const name = n => {
       const [x, y] = pos[n.out];
       const right = [x + r + 4, y - r * 0.5, "start"], left = [x - r - 4, y - r * 0.5, "end"];
+      const sides = columns[0].includes(n) ? [left, right] : [right, left];  // an input's left has no edges
       return labels.place(n.name, "nname", L, [[x, y - r - L * 0.35]]) ||
-        labels.place(n.name, "nname side", L, [right, left]) ||
+        labels.place(n.name, "nname side", L, sides) ||
         labels.place(n.name, "nname side", S, [right, [x + r + 2, y + S * 0.35, "start"], left]);
     };
     const details = n => {
@@ -168,10 +170,11 @@ export function networkDrawing(root, layout) {
       if (b) labels.place(`b=${b.text}`, "nbias", S, [[x, y + r + S * 1.1], [x + r + 4, y + r, "start"]]);
       if (g) labels.place(`grad ${g.text}`, "ngrad", S, [[x, y + r + S * 2.3], [x + r + 4, y + r + S * 1.2, "start"]]);
     };
-    const value = ([n, text]) => {
+    const value = ([n, text], overOrUnder = false) => {
       const [x, y] = pos[n.out];
-      labels.place(text, "nvalue", L, [[x + r + 4, y + L * 0.35, "start"], [x - r - 4, y + L * 0.35, "end"],
-        [x, y + r + L], [x, y - r - L * 0.35]]);
+      const sides = [[x + r + 4, y + L * 0.35, "start"], [x - r - 4, y + L * 0.35, "end"]];
+      const ends = [[x, y + r + L], [x, y - r - L * 0.35]];
+      labels.place(text, "nvalue", L, overOrUnder ? ends : [...sides, ...ends]);
     };
     const hot = columns.flat().find(n => n.out === focus);
     const last = layout.layers[layout.layers.length - 1];
@@ -189,6 +192,8 @@ export function networkDrawing(root, layout) {
       labels.place(player.name(n.out), "oname", S,
         [[x + r + 6, y + S * 1.3, "start"], [x + r + 6, y - r * 0.6, "start"], [x, y + r + S * 1.2], [x - r - 4, y + r, "end"]]);
     }
+    // small neurons: the others' values under or over them (beside, one would read as an edge's)
+    outside.forEach(v => { if (v[0] !== hot) value(v, true); });
     if (roomy) columns.slice(1).flat().forEach(n => { if (n !== hot) details(n); });
     if (edges.length <= 24) edges.forEach(e => { if (e !== hotEdge) edgeLabel(e); });
   }
