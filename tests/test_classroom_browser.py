@@ -27,20 +27,6 @@ OUT = Path(__file__).resolve().parent.parent / "out"
 TIMEOUT = 10_000  # ms for any one thing to appear
 
 
-@pytest.fixture(scope="module")
-def url():
-    with serving() as address:
-        yield address
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
     page = browser.new_page(viewport={"width": 1280, "height": 720})

@@ -9,7 +9,6 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import CHROMIUM_ARGS, serving
 
 pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
@@ -25,20 +24,6 @@ from viz.classroom.trainer import Trainer  # noqa: E402
 TIMEOUT = 10_000
 TABS = ("neuron", "expression", "network", "playground")
 PROJECTOR, PHONE = (1280, 720), (390, 844)
-
-
-@pytest.fixture(scope="module")
-def url():
-    with serving() as address:
-        yield address
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -206,6 +191,11 @@ def test_a_phone_uses_every_tab_without_scrolling_sideways(opened, tab):
       .filter(([, r]) => r.height < 40 || r.width < 40).map(([name, r]) => [name, Math.round(r.width), Math.round(r.height)])"""
     )
     assert small == [], small
+    # the step's text and the key numbers as large as on the projector (tables and the
+    # drawing scale to the phone's width)
+    for sel in [s for s in READ[tab] if not s.endswith(" td") and "svg" not in s]:
+        sizes = page.evaluate(FONT_PX, sel)
+        assert sizes and min(sizes) >= 20, (sel, sizes)
     page.screenshot(path=f"/tmp/classroom_phone_{tab}.png", full_page=True)
 
 

@@ -100,9 +100,14 @@ def page_sizes(theme: str | Theme = "default") -> dict[str, str]:
     }
 
 
+# A phone (the page's panels stack below this width): a step's text as large as the
+# back row needs it, since a phone is read at arm's length in a lecture hall too.
+PHONE_WIDTH, PHONE_STEP = 760, 20
+
+
 def page_css() -> str:
-    """``theme.css``: the colours and the default theme's sizes on ``:root``, the
-    projector theme's on ``.present``."""
+    """``theme.css``: the colours and the default theme's sizes on ``:root`` (a phone's
+    step text larger), the projector theme's on ``.present``."""
     colours = {
         "--bp-pos": POSITIVE_HEX,
         "--bp-neg": NEGATIVE_HEX,
@@ -115,8 +120,10 @@ def page_css() -> str:
     head = (
         "/* Made by viz.theme.page_css() from viz/theme.py; tests/test_theme.py keeps it so. */\n"
     )
+    phone = "  " + block(":root", {"--bp-step": f"{PHONE_STEP}px"}).replace("\n", "\n  ")
     return (
         head
         + block(":root", colours | page_sizes("default"))
+        + f"@media (max-width: {PHONE_WIDTH}px) {{\n{phone.rstrip()}\n}}\n"
         + block(".present", page_sizes("projector"))
     )
