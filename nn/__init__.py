@@ -19,7 +19,7 @@ from . import (
     playground,
 )
 from .attention import CausalSelfAttention, RMSNorm, rms_norm, scaled_dot_product_attention
-from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from .interop import from_torch, to_torch
 from .layers import (
     ACTIVATIONS,
@@ -46,10 +46,11 @@ from .losses import (
     cross_entropy,
     hinge_loss,
     mse_loss,
+    nll_loss,
 )
 from .module import Module
 from .names import model_names, short_name
-from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .onnx_export import export_onnx
 from .optim import (
     SGD,
@@ -88,6 +89,9 @@ __all__ = [
     "Conv2d",
     "MaxPool2d",
     "AvgPool2d",
+    "Conv1d",
+    "ConvTranspose2d",
+    "GroupNorm",
     "LayerNorm",
     "BatchNorm1d",
     "BatchNorm2d",
@@ -103,6 +107,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "hinge_loss",
+    "nll_loss",
     "Optimizer",
     "SGD",
     "Adam",
