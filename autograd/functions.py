@@ -201,14 +201,18 @@ def one_hot(labels: Any, num_classes: int) -> Value:
     if y.dtype.kind not in "iub":
         raise ValueError(f"one_hot: labels must be integers, got dtype {y.dtype}")
     y = y.astype(np.int64)  # booleans too: as indices, never as a mask
-    if int(num_classes) < 1:
+    if isinstance(num_classes, (bool, np.bool_)) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"one_hot: num_classes must be an integer, got {num_classes!r}")
+    if num_classes < 1:
         raise ValueError(f"one_hot: num_classes must be >= 1, got {num_classes}")
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(
             f"one_hot: labels must be in [0, {num_classes - 1}], got values from "
             f"{y.min()} to {y.max()} (labels of shape {y.shape})"
         )
-    return Value(np.eye(int(num_classes))[y], requires_grad=False)
+    out = np.zeros(y.shape + (int(num_classes),))  # (not np.eye(n)[y]: n² numbers)
+    np.put_along_axis(out, y[..., None], 1.0, axis=-1)
+    return Value(out, requires_grad=False)
 
 
 # ---------------------------------------------------------------- convolution and pooling

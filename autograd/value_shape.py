@@ -203,11 +203,11 @@ class ShapeMethods:
         n = self.shape[ax]
         if isinstance(indices_or_sections, (int, np.integer)):
             k = int(indices_or_sections)
-            if k < 1 or n % k:
+            if k < 1 or n % k:  # (an empty axis splits into k empty pieces, as numpy)
                 raise ValueError(
                     f"split: axis {ax} of length {n} cannot be split into {k} equal sections"
                 )
-            cuts = list(range(n // k, n, n // k))
+            cuts = list(range(n // k, n, n // k)) if n else [0] * (k - 1)
         else:
             cuts = [int(c) for c in indices_or_sections]
         bounds = [0, *cuts, n]
@@ -226,6 +226,8 @@ class ShapeMethods:
             raise ValueError(f"chunk: chunks must be >= 1, got {chunks}")
         (ax,) = normalize_axis(axis, self.ndim, "chunk")
         size = -(-self.shape[ax] // chunks)
+        if size == 0:  # an empty axis: ``chunks`` empty pieces, as torch
+            return self.split(chunks, ax)
         return self.split(list(range(size, self.shape[ax], size)), ax)
 
     def take_along_axis(self, indices: Any, axis: int) -> Value:

@@ -149,3 +149,25 @@ def serving(**options):
             thread.join(10)
 
     return run()
+
+
+@pytest.fixture(scope="module")
+def url():
+    """The classroom, served for one test module (``serving()``): its page's URL."""
+    with serving() as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's, driven by Playwright) for one test module; the module
+    skips itself when either is missing."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

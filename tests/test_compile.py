@@ -185,6 +185,11 @@ SECOND_ORDER = {
 }
 
 
+# The ops whose method looks at the numbers first (norm and std: torch's rule for a
+# square root at 0, ops.reductions._root): refused, a replay could not take the other branch
+PICKS_IN_PYTHON = {"norm", "std"}
+
+
 @pytest.mark.parametrize("key", sorted(ROWS))
 def test_every_op_entry_replays_to_the_bit(key):
     (eager, params_e), (step, params_c) = _twins(key)
@@ -192,6 +197,10 @@ def test_every_op_entry_replays_to_the_bit(key):
     x0 = np.array(ROWS[key].inputs[0], dtype=np.float64)
     if key in SECOND_ORDER:
         with pytest.raises(RuntimeError, match="create_graph=True"):
+            compiled(x0)
+        return
+    if key in PICKS_IN_PYTHON:
+        with pytest.raises(RuntimeError, match="reads .data of the result of"):
             compiled(x0)
         return
     for k in range(3):

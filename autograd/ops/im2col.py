@@ -44,6 +44,9 @@ def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.nd
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     oh, ow = output_size(h, kh, sh, 0, dh), output_size(w, kw, sw, 0, dw)
     s0, s1, s2, s3 = xp.strides
+    # a stride beyond the input takes one window: its size then never matters (a huge one
+    # would overflow numpy's byte strides)
+    sh, sw = (sh if oh > 1 else 1), (sw if ow > 1 else 1)
     # ndarray(buffer=...) is as_strided without its ~35 µs of Python
     return np.ndarray(
         (n, c, oh, ow, kh, kw),
@@ -200,36 +203,46 @@ def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode=False):
     return out
 
 
+def _peaks(win, out, kernel: Pair):
+    """Which kernel position holds each window's maximum, as PyTorch picks it: the first
+    maximum, or the last NaN (a NaN is the window's maximum and takes its gradient)."""
+    pick = np.full(out.shape, -1, dtype=np.intp)
+    nan = np.isnan(out).any()  # only a window holding NaN needs the second look
+    for k, (i, j) in enumerate(_positions(kernel)):
+        v = win[..., i, j]
+        hit = (v == out) & (pick < 0)
+        if nan:
+            hit |= np.isnan(v)
+        pick[hit] = k
+    return pick
+
+
 def max_pool2d_grad(g, x, out, kernel, stride, padding, dilation, ceil_mode=False):
-    """Each window's gradient ``g`` routed to its first maximum (``out``) in ``x``, as in
-    PyTorch."""
+    """Each window's gradient ``g`` routed to its maximum (``out``) in ``x``, as in
+    PyTorch (``_peaks``)."""
     xp = pad2d(
         x, padding, -np.inf, ceil_extra(x.shape, kernel, stride, padding, dilation, ceil_mode)
     )
     win = windows(xp, kernel, stride, dilation)
     dxp = np.zeros(xp.shape, dtype=np.result_type(g, x))
     dwin = windows(dxp, kernel, stride, dilation)  # writes land in dxp
-    free = np.ones(out.shape, dtype=bool)
-    for i, j in _positions(kernel):  # row by row: the first maximum of a window wins
-        hit = (win[..., i, j] == out) & free
-        dwin[..., i, j] += g * hit
-        free &= ~hit
+    pick = _peaks(win, out, kernel)
+    for k, (i, j) in enumerate(_positions(kernel)):
+        dwin[..., i, j] += g * (pick == k)
     ph, pw = padding
     return dxp[:, :, ph : ph + x.shape[2], pw : pw + x.shape[3]]
 
 
 def max_pool2d_pick(u, x, out, kernel, stride, padding, dilation, ceil_mode=False):
     """The adjoint of ``max_pool2d_grad``: each window of ``u`` read where ``x`` has its
-    first maximum (``out``)."""
+    maximum (``out``)."""
     extra = ceil_extra(x.shape, kernel, stride, padding, dilation, ceil_mode)
     win = windows(pad2d(x, padding, -np.inf, extra), kernel, stride, dilation)
     uwin = windows(pad2d(u, padding, 0.0, extra), kernel, stride, dilation)
     picked = np.zeros(out.shape, dtype=np.result_type(u, x))
-    free = np.ones(out.shape, dtype=bool)
-    for i, j in _positions(kernel):
-        hit = (win[..., i, j] == out) & free
-        picked += uwin[..., i, j] * hit
-        free &= ~hit
+    pick = _peaks(win, out, kernel)
+    for k, (i, j) in enumerate(_positions(kernel)):
+        picked += uwin[..., i, j] * (pick == k)
     return picked
 
 
