@@ -25,10 +25,12 @@ Then, as needed: the other families of ``ops/`` (whose docstring says how to add
 (``no_grad`` and the stale-graph check), ``gradcheck.py`` (finite differences),
 ``copies.py`` (pickling), ``arguments.py`` and ``data.py`` (what comes in, checked) and
 ``quiet.py`` (numpy's floating-point warnings off, cheaply: inf and nan propagate
-silently, as in torch).
+silently, as in torch). ``compiler.py`` (``compile``: a training step traced once and
+replayed as flat numpy calls; its parts are ``compiler_*.py`` and ``tracing.py``).
 """
 
 from .backprop import BackwardStep, grad, topological_order, trace_backward
+from .compiler import Compiled, compile
 from .contraction import einsum
 from .functions import (
     add_n,
@@ -56,6 +58,8 @@ from .value import Value
 __all__ = [
     "Value",
     "grad",
+    "compile",
+    "Compiled",
     "trace_backward",
     "BackwardStep",
     "gradcheck",

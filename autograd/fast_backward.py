@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import tracing
 from .backprop import _seed, fit_data
 from .mode import check_unchanged, writes
 from .quiet import quiet
@@ -32,6 +33,8 @@ if TYPE_CHECKING:  # for type hints only: value.py imports this module
 
 def backward(root: Value, grad: Any = None) -> None:
     """``root.backward(grad)``: see :meth:`Value.backward`."""
+    if tracing.active is not None and tracing.active.runs_backward(root, grad):
+        return  # a step being compiled: its tracer ran this call, watching it
     seed = _seed(root, grad)
     if root._op is None:  # a leaf: its gradient is the seed
         _add_to(root, seed, None)

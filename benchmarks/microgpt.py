@@ -11,6 +11,7 @@ name every step, so their first losses must agree. Engines:
 - ``autograd_value``: that same model code with ``autograd.Value`` dropped in;
 - ``backproplab_scalar``: ``nn.gpt``'s scalar mode (each dot product one
   ``weighted_sum`` node, ``nn.Adam``); ``backproplab``: its tensor mode;
+  ``backproplab_compiled``: the tensor mode's step compiled (``autograd.compile``);
 - ``torch`` (one thread) and ``jax_jit``: the same model written in each.
 """
 
@@ -37,6 +38,8 @@ def setup_microgpt(engine: str):
     def rate() -> float:
         return gpt.LR * (1 - next(steps) % NUM_STEPS / NUM_STEPS)
 
+    if engine == "backproplab_compiled":  # the tensor mode's step, compiled
+        return _compiled_step(model, tokens, rate)
     if engine in ("backproplab", "backproplab_scalar"):
         net = model if engine == "backproplab" else model.scalarize()
         opt = gpt.adam(net)
@@ -53,6 +56,32 @@ def setup_microgpt(engine: str):
     if engine == "jax_jit":
         return _jax_step(model, tokens, rate)
     raise ValueError(engine)
+
+
+def _compiled_step(model: Any, tokens: list[int], rate: Any):
+    """``gpt.train_step`` of the tensor mode, its loss written with arrays (a compiled
+    step takes arrays: ``MicroGPT.loss`` makes its own from a list), compiled."""
+    from autograd import compile
+    from nn import cross_entropy
+
+    opt = gpt.adam(model)
+    tokens = tokens[: model.block_size + 1]
+    ids, targets = np.array(tokens[:-1]), np.array(tokens[1:])
+
+    def train(ids: np.ndarray, targets: np.ndarray) -> Any:
+        loss = cross_entropy(model(ids), targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    run = compile(train)
+
+    def step() -> float:
+        opt.lr = rate()
+        return run(ids, targets)
+
+    return step
 
 
 # ------------------------------------------------------------------ microGPT's own Value

@@ -14,6 +14,7 @@ from .workloads import WORKLOADS
 
 NAMES = {
     "backproplab": "backproplab",
+    "backproplab_compiled": "backproplab, compiled (autograd.compile)",
     "micrograd": "micrograd, gc on",
     "micrograd_gc_off": "micrograd, gc.disable()",
     "python": "floor: pure Python written for speed",

@@ -27,6 +27,7 @@ def setup_tensor_mlp(engine: str, sizes: list[int], batch: int, act: str, loss: 
         y = rng.integers(0, sizes[-1], batch)
     setup = {
         "backproplab": _backproplab,
+        "backproplab_compiled": _backproplab,
         "numpy": _numpy,
         "matmuls": _matmuls,
         "torch": _torch,
@@ -50,7 +51,7 @@ def _backproplab(engine, weights, X, y, act, loss, dt):
     fn = {"mse": mse_loss, "ce": cross_entropy, "hinge": hinge_loss}[loss]
     last = {}
 
-    def step():
+    def train(X, y):
         out = model(X)
         total = fn(out, y)
         if loss == "hinge":
@@ -58,8 +59,23 @@ def _backproplab(engine, weights, X, y, act, loss, dt):
         opt.zero_grad()
         total.backward()
         opt.step()
-        last["out"] = out.data
-        return total.item()
+        return total, out
+
+    if engine == "backproplab_compiled":  # traced on the warm-up step, then replayed
+        from autograd import compile
+
+        compiled = compile(train)
+
+        def step():
+            total, last["out"] = compiled(X, y)
+            return total
+
+    else:
+
+        def step():
+            total, out = train(X, y)
+            last["out"] = out.data
+            return total.item()
 
     step.arrays = lambda: [p.data for p in params] + [last["out"]]
     return step

@@ -387,8 +387,8 @@ def setup_cnn_digits(engine: str, batch: int = 64):
     shapes = [(16, 1, 3, 3), (16,), (32, 16, 3, 3), (32,), (32 * 4 * 4, 10), (10,)]
     weights = [(rng.normal(size=s) * 0.3).astype(np.float32) for s in shapes]
     lr = 0.05
-    if engine == "backproplab":
-        from autograd import Value, conv2d, max_pool2d
+    if engine in ("backproplab", "backproplab_compiled"):
+        from autograd import Value, compile, conv2d, max_pool2d
         from nn import SGD, cross_entropy
 
         params = [Value(w) for w in weights]
@@ -397,17 +397,27 @@ def setup_cnn_digits(engine: str, batch: int = 64):
 
         last = {}
 
-        def step():
+        def train(X, y):
             h = max_pool2d(conv2d(X, w1, b1, padding=1).relu(), 2)
             h = conv2d(h, w2, b2, padding=1).relu()
-            last["out"] = out = h.reshape(batch, -1) @ W + b
+            out = h.reshape(batch, -1) @ W + b
             total = cross_entropy(out, y)
             opt.zero_grad()
             total.backward()
             opt.step()
+            return total, out
+
+        run = compile(train) if engine == "backproplab_compiled" else None
+
+        def step():
+            if run is not None:
+                total, last["out"] = run(X, y)
+                return total
+            total, out = train(X, y)
+            last["out"] = out.data
             return total.item()
 
-        step.arrays = lambda: [X] + [p.data for p in params] + [last["out"].data]
+        step.arrays = lambda: [X] + [p.data for p in params] + [last["out"]]
         return step
     if engine == "torch":
         import torch
@@ -453,7 +463,7 @@ def _microgpt(engine):
     return setup_microgpt(engine)
 
 
-_PEERS = ("backproplab", "numpy", "torch", "jax_jit", "jax_eager")
+_PEERS = ("backproplab", "backproplab_compiled", "numpy", "torch", "jax_jit", "jax_eager")
 _MEDIUM = [784, 256, 128, 10]
 WORKLOADS = {
     "scalar_moons": Workload(
@@ -507,7 +517,7 @@ WORKLOADS = {
     ),
     "cnn_digits_f32": Workload(
         setup_cnn_digits,
-        ("backproplab", "torch"),
+        ("backproplab", "backproplab_compiled", "torch"),
         "CNN conv16-pool-conv32-linear on 8x8 digits, batch 64, CE, float32",
         dtype="float32",
     ),
@@ -515,6 +525,7 @@ WORKLOADS = {
         _microgpt,
         (
             "backproplab",
+            "backproplab_compiled",
             "backproplab_scalar",
             "autograd_value",
             "microgpt_value",

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, linear, weighted_sum
+from autograd import Value, linear, tracing, weighted_sum
 
 from .activations import ACTIVATIONS, REGISTRY, activate, check_activation  # noqa: F401
 from .init import check_init, init_scale, initial_weights
@@ -319,13 +319,20 @@ class Dropout(Module):
             return x
         keep = 1.0 - self.p
         if isinstance(x, (list, tuple)):
+            tracing.refuse("uses Dropout on a list of Values, whose mask picks in Python")
             mask = self._rng.random(len(x)) < keep
             return [v * (1.0 / keep) if m else v * 0.0 for v, m in zip(x, mask)]
-        mask = (self._rng.random(x.shape) < keep) / keep
-        return x * mask.astype(x.dtype)
+        mask = dropout_mask(self._rng, x.shape, keep, x.dtype)
+        tracing.note_random(mask, dropout_mask, self._rng, x.shape, keep, x.dtype)
+        return x * mask
 
     def config(self) -> dict:
         return {"p": self.p}
+
+
+def dropout_mask(rng: np.random.Generator, shape: tuple, keep: float, dtype: Any) -> np.ndarray:
+    """Dropout's mask: 1 / keep where kept (probability ``keep``), 0 elsewhere."""
+    return ((rng.random(shape) < keep) / keep).astype(dtype)
 
 
 class Sequential(Module):

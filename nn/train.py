@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, add_n, no_grad, sum_of_squares
+from autograd import compile as autograd_compile
+from autograd.compiler import read
 
 from . import losses as L
 from .datasets import batches
@@ -49,6 +51,8 @@ def predictions_array(out: Any) -> np.ndarray:
     """The numbers of a model's output (a Value or a list of Values) as an array."""
     if isinstance(out, Value):
         return np.asarray(out.data, dtype=np.float64)
+    if isinstance(out, (np.ndarray, float)):  # a compiled step's output (its numbers)
+        return np.asarray(out, dtype=np.float64)
     return np.array([predictions_array(o) for o in out], dtype=np.float64)
 
 
@@ -95,6 +99,7 @@ def fit(
     seed: Any = None,
     l1: float = 0.0,
     transform: Callable | None = None,
+    compile: bool | dict = False,
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return a :class:`History`.
 
@@ -112,6 +117,13 @@ def fit(
     finished or not begun (steps are atomic), ``fit`` says so on stderr and returns the
     History of the epochs completed, with ``history.interrupted`` set. The model is left
     in evaluation mode however ``fit`` ends.
+
+    ``compile=True`` runs each batch's step compiled (``autograd.compile``): traced on the
+    first batch, then replayed (a last, smaller batch traces once more), the same numbers
+    to the bit; a step it cannot replay (a scalar-mode model, whose inputs are floats
+    taken from the batch in Python) warns once and runs uncompiled. A dict keeps the
+    compiled steps in it across calls of ``fit`` (clear it when the model's settings or
+    the loss change: a replay keeps those of its trace).
     """
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
@@ -132,6 +144,7 @@ def fit(
     size = len(X) if batch_size is None else int(batch_size)
     history = History()
     bar = _progress(int(epochs), progress)
+    step, where = _batch_step(model, loss_fn, optimizer, params, l1, l2, compile)
     model.train()
     epoch = 0
     try:
@@ -140,21 +153,8 @@ def fit(
             for xb, yb in batches(
                 X, y, size, shuffle=shuffle, seed=seed if seed is None else seed + epoch
             ):
-                out = model(xb if transform is None else transform(xb))
-                batch_loss = loss_fn(out, yb)
-                if l2:
-                    batch_loss = batch_loss + l2 * sum_of_squares(params)
-                if l1:
-                    batch_loss = batch_loss + l1 * add_n([p.abs().sum() for p in params])
-                value = batch_loss.item()
-                if not math.isfinite(value):
-                    raise FloatingPointError(
-                        f"fit: the loss became {value} in epoch {epoch + 1} (after {count} "
-                        f"samples of it); try a smaller learning rate or check the data"
-                    )
-                optimizer.zero_grad()
-                batch_loss.backward()
-                optimizer.step()
+                where[:] = epoch, count
+                value, out = step(xb if transform is None else transform(xb), yb)
                 total += value * len(xb)
                 count += len(xb)
                 hits = accuracy(loss_name, out, yb)
@@ -191,6 +191,57 @@ def fit(
             file=sys.stderr,
         )
     return history
+
+
+def _batch_step(
+    model: Any,
+    loss_fn: Callable,
+    optimizer: Optimizer,
+    params: list[Value],
+    l1: float,
+    l2: float,
+    compiled: bool | dict,
+) -> tuple[Callable, list]:
+    """``fit``'s step on one batch, ``step(xb, yb) -> (loss, output)`` (a float, and the
+    output's Value or, compiled, its numbers), and ``where``, the [epoch, samples] that
+    its error names. ``compiled`` a dict: the compiled step kept there is reused."""
+    key = (id(model), id(optimizer), loss_fn, l1, l2)
+    if isinstance(compiled, dict) and key in compiled:
+        return compiled[key]
+    where = [0, 0]
+
+    def finite(loss: Any) -> None:
+        value = loss if type(loss) is float else np.asarray(loss).item()
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"fit: the loss became {value} in epoch {where[0] + 1} (after {where[1]} "
+                f"samples of it); try a smaller learning rate or check the data"
+            )
+
+    def step(xb: Any, yb: Any) -> tuple[Value, Any]:
+        out = model(xb)
+        batch_loss = loss_fn(out, yb)
+        if l2:
+            batch_loss = batch_loss + l2 * sum_of_squares(params)
+        if l1:
+            batch_loss = batch_loss + l1 * add_n([p.abs().sum() for p in params])
+        read(batch_loss, finite)  # (compiled: every replay checks it before the update)
+        optimizer.zero_grad()
+        batch_loss.backward()
+        optimizer.step()
+        return batch_loss, out
+
+    if compiled is False or compiled is None:
+
+        def eager(xb: Any, yb: Any) -> tuple[float, Value]:
+            batch_loss, out = step(xb, yb)
+            return batch_loss.item(), out
+
+        return eager, where
+    made = autograd_compile(step, fallback=True), where  # (what it cannot replay: eager)
+    if isinstance(compiled, dict):
+        compiled[key] = made
+    return made
 
 
 def evaluate(model: Any, X: Any, y: Any, loss_fn: Callable, loss_name: str) -> dict:

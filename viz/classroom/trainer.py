@@ -24,7 +24,8 @@ import math
 
 import numpy as np
 
-from autograd import Value, add_n, no_grad
+from autograd import Value, add_n, compile, no_grad
+from autograd.compiler import read
 from nn import MLP, SGD, cross_entropy, playground
 from nn.activations import activate
 from nn.datasets import batches, train_test_split
@@ -144,6 +145,11 @@ def _bytes(values: np.ndarray) -> list[str]:
     return [base64.b64encode(row.tobytes()).decode("ascii") for row in q]
 
 
+def _finite(loss: float) -> None:
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"the loss became {loss}")
+
+
 def _grid(n: int) -> np.ndarray:
     """n × n points over the Playground's square, row by row from the top (y = +6)."""
     r = playground.RADIUS
@@ -186,6 +192,7 @@ class Trainer:
         )
         self.weights = [layer.W for layer in self.model.layers]
         self.optimizer = SGD(self.model.parameters(), lr=s["lr"])
+        self.train_batch = compile(self._batch, fallback=True)  # traced, then replayed
         self.epoch = 0
         self.diverged: str | None = None
         self.boundary_features = self.features(_grid(BOUNDARY))
@@ -201,6 +208,7 @@ class Trainer:
         self.settings = dict(new, problem=self.task)
         self.optimizer.lr = new["lr"]
         self.model.activation = new["activation"]
+        self.train_batch = compile(self._batch, fallback=True)  # (a replay: its trace's settings)
 
     def set_parameter(self, message: dict) -> None:
         """Type in one weight or bias (``settings.Parameter``: its layer, neuron, source
@@ -265,12 +273,16 @@ class Trainer:
         (each batch's accuracy, a history): a third of the epoch's time."""
         seed = self.settings["seed"] * 7919 + self.epoch
         for xb, yb in batches(self.F_train, self.y_train, self.settings["batch"], seed=seed):
-            loss = self.loss(self.model(xb), yb)
-            if not math.isfinite(loss.item()):
-                raise FloatingPointError(f"the loss became {loss.item()}")
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
+            self.train_batch(xb, yb)
+
+    def _batch(self, xb: np.ndarray, yb: np.ndarray) -> Value:
+        """One update on a batch, the step that ``train_batch`` compiles."""
+        loss = self.loss(self.model(xb), yb)
+        read(loss, _finite)  # (compiled: checked on every replay, before the update)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return loss
 
     def _score(self, logits: Value, y: np.ndarray) -> tuple[float, float | None]:
         """Loss and accuracy of the model's outputs (the Playground's loss)."""
