@@ -91,6 +91,14 @@ class Value(MathMethods, ShapeMethods, Copies):
         if value is None:
             self._g = 0.0 if type(self._data) is float else None
             return
+        kind = type(value)
+        if (kind is float or kind is int or kind is bool) and type(self._data) is float:
+            # ``p.grad = 0`` on a scalar parameter: what as_data and the shape check would
+            # give, without them (they were ~5% of a microGPT step)
+            g = float(value)
+            watch_gradient(g)
+            self._g = g
+            return
         g = as_data(value, dtype=self.dtype)
         if np.shape(g) != self.shape:
             g = np.broadcast_to(g, self.shape).copy() if self.shape else float(g)
