@@ -18,8 +18,8 @@ import numpy as np
 
 from autograd import Value, is_grad_enabled, ops
 
+from .atomic import atomic_write
 from .layers import MLP
-from .model_files import atomic_write
 from .module import Module
 
 OPSET = 18

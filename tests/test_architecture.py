@@ -347,6 +347,16 @@ def test_drawing_modules_never_import_the_classroom():
         assert not any(m.startswith("viz.classroom") for m in _imports(path, f"viz.{name}"))
 
 
+def test_files_are_written_through_one_small_module():
+    # the drawings, pages, ONNX and model files share nn.atomic, not the model files' code
+    mods = _modules()
+    for name, path in mods.items():
+        if name.startswith("viz") or name == "nn.onnx_export":
+            assert "nn.model_files" not in _imports(path, name), name
+        text = path.read_text()
+        assert "os.replace(" not in text or name == "nn.atomic", name
+
+
 def test_moved_modules_keep_their_old_names():
     import viz.classroom.cli
     import viz.cli
