@@ -18,6 +18,7 @@ from . import (
     playground,
 )
 from .attention import CausalSelfAttention, RMSNorm, rms_norm, scaled_dot_product_attention
+from .callbacks import EarlyStopping, ReduceLROnPlateau
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .interop import from_torch, to_torch
 from .layers import (
@@ -56,10 +57,8 @@ from .optim import (
     Adam,
     AdamW,
     CosineAnnealingLR,
-    EarlyStopping,
     ExponentialLR,
     Optimizer,
-    ReduceLROnPlateau,
     RMSprop,
     StepLR,
 )
