@@ -174,9 +174,6 @@ class Trainer:
             rng=s["seed"],
         )
         self.weights = [layer.W for layer in self.model.layers]
-        # fit reads the loss's name to score accuracy: give it the data loss's name
-        self.fit_loss = lambda out, y: self.loss(out, y)
-        self.fit_loss.__name__ = "cross_entropy" if self.classes else "mse_loss"
         self.optimizer = SGD(self.model.parameters(), lr=s["lr"])
         self.epoch = 0
         self.diverged: str | None = None
@@ -245,7 +242,8 @@ class Trainer:
                             self.model,
                             self.F_train,
                             self.y_train,
-                            loss=self.fit_loss,
+                            loss=self.loss,
+                            metric=None,  # frame() scores the model as the Playground does
                             optimizer=self.optimizer,
                             epochs=1,
                             batch_size=self.settings["batch"],
