@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .module import file_name
+
 MAX_TENSORS = 10_000
 MAX_ELEMENTS = 20_000_000  # 160 MB of float64: far above any model this library trains
 MAX_META_BYTES = 2**20  # the description's JSON text
@@ -211,12 +213,12 @@ def describe(module: Any) -> dict:
     {'class': 'Tanh', 'config': {}}
     """
     try:
-        return {"class": type(module).__name__, "config": module.config()}
+        return {"class": file_name(type(module)), "config": module.config()}
     except NotImplementedError:
         if not _takes_only_modules(type(module)):
             raise
     return {
-        "class": type(module).__name__,
+        "class": file_name(type(module)),
         "children": [describe(c) for _, c in module._children()],  # a layer twice: twice
     }
 
