@@ -17,29 +17,12 @@ from . import (
     names,
     playground,
 )
+from .activations import ACTIVATIONS, MODULES, Activation
 from .attention import CausalSelfAttention, RMSNorm, rms_norm, scaled_dot_product_attention
 from .callbacks import EarlyStopping, ReduceLROnPlateau
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .interop import from_torch, to_torch
-from .layers import (
-    ACTIVATIONS,
-    ELU,
-    GELU,
-    MLP,
-    Dropout,
-    Embedding,
-    Flatten,
-    Layer,
-    LeakyReLU,
-    Linear,
-    Neuron,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    SiLU,
-    Softplus,
-    Tanh,
-)
+from .layers import MLP, Dropout, Embedding, Flatten, Layer, Linear, Neuron, Sequential
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -72,15 +55,8 @@ __all__ = [
     "MLP",
     "Linear",
     "Sequential",
-    "Tanh",
-    "ReLU",
-    "Sigmoid",
+    "Activation",
     "Dropout",
-    "LeakyReLU",
-    "GELU",
-    "SiLU",
-    "Softplus",
-    "ELU",
     "Flatten",
     "Embedding",
     "Conv2d",
@@ -127,4 +103,9 @@ __all__ = [
     "to_torch",
     "from_torch",
     "export_onnx",
+    *(kind.__name__ for kind in MODULES.values()),  # nn.Tanh, nn.ReLU, ...
 ]
+
+# One Module class per activation (nn.Tanh, nn.LeakyReLU, ...), made from its registry
+# line in nn.activations.
+globals().update({kind.__name__: kind for kind in MODULES.values()})

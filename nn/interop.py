@@ -16,24 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from autograd.ops import Without
+
+from .activations import MODULES, Activation, TorchLayer
 from .attention import CausalSelfAttention, RMSNorm
 from .conv import AvgPool2d, Conv2d, MaxPool2d
-from .layers import (
-    ELU,
-    GELU,
-    MLP,
-    Dropout,
-    Embedding,
-    Flatten,
-    LeakyReLU,
-    Linear,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    SiLU,
-    Softplus,
-    Tanh,
-)
+from .layers import MLP, Dropout, Embedding, Flatten, Linear, Sequential
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .torch_import import FROM_TORCH, convert_from_torch  # noqa: F401  (the other half)
@@ -95,9 +83,8 @@ def from_torch(module: Any) -> Module:
 def _to_torch(model: Module, path: str) -> tuple[Any, list[Link]]:
     convert = TO_TORCH.get(type(model))
     if convert is None:
-        where = f" at {path.rstrip('.')!r}" if path else ""
         raise TypeError(
-            f"to_torch: {type(model).__name__}{where} has no PyTorch counterpart here; "
+            f"to_torch: {type(model).__name__}{_at(path)} has no PyTorch counterpart here; "
             f"supported: {', '.join(k.__name__ for k in TO_TORCH)}"
         )
     return convert(model, path)
@@ -149,7 +136,7 @@ def _mlp_to_torch(model: MLP, path: str) -> tuple[Any, list[Link]]:
                 )
             )
         if act != "linear":
-            parts.append(_to_torch(_activation_module(act, path), path)[0])
+            parts.append(_activation_to_torch(MODULES[act](), path)[0])
     return torch.nn.Sequential(*parts), links
 
 
@@ -169,19 +156,23 @@ def _prefixed(get: Getter, prefix: str) -> Getter:
     return lambda name: get(f"{prefix}.{name}")
 
 
-def _activation_to_torch(model: Module, path: str) -> tuple[Any, list[Link]]:
+def _activation_to_torch(model: Activation, path: str) -> tuple[Any, list[Link]]:
+    """Its registry line's torch.nn layer (``nn.activations``), with our arguments."""
     import torch
 
-    return getattr(torch.nn, type(model).__name__)(), []  # torch.nn.Tanh for our Tanh, ...
+    layer = model.function.torch
+    if not isinstance(layer, TorchLayer):
+        why = f" ({layer.reason})" if isinstance(layer, Without) else ""
+        raise TypeError(
+            f"to_torch: activation {model.function.name!r}{_at(path)} has no PyTorch "
+            f"counterpart{why}"
+        )
+    args = {theirs: getattr(model, ours) for theirs, ours in layer.args.items()}
+    return getattr(torch.nn, layer.name)(**args), []
 
 
-def _activation_module(name: str, path: str) -> Module:
-    """Our activation layer called ``name`` (an MLP names its activations)."""
-    for kind in TO_TORCH:
-        if getattr(kind, "name", None) == name:
-            return kind()
-    where = f" in {path.rstrip('.')!r}" if path else ""
-    raise TypeError(f"to_torch: activation {name!r}{where} has no PyTorch counterpart here")
+def _at(path: str) -> str:
+    return f" at {path.rstrip('.')!r}" if path else ""
 
 
 def _dropout_to_torch(model: Dropout, path: str) -> tuple[Any, list[Link]]:
@@ -321,15 +312,8 @@ TO_TORCH: dict[type, Callable[[Any, str], tuple[Any, list[Link]]]] = {
     Embedding: _embedding_to_torch,
     RMSNorm: _rms_norm_to_torch,
     CausalSelfAttention: _causal_self_attention_to_torch,
-    Tanh: _activation_to_torch,
-    ReLU: _activation_to_torch,
-    Sigmoid: _activation_to_torch,
-    LeakyReLU: _torch_layer("LeakyReLU", negative_slope="slope"),
-    GELU: _torch_layer("GELU", approximate="approximate"),
-    SiLU: _activation_to_torch,
-    Softplus: _activation_to_torch,  # torch's threshold=20 differs from ours below 3e-9
-    ELU: _torch_layer("ELU", alpha="alpha"),
     Dropout: _dropout_to_torch,
+    **{kind: _activation_to_torch for kind in MODULES.values()},  # the registry's torch=
 }
 
 

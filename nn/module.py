@@ -12,14 +12,8 @@ import numpy as np
 
 from autograd import Value
 
+from .model_config import CLASSES, register
 from .names import short_name
-
-# Every Module class by the name a model file calls it: ours (the classes of ``nn``) by
-# their plain name, always; a user's class by its plain name while no other class holds
-# it, else by its module and qualified name (``__main__.Linear``), so that no user's class
-# can replace ours for ``Module.load`` (see ``file_name``).
-_REGISTRY: dict[str, type] = {}
-_NAMES: dict[type, str] = {}
 
 
 class Module:
@@ -34,7 +28,7 @@ class Module:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _register(cls)
+        register(cls)  # by the name its model files give it
         _label_when_built(cls)
 
     # ------------------------------------------------------------ structure
@@ -249,7 +243,7 @@ class Module:
         """
         from .model_files import read_model
 
-        return read_model(path, _REGISTRY, cls)
+        return read_model(path, CLASSES, cls)
 
     def __repr__(self) -> str:
         try:
@@ -257,39 +251,6 @@ class Module:
         except NotImplementedError:
             args = ""
         return f"{type(self).__name__}({args})"
-
-
-def file_name(cls: type) -> str:
-    """The name a model file gives ``cls``: its plain name for our classes (``Linear``)
-    and for a user's class whose name is free, else its full name (``__main__.Linear``).
-
-    >>> from nn import Linear
-    >>> file_name(Linear)
-    'Linear'
-    """
-    return _NAMES[cls]
-
-
-def _ours(cls: type) -> bool:
-    return cls.__module__ == "nn" or cls.__module__.startswith("nn.")
-
-
-def _full_name(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def _register(cls: type) -> None:
-    name, held = cls.__name__, _REGISTRY.get(cls.__name__)
-    if held is not None and _full_name(held) != _full_name(cls):  # a different class
-        if _ours(held) and _ours(cls):
-            raise TypeError(f"nn defines two Module classes named {name!r}")
-        if not _ours(cls):  # ours keep the name: this one is known by its full name
-            name = _full_name(cls)
-        else:  # ours came later (a module of nn imported after the user's class)
-            _REGISTRY[_full_name(held)] = held
-            _NAMES[held] = _full_name(held)
-    _REGISTRY[name] = cls
-    _NAMES[cls] = name
 
 
 _building = threading.local()  # how many Module constructors are running in this thread

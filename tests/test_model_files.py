@@ -788,7 +788,7 @@ def test_a_users_class_named_as_ours_never_replaces_ours_for_load(tmp_path):
 
 
 def test_a_class_of_ours_defined_after_a_users_of_that_name_takes_the_name():
-    from nn.module import file_name
+    from nn.model_config import file_name
 
     class Softmax2(Module):  # the user's, first
         pass
