@@ -32,8 +32,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from autograd import Value, ops
+from autograd import Value
 from autograd.ops import Composition, Op, Without
+from autograd.ops import activations as entries
 
 from .model_config import SIZE_RULES, file_name, holds_nothing
 from .module import Module
@@ -113,20 +114,20 @@ REGISTRY: dict[str, ActivationFunction] = {
     f.name: f
     for f in (
         ActivationFunction(
-            ops.TANH, "tanh", "y = tanh(x)", module="Tanh", torch=TorchLayer("Tanh")
+            entries.TANH, "tanh", "y = tanh(x)", module="Tanh", torch=TorchLayer("Tanh")
         ),
         ActivationFunction(
-            ops.RELU, "ReLU", "y = max(x, 0)", 2.0, module="ReLU", torch=TorchLayer("ReLU")
+            entries.RELU, "ReLU", "y = max(x, 0)", 2.0, module="ReLU", torch=TorchLayer("ReLU")
         ),
         ActivationFunction(
-            ops.SIGMOID,
+            entries.SIGMOID,
             "sigmoid",
             "y = 1 / (1 + e^-x)",
             module="Sigmoid",
             torch=TorchLayer("Sigmoid"),
         ),
         ActivationFunction(
-            ops.LEAKY_RELU,
+            entries.LEAKY_RELU,
             "leaky ReLU",
             "y = x if x > 0 else 0.01·x",
             2.0,
@@ -135,7 +136,7 @@ REGISTRY: dict[str, ActivationFunction] = {
         ),
         ActivationFunction(None, "linear", "y = x"),
         ActivationFunction(
-            ops.GELU,
+            entries.GELU,
             "GELU",
             "y = x·Φ(x)",
             2.0,
@@ -143,10 +144,10 @@ REGISTRY: dict[str, ActivationFunction] = {
             torch=TorchLayer("GELU", {"approximate": "approximate"}),
         ),
         ActivationFunction(
-            ops.SILU, "SiLU", "y = x·sigmoid(x)", 2.0, module="SiLU", torch=TorchLayer("SiLU")
+            entries.SILU, "SiLU", "y = x·sigmoid(x)", 2.0, module="SiLU", torch=TorchLayer("SiLU")
         ),
         ActivationFunction(
-            ops.SOFTPLUS,
+            entries.SOFTPLUS,
             "softplus",
             "y = log(1 + e^x)",
             module="Softplus",
@@ -154,7 +155,7 @@ REGISTRY: dict[str, ActivationFunction] = {
             torch=TorchLayer("Softplus", needs={"beta": 1.0, "threshold": AtLeast(20)}),
         ),
         ActivationFunction(
-            ops.ELU,
+            entries.ELU,
             "ELU",
             "y = x if x > 0 else e^x - 1",
             2.0,
