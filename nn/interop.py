@@ -136,6 +136,8 @@ def _mlp_to_torch(model: MLP, path: str) -> tuple[Any, list[Link]]:
                 )
             )
         if act != "linear":
+            if act not in MODULES:
+                raise TypeError(f"to_torch: activation {act!r}{_at(path)} has no Module class")
             parts.append(_activation_to_torch(MODULES[act](), path)[0])
     return torch.nn.Sequential(*parts), links
 

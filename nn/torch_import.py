@@ -254,7 +254,7 @@ FROM_TORCH: dict[str, Callable[[Any, str], Module]] = {
     **{  # each activation's registry line names its torch layer
         f.torch.name: _activation_from_torch(f)
         for f in REGISTRY.values()
-        if isinstance(f.torch, TorchLayer)
+        if isinstance(f.torch, TorchLayer) and f.name in MODULES
     },
 }
 
