@@ -14,7 +14,7 @@ needs, and everything else reads it:
   curve and derivative computed by the engine itself).
 
 >>> ACTIVATIONS
-('tanh', 'relu', 'sigmoid', 'leaky_relu', 'linear', 'gelu', 'silu', 'softplus', 'elu')
+('tanh', 'relu', 'sigmoid', 'leaky_relu', 'linear', 'gelu', 'silu', 'softplus', 'elu', 'softsign')
 >>> REGISTRY["sigmoid"](Value(0.0)).data
 0.5
 >>> REGISTRY["relu"].curve([-1.0, 2.0])
@@ -161,6 +161,13 @@ REGISTRY: dict[str, ActivationFunction] = {
             2.0,
             module="ELU",
             torch=TorchLayer("ELU", {"alpha": "alpha"}),
+        ),
+        ActivationFunction(
+            entries.SOFTSIGN,
+            "softsign",
+            "y = x / (1 + |x|)",
+            module="Softsign",
+            torch=TorchLayer("Softsign"),
         ),
     )
 }

@@ -145,6 +145,7 @@ ROWS: dict[str, Row] = {
     "silu": Row((X,)),
     "softplus": Row((X,)),
     "elu": Row((away(2, 3),), (0.7,)),
+    "softsign": Row((away(2, 3),)),
     # reductions
     "sum": Row((X,), (1,)),
     "mean": Row((X,), (0, True)),
