@@ -18,10 +18,9 @@ from nn.activations import ACTIVATIONS, REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("autograd", "nn", "viz")
-LAYER = {"autograd": 0, "nn": 1, "viz": 2, "viz.classroom": 3}
-# Module paths kept as aliases of classroom modules (not drawing modules): the old names of
-# the moved ones, and viz.widgets (the public name DESIGN.md gives the Jupyter widgets).
-ALIASES = {"viz.cli", "viz.playground", "viz.expression", "viz.widgets"}
+# The application layer is viz.classroom and viz.widgets (the classroom's tabs in Jupyter,
+# under the public name README gives them).
+LAYER = {"autograd": 0, "nn": 1, "viz": 2, "viz.classroom": 3, "viz.widgets": 3}
 
 
 # ------------------------------------------------------------------ trace_backward
@@ -320,11 +319,10 @@ def _modules() -> dict[str, Path]:
 
 
 def _layer(module: str) -> int:
-    return (
-        LAYER["viz.classroom"]
-        if module.startswith("viz.classroom")
-        else LAYER[module.split(".")[0]]
-    )
+    for prefix in ("viz.classroom", "viz.widgets"):
+        if module == prefix or module.startswith(prefix + "."):
+            return LAYER[prefix]
+    return LAYER[module.split(".")[0]]
 
 
 def test_imports_flow_one_way_with_no_cycle():
@@ -338,8 +336,6 @@ def test_imports_flow_one_way_with_no_cycle():
         graph[name] = {t for t in targets if t in mods and t != name}
     for name, targets in graph.items():
         for t in targets:
-            if name in ALIASES:
-                continue
             assert _layer(t) <= _layer(name), f"{name} imports {t}: against the flow"
     # autograd imports only numpy and the standard library
     for name, path in mods.items():
@@ -396,19 +392,19 @@ def test_files_are_written_through_one_small_module():
         assert "os.replace(" not in text or name == "nn.atomic", name
 
 
-def test_moved_modules_keep_their_old_names():
-    import viz.classroom.cli
-    import viz.cli
-    import viz.expression
-    import viz.playground
+def test_no_module_replaces_itself_and_the_public_names_work():
+    # no alias module (sys.modules rewritten at import): every module is what its file says
+    for name, path in _modules().items():
+        assert "sys.modules[" not in path.read_text(), name
+    pytest.importorskip("anywidget")
+    import viz.classroom.widgets
+    import viz.widgets
 
-    assert viz.cli is viz.classroom.cli
-    assert viz.expression.build is viz.classroom.expression.build
-    assert viz.playground.run is viz.classroom.playground.run
-    for module in ("viz.cli", "viz.classroom"):
-        done = subprocess.run(
-            [sys.executable, "-m", module, "neuron", "--help"], capture_output=True, text=True
-        )
+    assert viz.widgets.NeuronWidget is viz.classroom.widgets.NeuronWidget
+    assert set(viz.widgets.__all__) == set(viz.classroom.widgets.__all__)
+    script = Path(sys.executable).with_name("backproplab")
+    for command in ([str(script)], [sys.executable, "-m", "viz.classroom"]):
+        done = subprocess.run([*command, "neuron", "--help"], capture_output=True, text=True)
         assert done.returncode == 0 and "--activation" in done.stdout, done.stderr
 
 
