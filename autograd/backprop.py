@@ -32,14 +32,15 @@ if TYPE_CHECKING:  # for type hints only: value.py imports this module
     from .value import Value
 
 
-def topological_order(root: Value, leaves: bool = True) -> list[Value]:
+def topological_order(root: Value, leaves: bool = True, constants: bool = False) -> list[Value]:
     """Every value ``root`` depends on (with a gradient), parents before children.
 
     Iterative depth-first search. Expanding a value pushes it back with a ``None``
     marker above it, then its parents; when the marker pops, all of the parents have
     been emitted and the value under the marker is emitted too. A value can be pushed
     twice (by two children); the second time it pops it is already seen and skipped.
-    ``leaves=False`` leaves out the inputs (the chain rule only visits values made by ops).
+    ``leaves=False`` leaves out the inputs (the chain rule only visits values made by ops);
+    ``constants=True`` keeps the values that need no gradient too (the ONNX export).
     """
     order: list[Value] = []
     seen: set[Value] = set()
@@ -54,7 +55,8 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
         seen.add(node)
         stack += [node, None]
         for parent in node.parents:
-            if parent.requires_grad and (leaves or parent._op is not None) and parent not in seen:
+            wanted = parent.requires_grad or constants
+            if wanted and (leaves or parent._op is not None) and parent not in seen:
                 stack.append(parent)
     return order
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd import Op, Value, apply, no_grad, ops, trace_backward, weighted_sum
+from autograd import Op, Value, apply, grad, no_grad, ops, trace_backward, weighted_sum
 from nn.activations import ACTIVATIONS, REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -380,6 +380,37 @@ def test_drawing_modules_never_import_the_classroom():
     for name in ("graph", "network", "rendering", "stepper", "plots", "collapse", "theme"):
         path = ROOT / "viz" / f"{name}.py"
         assert not any(m.startswith("viz.classroom") for m in _imports(path, f"viz.{name}"))
+
+
+def test_drawings_onnx_and_the_engine_share_one_graph_order(monkeypatch, tmp_path):
+    # autograd.topological_order is the one walk that puts a graph in order: the chain
+    # rule's, the drawings' (viz.collapse.forward_order) and the ONNX export's
+    pytest.importorskip("onnx")
+    import autograd.backprop
+    import nn.onnx_export
+    import viz.collapse
+    from nn import MLP
+
+    calls = []
+    real = autograd.backprop.topological_order
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("constants", False))
+        return real(*args, **kwargs)
+
+    for module in (autograd.backprop, nn.onnx_export, viz.collapse):
+        monkeypatch.setattr(module, "topological_order", spy)
+    model = MLP(2, [3, 1], vectorized=True, rng=0)
+    model.layers[1].b.requires_grad = False  # a constant the export still needs
+    nn.onnx_export.export_onnx(model, np.ones((4, 2)), tmp_path / "m.onnx")
+    assert calls == [True]
+    loss = model(np.ones((4, 2))).sum()
+    viz.collapse.forward_order(loss)
+    grad(loss, model.layers[0].W)
+    assert len(calls) > 2
+    order = real(loss, constants=True)
+    assert model.layers[1].b in order and model.layers[1].b not in real(loss)
+    assert order.index(model.layers[1].b) < order.index(loss)
 
 
 def test_files_are_written_through_one_small_module():
