@@ -81,6 +81,7 @@ def chain_rule(
         if g is None:  # nothing flows back through this node
             continue
         op, inputs = node._op, node.parents
+        assert op is not None  # (the order holds the values made by ops)
         args = [p if on_values else p._data for p in inputs]
         args.extend(op.params)
         out = node if on_values else node._data
@@ -112,7 +113,7 @@ class BackwardStep(NamedTuple):
 
     node: Value
     input: Value
-    index: int  # the input's position in node.parents
+    index: int  # type: ignore[assignment]  # the input's position in node.parents
     local: float | None
     upstream: Any
     contribution: Any
@@ -146,7 +147,9 @@ def _local(node: Value, i: int) -> float | None:
     """d(node)/d(input i) as a number, when the node and its inputs are scalars."""
     if type(node._data) is not float or any(type(p._data) is not float for p in node.parents):
         return None
-    op, args = node._op, [p._data for p in node.parents] + list(node._op.params)
+    op = node._op
+    assert op is not None  # (a node: made by an op)
+    args = [p._data for p in node.parents] + list(op.params)
     with quiet():
         if op.vjp_all is not None:
             return float(op.vjp_all(1.0, node._data, *args)[i])
@@ -173,7 +176,7 @@ def grad(
     18.0
     """
     single = isinstance(inputs, type(output))
-    targets = [inputs] if single else list(inputs)
+    targets: list[Value] = [inputs] if single else list(inputs)  # type: ignore[list-item]
     for t in targets:
         if not isinstance(t, type(output)):
             raise TypeError(f"grad(): inputs must be Values, got {type(t).__name__}")

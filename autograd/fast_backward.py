@@ -103,6 +103,7 @@ def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
     _add_to(root, seed, None)
     for node in reversed(order):
         op, g, parents = node._op, node._g, node._parents
+        assert op is not None  # (the order holds the values made by ops)
         if type(g) is float and not op.params:
             # The scalar engine: floats in, a float out, plain accumulation.
             if len(parents) == 2:

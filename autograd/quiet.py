@@ -38,7 +38,7 @@ try:  # numpy >= 2.0: np.errstate is a context variable holding an "extobj"
     finally:
         _extobj_contextvar.reset(_token)
 except Exception:  # pragma: no cover - another numpy: the public, slower way
-    _extobj_contextvar = None
+    _extobj_contextvar = None  # type: ignore[misc, assignment]
 
 # The last outer error state seen, and the same state with every warning ignored. One
 # tuple, replaced whole, so two threads never pair one's state with the other's twin.

@@ -25,12 +25,24 @@ class MathMethods:
     __slots__ = ()
     if TYPE_CHECKING:  # what these methods use of Value
         _data: Any
-        shape: tuple
-        ndim: int
-        size: int
-        dtype: np.dtype
+
+        @property
+        def shape(self) -> tuple: ...
+
+        @property
+        def ndim(self) -> int: ...
+
+        @property
+        def size(self) -> int: ...
+
+        @property
+        def dtype(self) -> np.dtype: ...
 
         def _apply_op(self, op: Any, others: Sequence[Any] = (), params: tuple = ()) -> Value: ...
+
+        def __init__(self, data: Any, requires_grad: bool = True) -> None: ...
+
+        def reshape(self, *shape: Any) -> Value: ...
 
     # ------------------------------------------------------------ with a parameter
     def leaky_relu(self, slope: float = 0.01) -> Value:
@@ -121,7 +133,7 @@ class MathMethods:
         """1.0 where greater than or equal to ``other``, else 0.0 (a constant)."""
         return self._mask(np.greater_equal, other)
 
-    def _mask(self, compare: Callable, other: Any) -> Value:
+    def _mask(self, compare: Callable, other: Any) -> Any:  # a Value
         other = other._data if isinstance(other, MathMethods) else other  # (a Value)
         mask = np.asarray(compare(self._data, other), dtype=self.dtype)
         return type(self)(mask, requires_grad=False)

@@ -22,9 +22,15 @@ class ShapeMethods:
     __slots__ = ()
     if TYPE_CHECKING:  # what these methods use of Value
         _data: Any
-        shape: tuple
-        ndim: int
-        size: int
+
+        @property
+        def shape(self) -> tuple: ...
+
+        @property
+        def ndim(self) -> int: ...
+
+        @property
+        def size(self) -> int: ...
 
         def _apply_op(self, op: Any, others: Sequence[Any] = (), params: tuple = ()) -> Value: ...
 

@@ -17,7 +17,8 @@ from .random import get_rng
 
 
 def _pair(v: Any) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(n) for n in v)
+    pair = (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(n) for n in v)
+    return pair  # type: ignore[return-value]  # (conv2d and the pools check it is two)
 
 
 class Conv2d(Module):

@@ -112,29 +112,13 @@ def _mlp_to_torch(model: MLP, path: str) -> tuple[Any, list[Link]]:
         k = len(parts)
         parts.append(torch.nn.Linear(sizes[i], sizes[i + 1], dtype=_dtype(model.dtype)))
         if model.vectorized:
-            links.append((f"{k}.weight", lambda get, i=i: get(f"layers.{i}.W").T))
-            links.append((f"{k}.bias", lambda get, i=i: get(f"layers.{i}.b")))
+            links.append((f"{k}.weight", _read(f"layers.{i}.W", transposed=True)))
+            links.append((f"{k}.bias", _read(f"layers.{i}.b")))
         else:  # every weight is its own scalar: gather them into torch's (nout, nin)
-            nin, nout = sizes[i], sizes[i + 1]
-            links.append(
-                (
-                    f"{k}.weight",
-                    lambda get, i=i, nin=nin, nout=nout: np.array(
-                        [
-                            [get(f"layers.{i}.neurons.{j}.w.{m}") for m in range(nin)]
-                            for j in range(nout)
-                        ]
-                    ),
-                )
-            )
-            links.append(
-                (
-                    f"{k}.bias",
-                    lambda get, i=i, nout=nout: np.array(
-                        [get(f"layers.{i}.neurons.{j}.b") for j in range(nout)]
-                    ),
-                )
-            )
+            neurons = [f"layers.{i}.neurons.{j}" for j in range(sizes[i + 1])]
+            weights = [[f"{n}.w.{m}" for m in range(sizes[i])] for n in neurons]
+            links.append((f"{k}.weight", _gathered(weights)))
+            links.append((f"{k}.bias", _gathered([f"{n}.b" for n in neurons])))
         if act != "linear":
             if act not in MODULES:
                 raise TypeError(f"to_torch: activation {act!r}{_at(path)} has no Module class")
@@ -149,13 +133,26 @@ def _sequential_to_torch(model: Sequential, path: str) -> tuple[Any, list[Link]]
     for k, (name, child) in enumerate(model._children()):  # a layer used twice: two copies
         part, child_links = _to_torch(child, f"{path}{name}.")
         parts.append(part)
-        for tname, read in child_links:
-            links.append((f"{k}.{tname}", lambda get, read=read, p=name: read(_prefixed(get, p))))
+        links += [(f"{k}.{tname}", _under(name, read)) for tname, read in child_links]
     return torch.nn.Sequential(*parts), links
 
 
-def _prefixed(get: Getter, prefix: str) -> Getter:
-    return lambda name: get(f"{prefix}.{name}")
+def _read(name: str, transposed: bool = False) -> Callable[[Getter], np.ndarray]:
+    """A link's reader: our state entry ``name`` (transposed: a (nin, nout) matrix)."""
+    return (lambda get: get(name).T) if transposed else (lambda get: get(name))
+
+
+def _gathered(names: list) -> Callable[[Getter], np.ndarray]:
+    """A link's reader: scalar entries gathered into an array (``names``: a list of
+    names, or of rows of names)."""
+    return lambda get: np.array(
+        [[get(n) for n in r] if isinstance(r, list) else get(r) for r in names]
+    )
+
+
+def _under(prefix: str, read: Callable[[Getter], np.ndarray]) -> Callable[[Getter], np.ndarray]:
+    """A child's reader, reading the entries under ``prefix``."""
+    return lambda get: read(lambda name: get(f"{prefix}.{name}"))
 
 
 def _activation_to_torch(model: Activation, path: str) -> tuple[Any, list[Link]]:
@@ -185,7 +182,7 @@ def _dropout_to_torch(model: Dropout, path: str) -> tuple[Any, list[Link]]:
 
 def _same(*names: str) -> list[Link]:
     """Links for state entries torch names as we do (``b`` is torch's ``bias``)."""
-    return [(n if n != "b" else "bias", lambda get, n=n: get(n)) for n in names]
+    return [(n if n != "b" else "bias", _read(n)) for n in names]
 
 
 def _conv2d_to_torch(model: Conv2d, path: str) -> tuple[Any, list[Link]]:
@@ -323,7 +320,7 @@ def _accept_our_names(links: list[Link], ours: list[str]) -> Callable:
     """A load_state_dict pre-hook: a state dict with our names (a safetensors file
     written by ``save``) is rewritten into torch's names and layouts before loading."""
 
-    def hook(module, state_dict, prefix, *args) -> None:
+    def hook(module: Any, state_dict: dict, prefix: str, *args: Any) -> None:
         import torch
 
         if not ours or any(prefix + name not in state_dict for name in ours):

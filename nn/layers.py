@@ -274,7 +274,7 @@ class MLP(Module):
             )
         self.nin, self.nouts = int(nin), [int(n) for n in nouts]
         if isinstance(activation, str):
-            self.activation = check_activation(activation)
+            self.activation: str | list[str] = check_activation(activation)
         else:
             names = [check_activation(a) for a in activation]
             if len(names) == len(self.nouts):
@@ -293,7 +293,7 @@ class MLP(Module):
         sizes = [self.nin] + self.nouts
         acts = self.activations
         if self.vectorized:
-            self.layers = [
+            self.layers: list[Any] = [
                 Linear(
                     sizes[i], sizes[i + 1], init_activation=acts[i], rng=gen, dtype=dtype, init=init
                 )
@@ -312,7 +312,7 @@ class MLP(Module):
     @property
     def activations(self) -> list[str]:
         """The activation after each layer."""
-        hidden = self.activation
+        hidden: str | list[str] = self.activation
         if isinstance(hidden, str):
             hidden = [hidden] * (len(self.nouts) - 1)
         return [*hidden, self.output_activation]

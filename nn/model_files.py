@@ -34,7 +34,7 @@ from .model_config import (
 MAX_HEADER_BYTES = 16 * 2**20  # a safetensors header; 10,000 entries take about 1 MB
 SUFFIXES = (".safetensors", ".npz")
 
-_ST_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
+_ST_DTYPES: dict[str, np.dtype] = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 # What zipfile and numpy's .npy reader raise on a damaged, encrypted or exotic archive.

@@ -274,4 +274,4 @@ def _label_when_built(cls: type) -> None:
         if depth == 0:  # the outermost constructor: the parts label nothing on their own
             self.name_parameters()
 
-    cls.__init__ = __init__
+    cls.__init__ = __init__  # type: ignore[misc]  # (wrapped on purpose)

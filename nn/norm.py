@@ -100,7 +100,7 @@ class _BatchNorm(Module):
             mean = self.running_mean.reshape(shape).astype(x.dtype)
             scale = 1.0 / np.sqrt(self.running_var.reshape(shape) + self.eps)
             y = (x - mean) * scale.astype(x.dtype)
-        if self.weight is None:
+        if self.weight is None or self.b is None:  # (both or neither)
             return y
         return y * self.weight.reshape(shape) + self.b.reshape(shape)
 

@@ -153,6 +153,7 @@ class _Graph:
             self.names[id(v)] = self.emit.constant(np.asarray(v.data, np.float32), name).name
             return
         op = v._op
+        assert op is not None  # (a value with parents was made by an op)
         translate = op.onnx
         if not callable(translate):
             why = f" ({translate.reason})" if isinstance(translate, ops.Without) else ""

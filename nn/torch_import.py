@@ -6,7 +6,7 @@ entry per ``torch.nn`` layer type in ``FROM_TORCH``, keyed by class name so impo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -16,6 +16,8 @@ from .layers import Dropout, Embedding, Flatten, Linear, Sequential
 from .model_config import MAX_DEPTH, check_window
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+
+M = TypeVar("M", bound=Module)
 
 
 def convert_from_torch(module: Any, path: str, done: dict[int, Module]) -> Module:
@@ -101,14 +103,14 @@ def _array(tensor: Any) -> np.ndarray:
     return tensor.detach().cpu().numpy()
 
 
-def _load(model: Module, module: Any, path: str, names: dict[str, str]) -> Module:
+def _load(model: M, module: Any, path: str, names: dict[str, str]) -> M:
     """Copy torch's ``names`` (torch name -> ours) into ``model``, checked as any state."""
     torch_state = module.state_dict()
     state = {ours: _array(torch_state[theirs]) for theirs, ours in names.items()}
     return _checked_load(model, module, path, state)
 
 
-def _checked_load(model: Module, module: Any, path: str, numbers: dict) -> Module:
+def _checked_load(model: M, module: Any, path: str, numbers: dict) -> M:
     """``model.load_state_dict`` of its state with ``numbers`` in it; what it refuses
     (NaN, infinity, a wrong shape) is one line naming the torch layer."""
     state = model.state_dict()

@@ -192,7 +192,8 @@ def fit(
     epoch = 0
     try:
         for epoch in range(int(epochs)):
-            total, count, right = 0.0, 0, 0.0
+            total, count = 0.0, 0
+            right: float | None = 0.0  # None once a batch has no accuracy
             for xb, yb in batches(
                 X, y, size, shuffle=shuffle, seed=seed if seed is None else seed + epoch
             ):
@@ -217,7 +218,8 @@ def fit(
                 right = None if hits is None or right is None else right + hits * len(xb)
             # Loss and accuracy over the epoch's batches, as they were seen (as Keras
             # reports them): no second pass over the training set.
-            logs = {"loss": total / count, "accuracy": None if right is None else right / count}
+            logs: dict[str, Any] = {"loss": total / count}
+            logs["accuracy"] = None if right is None else right / count
             history.loss.append(logs["loss"])
             history.accuracy.append(logs["accuracy"])
             history.lr.append(optimizer.lr)

@@ -196,6 +196,29 @@ def test_the_reading_order_is_true():
         assert (ROOT / "autograd" / named).exists() and named in doc
 
 
+def test_the_operators_declared_for_type_checkers_are_the_tables():
+    # value.py tells mypy about the operators the table makes (it cannot see them made)
+    from autograd.value import REFLECTED
+
+    tree = ast.parse((ROOT / "autograd" / "value.py").read_text())
+    value = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Value")
+    block = next(
+        n for n in value.body if isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n)
+    )
+    declared = {n.name for n in block.body if isinstance(n, ast.FunctionDef)}
+    declared |= {
+        t.id
+        for n in block.body
+        if isinstance(n, ast.Assign)
+        for t in ast.walk(n)
+        if isinstance(t, ast.Name) and t.ctx.__class__ is ast.Store
+    }
+    named = {e.method for e in ops.ENTRIES.values() if e.method and e.method.startswith("__")}
+    named |= {REFLECTED[m] for m in named if m in REFLECTED} | {"__abs__"}
+    made = {m for m in named if "<locals>" in getattr(Value, m).__qualname__}  # not by hand
+    assert declared - {"__getattr__"} == made
+
+
 def test_a_new_op_shows_in_the_step_through_from_its_entry_alone(tmp_path):
     from viz import backprop_html
 
