@@ -1,67 +1,53 @@
 """The microGPT workload: one training step (forward over one name, backward, Adam with
 microGPT's linearly decaying rate) of microGPT's model, for every engine.
 
-All engines start from ``examples/microgpt.py``'s weights for ``SEED`` and train on the
-same name every step, so their first losses must agree. Engines:
+All engines start from ``nn.gpt.MicroGPT``'s weights for ``SEED`` and train on the same
+name every step, so their first losses must agree. Engines:
 
 - ``microgpt_value``: microGPT's own scalar ``Value``, written here from its description
   (a plain class holding its number, its gradient, its children and the local gradients
   towards them; backward in topological order), running microGPT-style model code: the
   floor of "no library";
 - ``autograd_value``: that same model code with ``autograd.Value`` dropped in;
-- ``backproplab_scalar``: the example's scalar mode (each dot product one
+- ``backproplab_scalar``: ``nn.gpt``'s scalar mode (each dot product one
   ``weighted_sum`` node, ``nn.Adam``); ``backproplab``: its tensor mode;
 - ``torch`` (one thread) and ``jax_jit``: the same model written in each.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nn import datasets, gpt
+
 SEED = 1337
 NAME = "kendra"  # one name of a usual length: 7 positions
 NUM_STEPS = 1000  # microGPT's: the rate falls from LR to 0 over this many steps
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "microgpt.py"
-
-
-def example() -> Any:
-    """``examples/microgpt.py`` as a module (loaded once; its model is the one timed)."""
-    module = sys.modules.get("microgpt_example")
-    if module is None:
-        spec = importlib.util.spec_from_file_location("microgpt_example", EXAMPLE)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["microgpt_example"] = module
-        spec.loader.exec_module(module)
-    return module
 
 
 def setup_microgpt(engine: str):
-    ex = example()
-    tok = ex.Tokenizer(ex.load_names())
+    tok = gpt.Tokenizer(datasets.names())
     tokens = tok.encode(NAME)
-    model = ex.MicroGPT(tok.vocab_size, rng=SEED)
+    model = gpt.MicroGPT(tok.vocab_size, rng=SEED)
     steps = iter(range(10**9))
 
     def rate() -> float:
-        return ex.LR * (1 - next(steps) % NUM_STEPS / NUM_STEPS)
+        return gpt.LR * (1 - next(steps) % NUM_STEPS / NUM_STEPS)
 
     if engine in ("backproplab", "backproplab_scalar"):
         net = model if engine == "backproplab" else model.scalarize()
-        opt = ex.adam(net)
-        return lambda: ex.train_step(net, opt, tokens, rate())
+        opt = gpt.adam(net)
+        return lambda: gpt.train_step(net, opt, tokens, rate())
     if engine in ("microgpt_value", "autograd_value"):
         if engine == "microgpt_value":
             value_class = PlainValue
         else:
             from autograd import Value as value_class
-        gpt = MicroGPTStyle(value_class, microgpt_state(model.state_dict()), model.n_head)
-        return lambda: gpt.train_step(tokens, rate())
+        style = MicroGPTStyle(value_class, microgpt_state(model.state_dict()), model.n_head)
+        return lambda: style.train_step(tokens, rate())
     if engine == "torch":
         return _torch_step(model, tokens, rate)
     if engine == "jax_jit":

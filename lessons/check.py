@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Op, Value, apply, gradcheck
-from nn import MLP, Adam, fit, manual_seed, playground
+from nn import MLP, Adam, fit, manual_seed, playground, scaled_dot_product_attention
 
 RIGHT, WRONG, OPEN = "✅ Right", "❌ Not yet", "⏳ Not answered yet"
 
@@ -245,6 +245,26 @@ def _is_op(answer: Any) -> Op:
     return answer
 
 
+Q2, KEYS = [1.0, 2.0], [[0.5, 0.0], [1.0, 1.0], [-1.0, 0.5], [2.0, 2.0]]  # exercise 9.1
+
+
+def _attention_weight(scaled: bool = True, causal: bool = True) -> float:
+    """Exercise 9.1: the weight query position 2 gives key position 0, by the library's
+    attention (the values are one-hot, so the output is the row of weights)."""
+    queries = np.zeros((4, 2))
+    queries[2] = Q2
+    scale = None if scaled else 1.0
+    out = scaled_dot_product_attention(queries, KEYS, np.eye(4), causal=causal, scale=scale)
+    return float(out.data[2, 0])
+
+
+def _causal_map(t: int = 6) -> np.ndarray:
+    """One head's (t, t) attention weights on random queries and keys (exercises 9.2, 9.3)."""
+    rng = np.random.default_rng(0)
+    q, k = rng.normal(size=(t, 4)), rng.normal(size=(t, 4))
+    return scaled_dot_product_attention(q, k, np.eye(t), causal=True).data
+
+
 # ---------------------------------------------------------------- the exercises
 # id -> (test, hint). A test returns None when the answer is right, else what is wrong.
 EXERCISES: dict[str, tuple[Callable[[Any], str | None], str]] = {
@@ -420,5 +440,48 @@ EXERCISES: dict[str, tuple[Callable[[Any], str | None], str]] = {
     "8.3": (
         _op_test(_is_op, check_forward=np.sin),
         "Op('sin', forward, vjp): forward is np.sin, and d(sin a)/da = cos a.",
+    ),
+    # 9. a tiny GPT
+    "9.1": (
+        _number(
+            _attention_weight,
+            near={
+                lambda: _attention_weight(scaled=False): "divide each score by √d first.",
+                lambda: _attention_weight(causal=False): (
+                    "position 2 may not look at position 3: the causal mask leaves key 3 out."
+                ),
+                lambda: _attention_weight(False, False): (
+                    "two things: divide by √d, and leave out key 3 (the causal mask)."
+                ),
+                lambda: 0.5 / math.sqrt(2): "that is the score; softmax turns scores into weights.",
+            },
+        ),
+        "score_j = q2·k_j / √d for the keys 0, 1, 2; weight_0 = e^score_0 / Σ_j e^score_j.",
+    ),
+    "9.2": (
+        _number(
+            lambda: int((_causal_map() == 0).sum()),
+            tol=0,
+            near={
+                lambda: _causal_map().size: "that is every weight of the map.",
+                lambda: int((_causal_map() != 0).sum()): (
+                    "that is the weights a query may use: the ones it may not are masked."
+                ),
+                lambda: 30: "the keys before a query are not masked, only those after it.",
+            },
+        ),
+        "row i of the map is query i; it may look at the keys 0..i, not at the ones after i.",
+    ),
+    "9.3": (
+        _number(
+            lambda: _causal_map().sum(),
+            near={
+                lambda: 1.0: "that is one row, one query's softmax: add up every row.",
+                lambda: int((_causal_map() != 0).sum()): (
+                    "that counts the weights that are not masked; add up their values."
+                ),
+            },
+        ),
+        "each row is one softmax: what do a softmax's outputs add up to?",
     ),
 }

@@ -166,3 +166,20 @@ from autograd import Op
 
 SIN = Op("sin", np.sin, lambda g, out, a: g * np.cos(a), show="sin({a})", local=("cos({a})",))
 check("8.3", SIN)
+
+# %% 9.1
+import math
+
+q2 = [1.0, 2.0]
+keys = [[0.5, 0.0], [1.0, 1.0], [-1.0, 0.5]]  # key 3 comes after position 2: masked
+scores = [(q2[0] * k[0] + q2[1] * k[1]) / math.sqrt(2) for k in keys]  # d = 2
+answer = math.exp(scores[0]) / sum(math.exp(s) for s in scores)
+check("9.1", answer)
+
+# %% 9.2
+answer = 5 + 4 + 3 + 2 + 1 + 0  # query i may not look at the 5 - i keys after it
+check("9.2", answer)
+
+# %% 9.3
+answer = 6 * 1.0  # 6 rows, each one softmax: its weights add up to 1
+check("9.3", answer)

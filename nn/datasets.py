@@ -1,13 +1,18 @@
-"""Toy 2-D classification sets (scikit-learn's classics and a spiral), splits, batches.
+"""Toy 2-D classification sets (scikit-learn's classics and a spiral), splits, batches,
+and a list of first names for language models.
 
 Every generator takes ``n`` points, ``noise`` and ``seed`` and returns ``X`` (n, 2)
 float64, about unit scale, and ``y`` (n,) integer labels 0/1. TensorFlow Playground's
-six data sets, in its own units, are in :mod:`nn.playground`.
+six data sets, in its own units, are in :mod:`nn.playground`. :func:`names` reads the US
+census first names that the ``names`` package ships (the ``data`` extra).
 """
 
 from __future__ import annotations
 
+import importlib.resources
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -133,3 +138,58 @@ def batches(
     for start in range(0, len(X), int(batch_size)):
         idx = order[start : start + int(batch_size)]
         yield X[idx], y[idx]
+
+
+NAME_FILES = ("dist.female.first", "dist.male.first")  # 4,275 + 1,219 census names
+MAX_NAMES_FILE = 1 << 20  # bytes; each file is under 150 KB
+_CENSUS_LINE = re.compile(r"([A-Z]{1,32}) +\d+\.\d+ +\d+\.\d+ +\d+")
+NAMES_HINT = 'pip install -e ".[data]" (or: pip install names==0.3.0)'
+
+
+def names(folder: Any = None) -> list[str]:
+    """The US census first names shipped by the ``names`` package (or in ``folder``,
+    any path or ``importlib.resources`` folder holding its two files), lower-cased, each
+    once, in file order: female then male names, most frequent first (5,163 names).
+    Nothing is downloaded. Every file is read to at most 1 MB and every line must be
+    ``NAME freq cumulative rank``: anything else is one ``ValueError`` naming the file
+    and the line.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for file in NAME_FILES:
+    ...     _ = (folder / file).write_text("MARY  2.629  2.629  1\\nANNA  0.5  3.1  2\\n")
+    >>> names(folder)
+    ['mary', 'anna']
+    """
+    if folder is None:
+        try:
+            folder = importlib.resources.files("names")
+        except ModuleNotFoundError:
+            raise ValueError(f"the census names are not installed: {NAMES_HINT}") from None
+    elif isinstance(folder, str):
+        folder = Path(folder)
+    found: dict[str, None] = {}
+    for file_name in NAME_FILES:
+        try:
+            with (folder / file_name).open("rb") as f:
+                raw = f.read(MAX_NAMES_FILE + 1)
+        except OSError:
+            raise ValueError(f"no names file {file_name} in {folder}: {NAMES_HINT}") from None
+        if len(raw) > MAX_NAMES_FILE:
+            raise ValueError(
+                f"{file_name} is larger than {MAX_NAMES_FILE:,} bytes: not a names file"
+            )
+        for number, line in enumerate(raw.split(b"\n"), 1):
+            text = line.decode("ascii", "replace").strip()
+            if not text:
+                continue
+            match = _CENSUS_LINE.fullmatch(text)
+            if match is None:
+                raise ValueError(
+                    f"{file_name} line {number}: expected 'NAME freq cumulative rank', "
+                    f"got {text[:40]!r}"
+                )
+            found.setdefault(match.group(1).lower(), None)
+    if not found:
+        raise ValueError(f"the names files in {folder} hold no names")
+    return list(found)

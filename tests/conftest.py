@@ -105,10 +105,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def serving():
+def serving(**options):
     """The classroom served by uvicorn, as ``backproplab serve`` configures it
-    (``server.config``), on 127.0.0.1 and a free port in a background thread: a context
-    manager giving the page's URL."""
+    (``server.config``, given ``options``), on 127.0.0.1 and a free port in a background
+    thread: a context manager giving the page's URL."""
     import contextlib
     import socket
     import threading
@@ -123,7 +123,7 @@ def serving():
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        server = uvicorn.Server(config("127.0.0.1", port))
+        server = uvicorn.Server(config("127.0.0.1", port, **options))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 10

@@ -392,3 +392,86 @@ def test_neuron_and_network_settings_live_in_the_url_and_lr_0_stays_0(page, url)
     assert page.inner_text("#error") == (
         "Layer sizes (sizes) must be a list of 2 to 8 items, each a whole number from 1 to 8, got 9"
     )
+
+
+# ------------------------------------------------------------------ the class session
+def test_a_class_joins_by_url_follows_answers_and_sees_the_reveal(browser):
+    pytest.importorskip("segno")
+    from viz.classroom.room import Room
+
+    room = Room()
+    with serving(room=room) as address:
+        room.url = f"{address}#join={room.code}"
+        pages = []
+
+        def new_page(width, height):
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(30_000)
+            page.errors = []
+            page.on("pageerror", lambda e: page.errors.append(str(e)))
+            pages.append(page)
+            return page
+
+        try:
+            teacher = new_page(1280, 720)
+            teacher.goto(f"{address}#teach={room.token}")
+            teacher.wait_for_function(
+                f"() => document.querySelector('.class-code')?.textContent === '{room.code}'"
+            )
+            assert room.token not in teacher.url  # the page rewrote its URL: not on the projector
+            students = []
+            for (width, height), name in (((1280, 720), "Ada"), ((390, 844), "<b>Grace</b>")):
+                student = new_page(width, height)
+                student.goto(room.url)
+                student.fill("#class-name", name)
+                student.click("#class-go")
+                student.wait_for_selector("#class-follow")
+                students.append(student)
+            teacher.wait_for_function(
+                "() => document.getElementById('class-roster').textContent.startsWith('2 here')"
+            )
+            roster = teacher.locator("#class-roster")
+            assert "<b>Grace</b>" in roster.text_content() and roster.locator("b").count() == 0
+            # follow: the teacher opens the Network tab, the students' pages show it
+            teacher.click('nav button[data-tab="network"]')
+            counter = "document.querySelector('#net-player .bp-counter')?.textContent || ''"
+            teacher.wait_for_function(f"() => ({counter}).startsWith('step 1 / ')")
+            for student in students:
+                student.wait_for_function("() => !document.getElementById('tab-network').hidden")
+                student.wait_for_function(f"() => ({counter}).startsWith('step 1 / ')")
+            # the teacher steps through the walk: the students' players follow
+            for _ in range(3):
+                teacher.click('#net-player button[data-act="next"]')
+            shown = teacher.text_content("#net-player .bp-counter")
+            assert shown.startswith("step 4 / ")
+            for student in students:
+                student.wait_for_function(f"() => ({counter}) === '{shown}'")
+            assert students[0].text_content("#net-svg") == teacher.text_content("#net-svg")
+            # predict, then reveal
+            teacher.fill("#class-target", "L2.n1.w1")
+            teacher.click("#class-ask")
+            for student, answer in zip(students, ("-0.1", "0.3")):
+                student.wait_for_selector("#class-answer")
+                assert student.text_content(".class-prompt") == "What is ∂loss/∂L2.n1.w1?"
+                student.fill("#class-answer", answer)
+                student.click("#class-send")
+                student.wait_for_selector(".class-sent")
+            teacher.wait_for_function(
+                "() => document.querySelector('.class-count')?.textContent === '2 of 2 answered'"
+            )
+            assert teacher.locator(".class-histogram rect").count() == 12
+            assert "0.1065" not in teacher.text_content("#class-panel")  # not before the reveal
+            teacher.click("#class-reveal")
+            for page in (teacher, *students):
+                page.wait_for_selector("#class-truth")
+                assert page.text_content("#class-truth") == "The engine: -0.1065"
+            assert students[0].text_content(".class-right") == "You were close!"
+            assert students[1].text_content(".class-wrong") == "You said 0.3."
+            assert "1 of 2 close: Ada" in teacher.text_content("#class-panel")
+            OUT.mkdir(exist_ok=True)
+            teacher.screenshot(path=str(OUT / "classroom_class_teacher.png"))
+            students[1].screenshot(path=str(OUT / "classroom_class_phone.png"))
+            assert [p.errors for p in pages] == [[], [], []]
+        finally:
+            for page in pages:
+                page.close()

@@ -12,8 +12,9 @@ from autograd import Value
 from nn import MLP, Layer, Linear, Module, Neuron, Sequential, Tanh
 from nn.names import short_name
 from viz import draw_dot, draw_mlp, to_svg
-from viz.collapse import forward_order, is_constant, names_for
-from viz.graph import plan
+from viz.collapse import Box, forward_order, is_constant, names_for
+from viz.format import summary
+from viz.graph import cell_text, plan
 
 MAX_LABEL = 48  # characters in one field of a box
 
@@ -279,3 +280,109 @@ def test_cli_big_flag_enlarges_the_graph_and_the_page(tmp_path):
     size = lambda p: max(map(float, re.findall(r'font-size="([\d.]+)"', p.read_text())))
     assert size(tmp_path / "big/graph.svg") >= 1.5 * size(tmp_path / "small/graph.svg")
     assert '<body class="projector">' in (tmp_path / "big/backprop.html").read_text()
+
+
+# ------------------------------------------------------------------ collapse="module"
+GPT_BOXES = [
+    "wte",
+    "wpe",
+    "x",
+    "norm",
+    "norm1.0",
+    "attn.0",
+    "x + attn.0",
+    "norm2.0",
+    "fc1.0",
+    "fc2.0",
+    "x + mlp.0",
+    "lm_head",
+    "loss",
+]
+
+
+@pytest.fixture(scope="module")
+def gpt():
+    from nn.gpt import MicroGPT, Tokenizer
+
+    tok = Tokenizer(["emma", "ava", "olivia"])
+    return tok, MicroGPT(tok.vocab_size, n_embd=8, n_head=2, rng=0)
+
+
+def _unit_names(drawing) -> list[str]:
+    return [u.name if isinstance(u, Box) else drawing.names[u] for u in drawing.units]
+
+
+@pytest.mark.parametrize("mode", ["tensor", "scalar"])
+def test_a_gpt_collapses_to_one_named_box_per_module_each_with_its_gradient(gpt, mode):
+    tok, model = gpt
+    net = model if mode == "tensor" else model.scalarize()
+    loss = net.loss(tok.encode("ava"))
+    loss.backward()
+    drawing = plan(loss, "module")
+    assert _unit_names(drawing) == GPT_BOXES  # the same parts, in order, in both modes
+    for unit in drawing.units:  # every box shows a gradient, and it is the values' own
+        uid = unit.id if isinstance(unit, Box) else drawing.unit_of[unit]
+        grads = [c for row in drawing.cells[uid] for c in row if c[0] == "grad"]
+        assert grads, uid
+        for cell in grads:
+            numbers = [np.ravel(v.grad) for v in cell[1]]
+            shown = numbers[0] if len(numbers) == 1 and cell[1][0].ndim else np.concatenate(numbers)
+            assert cell_text(cell) == f"grad {summary(shown if shown.size > 1 else shown[0])}"
+    boxes = {u.name: u for u in drawing.units if isinstance(u, Box)}
+    used = set(drawing.values)  # (a scalar model uses a few rows of its embeddings)
+    for p in [p for p in net.parameters() if p in used]:  # attn.0.Wq in attn.0
+        assert p in boxes[re.sub(r"\.(W\w?|weight)(\[.*)?$", "", p.label)].members, p.label
+    src = draw_dot(loss, collapse="module").source
+    assert "rankdir=TB" in src and src.count("shape=record") == len(GPT_BOXES)
+    heads = ", 2 heads" if mode == "tensor" else ""
+    for text in (f"attn.0: attention{heads}", "fc1.0: relu(x @ W)", "fc2.0: x @ W"):
+        assert text in src
+    assert "norm1.0: x / √(mean(x²) + ε)" in src and "wpe" in src
+    titles = {uid: rows[0][0][2] for uid, rows in drawing.cells.items()}
+    between = {(titles[a], titles[b]) for a, b, _ in drawing.edges if a in titles and b in titles}
+    assert (f"attn.0: attention{heads}", "norm2.0: x / √(mean(x²) + ε)") not in between
+    assert ("fc1.0: relu(x @ W)", "fc2.0: x @ W") in between  # box to box, no op between
+
+
+def test_a_gpt_drawn_by_module_fits_a_page_and_reads_top_down(gpt):
+    tok, model = gpt
+    loss = model.loss(tok.encode("olivia"))
+    loss.backward()
+    svg = to_svg(draw_dot(loss, collapse="module"))
+    width, height = (
+        float(x) for x in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()
+    )
+    assert width < 960 and height < 1600  # 960 pt is 1280 px wide; 57 values in 13 boxes
+    assert len(forward_order(loss)) == 57
+
+
+def test_module_boxes_stop_at_other_modules_and_leave_the_input_out():
+    class Shared(Module):  # fc runs twice, mid between: mid keeps its own box
+        def __init__(self):
+            self.fc, self.mid = Linear(2, 2, rng=0), Linear(2, 2, rng=1)
+
+        def forward(self, x):
+            return self.fc(self.mid(self.fc(x).tanh()) * 3.0)
+
+    net = Shared()
+    out = net(np.ones((1, 2))).sum()
+    out.backward()
+    drawing = plan(out, "module")
+    assert _unit_names(drawing) == ["x", "mid", "3", "v1", "fc", "out #2"]
+    fc, mid = drawing.units[4], drawing.units[1]
+    assert [drawing.names[v] for v in fc.members] == ["fc.W", "fc.b", "fc.z", "fc", "fc.z #2"]
+    assert [v.op for v in mid.members] == ["", "", "linear"]  # not the tanh, not the * 3
+
+
+def test_an_mlp_by_module_is_one_box_per_layer():
+    model = MLP(2, [3, 1], vectorized=True, rng=0)
+    loss = ((model(Value([[0.5, -1.0]], requires_grad=False)) - 1.0) ** 2).sum()
+    loss.backward()
+    assert _unit_names(plan(loss, "module")) == ["x", "L1", "L2", "y", "e", "e²", "loss"]
+    src = draw_dot(loss, collapse="module").source
+    assert "L1: tanh(x @ W + b)" in src and "L2: x @ W + b" in src
+
+
+def test_a_bad_collapse_names_every_level(net_loss):
+    with pytest.raises(ValueError, match=r"'neuron', 'layer', 'module', 'auto' or None"):
+        draw_dot(net_loss[1], collapse="modules")

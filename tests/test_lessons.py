@@ -49,6 +49,14 @@ SHOWN = {
     "06_fitting_well": ["big + L2", "big + early", "big + lr decay", "big + dropout"],
     "07_playground": ["spiral", "test accuracy", "epoch 100: train loss"],
     "08_your_own_op": ["dy/dx = 12.0", "a wrong vjp is caught", "dz/da = 7.0"],
+    "09_tiny_gpt": [
+        "5,163 names",
+        "the model's own: True",
+        "4,192 parameters",
+        "13 boxes",
+        "the same loss to 1e-12: True",
+        "after training: ",
+    ],
 }
 
 # The live widgets each notebook shows, in order (a static page shows a note instead).
@@ -86,6 +94,9 @@ WRONG = {
     "8.1": lambda g, out, a: g * 3 * a,
     "8.2": lambda g, out, a: g * np.exp(a),
     "8.3": Op("sin", np.sin, lambda g, out, a: g * np.sin(a)),
+    "9.1": 0.07252144568074777,  # the scores not divided by √d
+    "9.2": 21,  # the weights a query may use, not the masked ones
+    "9.3": 1,  # one row's sum
 }
 
 

@@ -1,42 +1,40 @@
 """microGPT on backproplab: its model code runs unchanged on ``autograd.Value`` (the drop-in),
-examples/microgpt.py's scalar and tensor modes compute the same losses, and all of them
-equal PyTorch's; the census names load (and a bad names file is one clear line)."""
+nn.gpt's scalar and tensor modes compute the same losses, and all of them equal PyTorch's;
+the census names load (and a bad names file is one clear line); examples/microgpt.py
+trains, samples and saves."""
 
+import importlib.util
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from autograd import Value
-from benchmarks.microgpt import (
-    MicroGPTStyle,
-    PlainValue,
-    example,
-    microgpt_state,
-    torch_loss,
-)
-from nn import Module
+from autograd import Value, topological_order
+from benchmarks.microgpt import MicroGPTStyle, PlainValue, microgpt_state, torch_loss
+from nn import Module, datasets, gpt
 
-ex = example()
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "microgpt.py"
 NAMES = ["emma", "olivia", "ava", "isabella", "sophia"]
-TOK = ex.Tokenizer(NAMES)
+TOK = gpt.Tokenizer(NAMES)
 TINY = {"n_embd": 8, "n_head": 2, "block_size": 8}  # 2 heads of 4, block 8
 STEPS = 3
 
 
 def lr(step):
-    return ex.LR * (1 - step / STEPS)
+    return gpt.LR * (1 - step / STEPS)
 
 
 def tiny_model(**config):
-    return ex.MicroGPT(TOK.vocab_size, **{**TINY, **config}, rng=7)
+    return gpt.MicroGPT(TOK.vocab_size, **{**TINY, **config}, rng=7)
 
 
 def torch_losses(model, steps=STEPS):
     """The same model and Adam in PyTorch, from the same weights."""
     torch = pytest.importorskip("torch")
     P = {k: torch.tensor(a, requires_grad=True) for k, a in model.state_dict().items()}
-    opt = torch.optim.Adam(P.values(), lr=ex.LR, betas=ex.BETAS, eps=ex.ADAM_EPS)
+    opt = torch.optim.Adam(P.values(), lr=gpt.LR, betas=gpt.BETAS, eps=gpt.ADAM_EPS)
     losses = []
     for step in range(steps):
         tokens = TOK.encode(NAMES[step % len(NAMES)])[: model.block_size + 1]
@@ -85,15 +83,15 @@ def test_the_drop_in_keeps_microgpts_value_semantics():
     np.testing.assert_allclose(results[1], results[0], rtol=1e-14)
 
 
-# ------------------------------------------------------------------ the example's two modes
+# ------------------------------------------------------------------ the two modes
 @pytest.mark.parametrize(
     "config", [{}, {"n_layer": 2}, {"n_embd": 16, "n_head": 4, "block_size": 16}], ids=str
 )
 def test_scalar_and_tensor_modes_give_the_same_losses_as_torch(config):
     model = tiny_model(**config)
     scalar = model.scalarize()
-    tensor_losses = ex.train(model, NAMES, TOK, STEPS)
-    scalar_losses = ex.train(scalar, NAMES, TOK, STEPS)
+    tensor_losses = gpt.train(model, NAMES, TOK, STEPS)
+    scalar_losses = gpt.train(scalar, NAMES, TOK, STEPS)
     np.testing.assert_allclose(tensor_losses, scalar_losses, rtol=0, atol=1e-9)
     np.testing.assert_allclose(tensor_losses, torch_losses(tiny_model(**config)), atol=1e-9)
     after = scalar.state_dict()  # the same weights after training, in the same layout
@@ -103,7 +101,7 @@ def test_scalar_and_tensor_modes_give_the_same_losses_as_torch(config):
 
 
 def test_the_full_size_model_has_microgpts_4192_parameters():
-    model = ex.MicroGPT(27, rng=0)
+    model = gpt.MicroGPT(27, rng=0)
     assert sum(p.size for p in model.parameters()) == 4192
     assert len(model.scalarize().parameters()) == 4192
     assert model.scalarize().parameters()[0].label == "wte.weight[0,0]"
@@ -111,11 +109,36 @@ def test_the_full_size_model_has_microgpts_4192_parameters():
 
 def test_sampling_is_reproducible_and_the_same_in_both_modes():
     model = tiny_model()
-    ex.train(model, NAMES, TOK, 20)
-    tensor = ex.sample(model, TOK, 4, seed=3)
-    assert tensor == ex.sample(model, TOK, 4, seed=3)
-    assert tensor == ex.sample(model.scalarize(), TOK, 4, seed=3)
+    gpt.train(model, NAMES, TOK, 20)
+    tensor = gpt.sample(model, TOK, 4, seed=3)
+    assert tensor == gpt.sample(model, TOK, 4, seed=3)
+    assert tensor == gpt.sample(model.scalarize(), TOK, 4, seed=3)
     assert all(set(n) <= set(TOK.chars) and len(n) <= model.block_size for n in tensor)
+
+
+def test_attention_weights_are_each_query_softmax_over_the_keys_before_it():
+    model = tiny_model(n_layer=2)
+    ids = np.array(TOK.encode("ava")[:-1])
+    weights = model.attention_weights(ids)
+    assert weights.shape == (2, 2, 4, 4)  # layers, heads, queries, keys
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+    assert not weights[..., np.triu_indices(4, 1)[0], np.triu_indices(4, 1)[1]].any()
+    x = model.wte.weight.data[ids] + model.wpe.weight.data[:4]  # layer 0, head 1, by hand
+    rms = lambda a: a / np.sqrt((a * a).mean(axis=-1, keepdims=True) + gpt.NORM_EPS)
+    h = rms(rms(x))
+    q, k = (h @ model.attn[0].Wq.data)[:, 4:], (h @ model.attn[0].Wk.data)[:, 4:]
+    scores = np.where(np.tri(4, dtype=bool), q @ k.T / np.sqrt(4), -np.inf)
+    by_hand = np.exp(scores - scores.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(weights[0, 1], by_hand / by_hand.sum(axis=1, keepdims=True))
+
+
+def test_both_modes_label_the_parts_a_drawing_names():
+    model = tiny_model()
+    tensor, scalar = model.loss(TOK.encode("ava")), model.scalarize().loss(TOK.encode("ava"))
+    parts = ["x", "norm", "norm1.0", "x + attn.0", "norm2.0", "x + mlp.0", "logits", "loss"]
+    for loss in (tensor, scalar):
+        labels = {v.label for v in topological_order(loss) if v.op}
+        assert labels == set(parts) | {""}
 
 
 def test_a_sequence_longer_than_the_block_is_refused():
@@ -129,7 +152,7 @@ def test_save_load_to_torch_and_gradients(tmp_path):
     from nn import to_torch
 
     model = tiny_model()
-    ex.train(model, NAMES, TOK, 2)
+    gpt.train(model, NAMES, TOK, 2)
     model.save(tmp_path / "gpt.safetensors")
     back = Module.load(tmp_path / "gpt.safetensors")
     ids = np.array(TOK.encode("ava")[:-1])
@@ -174,15 +197,15 @@ def write_names(folder, female=CENSUS, male="JAMES          3.318  3.318      1\
 
 def test_the_census_names_load_lower_cased_once_each_in_file_order():
     pytest.importorskip("names")
-    names = ex.load_names()
+    names = datasets.names()
     assert len(names) == 5163 and len(set(names)) == len(names)  # 5,494 lines, 331 in both
     assert names[:3] == ["mary", "patricia", "linda"] and "james" in names
     assert all(n.isascii() and n.isalpha() and n.islower() for n in names)
-    assert ex.Tokenizer(names).vocab_size == 27
+    assert gpt.Tokenizer(names).vocab_size == 27
 
 
 def test_a_names_folder_is_read_in_order_without_repeats(tmp_path):
-    assert ex.load_names(write_names(tmp_path)) == ["mary", "patricia", "james"]
+    assert datasets.names(write_names(tmp_path)) == ["mary", "patricia", "james"]
 
 
 @pytest.mark.parametrize(
@@ -204,15 +227,22 @@ def test_a_names_folder_is_read_in_order_without_repeats(tmp_path):
 )
 def test_a_bad_names_file_is_one_clear_line(tmp_path, female, male, message):
     with pytest.raises(ValueError, match=message) as info:
-        ex.load_names(write_names(tmp_path, female, male))
+        datasets.names(write_names(tmp_path, female, male))
     assert "\n" not in str(info.value)
 
 
-def test_without_the_names_package_the_example_says_how_to_get_it(monkeypatch, capsys):
-    import sys
+@pytest.fixture(scope="module")
+def example():
+    """examples/microgpt.py as a module, to call its main()."""
+    spec = importlib.util.spec_from_file_location("microgpt_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
+
+def test_without_the_names_package_the_example_says_how_to_get_it(example, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "names", None)  # import names now fails
-    assert ex.main(["--steps", "1"]) == 2
+    assert example.main(["--steps", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err
     assert err == (
@@ -222,11 +252,11 @@ def test_without_the_names_package_the_example_says_how_to_get_it(monkeypatch, c
 
 
 def test_the_example_trains_in_scalar_mode_and_saves_the_tensor_model(
-    tmp_path, monkeypatch, capsys
+    example, tmp_path, monkeypatch, capsys
 ):
     pytest.importorskip("names")
-    monkeypatch.setattr(ex, "OUT", tmp_path)
-    assert ex.main(["--mode", "scalar", "--steps", "2", "--samples", "2"]) == 0
+    monkeypatch.setattr(example, "OUT", tmp_path)
+    assert example.main(["--mode", "scalar", "--steps", "2", "--samples", "2"]) == 0
     out = capsys.readouterr().out
     assert "4,192 scalar Values, 4,192 parameters, scalar mode" in out
     assert "step     2 / 2  loss" in out and "loaded it back: the same logits" in out
@@ -235,9 +265,9 @@ def test_the_example_trains_in_scalar_mode_and_saves_the_tensor_model(
 
 
 @pytest.mark.parametrize("argv", [["--steps", "0"], ["--samples", "-1"], ["--mode", "matrix"]])
-def test_bad_arguments_exit_with_one_line(argv, capsys):
+def test_bad_arguments_exit_with_one_line(example, argv, capsys):
     with pytest.raises(SystemExit) as info:
-        ex.main(argv)
+        example.main(argv)
     assert info.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].startswith("microgpt.py: error:")
 

@@ -30,7 +30,7 @@ NETWORK_OUT = 0.7216325609518421
 
 @pytest.fixture
 def client():
-    with TestClient(create_app()) as c:
+    with TestClient(create_app(hosts=["testserver"])) as c:  # TestClient's Host
         yield c
 
 

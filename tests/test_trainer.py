@@ -4,6 +4,7 @@ from its ``nn.ts`` and ``playground.ts`` (``forwardProp``, ``backProp``, ``updat
 ``getLoss``) and computed independently of ``nn``; then the live settings and hostile CSV
 files."""
 
+import base64
 import math
 
 import numpy as np
@@ -169,3 +170,66 @@ def test_huge_coordinates_scale_into_the_plane_without_overflow():
 def test_an_unreadable_csv_is_one_line_naming_the_row():
     with pytest.raises(SettingsError, match=r"^row \d+: "):
         read_csv("1,2,0\n" * 5 + '"unclosed,1,0\n' + "1,2,1\n" * 5 + '"a"b",1,0')
+
+
+# ------------------------------------------------------------------ the fast frame path
+def _reference_bytes(column: np.ndarray) -> str:
+    """The frame's encoding as first written, one column at a time (the oracle)."""
+    top = float(np.max(np.abs(column)))
+    column = column / top if top > 1.0 and math.isfinite(top) else column
+    q = np.round((np.clip(np.nan_to_num(column), -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    return base64.b64encode(q.tobytes()).decode("ascii")
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"activation": "relu", "reg": "L2", "rate": 0.01, "features": ["x", "y", "xy", "sinx"]},
+        {"dataset": "spiral3", "layers": [5], "batch": 7},
+    ],
+)
+def test_the_fast_frame_path_gives_nn_fits_numbers_bit_for_bit(settings):
+    """Trainer.step trains with its own loop and encodes every heat map at once; the
+    oracle trains the same model with ``nn.fit`` and encodes column by column."""
+    from autograd import no_grad
+    from nn import cross_entropy, fit
+    from nn.activations import activate
+
+    fast, slow = Trainer(settings), Trainer(settings)
+    s = slow.settings
+    for epoch in range(12):
+        frame = fast.step()
+        fit(
+            slow.model,
+            slow.F_train,
+            slow.y_train,
+            loss=slow.loss,
+            optimizer=slow.optimizer,
+            epochs=1,
+            batch_size=s["batch"],
+            progress=False,
+            seed=s["seed"] * 7919 + epoch,
+        )
+    for a, b in zip(fast.model.parameters(), slow.model.parameters()):
+        assert np.array_equal(a.data, b.data)
+    model = slow.model
+    model.zero_grad()
+    slow.data_loss(model(slow.F_train), slow.y_train).backward()
+    for layer, sent in zip(model.layers, frame["layers"]):
+        assert sent["weights"] == layer.W.data.tolist()
+        assert sent["grads"] == layer.W.grad.tolist()
+        assert sent["bias_grads"] == layer.b.grad.tolist()
+    with no_grad():
+        out = model(slow.F_test).data
+        if slow.classes:
+            assert frame["test_loss"] == float(cross_entropy(model(slow.F_test), slow.y_test).data)
+        else:
+            assert frame["test_loss"] == float(0.5 * np.mean((out.ravel() - slow.y_test) ** 2))
+            grid = model(slow.boundary_features).data.ravel()
+            assert frame["boundary"] == _reference_bytes(grid)
+        h = slow.heat_features
+        assert frame["inputs"] == [_reference_bytes(c) for c in h.T]
+        for layer, act, sent in zip(model.layers, model.activations, frame["layers"]):
+            h = activate(layer(h), act).data
+            assert sent["heat"] == [_reference_bytes(c) for c in h.T]

@@ -237,3 +237,57 @@ def test_animation_has_one_frame_per_snapshot_and_shows_change(tmp_path):
     assert ImageChops.difference(frames[0], frames[1]).getbbox() is not None
     with pytest.raises(ValueError):
         animate_boundaries([], xs, ys, X, y, tmp_path / "b.gif")
+
+
+def test_attention_plot_is_one_heat_map_per_head_in_the_colour_language(tmp_path):
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+    from PIL import Image
+
+    from viz.plots import attention
+    from viz.theme import NEUTRAL_HEX, POSITIVE_HEX
+
+    scores = np.random.default_rng(0).normal(size=(2, 4, 4))
+    causal = np.where(np.tri(4, dtype=bool), scores, -np.inf)
+    weights = Value(causal).softmax(axis=-1)  # a Value is read as its numbers
+    tokens = ["<bos>", "a", "$v", "a"]
+    fig = attention(weights, tokens)  # no path: the figure, to show or save
+    maps = [ax for ax in fig.axes if ax.images and ax.get_xlabel()]
+    assert len(maps) == 2 and [ax.get_title() for ax in maps] == ["head 1", "head 2"]
+    for head, ax in enumerate(maps):
+        image = ax.images[0]
+        grid = image.get_array()
+        assert grid.shape == (4, 4)  # rows: queries, columns: keys
+        np.testing.assert_allclose(grid.filled(0.0), weights.data[head])
+        assert grid.mask.sum() == 6  # the keys after each query: the causal mask
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["<bos>", "a", r"\$v", "a"]
+        assert to_hex(image.cmap(image.norm(1.0))) == POSITIVE_HEX
+        assert to_hex(image.cmap(image.norm(0.0))) == "#ffffff"
+        assert to_hex(image.cmap.get_bad()) == NEUTRAL_HEX
+    numbers = [t.get_text() for t in maps[0].texts]
+    assert len(numbers) == 10 and numbers[0] == "1.00"  # each visible weight, 2 decimals
+    path = attention(weights.data[0], tokens, tmp_path / "one.png", title="head 1")
+    both = attention(weights, tokens, tmp_path / "two.png")
+    one_w, one_h = Image.open(path).size
+    two_w, two_h = Image.open(both).size
+    assert one_w < 700 and one_h < 600 and two_w > 1.6 * one_w and abs(two_h - one_h) < 40
+
+
+@pytest.mark.parametrize(
+    "weights, tokens, message",
+    [
+        (np.ones((2, 3)), "abc", r"\(T, T\) or \(heads, T, T\)"),
+        (np.full((3, 3), 1 / 3), "ab", "3 positions but 2 tokens"),
+        (np.full((3, 3), np.nan), "abc", "probabilities"),
+        (np.full((3, 3), 2.0), "abc", "probabilities"),
+        (np.full((65, 65), 1 / 65), ["t"] * 65, "at most 16 heads of 64 positions"),
+        ("weights", "abc", "must be numbers"),
+    ],
+)
+def test_attention_plot_refuses_what_is_not_attention_in_one_line(weights, tokens, message):
+    pytest.importorskip("matplotlib")
+    from viz.plots import attention
+
+    with pytest.raises(ValueError, match=message) as info:
+        attention(weights, tokens)
+    assert "\n" not in str(info.value)

@@ -1,6 +1,6 @@
 """``draw_dot``: the computation graph, one box per Value (label | data | grad), one small
-node per op, coloured by gradient; a network's graph collapsed to one box per neuron or
-per layer."""
+node per op, coloured by gradient; a network's graph collapsed to one box per neuron, per
+layer or per module."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from .collapse import (
     natural_key,
 )
 from .format import fmt, summary
+from .module_level import MODULE, group_by_module, module_cells
 from .rendering import Drawing
 from .theme import FONT, get_theme, signed_colour
 
@@ -133,6 +134,8 @@ def plan(
                     break
     elif collapse is None:
         level, box_of = None, {}
+    elif collapse == MODULE:
+        level, box_of = collapse, group_by_module(values)
     else:
         level, box_of = collapse, group(values, collapse, roles)
     ids = {v: f"v{i}" for i, v in enumerate(values)}
@@ -155,7 +158,12 @@ def plan(
             f"max_edges={max_edges}; draw it with collapse='layer' or a smaller max_nodes"
         )
     drawing = Plan(values, names, units, unit_of, box_of, edges, hidden, level, roles)
-    drawing.cells = {_uid(u, ids): _cells(u, names) for u in units}
+    drawing.cells = {
+        _uid(u, ids): module_cells(u, names, values)
+        if level == MODULE and isinstance(u, Box)
+        else _cells(u, names)
+        for u in units
+    }
     return drawing
 
 
@@ -275,7 +283,7 @@ _SMALL = 60  # boxes; smaller drawings get dot's full layout effort
 
 def draw_dot(
     root: Value,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     show_grad: bool = True,
     max_nodes: int | None = 250,
     legend: bool = True,
@@ -287,12 +295,16 @@ def draw_dot(
     """Draw the graph that produced ``root``.
 
     One box per Value (label | data | grad, 4 significant digits; tensors show their
-    shape and a summary), one small node per op, edges in the direction data flows. The
-    fill colour is the gradient (blue positive, orange negative, more saturated =
-    larger). Parameters are named by module path, shown short (``L1.n3.w2``).
+    shape and a summary), one small node per op, edges in the direction data flows:
+    left to right (``rankdir``; top down for ``collapse="module"``). The fill colour is
+    the gradient (blue positive, orange negative, more saturated = larger). Parameters
+    are named by module path, shown short (``L1.n3.w2``).
 
     ``collapse="neuron"`` draws each neuron as one box (its ``z = w·x + b``, its output,
-    its weights' gradients), ``"layer"`` one box per layer; ``"auto"`` (the default)
+    its weights' gradients), ``"layer"`` one box per layer, ``"module"`` one box per
+    module of a model (an embedding, an attention, a linear layer: the path of the
+    parameters its ops consume) and per part the model labelled (``norm``, ``loss``),
+    each with the gradients of its output and its parameters. ``"auto"`` (the default)
     keeps a small graph as it is and collapses a network's graph enough to stay under
     150 boxes. Past ``max_nodes`` boxes only the nearest to ``root`` are drawn; a
     drawing of more than ``max_edges`` edges is refused before any layout.
@@ -308,11 +320,13 @@ def draw_dot(
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot needs a Value, got {type(root).__name__}")
+    rankdir = rankdir or ("TB" if collapse == MODULE else "LR")  # a model reads top down
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw_dot: rankdir must be LR, TB, RL or BT, got {rankdir!r}")
-    if collapse not in (None, "auto", *LEVELS):
+    if collapse not in (None, "auto", *LEVELS, MODULE):
         raise ValueError(
-            f"draw_dot: collapse must be 'neuron', 'layer', 'auto' or None, got {collapse!r}"
+            f"draw_dot: collapse must be 'neuron', 'layer', 'module', 'auto' or None, got "
+            f"{collapse!r}"
         )
     t = get_theme(theme)
     drawing_plan = plan(root, collapse, max_nodes, max_edges)

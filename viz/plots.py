@@ -3,6 +3,7 @@ curves, a neuron's response, activation functions."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -405,3 +406,41 @@ def _plot_activations(path: Any, names: Any, k: float) -> Path:
         ax.legend(loc="upper left")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def attention(
+    weights: Any,
+    tokens: Sequence[str],
+    path: str | os.PathLike | None = None,
+    title: str = "attention weights",
+    theme: str = "default",
+) -> Any:
+    """Attention weights as a heat map: row i is query position i, column j key position
+    j, the colour how much i looks at j (white 0 to blue 1; grey: a key it may not look
+    at, as the causal mask's later positions), each cell's number when there are at most
+    10 positions. ``weights`` is ``(T, T)`` or ``(heads, T, T)`` (one map per head: side
+    by side, or in a grid from 3 heads on), a Value or an array; ``tokens`` labels the T positions. Saves to ``path``
+    and returns it, or without a path returns the matplotlib figure.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "attention.png"
+    >>> attention([[1.0, 0.0], [0.3, 0.7]], ["<bos>", "a"], path).suffix
+    '.png'
+    """
+    from .attention_map import attention_weights, draw_attention
+
+    w, labels = attention_weights(weights, tokens)
+    plt = _pyplot()
+    k = get_theme(theme).plot_scale
+    heads, t = w.shape[0], w.shape[-1]
+    cols = heads if heads <= 2 else math.ceil(math.sqrt(heads))  # 4 heads: 2 x 2, to stay large
+    rows = math.ceil(heads / cols)
+    side = (1.4 + 0.32 * t) * k  # inches per map: room for the tick labels and numbers
+    with _style(theme):
+        fig, axes = plt.subplots(
+            rows, cols, squeeze=False, figsize=(side * cols + 1.0 * k, side * rows + 0.4 * k)
+        )
+        image = draw_attention(axes, w, labels)
+        fig.colorbar(image, ax=axes, fraction=0.046 / cols, pad=0.04, label="weight")
+        fig.suptitle(title)
+        return fig if path is None else _save(fig, path)

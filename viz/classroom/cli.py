@@ -5,6 +5,7 @@
     backproplab playground --dataset spiral --layers 8,8 --features x,y,xy,x2,y2,sinx,siny \\
         --epochs 300 --out out/spiral
     backproplab serve --open          # the live classroom at http://127.0.0.1:8000/
+    backproplab class --host 0.0.0.0  # a class session: students join by QR code
 
 Each subcommand prints its numbers and writes its pictures into the ``--out`` folder.
 The options of ``neuron``, ``graph`` and ``playground`` are the settings of the live tabs,
@@ -263,8 +264,13 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         raise ImportError(
             f"{err}; the live classroom needs its extra: pip install 'backproplab[classroom]'"
         ) from None
+    if args.command == "class" or args.as_class:
+        from .teach import start_class
+
+        start_class(args.host, args.port, args.open, args.allow_host)
+        return 0
     print(f"backproplab classroom at http://{args.host}:{args.port}/  (Ctrl+C stops it)")
-    serve(args.host, args.port, open_browser=args.open)
+    serve(args.host, args.port, open_browser=args.open, allow_hosts=args.allow_host)
     return 0
 
 
@@ -341,7 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="the live classroom in the browser: neuron, expression, network, playground",
+        aliases=["class"],
+        help="the live classroom in the browser: neuron, expression, network, playground "
+        "(class: a session the room joins by QR code, follows and answers)",
         description="Serve the live classroom: one page with four tabs (Neuron, Expression, "
         "Network, Playground), every number computed by the engine. Works offline. Binds "
         "127.0.0.1 (this computer only) unless --host says otherwise.",
@@ -349,6 +357,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000, help="default: 8000")
     serve.add_argument("--open", action="store_true", help="open the page in a browser")
+    serve.add_argument("--class", dest="as_class", action="store_true", help="as `class`")
+    serve.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name the page may be opened by (repeatable)",
+    )
     serve.set_defaults(run=_serve, parser=serve)
     return parser
 

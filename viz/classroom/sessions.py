@@ -34,16 +34,26 @@ import json
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from nn import playground
 
+from ..rendering import LayoutError, LayoutTimeout
 from . import lessons
 from .expression import FUNCTIONS
-from .settings import MAX_MESSAGE, Expression, Playground, SettingsError, schemas
+from .settings import (
+    BIG_FORMULA,
+    MAX_DEPTH,
+    MAX_MESSAGE,
+    Expression,
+    Playground,
+    SettingsError,
+    schemas,
+)
 from .trainer import DATASETS, Trainer, read_csv
 
-__all__ = ["Session", "SettingsError", "MAX_MESSAGE", "decode", "encode"]
+__all__ = ["Session", "SettingsError", "MAX_MESSAGE", "Later", "decode", "encode"]
 
 
 def decode(text: str | bytes) -> dict:
@@ -56,7 +66,25 @@ def decode(text: str | bytes) -> dict:
         raise SettingsError("message is not valid JSON") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise SettingsError('message must be a JSON object with a "type"')
+    if _depth(message) > MAX_DEPTH:
+        raise SettingsError(f"message is nested too deeply (more than {MAX_DEPTH} levels)")
     return message
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in a decoded message (no recursion).
+
+    >>> _depth({"a": [1, [2]]}), _depth(3)
+    (3, 0)
+    """
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def encode(reply: dict) -> str:
@@ -72,6 +100,24 @@ def _finite(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [_finite(v) for v in x]
     return x
+
+
+@dataclass(frozen=True)
+class Later:
+    """A slow reply (a graph to lay out): ``work(*args)``, a module-level function of
+    plain data, so the server can run it in a worker process; an error in it becomes
+    one ``error`` reply about ``about``."""
+
+    about: str
+    work: Callable[..., dict]
+    args: tuple
+    big: bool = False  # known to be slow before it starts (a long formula's layout)
+
+    def __call__(self) -> dict:
+        try:
+            return self.work(*self.args)
+        except (ValueError, ArithmeticError, LayoutTimeout, LayoutError) as err:
+            return {"type": "error", "about": self.about, "message": str(err)}
 
 
 class Session:
@@ -112,22 +158,20 @@ class Session:
         and leaves the session as it was."""
         return [self.resolve(r) if callable(r) else r for r in self.replies(message)]
 
-    def replies(self, message: dict) -> list[dict | Callable[[], dict]]:
+    def replies(self, message: dict) -> list[dict | Later]:
         """Like :meth:`handle`, but a slow reply (a graph to lay out) may come as a
-        function to call with :meth:`resolve`: the server skips it when a newer message
-        of the same type is already waiting (a slider still moving)."""
+        :class:`Later` to call with :meth:`resolve` (the server runs it in a layout
+        worker): the server skips it when a newer message of the same type is already
+        waiting (a slider still moving)."""
         kind = message.get("type")
         handler = self.handlers.get(kind)
         with self._lock:
             return self._run(kind, handler, message)
 
-    def resolve(self, later: Callable[[], dict]) -> dict:
+    def resolve(self, later: Later) -> dict:
         """Compute a reply that :meth:`replies` left for later."""
         with self._lock:
-            try:
-                return later()
-            except (ValueError, ArithmeticError) as err:
-                return {"type": "error", "about": "graph", "message": str(err)}
+            return later()
 
     def _run(self, kind: Any, handler: Callable | None, message: dict) -> list:
         try:
@@ -143,15 +187,16 @@ class Session:
     # ------------------------------------------------------------ tabs
     def _neuron(self, message: dict) -> list:
         state = lessons.check_neuron(_dict(message, "state"))
-        return [lessons.neuron_view(state), lambda: lessons.neuron_graph(state)]
+        return [lessons.neuron_view(state), Later("graph", lessons.neuron_graph, (state,))]
 
     def _neuron_step(self, message: dict) -> list:
         view = lessons.neuron_step(lessons.check_neuron(_dict(message, "state")))
-        return [view, lambda: lessons.neuron_graph(view["state"])]
+        return [view, Later("graph", lessons.neuron_graph, (view["state"],))]
 
-    def _expression(self, message: dict) -> list[dict]:
+    def _expression(self, message: dict) -> list[Later]:
         s = Expression.check({k: message[k] for k in ("text", "variables") if k in message})
-        return [lessons.expression_view(s["text"], s["variables"])]
+        big = len(s["text"]) > BIG_FORMULA
+        return [Later("expression", lessons.expression_view, (s["text"], s["variables"]), big)]
 
     def _network(self, message: dict) -> list[dict]:
         settings = lessons.check_network(_dict(message, "settings"))

@@ -20,6 +20,7 @@ viz.classroom.settings.SettingsError: Learning rate (lr) must be a number from 0
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -35,11 +36,15 @@ MAX_MESSAGE = 256 * 1024  # characters of one WebSocket message, checked before 
 # MAX_MESSAGE so a message too large gets the server's own one-line answer.
 MAX_FRAME = 4 * MAX_MESSAGE
 MAX_WAITING = 64  # messages queued per connection before new ones are refused
+MAX_NAME = 24  # characters of a student's display name in a class session
+MAX_STUDENTS = 200  # students who may join one class session
+MAX_DEPTH = 16  # nesting of a message's lists and objects; the page sends 3 levels at most
 MAX_CSV_ROWS = 2000
 MAX_CSV_BYTES = 160 * 1024  # a file the page may send: 2,000 quoted rows of long numbers
 MAX_FPS = 30  # frames a second the playground streams at most
 MAX_EPOCHS = 100_000  # epochs of one live playground run
 MAX_GRAPH_VALUES = 200  # values one drawing or step-through page shows
+BIG_FORMULA = 120  # characters past which a formula's layout may take seconds (its own queue)
 MAX_FORMULA = 1000  # characters of a formula; deeper nesting is not a classroom formula
 MAX_INPUTS = 8  # inputs of the Neuron and Network tabs
 MAX_NEURONS = 8  # neurons in one layer (TensorFlow Playground's limit)
@@ -51,6 +56,19 @@ MAX_RUN_EPOCHS = 100_000
 MAX_FRAMES = 200
 MAX_STEPS = 2_000_000  # optimizer steps in one run (epochs x batches per epoch)
 MAX_WORK = 10**10  # epochs x training points x weights: about a minute of numpy
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one client of the live server, and all together, may hold or ask of it
+    (``guard.Door``, ``guard.Rate`` and the server's reader enforce them)."""
+
+    per_address: int = 16  # WebSockets open from one address (a student's tabs)
+    total: int = 256  # WebSockets open in all (a room, the teacher, and room to spare)
+    messages_per_second: float = 20.0  # a connection's sustained rate; the page sends fewer
+    burst: int = 40  # messages a connection may send at once before the rate applies
+    pending_bytes: int = 1 << 20  # characters of messages waiting for their answer
+
 
 # TensorFlow Playground's menus
 LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10)

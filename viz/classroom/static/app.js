@@ -5,6 +5,7 @@ import * as neuron from "./neuron.js";
 import * as expression from "./expression.js";
 import * as network from "./network.js";
 import * as playground from "./playground.js";
+import * as room from "./class.js";
 
 const TABS = { neuron, expression, network, playground };
 let socket = null;
@@ -49,7 +50,9 @@ function receive(event) {
   let message;
   try { message = JSON.parse(event.data); } catch { return; }
   const group = (message.type === "error" ? message.about : message.type || "").split(".")[0];
+  if (group === "class") return message.type === "error" ? showError(message.message) : room.onMessage(message);
   if (message.type === "hello") {  // the server's menus (activations, data sets, ...)
+    room.start(message);  // a teacher's page says so before its tabs' first views
     for (const tab of Object.values(TABS)) tab.start(message);
   } else if (message.type === "error") {
     showError(message.message);
@@ -96,10 +99,12 @@ function show(name) {
   }
   showError("");
   saveUrl();
+  document.dispatchEvent(new CustomEvent("classroom:tab", { detail: name }));
 }
 
 const context = { request, send, saveUrl, showError, hashParams };
 for (const tab of Object.values(TABS)) tab.init(context);
+room.init({ send, show, showError });
 for (const button of document.querySelectorAll("nav button")) {
   button.onclick = () => show(button.dataset.tab);
 }

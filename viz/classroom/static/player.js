@@ -30,7 +30,11 @@ export const KEYS = [
 const PLAY_MS = 1200;
 const TEXT_INPUTS = new Set(["text", "search", "number", "email", "url", "tel", "password"]);
 const players = new Set();
+const byRoot = new WeakMap();  // the player built in an element (the class session's follow)
 let active = null;
+
+// The player built in `root`, if any (a class session moves a student's to the teacher's step).
+export function playerIn(root) { return byRoot.get(root) || null; }
 
 function make(tag, attrs = {}, text = null) {
   const node = document.createElement(tag);
@@ -51,6 +55,7 @@ export class Player {
     this.cache = null;
     this.build();
     players.add(this);
+    byRoot.set(root, this);
     active = this;
     const claim = () => { active = this; };
     scope.addEventListener("pointerdown", claim);
@@ -159,6 +164,8 @@ export class Player {
     if (!this.steps.length) return;
     this.index = Math.max(0, Math.min(this.steps.length - 1, k));
     this.render();
+    // the class session's teacher page tells the room which step it shows
+    this.root.dispatchEvent(new CustomEvent("player:step", { bubbles: true, detail: this.index }));
   }
 
   // Forward: the first step after this one that `differs(step, here)` puts in another
