@@ -105,9 +105,9 @@ __all__ = [
     "to_torch",
     "from_torch",
     "export_onnx",
-    *(kind.__name__ for kind in MODULES.values()),  # nn.Tanh, nn.ReLU, ...
 ]
 
 # One Module class per activation (nn.Tanh, nn.LeakyReLU, ...), made from its registry
-# line in nn.activations.
+# line in nn.activations. (__all__ above stays one literal list: the API pages read it.)
 globals().update({kind.__name__: kind for kind in MODULES.values()})
+__all__ += [kind.__name__ for kind in MODULES.values()]
