@@ -101,9 +101,9 @@ def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
     for node in order:  # gradients of intermediate values are recomputed, never stale
         node._g = 0.0 if type(node._data) is float else None
     _add_to(root, seed, None)
+    op: Any  # an Op: the order holds the values made by ops (no check in this loop)
     for node in reversed(order):
         op, g, parents = node._op, node._g, node._parents
-        assert op is not None  # (the order holds the values made by ops)
         if type(g) is float and not op.params:
             # The scalar engine: floats in, a float out, plain accumulation.
             if len(parents) == 2:
