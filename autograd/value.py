@@ -319,12 +319,7 @@ def _binary_operator(op: ops.Op, reflected: bool = False) -> Callable:
     forward = op.forward
 
     def apply_operator(self: Value, other: Any) -> Value:
-        if type(other) is float:  # y * 2.0: 2.0 becomes a constant, as _constant makes it
-            # (inline: the call cost the chain y = y * 1.0001 + 0.0 2% of its instructions)
-            other, number = _new(Value), other
-            other._data, other._g, other._op, other._parents = number, 0.0, None, ()
-            other.requires_grad = False
-        elif type(other) is not Value:
+        if type(other) is not Value:
             other = _constant(other)
             if other is None:
                 return NotImplemented
