@@ -196,6 +196,22 @@ def test_the_reading_order_is_true():
         assert (ROOT / "autograd" / named).exists() and named in doc
 
 
+def test_adding_an_op_is_told_one_way():
+    # The ops package's docstring, README and lesson 08 all say what STYLE and DESIGN
+    # say: adding an op is one entry plus one row of the coverage test.
+    import json
+
+    cells = json.loads((ROOT / "lessons" / "08_your_own_op.ipynb").read_text())["cells"]
+    lesson = " ".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    for where, text in (
+        ("autograd/ops/__init__.py", ops.__doc__ or ""),
+        ("README.md", (ROOT / "README.md").read_text()),
+        ("lesson 08", lesson),
+    ):
+        flat = " ".join(text.split())
+        assert "one entry" in flat and "tests/test_op_coverage.py" in flat, where
+
+
 def test_the_operators_declared_for_type_checkers_are_the_tables():
     # value.py tells mypy about the operators the table makes (it cannot see them made)
     from autograd.value import REFLECTED
