@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 Axis = int | Sequence[int] | None
 
 
-class MathMethods:
-    """Mixed into ``Value``: activations with a parameter, elementwise comparisons as
-    masks, the reductions and softmax."""
+class ValueParts:
+    """What the method mixins (``MathMethods``, ``value_shape.ShapeMethods``) use of
+    ``Value``, told to type checkers (nothing at run time)."""
 
     __slots__ = ()
-    if TYPE_CHECKING:  # what these methods use of Value
+    if TYPE_CHECKING:
         _data: Any
 
         @property
@@ -39,6 +39,14 @@ class MathMethods:
         def dtype(self) -> np.dtype: ...
 
         def _apply_op(self, op: Any, others: Sequence[Any] = (), params: tuple = ()) -> Value: ...
+
+
+class MathMethods(ValueParts):
+    """Mixed into ``Value``: activations with a parameter, elementwise comparisons as
+    masks, the reductions and softmax."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:  # what these methods use of Value besides
 
         def __init__(self, data: Any, requires_grad: bool = True) -> None: ...
 
