@@ -20,7 +20,8 @@ Reading order for a newcomer: four files, about 1,160 lines, in one sitting.
 Then, as needed: the other families of ``ops/`` (whose docstring says how to add an op),
 ``fast_backward.py`` (``backward()``, the walk's fast twin, where every speed trick is),
 ``value_math.py`` and ``value_shape.py`` (the methods that take arguments),
-``functions.py`` (n-ary ops such as ``weighted_sum``, and ``conv2d``), ``mode.py``
+``functions.py`` (n-ary ops such as ``weighted_sum``, and ``conv2d``), ``contraction.py``
+(``einsum``), ``upsampling.py`` (``conv_transpose2d``, ``interpolate``), ``mode.py``
 (``no_grad`` and the stale-graph check), ``gradcheck.py`` (finite differences),
 ``copies.py`` (pickling), ``arguments.py`` and ``data.py`` (what comes in, checked) and
 ``quiet.py`` (numpy's floating-point warnings off, cheaply: inf and nan propagate
@@ -28,6 +29,7 @@ silently, as in torch).
 """
 
 from .backprop import BackwardStep, grad, topological_order, trace_backward
+from .contraction import einsum
 from .functions import (
     add_n,
     apply,
@@ -48,6 +50,7 @@ from .functions import (
 from .gradcheck import gradcheck
 from .mode import detect_anomaly, is_grad_enabled, no_grad
 from .ops import Op
+from .upsampling import conv_transpose2d, interpolate
 from .value import Value
 
 __all__ = [
@@ -76,4 +79,7 @@ __all__ = [
     "conv2d",
     "max_pool2d",
     "avg_pool2d",
+    "einsum",
+    "conv_transpose2d",
+    "interpolate",
 ]

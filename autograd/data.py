@@ -16,8 +16,13 @@ def as_data(x: Any, dtype: Any = None, copy: bool = True) -> float | np.ndarray:
     says otherwise. Anything that is not numbers is a ``TypeError``.
     """
     kind = type(x)
-    if kind is float or kind is int or kind is bool:
+    if kind is float or kind is bool:
         return float(x)
+    if kind is int:
+        try:
+            return float(x)
+        except OverflowError:
+            raise _too_large(x) from None
     # (an array is never a Value: it skips two failing hasattr, each a caught exception)
     if kind is not np.ndarray and hasattr(x, "parents") and hasattr(x, "data"):
         raise TypeError("Value(...) got a Value; use v.detach() to copy one without its graph")
@@ -26,6 +31,11 @@ def as_data(x: Any, dtype: Any = None, copy: bool = True) -> float | np.ndarray:
             arr = np.asarray(x)
         except ValueError as err:  # ragged nested lists
             raise TypeError(f"Value(...) needs a rectangular list of numbers: {err}") from None
+        if arr.dtype == object and all(type(v) is int for v in arr.flat):
+            try:  # integers beyond int64: floats, where they fit
+                arr = arr.astype(np.float64)
+            except OverflowError:
+                raise _too_large(max(arr.flat, key=abs)) from None
         if arr.dtype == object:
             raise TypeError(
                 "Value(...) needs numbers, got a list holding other objects "
@@ -44,4 +54,12 @@ def as_data(x: Any, dtype: Any = None, copy: bool = True) -> float | np.ndarray:
         return np.array(arr, dtype=target, copy=True) if copy else arr.astype(target, copy=False)
     raise TypeError(
         f"Value(...) takes a number, a nested list of numbers or a numpy array, got {kind.__name__}"
+    )
+
+
+def _too_large(n: int) -> ValueError:
+    # (its bits, not its digits: printing a huge int is itself refused past 4,300 digits)
+    return ValueError(
+        f"Value(...): an integer of {n.bit_length()} bits is too large for a float "
+        "(at most about 1.8e308)"
     )

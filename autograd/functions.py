@@ -201,14 +201,18 @@ def one_hot(labels: Any, num_classes: int) -> Value:
     if y.dtype.kind not in "iub":
         raise ValueError(f"one_hot: labels must be integers, got dtype {y.dtype}")
     y = y.astype(np.int64)  # booleans too: as indices, never as a mask
-    if int(num_classes) < 1:
+    if isinstance(num_classes, (bool, np.bool_)) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"one_hot: num_classes must be an integer, got {num_classes!r}")
+    if num_classes < 1:
         raise ValueError(f"one_hot: num_classes must be >= 1, got {num_classes}")
     if y.size and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(
             f"one_hot: labels must be in [0, {num_classes - 1}], got values from "
             f"{y.min()} to {y.max()} (labels of shape {y.shape})"
         )
-    return Value(np.eye(int(num_classes))[y], requires_grad=False)
+    out = np.zeros(y.shape + (int(num_classes),))  # (not np.eye(n)[y]: n² numbers)
+    np.put_along_axis(out, y[..., None], 1.0, axis=-1)
+    return Value(out, requires_grad=False)
 
 
 # ---------------------------------------------------------------- convolution and pooling
@@ -302,9 +306,11 @@ def max_pool2d(
     stride: int | tuple[int, int] | None = None,
     padding: int | tuple[int, int] = 0,
     dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
 ) -> Value:
     """The maximum of every ``kernel_size`` window of ``x`` ``(N, C, H, W)`` (stride
     defaults to the kernel size); its gradient goes to the first maximum of a window.
+    ``ceil_mode`` adds a last, partial window where the input does not divide evenly.
 
     >>> max_pool2d(Value(np.arange(16.0).reshape(1, 1, 4, 4)), 2).data
     array([[[[ 5.,  7.],
@@ -312,9 +318,9 @@ def max_pool2d(
     """
     (x,) = _lift_all([x], "max_pool2d")
     kernel, stride, padding, dilation = _pool_geometry(
-        "max_pool2d", x, kernel_size, stride, padding, dilation
+        "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode
     )
-    return _apply(ops.MAX_POOL2D, (x,), (kernel, stride, padding, dilation))
+    return _apply(ops.MAX_POOL2D, (x,), (kernel, stride, padding, dilation, bool(ceil_mode)))
 
 
 def avg_pool2d(
@@ -323,18 +329,23 @@ def avg_pool2d(
     stride: int | tuple[int, int] | None = None,
     padding: int | tuple[int, int] = 0,
     count_include_pad: bool = True,
+    ceil_mode: bool = False,
 ) -> Value:
     """The mean of every ``kernel_size`` window of ``x`` ``(N, C, H, W)`` (stride
     defaults to the kernel size; padding counts as zeros unless ``count_include_pad``
-    is False, as in PyTorch).
+    is False, as in PyTorch). ``ceil_mode`` adds a last, partial window where the input
+    does not divide evenly; it averages what it covers of the input and the padding.
 
     >>> avg_pool2d(Value(np.arange(16.0).reshape(1, 1, 4, 4)), 2).data
     array([[[[ 2.5,  4.5],
              [10.5, 12.5]]]])
     """
     (x,) = _lift_all([x], "avg_pool2d")
-    kernel, stride, padding, _ = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding, 1)
-    return _apply(ops.AVG_POOL2D, (x,), (kernel, stride, padding, bool(count_include_pad)))
+    kernel, stride, padding, _ = _pool_geometry(
+        "avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode
+    )
+    params = (kernel, stride, padding, bool(count_include_pad), bool(ceil_mode))
+    return _apply(ops.AVG_POOL2D, (x,), params)
 
 
 def _named(stride: Any, padding: Any, dilation: Any) -> list[tuple[str, Any]]:
@@ -344,7 +355,7 @@ def _named(stride: Any, padding: Any, dilation: Any) -> list[tuple[str, Any]]:
 def _ints(op: str, name: str, value: Any, n: int) -> tuple[int, ...]:
     """``value`` as ``n`` ints (one int is repeated), checked: stride/dilation/kernel
     >= 1, padding >= 0."""
-    low = 0 if name == "padding" else 1
+    low = 0 if name in ("padding", "output_padding") else 1
     if type(value) is int and value >= low:  # the common case, checked in one step
         return (value,) * n
     if type(value) is tuple and len(value) == n and all(type(v) is int and v >= low for v in value):
@@ -359,10 +370,14 @@ def _geometry(op: str, stride: Any, padding: Any, dilation: Any) -> Any:  # thre
     return tuple(_ints(op, name, v, 2) for name, v in _named(stride, padding, dilation))
 
 
-def _check_fits(op: str, shape: tuple, kernel: tuple, padding: Any, dilation: Any) -> None:
-    for axis, n, k, p, d in zip(("height", "width"), shape[2:], kernel, padding, dilation):
+def _check_fits(
+    op: str, shape: tuple, kernel: tuple, padding: Any, dilation: Any, slack: tuple = (0, 0)
+) -> None:
+    for axis, n, k, p, d, extra in zip(
+        ("height", "width"), shape[2:], kernel, padding, dilation, slack
+    ):
         span = d * (k - 1) + 1
-        if span > n + 2 * p:
+        if span > n + 2 * p + extra:
             raise ValueError(
                 f"{op}: the kernel spans {span} along the {axis} but the padded input "
                 f"has only {n + 2 * p} (x of shape {shape}, kernel {kernel}, padding {padding})"
@@ -370,7 +385,7 @@ def _check_fits(op: str, shape: tuple, kernel: tuple, padding: Any, dilation: An
 
 
 def _pool_geometry(
-    op: str, x: Value, kernel_size: Any, stride: Any, padding: Any, dilation: Any
+    op: str, x: Value, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool
 ) -> tuple:
     if x.ndim != 4:
         raise ValueError(f"{op}: x must be (N, C, H, W), got shape {x.shape}")
@@ -380,5 +395,6 @@ def _pool_geometry(
     )
     if any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
-    _check_fits(op, x.shape, kernel, padding, dilation)
+    slack = tuple(s - 1 for s in stride) if ceil_mode else (0, 0)  # a last, partial window
+    _check_fits(op, x.shape, kernel, padding, dilation, slack)
     return kernel, stride, padding, dilation

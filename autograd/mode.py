@@ -14,17 +14,24 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 
-class _Depths(threading.local):
-    """How many ``no_grad`` and ``detect_anomaly`` blocks this thread has open: counts,
+class _Depths:
+    """How many ``no_grad`` and ``detect_anomaly`` blocks one thread has open: counts,
     not saved booleans, so blocks that close out of order (two generators, say) still
     leave the switches as they found them."""
+
+    __slots__ = ("no_grad", "anomaly")
 
     def __init__(self) -> None:
         self.no_grad = 0
         self.anomaly = 0
 
 
-_depths = _Depths()
+class _ThreadDepths(threading.local):
+    def __init__(self) -> None:
+        self.mine = _Depths()
+
+
+_depths = _ThreadDepths()
 
 
 class _Defaults:
@@ -39,8 +46,8 @@ class _PerThread(_Defaults):
     """The switches while some block is open somewhere: each thread's own."""
 
     __slots__ = ()
-    grad_enabled = property(lambda self: _depths.no_grad == 0)
-    detect_anomaly = property(lambda self: _depths.anomaly > 0)
+    grad_enabled = property(lambda self: _depths.mine.no_grad == 0)
+    detect_anomaly = property(lambda self: _depths.mine.anomaly > 0)
 
 
 # This thread's switches, read by every operation (``flags.grad_enabled``). Reading a
@@ -60,8 +67,10 @@ class _OpenBlocks:
         self.count = 0
         self.lock = threading.Lock()
 
-    def add(self, n: int) -> None:
-        with self.lock:
+    def add(self, n: int, depths: _Depths, depth: str) -> None:
+        """Open (n = 1) or close (n = -1) a block counted in ``depths``, one thread's."""
+        with self.lock:  # (another thread may be closing a block this thread opened)
+            setattr(depths, depth, getattr(depths, depth) + n)
             self.count += n
             flags.__class__ = _PerThread if self.count else _Defaults
 
@@ -145,13 +154,14 @@ def _stale(caller: str, node: Any, value: Any) -> None:
 
 @contextmanager
 def _switch(depth: str) -> Iterator[None]:
-    open_blocks.add(1)
-    setattr(_depths, depth, getattr(_depths, depth) + 1)
+    # The entering thread's counts, closed even where the block exits in another thread
+    # (a generator resumed from a pool): each thread's switches are as it left them.
+    depths = _depths.mine
+    open_blocks.add(1, depths, depth)
     try:
         yield
     finally:
-        setattr(_depths, depth, getattr(_depths, depth) - 1)
-        open_blocks.add(-1)
+        open_blocks.add(-1, depths, depth)
 
 
 def no_grad() -> AbstractContextManager[None]:

@@ -17,6 +17,7 @@ instructions (callgrind, benchmarks/workloads.py). It relies on two names of num
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,34 @@ class quiet:  # noqa: N801 (a context manager, named as np.errstate)
             _extobj_contextvar.reset(self._token)
 
 
+def quietly(fn: Callable, *args: Any) -> Any:
+    """``fn(*args)`` inside ``quiet()``: the same, for one call, at about half the cost
+    of the block (no object made, no method called: an op's forward takes one each).
+
+    >>> import numpy as np
+    >>> float(quietly(np.subtract, np.float64("inf"), np.float64("inf")))
+    nan
+    """
+    global _twin
+    current = _extobj_contextvar.get()
+    state, silent = _twin
+    if current is silent:  # already quiet
+        return fn(*args)
+    if current is not state:
+        silent = _make_extobj(all="ignore")
+        _twin = (current, silent)
+    token = _extobj_contextvar.set(silent)
+    try:
+        return fn(*args)
+    finally:
+        _extobj_contextvar.reset(token)
+
+
 if _extobj_contextvar is None:  # pragma: no cover
 
     def quiet() -> Any:  # type: ignore[no-redef]  # noqa: F811
         return np.errstate(all="ignore")
+
+    def quietly(fn: Callable, *args: Any) -> Any:  # noqa: F811
+        with np.errstate(all="ignore"):
+            return fn(*args)

@@ -23,6 +23,7 @@ from .data import FLOAT_DTYPES, as_data
 from .fast_backward import backward as _backward
 from .fast_backward import watch_gradient
 from .mode import flags, writes
+from .quiet import quiet, quietly
 from .value_math import MathMethods
 from .value_shape import ShapeMethods
 
@@ -186,11 +187,11 @@ class Value(MathMethods, ShapeMethods, Copies):
         if type(self._data) is float:
             return f"Value(data={self._data!r}, grad={self.grad!r}{label})"
         d = self._data
-        summary = (
-            np.array2string(d, precision=4, threshold=8, edgeitems=2)
-            if d.size <= 8
-            else f"min={d.min():.4g}, mean={d.mean():.4g}, max={d.max():.4g}"
-        )
+        if d.size <= 8:
+            summary = np.array2string(d, precision=4, threshold=8, edgeitems=2)
+        else:
+            with quiet():  # the mean of inf and -inf is nan, silently
+                summary = f"min={d.min():.4g}, mean={d.mean():.4g}, max={d.max():.4g}"
         dtype = "" if d.dtype == np.float64 else f", dtype={d.dtype}"
         return f"Value(shape={d.shape}{dtype}, data={summary}{label})"
 
@@ -269,7 +270,7 @@ def _apply(op: ops.Op, parents: tuple[Value, ...], params: tuple = ()) -> Value:
     if params:
         op = op.with_params(*params)
     try:
-        out = op.forward(*map(_data_of, parents), *params)
+        out = quietly(op.forward, *map(_data_of, parents), *params)
     except ValueError as err:
         raise shape_error(op, parents, err) from None
     return record(out, op, parents)
@@ -324,8 +325,9 @@ def _binary_operator(op: ops.Op, reflected: bool = False) -> Callable:
             if other is None:
                 return NotImplemented
         inputs = (other, self) if reflected else (self, other)
-        try:
-            out = forward(inputs[0]._data, inputs[1]._data)
+        x, y = inputs[0]._data, inputs[1]._data
+        try:  # (float arithmetic never warns: only arrays need quietly)
+            out = forward(x, y) if type(x) is float and type(y) is float else quietly(forward, x, y)
         except ValueError as err:
             raise shape_error(op, inputs, err) from None
         return record(out, op, inputs)
@@ -338,7 +340,8 @@ def _unary_method(op: ops.Op) -> Callable:
     forward = op.forward
 
     def method(self: Value) -> Value:
-        return record(forward(self._data), op, (self,))
+        x = self._data
+        return record(forward(x) if type(x) is float else quietly(forward, x), op, (self,))
 
     method.__name__, method.__doc__ = op.method or op.name, op.doc
     return method

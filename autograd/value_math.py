@@ -5,7 +5,7 @@ them, then applies its op entry. The methods without arguments (``tanh``, ``exp`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -39,6 +39,15 @@ class ValueParts:
         def dtype(self) -> np.dtype: ...
 
         def _apply_op(self, op: Any, others: Sequence[Any] = (), params: tuple = ()) -> Value: ...
+
+
+class Picked(NamedTuple):
+    """What ``sort`` and ``topk`` return, as torch's: the ``values`` (a Value, whose
+    gradient goes back to where each came from) and their ``indices`` along the axis
+    (an int array, no gradient)."""
+
+    values: Value
+    indices: np.ndarray
 
 
 class MathMethods(ValueParts):
@@ -102,6 +111,16 @@ class MathMethods(ValueParts):
         array([3., 5.])
         """
         return self._apply_op(ops.MAXIMUM, (other,))
+
+    def atan2(self, other: Any) -> Value:
+        """The angle of the point (other, self): atan(self / other) in the right quadrant,
+        in [-π, π] (broadcasting); its gradient at the origin is 0, as torch's.
+
+        >>> from autograd import Value
+        >>> round(Value(1.0).atan2(-1.0).data, 4)
+        2.3562
+        """
+        return self._apply_op(ops.ATAN2, (other,))
 
     # ------------------------------------------------------------ comparisons as masks
     # A constant 0/1 mask (a Value with no gradient), for masking and counting. ``==``
@@ -206,6 +225,58 @@ class MathMethods(ValueParts):
             return self.reshape(-1)._apply_op(ops.CUMSUM, (), (0,))
         (ax,) = normalize_axis(axis, self.ndim, "cumsum")
         return self._apply_op(ops.CUMSUM, (), (ax,))
+
+    def cumprod(self, axis: int | None = None) -> Value:
+        """Running product along ``axis`` (of the flattened value when None), like numpy;
+        its gradient is exact where an element is 0 (second derivatives too).
+
+        >>> from autograd import Value
+        >>> Value([1.0, 2.0, 3.0]).cumprod().data
+        array([1., 2., 6.])
+        """
+        if axis is None or self.ndim == 0:  # (torch takes axis 0 or -1 of a single number)
+            flat = self.reshape(-1)._apply_op(ops.CUMPROD, (), (0,))
+            if axis is None:
+                return flat
+            normalize_axis(axis, 1, "cumprod")
+            return flat.reshape(())
+        (ax,) = normalize_axis(axis, self.ndim, "cumprod")
+        return self._apply_op(ops.CUMPROD, (), (ax,))
+
+    def topk(self, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> Picked:
+        """The ``k`` largest (``largest=False``: smallest) elements along ``axis``, in
+        order, and their indices (``torch.topk``): tied elements lower index first, nan
+        as the largest. ``sorted=False`` returns them in order too.
+
+        >>> from autograd import Value
+        >>> values, indices = Value([1.0, 5.0, 3.0]).topk(2)
+        >>> values.data, indices
+        (array([5., 3.]), array([1, 2]))
+        """
+        if self.ndim == 0:
+            raise ValueError("topk: needs a value with at least one axis, got a 0-d value")
+        (ax,) = normalize_axis(axis, self.ndim, "topk")
+        if not isinstance(k, (int, np.integer)) or not 0 <= k <= self.shape[ax]:
+            raise ValueError(
+                f"topk: k must be a whole number from 0 to {self.shape[ax]} (axis {ax} of "
+                f"shape {self.shape}), got {k!r}"
+            )
+        saved: list = []
+        values = self._apply_op(ops.TOPK, (), (int(k), ax, bool(largest), saved))
+        return Picked(values, saved[0])
+
+    def sort(self, axis: int = -1, descending: bool = False) -> Picked:
+        """The elements along ``axis`` in order, and where each came from (``torch.sort``
+        with ``stable=True``); the gradient goes back through the indices.
+
+        >>> from autograd import Value
+        >>> Value([3.0, 1.0, 2.0]).sort().indices
+        array([1, 2, 0])
+        """
+        if self.ndim == 0:
+            raise ValueError("sort: needs a value with at least one axis, got a 0-d value")
+        (ax,) = normalize_axis(axis, self.ndim, "sort")
+        return ops.SORT.build(self, ax, descending)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Any:
         """Index of the maximum (an int, or an int array along ``axis``); no gradient.

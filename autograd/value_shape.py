@@ -114,14 +114,22 @@ class ShapeMethods(ValueParts):
         """
         return self._apply_op(ops.FLIP, (), (normalize_axis(axis, self.ndim, "flip"),))
 
-    def pad(self, pad_width: Any, value: float = 0.0) -> Value:
+    def pad(self, pad_width: Any, value: float = 0.0, mode: str = "constant") -> Value:
         """Pad with the constant ``value``; ``pad_width`` as numpy's: an int, a
-        ``(before, after)`` pair, or one pair per axis.
+        ``(before, after)`` pair, or one pair per axis. ``mode="reflect"`` mirrors the
+        value at its edges (without repeating the edge), ``"replicate"`` repeats the
+        edge, as ``torch.nn.functional.pad``'s modes.
 
         >>> from autograd import Value
         >>> Value([1.0, 2.0]).pad(1).data
         array([0., 1., 2., 0.])
+        >>> Value([1.0, 2.0, 3.0]).pad(2, mode="reflect").data
+        array([3., 2., 1., 2., 3., 2., 1.])
         """
+        if mode not in ("constant", "reflect", "replicate"):
+            raise ValueError(
+                f"pad: mode must be 'constant', 'reflect' or 'replicate', got {mode!r}"
+            )
         try:
             widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
         except ValueError:
@@ -131,7 +139,23 @@ class ShapeMethods(ValueParts):
         if (widths < 0).any():
             raise ValueError(f"pad: pad_width must be >= 0, got {pad_width!r}")
         pairs = tuple((int(lo), int(hi)) for lo, hi in widths)
-        return self._apply_op(ops.PAD, (), (pairs, float(value)))
+        if mode == "constant":
+            return self._apply_op(ops.PAD, (), (pairs, float(value)))
+        if value != 0.0:
+            raise ValueError(f"pad: mode {mode!r} takes no value (got {value!r})")
+        for axis, ((lo, hi), n) in enumerate(zip(pairs, self.shape)):
+            if (lo or hi) and mode == "reflect" and max(lo, hi) >= n:
+                raise ValueError(
+                    f"pad: mode 'reflect' pads axis {axis} of a value of shape {self.shape} by "
+                    f"{(lo, hi)}; each width must be below the axis length {n}"
+                )
+            if (lo or hi) and n == 0:
+                raise ValueError(
+                    f"pad: mode {mode!r} cannot pad axis {axis} of a value of shape "
+                    f"{self.shape}: it is empty"
+                )
+        entry = ops.PAD_REFLECT if mode == "reflect" else ops.PAD_REPLICATE
+        return entry.build(self, pairs)
 
     def tile(self, reps: int | Sequence[int]) -> Value:
         """The value repeated ``reps`` times along each axis, like ``numpy.tile``.
@@ -173,11 +197,11 @@ class ShapeMethods(ValueParts):
         n = self.shape[ax]
         if isinstance(indices_or_sections, (int, np.integer)):
             k = int(indices_or_sections)
-            if k < 1 or n % k:
+            if k < 1 or n % k:  # (an empty axis splits into k empty pieces, as numpy)
                 raise ValueError(
                     f"split: axis {ax} of length {n} cannot be split into {k} equal sections"
                 )
-            cuts = list(range(n // k, n, n // k))
+            cuts = list(range(n // k, n, n // k)) if n else [0] * (k - 1)
         else:
             cuts = [int(c) for c in indices_or_sections]
         bounds = [0, *cuts, n]
@@ -196,6 +220,8 @@ class ShapeMethods(ValueParts):
             raise ValueError(f"chunk: chunks must be >= 1, got {chunks}")
         (ax,) = normalize_axis(axis, self.ndim, "chunk")
         size = -(-self.shape[ax] // chunks)
+        if size == 0:  # an empty axis: ``chunks`` empty pieces, as torch
+            return self.split(chunks, ax)
         return self.split(list(range(size, self.shape[ax], size)), ax)
 
     def take_along_axis(self, indices: Any, axis: int) -> Value:

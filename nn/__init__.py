@@ -21,7 +21,7 @@ from . import (
 from .activations import ACTIVATIONS, MODULES, Activation
 from .attention import CausalSelfAttention, RMSNorm, rms_norm, scaled_dot_product_attention
 from .callbacks import EarlyStopping, ReduceLROnPlateau
-from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from .interop import from_torch, to_torch
 from .layers import MLP, Dropout, Embedding, Flatten, Layer, Linear, Neuron, Sequential
 from .losses import (
@@ -30,10 +30,11 @@ from .losses import (
     cross_entropy,
     hinge_loss,
     mse_loss,
+    nll_loss,
 )
 from .module import Module
 from .names import model_names, short_name
-from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .onnx_export import export_onnx
 from .optim import (
     SGD,
@@ -63,6 +64,9 @@ __all__ = [
     "Conv2d",
     "MaxPool2d",
     "AvgPool2d",
+    "Conv1d",
+    "ConvTranspose2d",
+    "GroupNorm",
     "LayerNorm",
     "BatchNorm1d",
     "BatchNorm2d",
@@ -78,6 +82,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "hinge_loss",
+    "nll_loss",
     "Optimizer",
     "SGD",
     "Adam",

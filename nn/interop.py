@@ -20,10 +20,10 @@ from autograd.ops import Without
 
 from .activations import MODULES, Activation, TorchLayer
 from .attention import CausalSelfAttention, RMSNorm
-from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from .layers import MLP, Dropout, Embedding, Flatten, Linear, Sequential
 from .module import Module
-from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .torch_import import FROM_TORCH, convert_from_torch  # noqa: F401  (the other half)
 
 Getter = Callable[[str], np.ndarray]
@@ -65,13 +65,13 @@ def from_torch(module: Any) -> Module:
     ``FROM_TORCH``: ``Linear``, ``Conv2d``, pools, norms, ``Embedding``, activations;
     and ``Sequential``), with its numbers, running statistics and train/eval mode; a
     layer used twice stays one layer. Any other layer, or a supported one with a setting
-    we do not have (``ceil_mode``, ``padding_idx``, ...), is a ``TypeError`` naming it.
+    we do not have (``padding_idx``, ``divisor_override``, ...), is a ``TypeError`` naming it.
     Tensors that disagree with their layer's settings, NaN or infinity, containers
     nested deeper than 32 levels and windows past the model files' limits are one
     ``ValueError`` naming the layer, before anything of their size is allocated.
 
-    >>> sorted(FROM_TORCH)[:4]
-    ['AvgPool2d', 'BatchNorm1d', 'BatchNorm2d', 'Conv2d']
+    >>> sorted(FROM_TORCH)[:5]
+    ['AvgPool2d', 'BatchNorm1d', 'BatchNorm2d', 'Conv1d', 'Conv2d']
     >>> import torch  # doctest: +SKIP
     >>> from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()))  # doctest: +SKIP
     Sequential()
@@ -185,27 +185,35 @@ def _same(*names: str) -> list[Link]:
     return [(n if n != "b" else "bias", _read(n)) for n in names]
 
 
-def _conv2d_to_torch(model: Conv2d, path: str) -> tuple[Any, list[Link]]:
+def _conv_to_torch(model: Conv1d | Conv2d | ConvTranspose2d, path: str) -> tuple[Any, list[Link]]:
     import torch
 
-    layer = torch.nn.Conv2d(
-        model.in_channels,
-        model.out_channels,
-        model.kernel_size,
-        model.stride,
-        model.padding,
-        model.dilation,
-        model.groups,
+    names = ["in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation"]
+    names += ["groups", "output_padding"] if isinstance(model, ConvTranspose2d) else ["groups"]
+    layer = getattr(torch.nn, type(model).__name__)(  # torch.nn.Conv2d for our Conv2d, ...
+        **{name: getattr(model, name) for name in names},
         bias=model.b is not None,
         dtype=_dtype(model.dtype),
     )
     return layer, _same("weight", *(["b"] if model.b is not None else []))
 
 
+def _group_norm_to_torch(model: GroupNorm, path: str) -> tuple[Any, list[Link]]:
+    import torch
+
+    affine = model.weight is not None
+    norm = torch.nn.GroupNorm(
+        model.num_groups, model.num_channels, model.eps, affine, dtype=torch.float64
+    )
+    return norm, _same("weight", "b") if affine else []
+
+
 def _max_pool2d_to_torch(model: MaxPool2d, path: str) -> tuple[Any, list[Link]]:
     import torch
 
-    pool = torch.nn.MaxPool2d(model.kernel_size, model.stride, model.padding, model.dilation)
+    pool = torch.nn.MaxPool2d(
+        model.kernel_size, model.stride, model.padding, model.dilation, ceil_mode=model.ceil_mode
+    )
     return pool, []
 
 
@@ -213,7 +221,11 @@ def _avg_pool2d_to_torch(model: AvgPool2d, path: str) -> tuple[Any, list[Link]]:
     import torch
 
     pool = torch.nn.AvgPool2d(
-        model.kernel_size, model.stride, model.padding, count_include_pad=model.count_include_pad
+        model.kernel_size,
+        model.stride,
+        model.padding,
+        model.ceil_mode,
+        count_include_pad=model.count_include_pad,
     )
     return pool, []
 
@@ -301,7 +313,7 @@ TO_TORCH: dict[type, Callable[[Any, str], tuple[Any, list[Link]]]] = {
     MLP: _mlp_to_torch,
     Linear: _linear_to_torch,
     Sequential: _sequential_to_torch,
-    Conv2d: _conv2d_to_torch,
+    Conv2d: _conv_to_torch,
     MaxPool2d: _max_pool2d_to_torch,
     AvgPool2d: _avg_pool2d_to_torch,
     Flatten: _torch_layer("Flatten"),
@@ -312,6 +324,9 @@ TO_TORCH: dict[type, Callable[[Any, str], tuple[Any, list[Link]]]] = {
     RMSNorm: _rms_norm_to_torch,
     CausalSelfAttention: _causal_self_attention_to_torch,
     Dropout: _dropout_to_torch,
+    Conv1d: _conv_to_torch,
+    ConvTranspose2d: _conv_to_torch,
+    GroupNorm: _group_norm_to_torch,
     **{kind: _activation_to_torch for kind in MODULES.values()},  # the registry's torch=
 }
 

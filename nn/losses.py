@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, apply, ops, stack
+from autograd import Value, apply, ops, stack, where
 from autograd.quiet import quiet
 
 
@@ -134,6 +134,72 @@ def cross_entropy(logits: Any, labels: Any) -> Value:
         )
     with quiet():  # inf - inf at an infinite logit: nan
         return apply(ops.CROSS_ENTROPY, z, params=(y, []))
+
+
+def nll_loss(
+    log_probs: Any,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Value:
+    """The negative log-likelihood of the target classes, ``-log_probs[n, target[n]]``,
+    from log-probabilities ``(N, C)`` (``log_softmax``'s output; or ``(C,)``, or ``(N, C,
+    d1, ...)`` with targets ``(N, d1, ...)``), as ``torch.nn.functional.nll_loss``: each
+    class's loss times its ``weight``; targets equal to ``ignore_index`` count for
+    nothing; ``reduction`` ``"mean"`` (divided by the weights taken: nan when every
+    target is ignored, as torch), ``"sum"`` or ``"none"`` (one loss per target).
+
+    >>> round(nll_loss(Value([[-0.1, -2.3], [-1.2, -0.4]]), [0, 1]).item(), 4)
+    0.25
+    """
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    x = as_prediction(log_probs)
+    y = _class_labels(target, "nll_loss")
+    if x.ndim == 1 and y.ndim == 0:  # one sample
+        x, y, shape = x.reshape(1, -1), y.reshape(1), ()
+    else:
+        shape = y.shape
+    if x.ndim < 2 or y.shape != (x.shape[0],) + x.shape[2:]:
+        raise ValueError(
+            f"nll_loss: log-probabilities of shape {x.shape} need targets of shape "
+            f"{(x.shape[0],) + x.shape[2:] if x.ndim >= 2 else '(N,)'}, got {y.shape}"
+        )
+    n_classes = x.shape[1]
+    taken = y != ignore_index
+    if taken.any() and (y[taken].min() < 0 or y[taken].max() >= n_classes):
+        raise ValueError(
+            f"nll_loss: targets must be in [0, {n_classes - 1}] (or ignore_index "
+            f"{ignore_index}), got values from {y[taken].min()} to {y[taken].max()}"
+        )
+    w = np.ones(n_classes) if weight is None else np.asarray(_data(weight), dtype=np.float64)
+    if w.shape != (n_classes,):
+        raise ValueError(f"nll_loss: weight must have shape ({n_classes},), got {w.shape}")
+    classes = np.where(taken, y, 0)
+    picked = x.take_along_axis(classes[:, None], axis=1).reshape(y.shape)
+    weights = np.where(taken, w[classes], 0.0).astype(x.dtype)
+    losses = -(where(taken, picked, 0.0) * weights)  # an ignored -inf is left out, not 0 * inf
+    if reduction == "none":
+        return losses.reshape(shape)
+    if reduction == "sum":
+        return losses.sum()
+    with quiet():  # every target ignored: 0 / 0, nan as torch
+        return losses.sum() / weights.sum()
+
+
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Value) else x
+
+
+def _class_labels(labels: Any, name: str) -> np.ndarray:
+    """Integer class labels (floats holding whole numbers are taken), else a ValueError."""
+    y = np.asarray(_data(labels))
+    if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0):
+        y = y.astype(np.int64)
+    if y.dtype.kind not in "iu":
+        raise ValueError(f"{name}: targets must be integer class indices, got dtype {y.dtype}")
+    return y.astype(np.int64)
 
 
 def hinge_loss(scores: Any, target: Any) -> Value:

@@ -73,6 +73,48 @@ def _conv2d_size(c: dict) -> tuple[int, int]:
     return 1 + bias, weights + cout * bias
 
 
+def _conv1d_size(c: dict) -> tuple[int, int]:
+    cin, cout, groups = _whole(c, "in_channels"), _whole(c, "out_channels"), _whole(c, "groups", 1)
+    bias, k = bool(c.get("bias", True)), _whole(c, "kernel_size")
+    window = {"kernel_size": [1, k], "padding": [0, c.get("padding", 0)]}
+    window.update({key: [1, c.get(key, 1)] for key in ("stride", "dilation")})
+    check_window(window, "Conv1d", cin)
+    return 1 + bias, cout * (cin // groups) * k + cout * bias
+
+
+def _conv_transpose2d_size(c: dict) -> tuple[int, int]:
+    cin, cout, groups = _whole(c, "in_channels"), _whole(c, "out_channels"), _whole(c, "groups", 1)
+    bias = bool(c.get("bias", True))
+    kh, kw = check_transpose_window(c, "ConvTranspose2d", cout)
+    return 1 + bias, cin * (cout // groups) * kh * kw + cout * bias
+
+
+def check_transpose_window(config: dict, name: str, channels: int) -> tuple[int, int]:
+    """Check a transposed conv's ``kernel_size``, ``stride``, ``padding``,
+    ``output_padding`` and ``dilation`` against the weights' limit: the image it makes of
+    ``channels`` from a 2 x 2 one (a stride spreads the pixels apart); the kernel size.
+
+    >>> check_transpose_window({"kernel_size": 4, "stride": 2}, "ConvTranspose2d", 8)
+    (4, 4)
+    """
+    try:
+        kernel, stride = _pair(config, "kernel_size", None), _pair(config, "stride", 1)
+        _pair(config, "padding", 0, low=0)  # checked; it only makes the image smaller
+        extra = _pair(config, "output_padding", 0, low=0)
+        dilation = _pair(config, "dilation", 1)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+    sides = [s + d * (k - 1) + e + 1 for s, d, k, e in zip(stride, dilation, kernel, extra)]
+    numbers = channels * sides[0] * sides[1]
+    if numbers > MAX_ELEMENTS:
+        raise ValueError(
+            f"{name} has stride {list(stride)}, kernel {list(kernel)}, dilation "
+            f"{list(dilation)} and output_padding {list(extra)}: {numbers:,} numbers from a "
+            f"2 x 2 image, more than the limit of {MAX_ELEMENTS:,}"
+        )
+    return kernel
+
+
 def _pool_size(name: str) -> Callable[[dict], tuple[int, int]]:
     def size(c: dict) -> tuple[int, int]:
         check_window(c, name, 1, pool=True)
@@ -166,6 +208,12 @@ def _attention_size(c: dict) -> tuple[int, int]:
     return 4, 4 * _whole(c, "n_embd") ** 2
 
 
+def _group_norm_size(c: dict) -> tuple[int, int]:
+    affine, channels = bool(c.get("affine", True)), _whole(c, "num_channels")
+    _whole(c, "num_groups")
+    return 2 * affine, 2 * affine * channels
+
+
 def _embedding_size(c: dict) -> tuple[int, int]:
     return 1, _whole(c, "num_embeddings") * _whole(c, "embedding_dim")
 
@@ -194,6 +242,9 @@ SIZE_RULES: dict[str, Callable[[dict], tuple[int, int]]] = {
     "Flatten": holds_nothing,
     "MaxPool2d": _pool_size("MaxPool2d"),
     "AvgPool2d": _pool_size("AvgPool2d"),
+    "Conv1d": _conv1d_size,
+    "ConvTranspose2d": _conv_transpose2d_size,
+    "GroupNorm": _group_norm_size,
 }
 
 

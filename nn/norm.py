@@ -136,3 +136,51 @@ class BatchNorm2d(_BatchNorm):
     """
 
     ndims = (4,)
+
+
+class GroupNorm(Module):
+    """Normalize each sample's channels in ``num_groups`` groups, each over its channels
+    and every position, then scale and shift per channel: ``torch.nn.GroupNorm`` for
+    inputs ``(N, C, ...)`` (one group is LayerNorm over everything but the batch, one
+    group per channel is InstanceNorm). No running statistics: training and evaluation
+    compute the same.
+
+    >>> y = GroupNorm(2, 4)(np.array([[1.0, 3.0, 10.0, 30.0]]))
+    >>> np.round(y.data, 3)
+    array([[-1.,  1., -1.,  1.]])
+    """
+
+    def __init__(
+        self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True
+    ) -> None:
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        if self.num_groups < 1 or self.num_channels % self.num_groups:
+            raise ValueError(
+                f"GroupNorm: num_groups={num_groups} must divide num_channels={num_channels}"
+            )
+        self.eps = float(eps)
+        self.weight = Value(np.ones(self.num_channels), label="weight") if affine else None
+        self.b = Value(np.zeros(self.num_channels), label="b") if affine else None
+
+    def forward(self, x: Any) -> Value:
+        x = as_input(x)
+        if x.ndim < 2 or x.shape[1] != self.num_channels or not x.size:
+            raise ValueError(
+                f"GroupNorm: expected inputs (N, C, ...) with C = {self.num_channels} channels, "
+                f"got {x.shape}"
+            )
+        grouped = x.reshape(x.shape[0], self.num_groups, -1)
+        centered = grouped - grouped.mean(axis=2, keepdims=True)
+        y = (centered / (centered.var(axis=2, keepdims=True) + self.eps).sqrt()).reshape(x.shape)
+        if self.weight is None or self.b is None:  # (both or neither)
+            return y
+        shape = (1, self.num_channels) + (1,) * (x.ndim - 2)
+        return y * self.weight.reshape(shape) + self.b.reshape(shape)
+
+    def config(self) -> dict:
+        return {
+            "num_groups": self.num_groups,
+            "num_channels": self.num_channels,
+            "eps": self.eps,
+            "affine": self.weight is not None,
+        }

@@ -11,11 +11,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from .activations import MODULES, REGISTRY, ActivationFunction, TorchLayer
-from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from .layers import Dropout, Embedding, Flatten, Linear, Sequential
-from .model_config import MAX_DEPTH, check_window
+from .model_config import MAX_DEPTH, check_transpose_window, check_window
 from .module import Module
-from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 
 M = TypeVar("M", bound=Module)
 
@@ -167,21 +167,97 @@ def _conv2d_from_torch(module: Any, path: str) -> Conv2d:
 
 
 def _max_pool2d_from_torch(module: Any, path: str) -> MaxPool2d:
-    _refuse(module, path, ceil_mode=False, return_indices=False)
+    _refuse(module, path, return_indices=False)
     _check_pool(module, path, dilation=module.dilation)
-    return MaxPool2d(module.kernel_size, module.stride, module.padding, module.dilation)
+    return MaxPool2d(
+        module.kernel_size, module.stride, module.padding, module.dilation, module.ceil_mode
+    )
 
 
 def _avg_pool2d_from_torch(module: Any, path: str) -> AvgPool2d:
-    _refuse(module, path, ceil_mode=False, divisor_override=None)
+    _refuse(module, path, divisor_override=None)
     _check_pool(module, path)
-    return AvgPool2d(module.kernel_size, module.stride, module.padding, module.count_include_pad)
+    return AvgPool2d(
+        module.kernel_size,
+        module.stride,
+        module.padding,
+        module.count_include_pad,
+        module.ceil_mode,
+    )
 
 
 def _check_pool(module: Any, path: str, **extra: Any) -> None:
     geometry = {"kernel_size": module.kernel_size, "stride": module.stride, **extra}
     name = f"from_torch: torch.nn.{type(module).__name__}{_where(path)}"
     check_window({**geometry, "padding": module.padding}, name, 1, pool=True)
+
+
+def _float_dtype(module: Any, path: str) -> np.dtype:
+    """The dtype of a layer's weight, float32 or float64, else a TypeError naming it."""
+    dtype = _array(module.weight).dtype
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(
+            f"from_torch: torch.nn.{type(module).__name__}{_where(path)} holds "
+            f"{module.weight.dtype}; convert it to float32 or float64 first"
+        )
+    return dtype
+
+
+def _conv1d_from_torch(module: Any, path: str) -> Conv1d:
+    _refuse(module, path, padding_mode="zeros")
+    dtype = _float_dtype(module, path)
+    (k,), (stride,), (dilation,) = module.kernel_size, module.stride, module.dilation
+    padding = module.padding
+    if isinstance(padding, str):  # "valid", or "same" (symmetric for an even span only)
+        if padding == "same" and dilation * (k - 1) % 2:
+            _refuse(module, path, padding="an even total padding")
+        padding = dilation * (k - 1) // 2 if padding == "same" else 0
+    else:
+        (padding,) = padding
+    cin, cout, groups = module.in_channels, module.out_channels, module.groups
+    settings = ("in_channels", "out_channels", "kernel_size", "groups")
+    shape = (cout, cin // groups if groups else None, k)
+    _refuse_shapes(module, path, settings, weight=shape, bias=(cout,))
+    window = {"kernel_size": [1, k], "stride": [1, stride], "padding": [0, padding]}
+    check_window(
+        {**window, "dilation": [1, dilation]}, f"from_torch: torch.nn.Conv1d{_where(path)}", cin
+    )
+    bias = module.bias is not None
+    layer = Conv1d(cin, cout, k, stride, padding, dilation, groups, bias, rng=0, dtype=dtype)
+    return _load(layer, module, path, {"weight": "weight", **({"bias": "b"} if bias else {})})
+
+
+def _conv_transpose2d_from_torch(module: Any, path: str) -> ConvTranspose2d:
+    _refuse(module, path, padding_mode="zeros")
+    dtype = _float_dtype(module, path)
+    if any(extra >= s for extra, s in zip(module.output_padding, module.stride)):
+        _refuse(module, path, output_padding="below the stride")
+    cin, cout, groups = module.in_channels, module.out_channels, module.groups
+    settings = ("in_channels", "out_channels", "kernel_size", "groups")
+    shape = (cin, cout // groups if groups else None, *module.kernel_size)
+    _refuse_shapes(module, path, settings, weight=shape, bias=(cout,))
+    geometry = {
+        "kernel_size": module.kernel_size,
+        "stride": module.stride,
+        "padding": module.padding,
+        "output_padding": module.output_padding,
+        "dilation": module.dilation,
+    }
+    check_transpose_window(geometry, f"from_torch: torch.nn.ConvTranspose2d{_where(path)}", cout)
+    bias = module.bias is not None
+    layer = ConvTranspose2d(cin, cout, **geometry, groups=groups, bias=bias, rng=0, dtype=dtype)
+    return _load(layer, module, path, {"weight": "weight", **({"bias": "b"} if bias else {})})
+
+
+def _group_norm_from_torch(module: Any, path: str) -> GroupNorm:
+    if module.affine and module.bias is None:
+        raise TypeError(
+            f"from_torch: torch.nn.GroupNorm{_where(path)} has bias=False; ours has one"
+        )
+    n = (module.num_channels,)
+    _refuse_shapes(module, path, ("num_channels",), weight=n, bias=n)
+    norm = GroupNorm(module.num_groups, module.num_channels, module.eps, module.affine)
+    return _load(norm, module, path, {"weight": "weight", "bias": "b"} if module.affine else {})
 
 
 def _flatten_from_torch(module: Any, path: str) -> Flatten:
@@ -253,6 +329,9 @@ FROM_TORCH: dict[str, Callable[[Any, str], Module]] = {
     "BatchNorm2d": _batch_norm_from_torch,
     "Embedding": _embedding_from_torch,
     "Dropout": lambda m, path: Dropout(m.p),
+    "Conv1d": _conv1d_from_torch,
+    "ConvTranspose2d": _conv_transpose2d_from_torch,
+    "GroupNorm": _group_norm_from_torch,
     **{  # each activation's registry line names its torch layer
         f.torch.name: _activation_from_torch(f)
         for f in REGISTRY.values()

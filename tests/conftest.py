@@ -1,8 +1,20 @@
 """Shared test fixtures."""
 
+import numpy as np
 import pytest
 
 from autograd import Value
+
+
+def assert_like_torch(out, tout, values, tensors, rng, rtol=1e-9, atol=1e-12) -> None:
+    """``out`` equals torch's ``tout``, and one random gradient sent back through both
+    gives each of ``values`` the gradient torch gives the matching one of ``tensors``."""
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=rtol, atol=atol)
+    g = rng.normal(size=out.shape)
+    out.backward(g)
+    tout.backward(tout.new_tensor(g))
+    for v, t in zip(values, tensors, strict=True):
+        np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=rtol, atol=atol)
 
 
 @pytest.fixture
@@ -137,3 +149,25 @@ def serving(**options):
             thread.join(10)
 
     return run()
+
+
+@pytest.fixture(scope="module")
+def url():
+    """The classroom, served for one test module (``serving()``): its page's URL."""
+    with serving() as address:
+        yield address
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's, driven by Playwright) for one test module; the module
+    skips itself when either is missing."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

@@ -27,20 +27,6 @@ OUT = Path(__file__).resolve().parent.parent / "out"
 TIMEOUT = 10_000  # ms for any one thing to appear
 
 
-@pytest.fixture(scope="module")
-def url():
-    with serving() as address:
-        yield address
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
@@ -414,11 +400,18 @@ def test_a_class_joins_by_url_follows_answers_and_sees_the_reveal(browser):
 
         try:
             teacher = new_page(1280, 720)
-            teacher.goto(f"{address}#teach={room.token}")
+            teacher.goto(f"{address}#teach={room.token}&present=true")  # as `class` prints it
             teacher.wait_for_function(
                 f"() => document.querySelector('.class-code')?.textContent === '{room.code}'"
             )
             assert room.token not in teacher.url  # the page rewrote its URL: not on the projector
+            # the projector's panel in presenter mode: the theme's sizes and colours
+            panel = teacher.evaluate(
+                """() => { const s = getComputedStyle(document.getElementById('class-panel'));
+                  return [document.documentElement.classList.contains('present'),
+                          parseFloat(s.fontSize), s.borderTopColor]; }"""
+            )
+            assert panel == [True, 22, "rgb(8, 119, 189)"]
             students = []
             for (width, height), name in (((1280, 720), "Ada"), ((390, 844), "<b>Grace</b>")):
                 student = new_page(width, height)
@@ -430,6 +423,8 @@ def test_a_class_joins_by_url_follows_answers_and_sees_the_reveal(browser):
             teacher.wait_for_function(
                 "() => document.getElementById('class-roster').textContent.startsWith('2 here')"
             )
+            phone = students[1]  # the join panel and the page fit a phone's width
+            assert phone.evaluate("document.documentElement.scrollWidth <= innerWidth")
             roster = teacher.locator("#class-roster")
             assert "<b>Grace</b>" in roster.text_content() and roster.locator("b").count() == 0
             # follow: the teacher opens the Network tab, the students' pages show it

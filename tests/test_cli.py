@@ -46,7 +46,7 @@ def test_neuron_defaults_print_the_articles_numbers_and_write_both_pictures(caps
         ("w1", 0, 2 * ds),
         ("w2", 1, 3 * ds),
         ("b", 4, ds),
-        ("n", 7, ds),
+        ("z", 7, ds),
     ]:
         got_data, got_grad = numbers_after(name, out)
         assert got_data == pytest.approx(data)
@@ -107,6 +107,52 @@ def test_graph_reuses_one_leaf_per_variable(capsys, tmp_path):
     code, out, _ = run(capsys, "graph", "x*x + 3*x", "x=2", "--out", tmp_path)
     assert code == 0
     assert numbers_after("x", out)[1] == pytest.approx(2 * 2 + 3)
+
+
+def test_micrograds_readme_example_types_as_one_block_of_assignments(capsys, tmp_path):
+    block = (
+        "c = a + b; d = a*b + b**3; c += c + 1; c += 1 + c + (-a); d += d * 2 + relu(b + a); "
+        "d += 3 * d + relu(b - a); e = c - d; f = e**2; g = f / 2.0; g += 10.0 / f"
+    )
+    code, out, _ = run(capsys, "graph", block, "a=-4", "b=2", "--out", tmp_path)
+    assert code == 0
+    assert f"{block} = 24.70408163265306" in out  # micrograd prints 24.7041
+    assert numbers_after("a", out)[1] == pytest.approx(138.8338, abs=1e-4)  # its a.grad
+    assert numbers_after("b", out)[1] == pytest.approx(645.5773, abs=1e-4)  # its b.grad
+    svg = (tmp_path / "graph.svg").read_text()
+    for name in ("c", "d", "e", "f", "g", "c′", "c″", "d′", "d″", "g′"):  # each name its node
+        assert f">{name}<" in svg, name
+    page = (tmp_path / "backprop.html").read_text()
+    assert "g′ = g + (10.0 / f) = 24.5 + 0.2041 = 24.7" in page  # the steps say the names
+    # a number given to a new name is a variable (micrograd's Value(-4.0))
+    out, leaves = build("a = -4; b = 2; c = a*b; c", {})
+    assert out.data == -8.0 and out.label == "c" and sorted(leaves) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "expression, hint",
+    [
+        ("a^2", "^ is not a power here: use ** (a**2), at column 1"),
+        ("2a + 1", "; write 2*a (a product needs its *)"),
+        ("3.5 b", "; write 3.5*b (a product needs its *)"),
+        ("2(a + 1)", "write 2*(a + 1) at column 1: a product needs its *"),
+        ("a = 1", "'a' is given a number twice"),
+        ("a; a", "a formula before the last line that names nothing is not allowed"),
+        ("a.b = 1", "assigning to anything but one name is not allowed"),
+        ("import os", "this statement is not allowed: 'import os'"),
+    ],
+)
+def test_a_formula_that_is_not_ours_gets_a_one_line_hint(capsys, tmp_path, expression, hint):
+    code, _, err = run(capsys, "graph", expression, "a=1", "b=2", "--out", tmp_path)
+    assert code == 2 and hint in err and err.count("\n") == 1
+
+
+def test_infinities_print_as_the_pictures_show_them(capsys, tmp_path):
+    code, out, _ = run(capsys, "graph", "1/a + b", "a=0", "b=1", "--out", tmp_path)
+    assert code == 0 and "1/a + b = ∞" in out
+    assert re.search(r"^a\s+0\s+-∞$", out, re.M) and "inf" not in out.split("wrote")[0]
+    code, out, _ = run(capsys, "graph", "exp(a)", "a=1000", "--out", tmp_path)
+    assert code == 0 and "exp(a) = ∞" in out and re.search(r"^a\s+1000\s+∞$", out, re.M)
 
 
 # Random formulas: the built Value must equal Python's math on the same text, and its

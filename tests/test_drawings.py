@@ -167,7 +167,7 @@ def _circles_and_labels(svg: str) -> tuple[list, list]:
 @pytest.mark.parametrize(
     "sizes, theme",
     [((2, [3, 1]), "default"), ((3, [4, 2]), "default"), ((7, [8, 8, 1]), "projector")]
-    + [((8, [16, 16, 1]), "default")],
+    + [((8, [16, 16, 1]), "default"), ((2, [3, 2]), "default"), ((2, [4, 3]), "projector")],
 )
 def test_draw_mlp_labels_never_overlap_neurons_or_each_other(sizes, theme):
     model = MLP(sizes[0], sizes[1], rng=0)
@@ -186,7 +186,7 @@ def test_draw_mlp_labels_never_overlap_neurons_or_each_other(sizes, theme):
             apart = abs(x1 - x2) >= (_width(t1, size) + _width(t2, size)) / 2
             apart = apart or abs(y1 - y2) >= size
             assert apart, (t1, t2)
-    if sizes[0] == 2:
+    if sizes == (2, [3, 1]):
         assert len(labels) == 9  # every weight written on its edge
     if sizes[0] == 8:  # too many edges to write on: the weights show on hover
         assert labels == [] and "<title>" in svg

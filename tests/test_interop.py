@@ -147,8 +147,8 @@ def test_round_trip_keeps_float32_and_the_numbers():
 
 
 def test_unsupported_layers_are_a_type_error_naming_them():
-    with pytest.raises(TypeError, match=r"torch\.nn\.Conv1d at '1' is not supported"):
-        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Conv1d(1, 1, 3)))
+    with pytest.raises(TypeError, match=r"torch\.nn\.Conv3d at '1' is not supported"):
+        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Conv3d(1, 1, 3)))
     with pytest.raises(TypeError, match=r"Neuron at 'modules\.1' has no PyTorch counterpart"):
         to_torch(Sequential(Linear(2, 2), Neuron(2)))
 
@@ -380,7 +380,7 @@ def test_torch_layers_built_in_torch_convert_with_their_settings():
 @pytest.mark.parametrize(
     "layer, message",
     [
-        (torch.nn.MaxPool2d(2, ceil_mode=True), "ceil_mode=True"),
+        (torch.nn.MaxPool2d(2, return_indices=True), "return_indices=True"),
         (torch.nn.AvgPool2d(2, divisor_override=3), "divisor_override=3"),
         (torch.nn.Conv2d(1, 1, 3, padding_mode="reflect"), "padding_mode='reflect'"),
         (torch.nn.Conv2d(1, 1, 2, padding="same"), "padding="),

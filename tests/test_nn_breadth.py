@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import assert_like_torch
 
 from autograd import Value
 from nn import (
@@ -398,3 +399,212 @@ def test_plateau_schedule_works_as_a_fit_callback():
     X = np.zeros((4, 2))  # nothing to learn: the loss never improves after epoch one
     fit(model, X, np.zeros(4), optimizer=opt, epochs=3, callbacks=[plateau], progress=False)
     assert opt.lr == pytest.approx(0.025)
+
+
+# ------------------------------------------------------------------ issue 25: Conv1d,
+# ConvTranspose2d, GroupNorm, pooling ceil_mode, nll_loss
+from nn import Conv1d, ConvTranspose2d, GroupNorm, from_torch, nll_loss, to_torch  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "settings", [{}, {"stride": 2, "padding": 1}, {"dilation": 2, "groups": 2, "bias": False}]
+)
+def test_conv1d_layer_matches_torch(settings):
+    rng = np.random.default_rng(10)
+    ours, theirs = Conv1d(4, 6, 3, rng=0, **settings), tnn.Conv1d(4, 6, 3, **settings).double()
+    _copy(ours, theirs)
+    _check(ours, theirs, rng.normal(size=(2, 4, 9)), rng)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"stride": 2, "padding": 1, "output_padding": 1},
+        {"stride": (2, 3), "dilation": 2, "groups": 2, "bias": False},
+    ],
+)
+def test_conv_transpose2d_layer_matches_torch(settings):
+    rng = np.random.default_rng(11)
+    ours = ConvTranspose2d(4, 6, (3, 2), rng=0, **settings)
+    theirs = tnn.ConvTranspose2d(4, 6, (3, 2), **settings).double()
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+    _copy(ours, theirs)
+    _check(ours, theirs, rng.normal(size=(2, 4, 5, 4)), rng)
+
+
+@pytest.mark.parametrize(
+    "groups, shape", [(1, (3, 4)), (2, (3, 4, 5)), (4, (2, 4, 3, 3)), (2, (2, 4, 1))]
+)
+@pytest.mark.parametrize("affine", [True, False])
+def test_group_norm_matches_torch(groups, shape, affine):
+    rng = np.random.default_rng(12)
+    ours, theirs = GroupNorm(groups, 4, affine=affine), tnn.GroupNorm(groups, 4, affine=affine)
+    theirs = theirs.double()
+    if affine:
+        ours.weight.data[...] = rng.normal(size=4)
+        ours.b.data[...] = rng.normal(size=4)
+        _copy(ours, theirs)
+    _check(ours, theirs, rng.normal(1.0, 2.0, size=shape), rng)
+    with pytest.raises(ValueError, match=r"GroupNorm.*4 channels.*\(2, 3, 5\)"):
+        ours(np.ones((2, 3, 5)))
+    with pytest.raises(ValueError, match="GroupNorm: num_groups=3 must divide num_channels=4"):
+        GroupNorm(3, 4)
+
+
+def test_pool_layers_take_ceil_mode():
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(2, 3, 7, 6))
+    for ours, theirs in [
+        (MaxPool2d(2, ceil_mode=True), tnn.MaxPool2d(2, ceil_mode=True)),
+        (AvgPool2d(3, 2, 1, ceil_mode=True), tnn.AvgPool2d(3, 2, 1, ceil_mode=True)),
+        (
+            AvgPool2d(2, padding=1, count_include_pad=False, ceil_mode=True),
+            tnn.AvgPool2d(2, padding=1, count_include_pad=False, ceil_mode=True),
+        ),
+    ]:
+        _check(ours, theirs, x, rng)
+        assert ours.config()["ceil_mode"] is True
+    assert "ceil_mode" not in MaxPool2d(2).config()  # older files: the same description
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize(
+    "shape, target",
+    [
+        ((5, 4), [0, 3, -100, 2, 1]),
+        ((4,), 2),
+        ((2, 3, 2, 2), [[[0, 2], [1, -100]], [[2, 2], [0, 1]]]),
+        ((3, 4), [1, 1, 1]),
+    ],
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_matches_torch(reduction, shape, target, weighted):
+    rng = np.random.default_rng(14)
+    logp = rng.normal(size=shape)
+    weight = rng.uniform(0.5, 2.0, size=shape[0] if len(shape) == 1 else shape[1])
+    x, t = Value(logp), torch.tensor(logp, requires_grad=True)
+    out = nll_loss(x, target, weight if weighted else None, reduction=reduction)
+    tout = torch.nn.functional.nll_loss(
+        t, torch.tensor(target), torch.tensor(weight) if weighted else None, reduction=reduction
+    )
+    assert_like_torch(out, tout, [x], [t], rng, rtol=1e-12, atol=0)
+
+
+def test_nll_loss_edges_and_bad_input():
+    logp = Value([[-np.inf, 0.0], [0.0, -np.inf]])
+    assert nll_loss(logp, [1, 0]).data == 0.0  # an impossible class not taken: no 0 * inf
+    assert nll_loss(logp, [0, -100]).data == np.inf  # the impossible class taken: inf
+    assert np.isnan(nll_loss(logp, [-100, -100]).data)  # nothing taken: 0 / 0, as torch
+    x = Value(np.log([[0.9, 0.1]]))
+    assert nll_loss(x, [1]).item() == pytest.approx(-np.log(0.1))
+    for call, message in [
+        (lambda: nll_loss(x, [2]), r"nll_loss: targets must be in \[0, 1\]"),
+        (lambda: nll_loss(x, [0, 1]), r"nll_loss.*\(1, 2\).*\(2,\)"),
+        (lambda: nll_loss(x, [0.5]), "nll_loss: targets must be integer"),
+        (lambda: nll_loss(x, [0], reduction="avg"), "nll_loss: reduction"),
+        (lambda: nll_loss(x, [0], weight=[1.0]), r"nll_loss: weight must have shape \(2,\)"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def _new_layers():
+    return Sequential(
+        Conv1d(2, 4, 3, padding=1, rng=0),
+        GroupNorm(2, 4),
+        Flatten(),
+    ), Sequential(
+        ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, groups=2, rng=1),
+        GroupNorm(1, 4, eps=1e-3, affine=False),
+        MaxPool2d(3, stride=2, ceil_mode=True),
+        AvgPool2d(2, padding=1, count_include_pad=False, ceil_mode=True),
+    )
+
+
+def test_new_layers_go_to_torch_and_back_and_through_files(tmp_path):
+    rng = np.random.default_rng(15)
+    for model, x in zip(_new_layers(), (rng.normal(size=(3, 2, 6)), rng.normal(size=(2, 2, 5, 4)))):
+        for _, p in model.named_parameters():
+            p.data = rng.normal(size=p.shape)
+        theirs = to_torch(model)
+        out = model(x).data
+        np.testing.assert_allclose(theirs(torch.tensor(x)).detach().numpy(), out, atol=1e-12)
+        back = from_torch(theirs)
+        assert repr(back) == repr(model)
+        np.testing.assert_allclose(back(x).data, out, atol=1e-12)
+        for suffix in (".safetensors", ".npz"):
+            model.save(tmp_path / f"m{suffix}")
+            again = Module.load(tmp_path / f"m{suffix}")
+            assert repr(again) == repr(model)
+            np.testing.assert_array_equal(again(x).data, out)
+
+
+@pytest.mark.parametrize(
+    "layer, error, message",
+    [
+        (
+            tnn.ConvTranspose2d(1, 1, 3, stride=1, dilation=2, output_padding=1),
+            TypeError,
+            "output_padding",
+        ),
+        (tnn.ConvTranspose2d(1, 1, 2, padding_mode="zeros", stride=2).half(), TypeError, "float16"),
+        (tnn.Conv1d(1, 1, 3, padding_mode="circular"), TypeError, "padding_mode='circular'"),
+        (tnn.GroupNorm(2, 4, bias=False), TypeError, "bias=False"),
+        (tnn.ConvTranspose2d(1, 1, 1, stride=30000), ValueError, r"stride \[30000, 30000\]"),
+        (tnn.Conv1d(1, 1, 1, padding=15_000_000), ValueError, "Conv1d at .0. has padding"),
+    ],
+)
+def test_torch_layers_we_cannot_take_are_one_line(layer, error, message):
+    with pytest.raises(error, match=message) as err:
+        from_torch(tnn.Sequential(layer))
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "description, message",
+    [
+        (
+            {
+                "class": "ConvTranspose2d",
+                "config": {"in_channels": 1, "out_channels": 1, "kernel_size": 1, "stride": 30000},
+            },
+            r"ConvTranspose2d has stride \[30000, 30000\].* 900,060,001 numbers",
+        ),
+        (
+            {
+                "class": "ConvTranspose2d",
+                "config": {"in_channels": 1, "out_channels": 1, "kernel_size": 3, "dilation": 9000},
+            },
+            r"dilation \[9000, 9000\]",
+        ),
+        (
+            {
+                "class": "Conv1d",
+                "config": {
+                    "in_channels": 1,
+                    "out_channels": 1,
+                    "kernel_size": 1,
+                    "padding": 15_000_000,
+                },
+            },
+            r"Conv1d has padding \[0, 15000000\]",
+        ),
+        (
+            {"class": "GroupNorm", "config": {"num_groups": 1, "num_channels": 15_000_000}},
+            "30,000,000 numbers",
+        ),
+    ],
+)
+def test_files_asking_the_new_layers_for_huge_images_are_refused_before_building(
+    tmp_path, description, message
+):
+    import json
+
+    from safetensors.numpy import save as st_save
+
+    path = tmp_path / "huge.safetensors"
+    path.write_bytes(st_save({}, metadata={"backproplab": json.dumps(description)}))
+    with pytest.raises(ValueError, match=message) as err:
+        Module.load(path)
+    assert "\n" not in str(err.value)

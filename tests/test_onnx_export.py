@@ -11,9 +11,12 @@ from nn import (
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
+    Conv1d,
     Conv2d,
+    ConvTranspose2d,
     Dropout,
     Flatten,
+    GroupNorm,
     LayerNorm,
     LeakyReLU,
     Linear,
@@ -178,6 +181,27 @@ def layered_models() -> dict:
         "dilated_max_pool": (
             Sequential(MaxPool2d(2, stride=1, dilation=2), LayerNorm((2, 5, 5)), Flatten()),
             (2, 7, 7),
+        ),
+        "conv1d_group_norm": (
+            Sequential(
+                Conv1d(2, 4, 3, stride=2, padding=1, dilation=2, rng=10),
+                GroupNorm(2, 4),
+                Tanh(),
+                Conv1d(4, 4, 1, groups=4, bias=False, rng=11),
+                Flatten(),
+            ),
+            (2, 9),
+        ),
+        "transposed_and_ceil_pools": (
+            Sequential(
+                ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, groups=2, rng=12),
+                GroupNorm(1, 4, eps=1e-3, affine=False),
+                MaxPool2d(3, stride=2, ceil_mode=True),
+                AvgPool2d(2, padding=1, ceil_mode=True),  # its last window dropped
+                ConvTranspose2d(4, 3, (2, 3), stride=(1, 2), dilation=2, rng=13),
+                AvgPool2d(3, 2, 1, count_include_pad=False, ceil_mode=True),
+            ),
+            (2, 5, 4),
         ),
         "float32_cnn": (
             Sequential(

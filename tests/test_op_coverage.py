@@ -30,8 +30,11 @@ from autograd import (
     avg_pool2d,
     concat,
     conv2d,
+    conv_transpose2d,
+    einsum,
     grad,
     gradcheck,
+    interpolate,
     linear,
     max_pool2d,
     ops,
@@ -136,6 +139,18 @@ ROWS: dict[str, Row] = {
     "square": Row((X,)),
     "reciprocal": Row((positive(2, 3),)),
     "minimum": Row((distinct(2, 3), distinct(2, 3) + 0.1)),
+    "tan": Row((unit(2, 3),)),
+    "sinh": Row((X,)),
+    "cosh": Row((X,)),
+    "asin": Row((unit(2, 3) - 0.5,)),
+    "acos": Row((unit(2, 3) - 0.5,)),
+    "atan": Row((X,)),
+    "atan2": Row((X, away(1, 3))),  # broadcasting
+    # rounding
+    "floor": Row((X,)),
+    "ceil": Row((X,)),
+    "round": Row((X,)),
+    "sign": Row((away(2, 3),)),
     # activations
     "tanh": Row((X,)),
     "relu": Row((away(2, 3),)),
@@ -159,6 +174,11 @@ ROWS: dict[str, Row] = {
     "min": Row((distinct(2, 3),), (1,)),
     "std": Row((distinct(2, 3),), (1,)),
     "norm": Row((X,), (2, 1)),
+    # scans
+    "cumprod": Row((X,), (1,)),
+    "topk": Row((distinct(2, 4),), call=lambda x: x.topk(2, axis=1).values),
+    "sort": Row((distinct(2, 4),), (1, True), call=lambda x, axis, down: x.sort(axis, down).values),
+    "einsum": Row((smooth(2, 3, 4), smooth(4, 2)), call=lambda a, b: einsum("bij,jk->bik", a, b)),
     # shape
     "reshape": Row((X,), ((2, 3, 1),)),
     "transpose": Row((X,), ((1, 0),)),
@@ -169,6 +189,8 @@ ROWS: dict[str, Row] = {
     "pad": Row((X,), (((0, 0), (1, 2)), 0.5)),
     "tile": Row((X,), ((2, 1, 2),)),
     "repeat": Row((X,), (2, 1)),
+    "pad_reflect": Row((X,), (((0, 0), (2, 1)),), call=lambda x, w: x.pad(w, mode="reflect")),
+    "pad_replicate": Row((X,), (((1, 0), (2, 3)),), call=lambda x, w: x.pad(w, mode="replicate")),
     "concat": Row((X, Y), call=lambda a, b: concat([a, b], axis=1)),
     "stack": Row((X, Y), call=lambda a, b: stack([a, b], axis=1)),
     # fused
@@ -205,6 +227,16 @@ ROWS: dict[str, Row] = {
         (IMAGE, smooth(2, 2, 3, 3)),
         call=lambda x, g: grad((_avg(x) * g).sum(), x, create_graph=True),
     ),
+    "conv_transpose2d": Row(
+        (IMAGE, smooth(2, 3, 3, 3), smooth(3)),
+        call=lambda x, w, b: conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
+    ),
+    "conv_transpose2d_no_bias": Row(
+        (IMAGE, smooth(2, 1, 3, 3)),
+        call=lambda x, w: conv_transpose2d(x, w, groups=2, dilation=2, padding=1),
+    ),
+    # resizing
+    "interpolate": Row((IMAGE,), call=lambda x: interpolate(x, scale_factor=1.5, mode="bilinear")),
 }
 
 

@@ -131,6 +131,49 @@ def test_expression_gives_graph_gradients_and_steps_and_never_runs_the_text():
     )
 
 
+def test_presenter_mode_asks_for_the_projector_themes_drawings():
+    from viz.theme import get_theme
+
+    s = Session()
+    expression = {"type": "expression", "text": "a*b", "variables": "a=2, b=3"}
+    sizes = {}
+    for theme in ("default", "projector"):
+        svg = s.handle({**expression, "theme": theme})[0]["svg"]
+        sizes[theme] = {float(f) for f in re.findall(r'font-size="([\d.]+)"', svg)}
+        graph = s.handle({"type": "neuron", "state": {}, "theme": theme})[1]
+        assert f'font-size="{get_theme(theme).font:.2f}"' in graph["svg"]
+    assert max(sizes["projector"]) == get_theme("projector").font > max(sizes["default"])
+    for message in (
+        expression,
+        {"type": "neuron", "state": {}},
+        {"type": "neuron.step", "state": {}},
+    ):
+        reply = s.handle({**message, "theme": "<huge>"})[0]
+        assert reply["type"] == "error"
+        assert reply["message"] == "theme must be one of default, projector, got '<huge>'"
+
+
+def test_a_playground_point_walks_through_the_network_as_it_is():
+    s = Session()
+    assert s.handle({"type": "playground.point", "index": 0})[0]["type"] == "error"
+    s.handle({"type": "playground", "settings": {"layers": [2]}})
+    s.handle({"type": "playground.step"})
+    walk = s.handle({"type": "playground.point", "index": 4})[0]
+    assert walk["type"] == "playground.point" and walk["index"] == 4
+    assert [len(col) for col in walk["network"]["layers"]] == [2, 1]
+    assert walk["scene"]["steps"][-1]["phase"] == "update"
+    json.dumps(sessions._finite(walk), allow_nan=False)
+    bad = s.handle({"type": "playground.point", "index": 10**9})[0]
+    assert bad["type"] == "error" and "training point" in bad["message"]
+
+
+def test_the_neurons_sum_is_z_as_the_lessons_call_it():
+    view = Session().handle({"type": "neuron", "state": {}})[0]
+    names = {n["name"] for n in view["scene"]["nodes"].values()}
+    assert {"x1", "x2", "w1", "w2", "b", "z", "out", "loss"} <= names and "n" not in names
+    assert any("out = sigmoid(z) = sigmoid(7)" in step["text"] for step in view["scene"]["steps"])
+
+
 def test_network_steps_and_gradients_come_from_trace_backward():
     lesson = NetworkLesson(check_network({}))
     view = lesson.view()

@@ -172,6 +172,65 @@ def test_an_unreadable_csv_is_one_line_naming_the_row():
         read_csv("1,2,0\n" * 5 + '"unclosed,1,0\n' + "1,2,1\n" * 5 + '"a"b",1,0')
 
 
+# ------------------------------------------------------------------ gradients per layer
+def test_a_deep_sigmoid_nets_first_layer_gradients_vanish():
+    frame = Trainer({"layers": [8] * 6, "activation": "sigmoid"}).frame()
+    sizes = frame["gradient_sizes"]
+    assert len(sizes) == 7
+    for size, layer in zip(sizes, frame["layers"]):  # mean |∂loss/∂w| of each layer
+        assert size == pytest.approx(np.mean(np.abs(layer["grads"])), rel=1e-12)
+    assert sizes[0] < 1e-3 * sizes[-1]  # orders of magnitude below the last layer's
+    tanh = Trainer({"layers": [8] * 6, "activation": "tanh"}).frame()["gradient_sizes"]
+    assert tanh[0] > 100 * sizes[0]
+
+
+# ------------------------------------------------------------------ one point's backprop
+@pytest.mark.parametrize("dataset, layers", [("xor", [3]), ("gauss", [4, 2]), ("spiral3", [4])])
+def test_one_points_walk_ends_with_the_update_its_gradient_makes(dataset, layers):
+    from nn import cross_entropy, playground
+    from viz.classroom.trainer import point_walk
+
+    t = Trainer({"dataset": dataset, "layers": layers, "lr": 0.3, "seed": 3})
+    t.step()
+    k = 11
+    walk = point_walk(t, k)
+    scene = walk["scene"]
+    names = {i: n["name"] for i, n in scene["nodes"].items()}
+    model, F, y = t.model, t.F_train[k : k + 1], t.y_train[k : k + 1]
+    model.zero_grad()
+    out = model(F)
+    loss = cross_entropy(out, y) if t.classes else playground.square_error(out, y)
+    loss.backward()
+    assert walk["loss"] == pytest.approx(float(loss.data), rel=1e-12)
+    assert walk["output"] == pytest.approx(out.data[0].tolist(), rel=1e-12)
+    update = scene["steps"][-1]
+    assert update["phase"] == "update"
+    after = {names[r["node"]]: r["value"] for r in update["reveal"]}
+    for li, layer in enumerate(model.layers):
+        W, b = layer.W.data - 0.3 * layer.W.grad, layer.b.data - 0.3 * layer.b.grad
+        for j in range(W.shape[1]):
+            assert after[f"L{li + 1}.n{j + 1}.b"] == pytest.approx(b[j], rel=1e-9, abs=1e-15)
+            for i in range(W.shape[0]):
+                got = after[f"L{li + 1}.n{j + 1}.w{i + 1}"]
+                assert got == pytest.approx(W[i, j], rel=1e-9, abs=1e-15)
+    assert len(after) == sum(p.data.size for p in model.parameters())
+    assert walk["point"][:2] == t.X_train[k].round(4).tolist()
+
+
+def test_a_large_networks_walk_goes_neuron_by_neuron_and_a_bad_point_is_one_line():
+    from viz.classroom.trainer import point_walk
+
+    features = ["x", "y", "xy", "x2", "y2", "sinx", "siny"]
+    t = Trainer({"layers": [8] * 6, "features": features})
+    scene = point_walk(t, 0)["scene"]
+    backward = [s for s in scene["steps"] if s["phase"] == "backward"]
+    assert all(s["input"] is None for s in backward)  # per neuron, not per line
+    assert len(scene["steps"]) < 150
+    for bad in (-1, 250, 1.5, "3", None):
+        with pytest.raises(SettingsError, match="a training point's number, from 0 to 249"):
+            point_walk(t, bad)
+
+
 # ------------------------------------------------------------------ the fast frame path
 def _reference_bytes(column: np.ndarray) -> str:
     """The frame's encoding as first written, one column at a time (the oracle)."""

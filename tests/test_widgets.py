@@ -318,3 +318,25 @@ def test_the_network_widget_draws_the_2_3_2_networks_names(page):
     }
     assert set(drawn) - {"L2.n1", "L2.n2"} <= names  # the output neurons' outputs: out1, out2
     assert not page.errors, page.errors
+
+
+def test_a_clicked_widget_slider_takes_arrow_keys_and_notebook_shortcuts_stay_off(page):
+    w = NeuronWidget()
+    page.evaluate(HARNESS, [w._esm, _state(w)])
+    # JupyterLab's Lumino stops looking for a notebook shortcut at this attribute
+    assert page.get_attribute("#root", "data-lm-suppress-shortcuts") == "true"
+    page.click("[id$='-w2-range']")  # (the click itself moves it to where it lands)
+    w2 = float(page.input_value("[id$='-w2-range']"))
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("window.saved.at(-1)")["w"] == [0.0, pytest.approx(w2 + 0.1)]
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert page.evaluate("window.saved.at(-1)")["w"] == [0.0, pytest.approx(w2 - 0.1)]
+    # the sliders are named as the walk names them (nn.names), the sum is z
+    scene = w.view["scene"]
+    names = [scene["nodes"][i]["name"] for i in w.view["shown"]["values"]]
+    assert page.eval_on_selector_all(".pname", "ps => ps.map(p => p.textContent)") == names
+    assert names == ["x1", "w1", "x2", "w2", "b"]
+    assert "z" in {n["name"] for n in scene["nodes"].values()}
+    assert "n" not in {n["name"] for n in scene["nodes"].values()}
+    assert not page.errors, page.errors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -91,7 +92,6 @@ def draw_mlp(
             "ranksep": f"{max(1.4, 0.33 * tall) * (1 + 0.3 * (t.font > 12)):.2f}",
             "fontname": FONT,
             "bgcolor": "white",
-            "forcelabels": "false",  # a weight's label that would overlap is left out
         },
     )
     dot.attr("node", fontname=FONT, fontsize=str(t.font))
@@ -156,7 +156,10 @@ def draw_mlp(
                 source = input_name(i) if col == 0 else neuron_name(col - 1, i)
                 tip = f"{weight_name(model, col, i, j)}: {what} from {source} to "
                 tip += f"{neuron_name(col, j)}: {fmt(w)}"
-                extra = {"xlabel": fmt(w), "fontcolor": "#333333"} if labelled else {}
+                # an edge's own label: dot lays it out as a node between the two
+                # columns, so no two overlap (xlabels collided); on white, so the
+                # edges that cross it do not strike it through
+                extra = {"label": _on_white(fmt(w)), "fontcolor": "#333333"} if labelled else {}
                 dot.edge(
                     f"n{col}_{i}",
                     f"n{col + 1}_{j}",
@@ -180,6 +183,12 @@ def weight_name(model: Any, layer: int, i: int, j: int) -> str:
     if hasattr(dense, "neurons"):
         return dense.neurons[j].w[i].label
     return f"{dense.W.label}[{i}, {j}]"
+
+
+def _on_white(text: str) -> str:
+    """``text`` as a graphviz HTML label on a white ground."""
+    cell = html.escape(text)
+    return f'<<table border="0" cellpadding="1" cellspacing="0" bgcolor="white"><tr><td>{cell}</td></tr></table>>'
 
 
 def _short(x: float) -> str:

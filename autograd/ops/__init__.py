@@ -31,12 +31,26 @@ composition needs no vjp of its own, unless one node is measurably faster or rea
 better (then its comment says which, with the number).
 
 Reading order: ``op.py`` (the entry and the dual-mode helpers), ``arithmetic.py``, then
-any family: ``elementwise.py``, ``activations.py``, ``reductions.py``, ``shape.py``,
-``fused.py`` (one node where a composition would do, each with its measured reason),
-``losses.py``, ``conv.py`` (with ``im2col.py``, the numpy behind it).
+any family: ``elementwise.py``, ``rounding.py``, ``activations.py``, ``reductions.py``,
+``scans.py`` (cumprod, sort, topk), ``einsum.py``, ``shape.py``, ``fused.py`` (one node
+where a composition would do, each with its measured reason), ``losses.py``, ``conv.py``
+(with ``im2col.py``, the numpy behind it) and ``resize.py`` (``interpolate``).
 """
 
-from . import activations, arithmetic, conv, elementwise, fused, losses, reductions, shape
+from . import (
+    activations,
+    arithmetic,
+    conv,
+    einsum,
+    elementwise,
+    fused,
+    losses,
+    reductions,
+    resize,
+    rounding,
+    scans,
+    shape,
+)
 from .activations import (  # noqa: F401 (re-exported)
     ELU,
     GELU,
@@ -64,14 +78,22 @@ from .conv import (  # noqa: F401 (re-exported)
     CONV2D_INPUT_GRAD,
     CONV2D_NO_BIAS,
     CONV2D_WEIGHT_GRAD,
+    CONV_TRANSPOSE2D,
+    CONV_TRANSPOSE2D_NO_BIAS,
     MAX_POOL2D,
     MAX_POOL2D_GRAD,
     MAX_POOL2D_PICK,
 )
+from .einsum import EINSUM, einsum_op  # noqa: F401 (re-exported)
 from .elementwise import (  # noqa: F401 (re-exported)
     ABS,
+    ACOS,
+    ASIN,
+    ATAN,
+    ATAN2,
     CLIP,
     COS,
+    COSH,
     ERF,
     EXP,
     EXPM1,
@@ -81,8 +103,10 @@ from .elementwise import (  # noqa: F401 (re-exported)
     MINIMUM,
     RECIPROCAL,
     SIN,
+    SINH,
     SQRT,
     SQUARE,
+    TAN,
     WHERE,
 )
 from .fused import (  # noqa: F401 (re-exported)
@@ -128,12 +152,17 @@ from .reductions import (  # noqa: F401 (re-exported)
     VAR,
     mean_all,
 )
+from .resize import INTERPOLATE  # noqa: F401 (re-exported)
+from .rounding import CEIL, FLOOR, ROUND, SIGN  # noqa: F401 (re-exported)
+from .scans import CUMPROD, SORT, TOPK  # noqa: F401 (re-exported)
 from .shape import (  # noqa: F401 (re-exported)
     BROADCAST,
     CONCAT,
     FLIP,
     GETITEM,
     PAD,
+    PAD_REFLECT,
+    PAD_REPLICATE,
     REPEAT,
     RESHAPE,
     SCATTER,
@@ -145,7 +174,20 @@ from .shape import (  # noqa: F401 (re-exported)
     stack_op,
 )
 
-FAMILIES = (arithmetic, elementwise, activations, reductions, shape, fused, losses, conv)
+FAMILIES = (
+    arithmetic,
+    elementwise,
+    rounding,
+    activations,
+    reductions,
+    scans,
+    einsum,
+    shape,
+    fused,
+    losses,
+    conv,
+    resize,
+)
 
 
 def _entries() -> dict[str, Op | Composition]:

@@ -13,6 +13,7 @@ from .arithmetic import _div, _sqrt
 from .op import _RAW, Composition, Op, _dual, _exp, _guarded, raw, shape_of, sum_to
 
 _sin, _cos = _dual(np.sin, "sin"), _dual(np.cos, "cos")
+_sinh, _cosh, _root = _dual(np.sinh, "sinh"), _dual(np.cosh, "cosh"), _dual(np.sqrt, "sqrt")
 
 
 def _sign(a):
@@ -64,6 +65,28 @@ def _clip_vjp(g, out, a, lo, hi):
         inside &= r <= hi
     mask = inside.astype(r.dtype if r.dtype.kind == "f" else np.float64)
     return g * (float(mask) if type(raw(a)) is float else mask)
+
+
+def _inverse_norm2(a, b):
+    """1 / (a² + b²), and 0 where a² + b² is 0 (torch's atan2 gradient: 0 at the origin,
+    not 0 * inf); written with a constant mask so it is differentiable again."""
+    norm2 = a * a + b * b
+    r = raw(norm2)
+    if type(r) is float:
+        return 0.0 if r == 0 else _div(1.0, norm2)
+    zero = np.equal(r, 0).astype(r.dtype)
+    return _div(1.0 - zero, norm2 + zero)
+
+
+def _atan2_onnx(emit, y, x):
+    # ONNX has no atan2: atan(y / x), moved by ±π where x < 0 (y < 0 takes -π), and
+    # ±π/2 (0 for y = 0) where x = 0, where y / x is ±inf or nan.
+    zero, pi = emit.constant(0.0), emit.constant(math.pi)
+    base = emit("Atan", emit("Div", y, x))
+    turn = emit("Where", emit("Less", y, zero), emit("Neg", pi), pi)
+    angle = emit("Where", emit("Less", x, zero), emit("Add", base, turn), base)
+    upright = emit("Mul", emit("Sign", y), emit.constant(math.pi / 2))
+    return emit("Where", emit("Equal", x, zero), upright, angle)
 
 
 EXP = Op(
@@ -129,6 +152,86 @@ COS = Op(
     onnx=lambda emit, a: emit("Cos", a),
     torch=lambda t, a: t.cos(a),
     doc="Cosine (radians).",
+)
+# The other circular and hyperbolic functions: each one numpy ufunc, as exact as it gets
+# (sinh composed from exp loses the digits of a tiny x; asin, acos, atan compose from
+# nothing we have), and one node that reads as the function in a picture.
+TAN = Op(
+    "tan",
+    _guarded(math.tan, np.tan),
+    lambda g, out, a: g * (1.0 + out * out),
+    local=("1 + {out}²",),
+    method="tan",
+    grammar="tan",
+    onnx=lambda emit, a: emit("Tan", a),
+    torch=lambda t, a: t.tan(a),
+    doc="Tangent (radians).",
+)
+SINH = Op(
+    "sinh",
+    _guarded(math.sinh, np.sinh),
+    lambda g, out, a: g * _cosh(a),
+    local=("cosh({a})",),
+    method="sinh",
+    grammar="sinh",
+    onnx=lambda emit, a: emit("Sinh", a),
+    torch=lambda t, a: t.sinh(a),
+    doc="Hyperbolic sine.",
+)
+COSH = Op(
+    "cosh",
+    _guarded(math.cosh, np.cosh),
+    lambda g, out, a: g * _sinh(a),
+    local=("sinh({a})",),
+    method="cosh",
+    grammar="cosh",
+    onnx=lambda emit, a: emit("Cosh", a),
+    torch=lambda t, a: t.cosh(a),
+    doc="Hyperbolic cosine.",
+)
+# At |x| = 1 the slope is inf (g / 0), beyond it nan, as torch's.
+ASIN = Op(
+    "asin",
+    _guarded(math.asin, np.arcsin),
+    lambda g, out, a: _div(g, _root(1.0 - a * a)),
+    local=("1/√(1 - {a}²)",),
+    method="asin",
+    grammar="asin",
+    onnx=lambda emit, a: emit("Asin", a),
+    torch=lambda t, a: t.asin(a),
+    doc="Inverse sine, in [-π/2, π/2]; of |x| > 1: nan, as numpy.",
+)
+ACOS = Op(
+    "acos",
+    _guarded(math.acos, np.arccos),
+    lambda g, out, a: _div(-g, _root(1.0 - a * a)),
+    local=("-1/√(1 - {a}²)",),
+    method="acos",
+    grammar="acos",
+    onnx=lambda emit, a: emit("Acos", a),
+    torch=lambda t, a: t.acos(a),
+    doc="Inverse cosine, in [0, π]; of |x| > 1: nan, as numpy.",
+)
+ATAN = Op(
+    "atan",
+    _guarded(math.atan, np.arctan),
+    lambda g, out, a: _div(g, 1.0 + a * a),
+    local=("1/(1 + {a}²)",),
+    method="atan",
+    grammar="atan",
+    onnx=lambda emit, a: emit("Atan", a),
+    torch=lambda t, a: t.atan(a),
+    doc="Inverse tangent, in (-π/2, π/2).",
+)
+ATAN2 = Op(
+    "atan2",
+    np.arctan2,
+    lambda g, out, a, b: sum_to(g * b * _inverse_norm2(a, b), shape_of(a)),
+    lambda g, out, a, b: sum_to(g * -a * _inverse_norm2(a, b), shape_of(b)),
+    local=("{b}/({a}² + {b}²)", "-{a}/({a}² + {b}²)"),
+    method="atan2",
+    onnx=lambda emit, a, b: _atan2_onnx(emit, a, b),
+    torch=lambda t, a, b: t.atan2(a, b),
 )
 ERF = Op(
     "erf",

@@ -25,14 +25,15 @@ def output_size(n: int, k: int, stride: int, pad: int, dilation: int) -> int:
     return (n + 2 * pad - dilation * (k - 1) - 1) // stride + 1
 
 
-def pad2d(x: np.ndarray, padding: Pair, value: float = 0.0) -> np.ndarray:
-    """``x`` with ``padding`` rows and columns of ``value`` around each image, contiguous."""
+def pad2d(x: np.ndarray, padding: Pair, value: float = 0.0, extra: Pair = (0, 0)) -> np.ndarray:
+    """``x`` with ``padding`` rows and columns of ``value`` around each image (and
+    ``extra`` more at the bottom and right: ``ceil_mode``'s last windows), contiguous."""
     ph, pw = padding
-    if not ph and not pw:
+    if not ph and not pw and not any(extra):
         return np.ascontiguousarray(x)
     n, c, h, w = x.shape
     # np.pad costs ~40 µs of Python per call; a filled array and one copy do the same
-    out = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    out = np.full((n, c, h + 2 * ph + extra[0], w + 2 * pw + extra[1]), value, dtype=x.dtype)
     out[:, :, ph : ph + h, pw : pw + w] = x
     return out
 
@@ -43,6 +44,9 @@ def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair) -> np.nd
     (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
     oh, ow = output_size(h, kh, sh, 0, dh), output_size(w, kw, sw, 0, dw)
     s0, s1, s2, s3 = xp.strides
+    # a stride beyond the input takes one window: its size then never matters (a huge one
+    # would overflow numpy's byte strides)
+    sh, sw = (sh if oh > 1 else 1), (sw if ow > 1 else 1)
     # ndarray(buffer=...) is as_strided without its ~35 µs of Python
     return np.ndarray(
         (n, c, oh, ow, kh, kw),
@@ -158,75 +162,122 @@ def weight_grad(g, x, stride, padding, dilation, groups, w_shape, cols=None):
 
 
 # ---------------------------------------------------------------- pooling
+def pool_output_size(n: int, k: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+    """How many windows a pool takes along an axis of length ``n``; with ``ceil_mode`` a
+    last, partial window too, if it starts inside the input or the left padding
+    (PyTorch's rule)."""
+    span = dilation * (k - 1) + 1
+    if not ceil_mode:
+        return (n + 2 * pad - span) // stride + 1
+    count = -(-(n + 2 * pad - span) // stride) + 1
+    return count - 1 if (count - 1) * stride >= n + pad else count
+
+
+def ceil_extra(
+    shape: tuple, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, ceil_mode: bool
+) -> Pair:
+    """The rows and columns past the padding that ``ceil_mode``'s last windows reach."""
+    if not ceil_mode:
+        return (0, 0)
+    reach = (
+        (pool_output_size(n, k, s, p, d, True) - 1) * s + d * (k - 1) + 1 - (n + 2 * p)
+        for n, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation)
+    )
+    h, w = (max(0, r) for r in reach)
+    return h, w
+
+
 def _positions(kernel: Pair):
     return ((i, j) for i in range(kernel[0]) for j in range(kernel[1]))
 
 
 # Pooling walks the kh*kw kernel positions over the window view (no copy of the windows):
 # measured 4x faster than reducing a (N, C, OH, OW, kh*kw) copy.
-def max_pool2d(x, kernel, stride, padding, dilation):
+def max_pool2d(x, kernel, stride, padding, dilation, ceil_mode=False):
     """The largest entry of every window (padding counts as -inf)."""
-    win = windows(pad2d(x, padding, -np.inf), kernel, stride, dilation)
+    extra = ceil_extra(x.shape, kernel, stride, padding, dilation, ceil_mode)
+    win = windows(pad2d(x, padding, -np.inf, extra), kernel, stride, dilation)
     out = win[..., 0, 0].copy()
     for i, j in _positions(kernel):
         np.maximum(out, win[..., i, j], out=out)
     return out
 
 
-def max_pool2d_grad(g, x, out, kernel, stride, padding, dilation):
-    """Each window's gradient ``g`` routed to its first maximum (``out``) in ``x``, as in
-    PyTorch."""
-    xp = pad2d(x, padding, -np.inf)
+def _peaks(win, out, kernel: Pair):
+    """Which kernel position holds each window's maximum, as PyTorch picks it: the first
+    maximum, or the last NaN (a NaN is the window's maximum and takes its gradient)."""
+    pick = np.full(out.shape, -1, dtype=np.intp)
+    nan = np.isnan(out).any()  # only a window holding NaN needs the second look
+    for k, (i, j) in enumerate(_positions(kernel)):
+        v = win[..., i, j]
+        hit = (v == out) & (pick < 0)
+        if nan:
+            hit |= np.isnan(v)
+        pick[hit] = k
+    return pick
+
+
+def max_pool2d_grad(g, x, out, kernel, stride, padding, dilation, ceil_mode=False):
+    """Each window's gradient ``g`` routed to its maximum (``out``) in ``x``, as in
+    PyTorch (``_peaks``)."""
+    xp = pad2d(
+        x, padding, -np.inf, ceil_extra(x.shape, kernel, stride, padding, dilation, ceil_mode)
+    )
     win = windows(xp, kernel, stride, dilation)
     dxp = np.zeros(xp.shape, dtype=np.result_type(g, x))
     dwin = windows(dxp, kernel, stride, dilation)  # writes land in dxp
-    free = np.ones(out.shape, dtype=bool)
-    for i, j in _positions(kernel):  # row by row: the first maximum of a window wins
-        hit = (win[..., i, j] == out) & free
-        dwin[..., i, j] += g * hit
-        free &= ~hit
+    pick = _peaks(win, out, kernel)
+    for k, (i, j) in enumerate(_positions(kernel)):
+        dwin[..., i, j] += g * (pick == k)
     ph, pw = padding
-    return dxp[:, :, ph : xp.shape[2] - ph, pw : xp.shape[3] - pw]
+    return dxp[:, :, ph : ph + x.shape[2], pw : pw + x.shape[3]]
 
 
-def max_pool2d_pick(u, x, out, kernel, stride, padding, dilation):
+def max_pool2d_pick(u, x, out, kernel, stride, padding, dilation, ceil_mode=False):
     """The adjoint of ``max_pool2d_grad``: each window of ``u`` read where ``x`` has its
-    first maximum (``out``)."""
-    win = windows(pad2d(x, padding, -np.inf), kernel, stride, dilation)
-    uwin = windows(pad2d(u, padding), kernel, stride, dilation)
+    maximum (``out``)."""
+    extra = ceil_extra(x.shape, kernel, stride, padding, dilation, ceil_mode)
+    win = windows(pad2d(x, padding, -np.inf, extra), kernel, stride, dilation)
+    uwin = windows(pad2d(u, padding, 0.0, extra), kernel, stride, dilation)
     picked = np.zeros(out.shape, dtype=np.result_type(u, x))
-    free = np.ones(out.shape, dtype=bool)
-    for i, j in _positions(kernel):
-        hit = (win[..., i, j] == out) & free
-        picked += uwin[..., i, j] * hit
-        free &= ~hit
+    pick = _peaks(win, out, kernel)
+    for k, (i, j) in enumerate(_positions(kernel)):
+        picked += uwin[..., i, j] * (pick == k)
     return picked
 
 
-def _window_sums(x, kernel, stride, padding):
-    win = windows(pad2d(x, padding), kernel, stride, (1, 1))
+def _window_sums(x, kernel, stride, padding, extra=(0, 0)):
+    win = windows(pad2d(x, padding, 0.0, extra), kernel, stride, (1, 1))
     total = win[..., 0, 0].copy()
     for i, j in list(_positions(kernel))[1:]:
         total += win[..., i, j]
     return total
 
 
-def _avg_divisor(shape, kernel, stride, padding, count_include_pad, dtype):
-    if count_include_pad or not any(padding):
+def _avg_divisor(shape, kernel, stride, padding, count_include_pad, dtype, extra=(0, 0)):
+    # ceil_mode's last windows count only what they cover of the input and its padding
+    if any(extra) and count_include_pad:
+        padded = tuple(n + 2 * p for n, p in zip(shape[2:], padding))
+        return _window_sums(np.ones((1, 1) + padded, dtype=dtype), kernel, stride, (0, 0), extra)
+    if count_include_pad or not any(padding) and not any(extra):
         return float(kernel[0] * kernel[1])
-    return _window_sums(np.ones((1, 1) + tuple(shape[2:]), dtype=dtype), kernel, stride, padding)
+    ones = np.ones((1, 1) + tuple(shape[2:]), dtype=dtype)
+    return _window_sums(ones, kernel, stride, padding, extra)
 
 
-def avg_pool2d(x, kernel, stride, padding, count_include_pad):
+def avg_pool2d(x, kernel, stride, padding, count_include_pad, ceil_mode=False):
     """The mean of every window (zero padding; ``count_include_pad`` as in PyTorch)."""
-    total = _window_sums(x, kernel, stride, padding)
-    return total / _avg_divisor(x.shape, kernel, stride, padding, count_include_pad, x.dtype)
+    extra = ceil_extra(x.shape, kernel, stride, padding, (1, 1), ceil_mode)
+    total = _window_sums(x, kernel, stride, padding, extra)
+    divisor = _avg_divisor(x.shape, kernel, stride, padding, count_include_pad, x.dtype, extra)
+    return total / divisor
 
 
-def avg_pool2d_grad(g, kernel, stride, padding, count_include_pad, x_shape):
+def avg_pool2d_grad(g, kernel, stride, padding, count_include_pad, ceil_mode, x_shape):
     """Each window's gradient ``g`` shared equally by the window's entries."""
-    share = g / _avg_divisor(x_shape, kernel, stride, padding, count_include_pad, g.dtype)
-    cols = np.broadcast_to(share[..., None, None], g.shape + tuple(kernel))
+    extra = ceil_extra(x_shape, kernel, stride, padding, (1, 1), ceil_mode)
+    divisor = _avg_divisor(x_shape, kernel, stride, padding, count_include_pad, g.dtype, extra)
+    cols = np.broadcast_to((g / divisor)[..., None, None], g.shape + tuple(kernel))
     n, c, h, w = x_shape
-    padded = (n, c, h + 2 * padding[0], w + 2 * padding[1])
-    return col2im(cols, padded, stride, (1, 1), padding)
+    padded = (n, c, h + 2 * padding[0] + extra[0], w + 2 * padding[1] + extra[1])
+    return col2im(cols, padded, stride, (1, 1), padding)[:, :, :h, :w]

@@ -53,8 +53,9 @@ def _count(shape: tuple, axis: tuple | None) -> int:
 
 
 def _sum_kept(x: Any, axis: int) -> Any:
-    """``x.sum(axis, keepdims=True)``; a 0-d value is its own sum."""
-    return x if type(x) is float else x.sum(axis=axis, keepdims=True)
+    """``x.sum(axis, keepdims=True)``; a 0-d value (a float, or a Value under
+    ``create_graph``) is its own sum."""
+    return x if shape_of(x) == () else x.sum(axis=axis, keepdims=True)
 
 
 def _max_vjp(g, out, a, axis, keepdims):
@@ -68,13 +69,14 @@ def _max_vjp(g, out, a, axis, keepdims):
 
 
 # ---------------------------------------------------------------- softmax family
+# (initial=-inf: over an empty axis the max is -inf, not numpy's error; torch's answers)
 def _log_softmax(a, axis):
-    shifted = a - np.max(a, axis=axis, keepdims=True)
+    shifted = a - np.max(a, axis=axis, keepdims=True, initial=-np.inf)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _softmax(a, axis):
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True, initial=-np.inf))
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -97,19 +99,46 @@ def _product_of_others(a: np.ndarray, axis: tuple | None) -> np.ndarray:
     return np.moveaxis((left * right).reshape(moved.shape), tuple(range(-len(axes), 0)), axes)
 
 
+# Under create_graph, a product over n elements holding a 0 records an (n, n) matrix per
+# reduction: refused above this many elements, with one line saying why.
+_MAX_OTHERS = 2**24
+
+
+def _others_recorded(a: Any, axis: tuple | None) -> Any:
+    """``_product_of_others`` recorded on a Value, exact at zeros: row i of an (n, n)
+    matrix is the reduced elements with the i-th set to 1, and its product is the i-th
+    element's product of the others (which prod's own rule differentiates again)."""
+    axes = tuple(range(a.ndim)) if axis is None else axis
+    kept = tuple(i for i in range(a.ndim) if i not in axes)
+    moved = a.transpose(kept + axes)
+    lead = moved.shape[: len(kept)]
+    n = math.prod(moved.shape[len(kept) :])
+    if math.prod(lead) * n * n > _MAX_OTHERS:
+        raise ValueError(
+            f"prod: the second derivative of a product over {n} elements holding a 0 "
+            f"needs {n}x{n} numbers per product, more than {_MAX_OTHERS}"
+        )
+    eye = np.eye(n, dtype=raw(a).dtype)
+    rows = moved.reshape(lead + (1, n)) * (1.0 - eye) + eye
+    others = rows.prod(axis=-1).reshape(moved.shape)
+    return others.transpose(tuple(np.argsort(kept + axes)))
+
+
 def _prod_vjp(g, out, a, axis, keepdims):
     shape = shape_of(a)
-    if type(a) is float:
+    if shape == ():
         return g
     if isinstance(a, _RAW):
         others = _product_of_others(a, axis)
-    else:  # second derivatives: out / a (finite away from zeros)
+    elif np.all(raw(a) != 0):  # second derivatives away from zeros: out / a
         others = expand_reduced(out, shape, axis, keepdims) / a
+    else:
+        others = _others_recorded(a, axis)
     return expand_reduced(g, shape, axis, keepdims) * others
 
 
 def _logsumexp(a, axis, keepdims):
-    peak = np.max(a, axis=axis, keepdims=True)
+    peak = np.max(a, axis=axis, keepdims=True, initial=-np.inf)  # the log of 0 over nothing
     peak = np.where(np.isfinite(peak), peak, 0.0)
     out = np.log(np.sum(np.exp(a - peak), axis=axis, keepdims=True)) + peak
     return out if keepdims else (np.squeeze(out, axis=axis) if axis is not None else out.item())
@@ -153,9 +182,19 @@ def _min(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return -((-x).max(axis, keepdims))
 
 
+def _root(v: Any) -> Any:
+    """``v.sqrt()`` with torch's rule for std and norm: no gradient where ``v`` is 0 (a
+    constant row or a zero vector passes 0, not 0 * inf = NaN, into a training step)."""
+    zero = np.equal(v.data, 0)
+    if not zero.any():
+        return v.sqrt()
+    nonzero = np.logical_not(zero).astype(np.result_type(v.data, np.float32))
+    return (v + (1.0 - nonzero)).sqrt() * nonzero  # sqrt(1) * 0 where v is 0
+
+
 def _norm(x: Any, ord: float = 2, axis: Any = None, keepdims: bool = False) -> Any:
     if ord == 2:
-        return x.square().sum(axis, keepdims).sqrt()
+        return _root(x.square().sum(axis, keepdims))
     if ord == 1:
         return x.abs().sum(axis, keepdims)
     if ord == math.inf:
@@ -269,7 +308,7 @@ MIN = Composition(
 )
 STD = Composition(
     "std",
-    lambda x, axis=None, keepdims=False, ddof=0: x.var(axis, keepdims, ddof).sqrt(),
+    lambda x, axis=None, keepdims=False, ddof=0: _root(x.var(axis, keepdims, ddof)),
     method="std",
     torch=lambda t, x, axis=None, keepdims=False, ddof=0: t.std(
         x, dim=axis, correction=ddof, keepdim=keepdims

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .op import _RAW, Op, Without, _dual, reshape, shape_of, sum_to
+from .op import _RAW, Composition, Op, Without, _dual, reshape, shape_of, sum_to
 
 
 # ---------------------------------------------------------------- indexing
@@ -268,3 +268,47 @@ def stack_op(n: int) -> Op:
 
 # The table's entries for the n-ary ops: every n makes an op with the same fields.
 CONCAT, STACK = concat_op(2), stack_op(2)
+
+
+# ---------------------------------------------------------------- pad by the edges
+# torch's F.pad modes "reflect" and "replicate" (numpy's "reflect" and "edge"): the
+# padding is copies of the value's own numbers, so each is a composition of slices,
+# repeat and concat (exact; the gradient of a copied number adds up where it came from).
+def _pad_by_edges(x: Any, widths: tuple, mode: str) -> Any:
+    for axis, (lo, hi) in enumerate(widths):
+        if not lo and not hi:
+            continue
+        n = x.shape[axis]
+        lead = (slice(None),) * axis
+        if mode == "reflect":  # x[lo], ..., x[1] | x | x[n-2], ..., x[n-1-hi]
+            before = x[lead + (slice(lo, 0, -1),)]
+            after = x[lead + (slice(n - 2, n - 2 - hi if hi < n - 1 else None, -1),)]
+        else:  # x[0] lo times | x | x[n-1] hi times
+            before = x[lead + (slice(0, 1),)].repeat(lo, axis)
+            after = x[lead + (slice(n - 1, n),)].repeat(hi, axis)
+        parts = [part for part, width in ((before, lo), (x, 1), (after, hi)) if width]
+        x = parts[0]._apply_op(concat_op(len(parts)), parts[1:], (axis,))
+    return x
+
+
+def _torch_pad_by_edges(t: Any, x: Any, widths: tuple, mode: str) -> Any:
+    while widths and widths[0] == (0, 0):  # torch pads the last axes only, of a batch
+        widths = widths[1:]
+    k = len(widths)
+    flat = [w for lo_hi in reversed(widths) for w in lo_hi]
+    out = t.nn.functional.pad(x.reshape(-1, *x.shape[x.ndim - k :]), flat, mode=mode)
+    return out.reshape(*x.shape[: x.ndim - k], *out.shape[1:])
+
+
+PAD_REFLECT = Composition(
+    "pad_reflect",
+    lambda x, widths: _pad_by_edges(x, widths, "reflect"),
+    torch=lambda t, x, widths: _torch_pad_by_edges(t, x, widths, "reflect"),
+    doc="Padding that mirrors the value at its edges, without repeating the edge.",
+)
+PAD_REPLICATE = Composition(
+    "pad_replicate",
+    lambda x, widths: _pad_by_edges(x, widths, "replicate"),
+    torch=lambda t, x, widths: _torch_pad_by_edges(t, x, widths, "replicate"),
+    doc="Padding with copies of the value's edge.",
+)

@@ -26,6 +26,7 @@ import numpy as np
 
 from autograd import Value, topological_order
 
+from ..format import fmt
 from ..graph import draw_dot
 from ..rendering import render
 from ..stepper import backprop_html
@@ -188,8 +189,16 @@ def _table(rows: Sequence[tuple[str, float, float]], of: str) -> str:
     width = max(len("value"), *(len(name) for name, _, _ in rows))
     lines = [f"{'value':<{width}}  {'data':>12}  {'gradient d' + of + '/d(value)':>22}"]
     for name, data, grad in rows:
-        lines.append(f"{name:<{width}}  {data:>12.6g}  {grad:>22.10g}")
+        lines.append(f"{name:<{width}}  {_number(data, '.6g'):>12}  {_number(grad, '.10g'):>22}")
     return "\n".join(lines)
+
+
+def _number(x: float, spec: str = "r") -> str:
+    """A number as the tables print it; ±inf as ∞ and -∞, as every picture shows them."""
+    x = float(x)
+    if math.isinf(x):
+        return fmt(x)
+    return repr(x) if spec == "r" else format(x, spec)
 
 
 # ----------------------------------------------------------------- neuron
@@ -200,7 +209,7 @@ def _neuron(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     products = list(n.parents[:-1])
     _check_drawable(out, parser)
     out.backward()
-    print(f"out = {s['activation']}(w·x + b) = {out.data!r}")
+    print(f"out = {s['activation']}(w·x + b) = {_number(out.data)}")
     print()
     rows = [(v.label, v.data, v.grad) for v in [*xs, *ws, b, *products, n]]
     if out is not n:
@@ -232,7 +241,7 @@ def _graph(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if unused:
         print(f"note: {', '.join(unused)} not in the expression", file=sys.stderr)
     out.backward()
-    print(f"{args.expression.strip()} = {out.data!r}")
+    print(f"{args.expression.strip()} = {_number(out.data)}")
     print()
     print(_table([(name, v.data, v.grad) for name, v in leaves.items()], "(output)"))
     return _report(

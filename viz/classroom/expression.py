@@ -8,6 +8,15 @@ offending part and its column.
 >>> out, leaves = build("tanh(a*b + c)", {"a": 2, "b": -3, "c": 10})
 >>> round(out.data, 6), sorted(leaves)
 (0.999329, ['a', 'b', 'c'])
+
+A formula may be a block of assignments, as micrograd's README writes its example: each
+name labels its node (a name given again, ``c += 1``, labels the new node ``c′``), a
+number assigned to a new name is a variable, and the last line (or the last name
+assigned) is the output.
+
+>>> out, leaves = build("a = -4; b = 2; c = a + b; d = a*b + b**3; c += c + 1", {})
+>>> out.label, out.data, sorted(leaves)
+('c′', -3.0, ['a', 'b'])
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import ast
 import inspect
 import math
 import operator
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -48,6 +58,8 @@ OPERATORS: dict[type, Callable] = {
     ast.Pow: operator.pow,
 }
 _LABEL_LENGTH = 16  # sub-expressions up to this long become the node's label
+_PRIMES = ("′", "″", "‴", "⁗")  # a name given again: c, c′, c″, ...
+_JUXTAPOSED = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*([A-Za-z_(])")
 
 
 class ExpressionError(ValueError):
@@ -90,20 +102,26 @@ def build(text: str, variables: dict[str, float]) -> tuple[Value, dict[str, Valu
             "write it with letters, digits and + - * / ** ( )"
         )
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text.strip(), mode="exec")
     except SyntaxError as err:
         where = f" at column {err.offset}" if err.offset else ""
-        raise ExpressionError(f"cannot parse {text!r}: {err.msg}{where}") from None
+        raise ExpressionError(f"cannot parse {text!r}: {err.msg}{where}{_hint(text)}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply") from None
     builder = _Builder(text.strip(), variables)
     try:
-        out = builder.visit(tree.body)
+        out = builder.block(tree.body)
     except RecursionError:
         raise ExpressionError("the expression is nested too deeply") from None
     if not isinstance(out, Value):
         out = Value(out, label=_label(text.strip()))
     return out, builder.leaves
+
+
+def _hint(text: str) -> str:
+    """What a formula that does not parse probably meant: ``2a`` is ``2*a``."""
+    m = _JUXTAPOSED.search(text)
+    return f"; write {m[1]}*{m[2]} (a product needs its *)" if m else ""
 
 
 def _label(text: str) -> str:
@@ -117,8 +135,65 @@ class _Builder:
     (so ``a**2`` is a power by a constant and ``2*3`` folds to 6)."""
 
     def __init__(self, text: str, variables: dict[str, float]) -> None:
-        self.text, self.variables = text, variables
+        self.text, self.variables = text, dict(variables)
         self.leaves: dict[str, Value] = {}
+        self.names: dict[str, Any] = {}  # what each assigned name holds now
+        self.named: set[Value] = set()  # nodes a name labels already
+
+    def block(self, body: list[ast.stmt]) -> Any:
+        """The statements of a formula: assignments (``c = a + b``, ``c += 1``), the last
+        one possibly a bare expression; the output is the last line's value."""
+        if not body:
+            raise ExpressionError("the expression is empty: write a formula such as a*b + c")
+        out = None
+        for k, statement in enumerate(body):
+            if isinstance(statement, ast.Expr):
+                if k != len(body) - 1:
+                    raise self.refuse(
+                        statement, "a formula before the last line that names nothing"
+                    )
+                out = self.visit(statement.value)
+            elif isinstance(statement, ast.Assign | ast.AugAssign):
+                out = self.assign(statement)
+            else:
+                raise self.refuse(statement, _WHAT.get(type(statement), "this statement"))
+        return out
+
+    def assign(self, statement: ast.Assign | ast.AugAssign) -> Any:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+            raise self.refuse(statement, "assigning to anything but one name")
+        name = targets[0].id
+        if name in FUNCTIONS or name.startswith("_"):
+            raise self.refuse(targets[0], f"the name {name!r}")
+        value = self.visit(statement.value)
+        if isinstance(statement, ast.AugAssign):
+            apply = OPERATORS.get(type(statement.op))
+            if apply is None:
+                raise self.refuse(statement, "this operator")
+            value = self.combine(apply, self.visit(targets[0]), value, statement)
+        if not isinstance(value, Value):  # a number: a new variable, as micrograd's Value(-4.0)
+            if name in self.variables or name in self.names:
+                raise ExpressionError(
+                    f"{name!r} is given a number twice (column {statement.col_offset + 1})"
+                )
+            self.variables[name] = value
+            return self.visit(targets[0])
+        if value not in self.named and value not in self.leaves.values():
+            given = sum(1 for n in self.named if n.label.rstrip("".join(_PRIMES)) == name)
+            value.label = name + ("′" * given if given > len(_PRIMES) else ("", *_PRIMES)[given])
+            self.named.add(value)
+        self.names[name] = value
+        return value
+
+    def combine(self, apply: Callable, left: Any, right: Any, node: ast.AST) -> Any:
+        """``left op right`` as the formula's ``+ - * / **`` do it (numbers fold)."""
+        if not isinstance(left, Value) and not isinstance(right, Value):
+            try:
+                return float(apply(left, right))
+            except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+                return apply(Value(left), right)
+        return apply(left, right)
 
     def refuse(self, node: ast.AST, what: str) -> ExpressionError:
         part = ast.get_source_segment(self.text, node) or type(node).__name__
@@ -148,6 +223,8 @@ class _Builder:
 
     def visit_Name(self, node: ast.Name) -> Value:
         name = node.id
+        if name in self.names:
+            return self.names[name]
         if name in FUNCTIONS:
             raise ExpressionError(
                 f"{name} (column {node.col_offset + 1}) is a function: call it as {name}(...)"
@@ -171,6 +248,11 @@ class _Builder:
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         apply = OPERATORS.get(type(node.op))
+        if isinstance(node.op, ast.BitXor):
+            left, right = (ast.get_source_segment(self.text, n) for n in (node.left, node.right))
+            raise ExpressionError(
+                f"^ is not a power here: use ** ({left}**{right}), at column {node.col_offset + 1}"
+            )
         if apply is None:
             raise self.refuse(node, "this operator")
         left, right = self.visit(node.left), self.visit(node.right)
@@ -191,6 +273,13 @@ class _Builder:
         return Value(number, label=_label(ast.get_source_segment(self.text, node) or ""))
 
     def visit_Call(self, node: ast.Call) -> Value:
+        if isinstance(node.func, ast.Constant) and len(node.args) == 1:  # 2(a + b)
+            number, inside = (
+                ast.get_source_segment(self.text, n) for n in (node.func, node.args[0])
+            )
+            raise ExpressionError(
+                f"write {number}*({inside}) at column {node.col_offset + 1}: a product needs its *"
+            )
         if not isinstance(node.func, ast.Name):
             raise self.refuse(node.func, "calling anything but a named function")
         name = node.func.id

@@ -18,7 +18,7 @@ import numpy as np
 from autograd import Value, add_n, topological_order
 from nn import MLP, SGD
 from nn.activations import REGISTRY, activate
-from nn.names import error_name, input_name, model_names, neuron_name, target_name
+from nn.names import error_name, input_name, model_names, neuron_name, short_name, target_name
 
 from ..format import fmt
 from ..graph import draw_dot, plan
@@ -39,23 +39,26 @@ def check_neuron(state: dict) -> dict:
 def neuron(
     x: list[float], w: list[float], b: float, activation: str
 ) -> tuple[Value, list[Value], list[Value], Value]:
-    """The neuron as the articles draw it: x_i * w_i, summed with b into n, then f(n);
-    returns ``out, xs, ws, b`` (``out`` is ``n`` itself for a linear neuron).
+    """The neuron as the articles draw it: x_i * w_i, summed with b into its
+    pre-activation z, then f(z); returns ``out, xs, ws, b`` (``out`` is ``z`` itself for a
+    linear neuron). Its inputs, weights and bias are named as :mod:`nn.names` names a
+    lone neuron's (``x1``, ``w1``, ``b``).
 
-    >>> neuron([2.0, 3.0], [0.0, 1.0], 4.0, "sigmoid")[0].data
-    0.9990889488055994
+    >>> out, xs, ws, b = neuron([2.0, 3.0], [0.0, 1.0], 4.0, "sigmoid")
+    >>> out.data, out.parents[0].label, [v.label for v in [*xs, *ws, b]]
+    (0.9990889488055994, 'z', ['x1', 'x2', 'w1', 'w2', 'b'])
     """
-    xs = [Value(v, label=f"x{i + 1}") for i, v in enumerate(x)]
-    ws = [Value(v, label=f"w{i + 1}") for i, v in enumerate(w)]
+    xs = [Value(v, label=input_name(i)) for i, v in enumerate(x)]
+    ws = [Value(v, label=short_name(f"w.{i}")) for i, v in enumerate(w)]
     bias = Value(b, label="b")
     products = []
-    for i, (xi, wi) in enumerate(zip(xs, ws)):
+    for xi, wi in zip(xs, ws):
         products.append(xi * wi)
-        products[-1].label = f"x{i + 1}*w{i + 1}"
-    n = add_n([*products, bias])
-    n.label = "n"
-    out = activate(n, activation)
-    if out is not n:
+        products[-1].label = f"{xi.label}*{wi.label}"
+    z = add_n([*products, bias])
+    z.label = "z"
+    out = activate(z, activation)
+    if out is not z:
         out.label = "out"
     return out, xs, ws, bias
 
@@ -113,12 +116,13 @@ def neuron_view(state: dict) -> dict:
     }
 
 
-def neuron_graph(state: dict) -> dict:
+def neuron_graph(state: dict, theme: str = "default") -> dict:
     """The neuron's and its loss's graph as ``draw_dot`` draws it, as SVG (the slow part:
-    a layout), with room for every number the walk writes into it."""
+    a layout), with room for every number the walk writes into it; ``theme="projector"``
+    for the page's presenter mode."""
     loss = neuron_loss(state)[0]
     scene = build_scene(loss, plan(loss, None), state["lr"])
-    return {"type": "neuron.graph", "state": state, "svg": _svg(loss, scene)}
+    return {"type": "neuron.graph", "state": state, "svg": _svg(loss, scene, theme)}
 
 
 def neuron_step(state: dict) -> dict:
@@ -134,15 +138,17 @@ def neuron_step(state: dict) -> dict:
     return view
 
 
-def _svg(root: Value, scene: dict) -> str:
-    svg = to_svg(draw_dot(root, max_nodes=None, legend=False, texts=widest_texts(scene)))
+def _svg(root: Value, scene: dict, theme: str = "default") -> str:
+    drawing = draw_dot(root, max_nodes=None, legend=False, texts=widest_texts(scene), theme=theme)
+    svg = to_svg(drawing)
     return svg[svg.index("<svg") :]
 
 
 # ------------------------------------------------------------------ an expression
-def expression_view(text: str, variables: str) -> dict:
-    """The formula's graph (SVG) and its walk (``scene``: the forward and backward pass,
-    the same steps as ``backprop_html``); ``out`` is the value, for Python."""
+def expression_view(text: str, variables: str, theme: str = "default") -> dict:
+    """The formula's graph (SVG, in ``theme``) and its walk (``scene``: the forward and
+    backward pass, the same steps as ``backprop_html``); ``out`` is the value, for
+    Python."""
     try:
         values = parse_assignments(p for p in variables.replace(",", " ").split() if p)
         out, leaves = build(text, values)
@@ -164,7 +170,7 @@ def expression_view(text: str, variables: str) -> dict:
         "text": text,
         "variables": variables,
         "out": out.data,
-        "svg": _svg(out, scene),
+        "svg": _svg(out, scene, theme),
         "scene": scene,
         "shown": {"out": ids[out], "values": [ids[v] for v in leaves.values()]},
         "unused": sorted(set(values) - set(leaves)),
@@ -231,33 +237,12 @@ class NetworkLesson:
         backward pass line by line, the update), where each name is drawn (``network``:
         the node ids of the inputs, of each neuron's output, pre-activation, bias and
         weights, of the outputs and the loss), and the numbers for Python."""
-        s, model = self.settings, self.model
+        s = self.settings
         layers, loss = self.forward()
-        drawing = plan(loss, "neuron")
-        params = model.parameters()
-        scene = build_scene(loss, drawing, s["lr"], per="line", params=params, drawn=False)
-        ids = {v: f"v{i}" for i, v in enumerate(drawing.values)}
-        network = {"inputs": [ids[x] for x in layers[0]], "layers": [], "loss": ids[loss]}
-        for li, (layer, outs) in enumerate(zip(model.layers, layers[1:])):
-            row = []
-            for j, (neuron, out) in enumerate(zip(layer.neurons, outs)):
-                z = out if out.op in ("w·x+b", "w·x") else out.parents[0]
-                row.append(
-                    {
-                        "name": neuron_name(li, j),
-                        "out": ids[out],
-                        "z": ids[z],
-                        "b": ids[neuron.b],
-                        "w": [ids[w] for w in neuron.w],
-                    }
-                )
-            network["layers"].append(row)
-        network["outputs"] = [ids[o] for o in layers[-1]]
         return {
             "type": "network",
             "settings": s,
-            "scene": scene,
-            "network": network,
+            **network_walk(self.model, layers, loss, s["lr"]),
             "output": [o.data for o in layers[-1]],
             "loss": loss.data,
             "updates": self.updates,
@@ -275,6 +260,37 @@ class NetworkLesson:
         SGD(self.model.parameters(), lr=self.settings["lr"]).step()
         self.model.zero_grad()
         self.updates += 1
+
+
+def network_walk(
+    model: MLP, layers: list[list[Value]], loss: Value, lr: float, per: str = "line"
+) -> dict:
+    """The walk of a scalar-mode MLP on one sample, as the Network tab draws it: the
+    ``scene`` (forward neuron by neuron, the loss, backward per chain-rule line or, with
+    ``per="unit"``, per neuron, the SGD update of every parameter) of ``layers`` (each
+    layer's outputs, the inputs first) and ``loss``, and where each name is drawn
+    (``network``: the node ids of the inputs, of each neuron's output, pre-activation,
+    bias and weights, of the outputs and of the loss)."""
+    drawing = plan(loss, "neuron")
+    scene = build_scene(loss, drawing, lr, per=per, params=model.parameters(), drawn=False)
+    ids = {v: f"v{i}" for i, v in enumerate(drawing.values)}
+    network = {"inputs": [ids[x] for x in layers[0]], "layers": [], "loss": ids[loss]}
+    for li, (layer, outs) in enumerate(zip(model.layers, layers[1:])):
+        row = []
+        for j, (neuron, out) in enumerate(zip(layer.neurons, outs)):
+            z = out if out.op in ("w·x+b", "w·x") else out.parents[0]
+            row.append(
+                {
+                    "name": neuron_name(li, j),
+                    "out": ids[out],
+                    "z": ids[z],
+                    "b": ids[neuron.b],
+                    "w": [ids[w] for w in neuron.w],
+                }
+            )
+        network["layers"].append(row)
+    network["outputs"] = [ids[o] for o in layers[-1]]
+    return {"scene": scene, "network": network}
 
 
 def activation_formulas() -> dict[str, str]:

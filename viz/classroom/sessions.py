@@ -18,14 +18,17 @@ Messages (``type``) and their replies:
   or, when only live settings changed (``settings.Playground.live``), ``playground.settings``
   and a frame of the same run; ``playground.step`` -> one epoch and a frame (the server's
   play loop calls :meth:`Session.tick` the same way); ``playground.parameter`` types in a
-  weight or bias (``settings.Parameter``) and answers with a frame.
+  weight or bias (``settings.Parameter``) and answers with a frame;
+  ``playground.point`` (``index``, a training point's number) -> ``playground.point``:
+  that point's walk through the network as it is now (``trainer.point_walk``), which
+  ends with the update its gradient would make.
 
 >>> s = Session()
 >>> reply = s.handle({"type": "neuron", "state": {}})[0]
 >>> reply["type"], reply["out"]
 ('neuron', 0.9990889488055994)
 >>> s.handle({"type": "launch-missiles"})[0]["message"]
-"unknown message type 'launch-missiles'; known ones are expression, network, network.update, neuron, neuron.step, playground, playground.csv, playground.parameter, playground.step"
+"unknown message type 'launch-missiles'; known ones are expression, network, network.update, neuron, neuron.step, playground, playground.csv, playground.parameter, playground.point, playground.step"
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from typing import Any
 from nn import playground
 
 from ..rendering import LayoutError, LayoutTimeout
+from ..theme import THEMES
 from . import lessons
 from .expression import FUNCTIONS
 from .settings import (
@@ -50,8 +54,9 @@ from .settings import (
     Playground,
     SettingsError,
     schemas,
+    show,
 )
-from .trainer import DATASETS, Trainer, read_csv
+from .trainer import DATASETS, Trainer, point_walk, read_csv
 
 __all__ = ["Session", "SettingsError", "MAX_MESSAGE", "Later", "decode", "encode"]
 
@@ -140,6 +145,7 @@ class Session:
             "playground.step": self._playground_step,
             "playground.csv": self._playground_csv,
             "playground.parameter": self._playground_parameter,
+            "playground.point": self._playground_point,
         }
 
     def hello(self) -> dict:
@@ -186,17 +192,19 @@ class Session:
 
     # ------------------------------------------------------------ tabs
     def _neuron(self, message: dict) -> list:
-        state = lessons.check_neuron(_dict(message, "state"))
-        return [lessons.neuron_view(state), Later("graph", lessons.neuron_graph, (state,))]
+        state, theme = lessons.check_neuron(_dict(message, "state")), _theme(message)
+        return [lessons.neuron_view(state), Later("graph", lessons.neuron_graph, (state, theme))]
 
     def _neuron_step(self, message: dict) -> list:
+        theme = _theme(message)
         view = lessons.neuron_step(lessons.check_neuron(_dict(message, "state")))
-        return [view, Later("graph", lessons.neuron_graph, (view["state"],))]
+        return [view, Later("graph", lessons.neuron_graph, (view["state"], theme))]
 
     def _expression(self, message: dict) -> list[Later]:
         s = Expression.check({k: message[k] for k in ("text", "variables") if k in message})
         big = len(s["text"]) > BIG_FORMULA
-        return [Later("expression", lessons.expression_view, (s["text"], s["variables"]), big)]
+        args = (s["text"], s["variables"], _theme(message))
+        return [Later("expression", lessons.expression_view, args, big)]
 
     def _network(self, message: dict) -> list[dict]:
         settings = lessons.check_network(_dict(message, "settings"))
@@ -236,6 +244,11 @@ class Session:
         self.trainer.set_parameter(message)
         return [self.trainer.frame()]
 
+    def _playground_point(self, message: dict) -> list[dict]:
+        if self.trainer is None:
+            raise SettingsError("no playground yet: send its settings first")
+        return [point_walk(self.trainer, message.get("index"))]
+
     def _playground_csv(self, message: dict) -> list[dict]:
         text = message.get("text")
         if not isinstance(text, str):
@@ -256,6 +269,14 @@ class Session:
             if self.trainer is None:
                 raise SettingsError("no playground yet: send its settings first")
             return self.trainer.step()
+
+
+def _theme(message: dict) -> str:
+    """The drawings' theme a message asks for (the page's presenter mode: "projector")."""
+    theme = message.get("theme", "default")
+    if theme not in THEMES:
+        raise SettingsError(f"theme must be one of {', '.join(THEMES)}, got {show(theme)}")
+    return theme
 
 
 def _dict(message: dict, key: str) -> dict:

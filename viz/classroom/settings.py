@@ -370,6 +370,19 @@ class Parameter(Tab):
     value: Number = setting(0.0, "Value")
 
 
+class Page(Tab):
+    """The page around the tabs: presenter mode (the projector theme's big print, each
+    tab fitted to the window; also the key F)."""
+
+    name: ClassVar[str] = "page"
+    present: bool = setting(
+        False,
+        "Presenter mode",
+        "big print for a projector, each tab fits the window (F)",
+        cli=False,
+    )
+
+
 TABS: dict[str, type[Tab]] = {t.name: t for t in (Neuron, Expression, Network, Playground)}
 
 
@@ -377,6 +390,7 @@ def schemas() -> dict:
     """Every tab's JSON Schema and the server's limits, for the page's ``hello``."""
     return {
         "tabs": {name: tab.schema() for name, tab in TABS.items()},
+        "page": Page.schema(),
         "parameter": Parameter.schema(),
         "limits": {"message": MAX_MESSAGE, "csv_bytes": MAX_CSV_BYTES, "csv_rows": MAX_CSV_ROWS},
     }

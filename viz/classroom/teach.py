@@ -14,7 +14,8 @@ def start_class(host: str, port: int, open_browser: bool, allow_hosts: list[str]
     room = Room()
     room.url = join_url(host, port, room.code)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    teacher = f"http://{local}:{port}/#teach={room.token}"
+    # the teacher's page is the projector's: it opens in presenter mode (key F leaves it)
+    teacher = f"http://{local}:{port}/#teach={room.token}&present=true"
     print(f"backproplab class: students open {room.url}  (join code {room.code})")
     segno.make(room.url, error="m").terminal(compact=True)
     print(reach(host))

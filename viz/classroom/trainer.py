@@ -24,16 +24,19 @@ import math
 
 import numpy as np
 
-from autograd import Value, no_grad
+from autograd import Value, add_n, no_grad
 from nn import MLP, SGD, cross_entropy, playground
 from nn.activations import activate
 from nn.datasets import batches, train_test_split
+from nn.names import error_name, input_name, output_name, target_name
 
+from .lessons import network_walk
 from .settings import DATASETS as NAMES
 from .settings import MAX_CSV_ROWS, MAX_EPOCHS, Parameter, Playground, SettingsError
 
 BOUNDARY = 50  # grid points per side of the decision boundary
 HEATMAP = 20  # grid points per side of a neuron's heatmap
+LINE_BY_LINE = 60  # parameters up to which a point's backward pass goes line by line
 
 
 def _spiral3(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -326,6 +329,7 @@ class Trainer:
             "heat_size": HEATMAP,
             "inputs": heat[0],
             "layers": layers,
+            "gradient_sizes": gradient_sizes(layers),
             "diverged": self.diverged,
         }
 
@@ -338,6 +342,72 @@ class Trainer:
             h = activate(layer(h), act).data
             out.append(_bytes(_scaled(h)))
         return out
+
+
+def gradient_sizes(layers: list[dict]) -> list[float]:
+    """Each layer's mean |∂loss/∂w| (a frame's ``layers``, their ``grads``): the page's
+    strip, on a log scale, shows vanishing gradients as they happen (a deep sigmoid
+    net's first layer orders of magnitude below its last).
+
+    >>> gradient_sizes([{"grads": [[0.5, -1.5]]}, {"grads": [[0.0], [-1e-3]]}])
+    [1.0, 0.0005]
+    """
+    return [float(np.mean(np.abs(np.asarray(layer["grads"], dtype=float)))) for layer in layers]
+
+
+def point_walk(trainer: Trainer, index: int) -> dict:
+    """The backprop of training point ``index`` through the trainer's network as it is
+    now, as the Network tab walks its sample (``lessons.network_walk``): forward, the
+    loss of that point alone (the Playground's ½(out − y)², or −log softmax for three
+    classes; no regularization), backward (line by line for a small network, else
+    neuron by neuron) and the SGD update this point's gradient would make.
+
+    >>> t = Trainer({"layers": [2]})
+    >>> walk = point_walk(t, 0)
+    >>> walk["type"], walk["scene"]["steps"][-1]["phase"], len(walk["network"]["layers"])
+    ('playground.point', 'update', 2)
+    """
+    if type(index) is not int or not 0 <= index < len(trainer.y_train):
+        raise SettingsError(
+            f"the point must be a training point's number, from 0 to {len(trainer.y_train) - 1}"
+        )
+    model = trainer.model.scalarize()
+    features = trainer.F_train[index]
+    xs = [Value(float(v), label=input_name(k), requires_grad=False) for k, v in enumerate(features)]
+    layers = [xs]
+    for layer in model.layers:
+        out = layer(layers[-1])
+        layers.append(out if isinstance(out, list) else [out])
+    outs, label = layers[-1], float(trainer.y_train[index])
+    for k, o in enumerate(outs):
+        o.label = output_name(k, len(outs))
+    if trainer.classes:  # softmax cross-entropy: log Σ exp(out_k) − out_label
+        exps = [o.exp() for o in outs]
+        for k, e in enumerate(exps):
+            e.label = f"exp{k + 1}"
+        total = add_n(exps)
+        total.label = "Σexp"
+        log = total.log()
+        log.label = "log Σexp"
+        loss = log - outs[int(label)]
+    else:  # the Playground's square error ½(out − y)²
+        error = outs[0] - Value(label, label=target_name(0, 1), requires_grad=False)
+        error.label = error_name(0, 1)
+        square = error**2
+        square.label = f"{error.label}²"
+        loss = square * 0.5
+    loss.label = "loss"
+    per = "line" if len(model.parameters()) <= LINE_BY_LINE else "unit"
+    with np.errstate(all="ignore"):
+        walk = network_walk(model, layers, loss, trainer.settings["lr"], per)
+    return {
+        "type": "playground.point",
+        "index": index,
+        "point": [*trainer.X_train[index].round(4).tolist(), label],
+        **walk,
+        "output": [o.data for o in outs],
+        "loss": loss.data,
+    }
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:

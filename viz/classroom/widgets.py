@@ -73,7 +73,8 @@ def widget_module(kind: str) -> str:
 
 def _css() -> str:
     return "\n".join(
-        (STATIC / name).read_text(encoding="utf-8") for name in ("player.css", "widgets.css")
+        (STATIC / name).read_text(encoding="utf-8")
+        for name in ("theme.css", "player.css", "widgets.css")
     )
 
 

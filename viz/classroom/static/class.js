@@ -228,7 +228,7 @@ function drawTally(m, withTruth) {
     const at = Math.min(W - 90, Math.max(90, x));  // the label stays inside the chart
     chart.appendChild(svg("text", { x: at, y: 16, class: "truthlab" }, `engine: ${fmt(m.truth)}`));
   }
-  box.replaceChildren(head, chart);
+  box.replaceChildren(head, ...(m.count ? [chart] : []));  // no empty chart over the drawing
 }
 
 function download(m) {

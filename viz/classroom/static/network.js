@@ -33,27 +33,23 @@ function change(key, value) {
   if (JSON.stringify(s) !== JSON.stringify(lastGood)) send();  // (a field's Enter, then change)
 }
 
-// The drawing of a network view (an <svg> element): inputs, neurons in columns, an edge
-// per weight, the loss; each number once the player has revealed it. `layout` is the
-// view's `network` (the node ids of every input, neuron, weight, output and the loss).
+// The drawing of a network view (an <svg> element the page sizes): inputs, neurons in
+// columns, an edge per weight, the loss; each number once the player has revealed it.
+// `layout` is the view's `network` (the node ids of every input, neuron, weight, output
+// and the loss). It is laid out in CSS px at the size the page gives it, again whenever
+// that changes, in the theme's type (--bp-label, --bp-small): browser zoom or presenter
+// mode make the layout tighter, never the text smaller. No label overlaps a neuron or
+// another label: each takes the first free place of a few, the step's own labels first,
+// and one that finds none is left out (the table and the step's text carry every number).
 export function networkDrawing(root, layout) {
-  let H = 440;  // taller for wide layers
-
-  function place() {
-    const columns = [layout.inputs.map(id => ({ id })), ...layout.layers];
-    const pos = {};
-    const x0 = 70, x1 = 670;
-    const widest = Math.max(...columns.map(c => c.length));
-    H = Math.max(440, widest * 58 + 50);
-    root.setAttribute("viewBox", `0 0 900 ${H}`);
-    const gap = Math.min(170, (H - 50) / widest);
-    columns.forEach((col, c) => {
-      const x = x0 + (c * (x1 - x0)) / (columns.length - 1);
-      col.forEach((n, j) => { pos[n.out || n.id] = [x, H / 2 + (j - (col.length - 1) / 2) * gap]; });
-    });
-    return { pos, r: Math.min(34, gap * 0.36), roomy: gap >= 120 };
+  let shown = null;
+  if (typeof ResizeObserver !== "undefined") {
+    let size = "";
+    new ResizeObserver(() => {
+      const now = `${root.clientWidth}x${root.clientHeight}`;
+      if (shown && now !== size) { size = now; draw(shown); }
+    }).observe(root);
   }
-
   // Which drawn thing a node is: its neuron (output, pre-activation, bias), its edge
   // (a weight), the loss box (the loss and the nodes on the way to it), an input.
   const owner = {};
@@ -65,77 +61,190 @@ export function networkDrawing(root, layout) {
     }
   }
 
-  return {
-    render(player) {
-      const step = player.step, scene = player.scene;
-      const target = step.input || step.node;
-      const focus = target in owner ? owner[target] : target && scene.nodes[target] ? "loss" : "";
-      const { pos, r, roomy } = place();
-      root.replaceChildren();
-      const known = (id, field = "data") => player.known(id, field);
-      const edges = [];
-      layout.layers.forEach((col, li) => col.forEach((n, j) => n.w.forEach((w, i) => {
-        const from = li === 0 ? layout.inputs[i] : layout.layers[li - 1][i].out;
-        edges.push({ w, from, to: n.out, j, targets: col.length });
-      })));
-      const grads = edges.map(e => Math.abs((known(e.w, "grad") || {}).value ?? 0));
-      const top = Math.max(...grads, 1e-12);
-      const labels = edges.length <= 24;
-      for (const e of edges) {
-        const a = pos[e.from], b = pos[e.to];
-        const g = known(e.w, "grad");
-        const value = g ? g.value ?? 0 : 0;
-        // square-root scale, never paler than a quarter: small gradients keep their sign
-        const size = !g || value === 0 ? 0 : 0.25 + 0.75 * Math.sqrt(Math.abs(value) / top);
-        root.appendChild(svg("line", {
-          x1: a[0], y1: a[1], x2: b[0], y2: b[1], "stroke-width": g ? 2 + 8 * size : 2,
-          stroke: g ? colour(Math.sign(value) * size) : "#c8c8c8",
-          class: `edge${focus === e.w ? " focus" : ""}`, "data-id": player.name(e.w),
-        }));
-        if (labels || focus === e.w) {
-          const t = 0.2 + (0.5 * e.j) / Math.max(1, e.targets - 1);
-          const w = known(e.w), after = known(e.w, "after");
-          const text = `${player.name(e.w).split(".").pop()}=${w ? w.text : "?"}${after ? ` → ${after.text}` : ""}`;
-          root.appendChild(svg("text", { x: a[0] + (b[0] - a[0]) * t, y: a[1] + (b[1] - a[1]) * t - 6, class: "wlabel" }, text));
-        }
+  function draw(player) {
+    const W = root.clientWidth || 900, H = root.clientHeight || 440;
+    root.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    root.replaceChildren();
+    if (!player.step) return;
+    const step = player.step, scene = player.scene;
+    const target = step.input || step.node;
+    const focus = target in owner ? owner[target] : target && scene.nodes[target] ? "loss" : "";
+    const known = (id, field = "data") => player.known(id, field);
+    const L = cssSize(root, "--bp-label", 15), S = cssSize(root, "--bp-small", 12);
+    const thick = cssSize(root, "--bp-line", 1);
+    const labels = new Labels(root, W, H);
+
+    // ---- the layout: columns from the inputs to the last layer, the loss box right
+    const columns = [layout.inputs.map(id => ({ out: id, name: player.name(id) })), ...layout.layers];
+    const widest = Math.max(...columns.map(c => c.length));
+    const loss = known(layout.loss);
+    const lossWidth = Math.max(labels.width(player.name(layout.loss), "nname", L),
+      labels.width(loss ? loss.text : "0.00000", "nvalue", L)) + 24;
+    const top = L * 1.8, bottom = S * 2.8;
+    const gap = Math.min(L * 7, (H - top - bottom) / Math.max(widest - 0.2, 1));
+    const valueWidth = labels.width("0.9526", "nvalue", L);
+    const x0 = 12 + Math.max(L * 1.6, labels.width("L1.n1", "nname", L) / 2);
+    // right of the last layer: its outputs' names, or a value beside a small neuron (a
+    // narrow drawing keeps room for the names only)
+    const beside = Math.max(labels.width("out2", "oname", S), W > 600 ? valueWidth : 0);
+    const x1 = W - 12 - lossWidth - beside - 16 - Math.min(valueWidth / 2 + 8, gap * 0.4);
+    const spacing = (x1 - x0) / Math.max(columns.length - 1, 1);
+    const r = Math.max(6, Math.min(valueWidth / 2 + 8, gap * 0.4, spacing * 0.3));
+    const pos = {};
+    columns.forEach((col, c) => {
+      const x = x0 + c * spacing;
+      col.forEach((n, j) => { pos[n.out] = [x, top + (H - top - bottom) / 2 + (j - (col.length - 1) / 2) * gap]; });
+    });
+    const roomy = gap >= 2 * r + L * 1.6 + S * 2.6 && widest <= 4;
+
+    // ---- edges, coloured by their gradient once the backward pass reaches them
+    const edges = [];
+    layout.layers.forEach((col, li) => col.forEach((n, j) => n.w.forEach((w, i) => {
+      const from = li === 0 ? layout.inputs[i] : layout.layers[li - 1][i].out;
+      edges.push({ w, from, to: n.out, j, targets: col.length });
+    })));
+    const grads = edges.map(e => Math.abs((known(e.w, "grad") || {}).value ?? 0));
+    const biggest = Math.max(...grads, 1e-12);
+    for (const e of edges) {
+      const a = pos[e.from], b = pos[e.to];
+      const g = known(e.w, "grad");
+      const value = g ? g.value ?? 0 : 0;
+      // square-root scale, never paler than a quarter: small gradients keep their sign
+      const strength = !g || value === 0 ? 0 : 0.25 + 0.75 * Math.sqrt(Math.abs(value) / biggest);
+      root.appendChild(svg("line", {
+        x1: a[0], y1: a[1], x2: b[0], y2: b[1], "stroke-width": (g ? 2 + 8 * strength : 2) * Math.sqrt(thick),
+        stroke: g ? colour(Math.sign(value) * strength) : "#c8c8c8",
+        class: `edge${focus === e.w ? " focus" : ""}`, "data-id": player.name(e.w),
+      }));
+    }
+    const [lx, ly] = [W - 12 - lossWidth / 2, top + (H - top - bottom) / 2];
+    for (const n of layout.layers[layout.layers.length - 1]) {
+      const [x, y] = pos[n.out];
+      root.appendChild(svg("line", { x1: x, y1: y, x2: lx - lossWidth / 2, y2: ly, stroke: "#999", "stroke-width": 2 }));
+    }
+
+    // ---- neurons and the loss box: fixed; a value inside its circle when it fits
+    const outside = [];
+    for (const n of columns.flat()) {
+      const [x, y] = pos[n.out];
+      const v = known(n.out);
+      root.appendChild(svg("circle", {
+        cx: x, cy: y, r, class: `neuron${focus === n.out ? " focus" : ""}`, "data-id": n.name,
+        fill: v && typeof v.value === "number" ? colour(0.4 * Math.tanh(v.value)) : "#ffffff",
+      }));
+      labels.take(x - r, y - r, 2 * r, 2 * r);
+      const text = v ? v.text : "?";
+      const size = [L, S].find(z => labels.width(text, "nvalue", z) <= 2 * r - 6);  // the small type before outside
+      if (size) {
+        root.appendChild(svg("text", { x, y: y + size * 0.35, class: "nvalue inside", "data-id": n.name, "font-size": size }, text));
+      } else {
+        outside.push([n, text]);
       }
-      const circle = (id, caption, bias) => {
-        const [x, y] = pos[id];
-        const hot = focus === id;
-        const v = known(id);
-        root.appendChild(svg("circle", {
-          cx: x, cy: y, r, class: `neuron${hot ? " focus" : ""}`, "data-id": caption,
-          fill: v && typeof v.value === "number" ? colour(0.4 * Math.tanh(v.value)) : "#ffffff",
-        }));
-        root.appendChild(roomy
-          ? svg("text", { x, y: y - r - 8, class: "nname" }, caption)
-          : svg("text", { x: x + r + 4, y: y - r + 4, class: "nname side" }, caption));
-        root.appendChild(svg("text", { x, y: y + 6, class: "nvalue", "data-id": caption, "font-size": Math.round(Math.min(18, r * 0.55)) },
-          v ? v.text : "?"));
-        if (!roomy && !hot) return;  // a big layer: the table and the step text carry the rest
-        const b = bias && known(bias), g = bias && known(id, "grad");
-        if (b) root.appendChild(svg("text", { x, y: y + r + 18, class: "nbias" }, `b=${b.text}`));
-        if (g) root.appendChild(svg("text", { x, y: y + r + 36, class: "ngrad" }, `grad ${g.text}`));
-      };
-      const [lx, ly] = [835, H / 2];
-      const last = layout.layers[layout.layers.length - 1];
-      last.forEach(n => {
-        const [x, y] = pos[n.out];
-        root.appendChild(svg("line", { x1: x, y1: y, x2: lx - 55, y2: ly, stroke: "#999", "stroke-width": 2 }));
-      });
-      layout.inputs.forEach(id => circle(id, player.name(id)));
-      layout.layers.forEach(col => col.forEach(n => circle(n.out, n.name, n.b)));
-      last.forEach(n => {  // the network's outputs by name, beside their neuron
-        const [x, y] = pos[n.out];
-        root.appendChild(svg("text", { x: x + r + 6, y: y + 22, class: "oname" }, player.name(n.out)));
-      });
-      root.appendChild(svg("rect", { x: lx - 55, y: ly - 32, width: 110, height: 64, rx: 10,
-        class: `lossbox${focus === "loss" ? " focus" : ""}` }));
-      root.appendChild(svg("text", { x: lx, y: ly - 8, class: "nname" }, player.name(layout.loss)));
-      const loss = known(layout.loss);
-      root.appendChild(svg("text", { x: lx, y: ly + 18, class: "nvalue lossvalue" }, loss ? loss.text : "?"));
-    },
-  };
+    }
+    root.appendChild(svg("rect", { x: lx - lossWidth / 2, y: ly - L * 1.5, width: lossWidth, height: L * 3, rx: 10,
+      class: `lossbox${focus === "loss" ? " focus" : ""}` }));
+    labels.take(lx - lossWidth / 2, ly - L * 1.5, lossWidth, L * 3);
+    root.appendChild(svg("text", { x: lx, y: ly - L * 0.2, class: "nname inside", "font-size": L }, player.name(layout.loss)));
+    root.appendChild(svg("text", { x: lx, y: ly + L * 1.05, class: "nvalue lossvalue inside", "font-size": L }, loss ? loss.text : "?"));
+
+    // ---- labels, the step's own first
+    const edgeLabel = e => {
+      const [a, b] = [pos[e.from], pos[e.to]];
+      const w = known(e.w), after = known(e.w, "after");
+      const text = `${player.name(e.w).split(".").pop()}=${w ? w.text : "?"}${after ? ` → ${after.text}` : ""}`;
+      const t0 = 0.2 + (0.5 * e.j) / Math.max(1, e.targets - 1);
+      const places = [t0, 0.5, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6].map(t => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t - 4]);
+      labels.place(text, "wlabel", S, places);
+    };
+    const name = n => {
+      const [x, y] = pos[n.out];
+      const right = [x + r + 4, y - r * 0.5, "start"], left = [x - r - 4, y - r * 0.5, "end"];
+      const sides = columns[0].includes(n) ? [left, right] : [right, left];  // an input's left has no edges
+      return labels.place(n.name, "nname", L, [[x, y - r - L * 0.35]]) ||
+        labels.place(n.name, "nname side", L, sides) ||
+        labels.place(n.name, "nname side", S, [right, [x + r + 2, y + S * 0.35, "start"], left]);
+    };
+    const details = n => {
+      const [x, y] = pos[n.out];
+      const b = n.b && known(n.b), g = n.b && known(n.out, "grad");
+      if (b) labels.place(`b=${b.text}`, "nbias", S, [[x, y + r + S * 1.1], [x + r + 4, y + r, "start"]]);
+      if (g) labels.place(`grad ${g.text}`, "ngrad", S, [[x, y + r + S * 2.3], [x + r + 4, y + r + S * 1.2, "start"]]);
+    };
+    const value = ([n, text], overOrUnder = false) => {
+      const [x, y] = pos[n.out];
+      const sides = [[x + r + 4, y + L * 0.35, "start"], [x - r - 4, y + L * 0.35, "end"]];
+      const ends = [[x, y + r + L], [x, y - r - L * 0.35]];
+      labels.place(text, "nvalue", L, overOrUnder ? ends : [...sides, ...ends]);
+    };
+    const hot = columns.flat().find(n => n.out === focus);
+    const last = layout.layers[layout.layers.length - 1];
+    if (hot) {
+      name(hot);
+      const v = outside.find(([n]) => n === hot);
+      if (v) value(v);
+      details(hot);
+    }
+    const hotEdge = edges.find(e => e.w === focus);
+    if (hotEdge) edgeLabel(hotEdge);
+    columns.flat().forEach(n => { if (n !== hot) name(n); });
+    for (const n of last) {  // the network's outputs by name, beside their neuron
+      const [x, y] = pos[n.out];
+      labels.place(player.name(n.out), "oname", S,
+        [[x + r + 6, y + S * 1.3, "start"], [x + r + 6, y - r * 0.6, "start"], [x, y + r + S * 1.2], [x - r - 4, y + r, "end"]]);
+    }
+    // small neurons: the others' values under or over them (beside, one would read as an edge's)
+    outside.forEach(v => { if (v[0] !== hot) value(v, true); });
+    if (roomy) columns.slice(1).flat().forEach(n => { if (n !== hot) details(n); });
+    if (edges.length <= 24) edges.forEach(e => { if (e !== hotEdge) edgeLabel(e); });
+  }
+
+  return { render(player) { shown = player; draw(player); } };
+}
+
+// A size of the theme (theme.css: --bp-label, ...) as the element inherits it, in CSS px;
+// `otherwise` where the sheet is not loaded.
+export function cssSize(element, name, otherwise) {
+  const size = parseFloat(getComputedStyle(element).getPropertyValue(name));
+  return Number.isFinite(size) ? size : otherwise;
+}
+
+// Labels placed one by one into the free parts of a drawing: `take` marks a box as used,
+// `place` puts a text at the first of its places ([x, y], or [x, y, anchor]: "middle"
+// unless said) where its box is free and inside the drawing (returns its element, or null).
+class Labels {
+  constructor(root, W, H) { this.root = root; this.W = W; this.H = H; this.used = []; this.sizes = new Map(); }
+
+  take(x, y, w, h) { this.used.push({ x, y, w, h }); }
+
+  // the box of `text` around its anchor (0, 0): measured once per text, class and size
+  box(text, cls, size, anchor) {
+    const key = `${text}|${cls}|${size}|${anchor}`;
+    if (!this.sizes.has(key)) {
+      const t = svg("text", { x: 0, y: 0, class: cls, "font-size": size, "text-anchor": anchor }, text);
+      this.root.appendChild(t);
+      const b = t.getBBox();
+      t.remove();
+      this.sizes.set(key, { x: b.x, y: b.y, w: b.width, h: b.height });
+    }
+    return this.sizes.get(key);
+  }
+
+  width(text, cls, size) { return this.box(text, cls, size, "middle").w; }
+
+  place(text, cls, size, places) {
+    const pad = 1;
+    for (const [x, y, anchor = "middle"] of places) {
+      const b = this.box(text, cls, size, anchor);
+      const r = { x: x + b.x - pad, y: y + b.y - pad, w: b.w + 2 * pad, h: b.h + 2 * pad };
+      if (r.x < 0 || r.y < 0 || r.x + r.w > this.W || r.y + r.h > this.H) continue;
+      if (this.used.some(u => r.x < u.x + u.w && u.x < r.x + r.w && r.y < u.y + u.h && u.y < r.y + r.h)) continue;
+      this.used.push(r);
+      const t = svg("text", { x, y, class: cls, "font-size": size, "text-anchor": anchor }, text);
+      this.root.appendChild(t);
+      return t;
+    }
+    return null;
+  }
 }
 
 // The network's outputs and loss, for the numbers beside the drawing: each once revealed.

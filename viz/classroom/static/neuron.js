@@ -33,6 +33,12 @@ export function slider(name, value, onChange, prefix = "neuron") {
   return row;
 }
 
+// The sliders' names are the walk's (nn.names: x1, w1, ..., b), in the order of its values.
+export function nameParams(box, view) {
+  const names = view.shown.values.map(id => view.scene.nodes[id].name);
+  box.querySelectorAll(".pname").forEach((label, k) => { if (names[k]) label.textContent = names[k]; });
+}
+
 function buildParams() {
   const box = $("neuron-params");
   box.replaceChildren();
@@ -120,6 +126,7 @@ export function onMessage(view) {
     Object.assign(state, view.state);
     buildParams();
   }
+  nameParams($("neuron-params"), view);
   // the drawing on screen, while it has the same boxes (a new layout follows the numbers)
   const key = `${view.state.x.length} ${view.state.activation}`;
   player.views = neuronViews(view, {

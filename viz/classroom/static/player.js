@@ -270,7 +270,8 @@ export class Player {
 // Typing in a text field is never taken; a clicker's PageDown / PageUp always steps. A
 // focused menu or slider never takes ← → PageUp PageDown Home End (a clicker must not
 // change a setting, rebuilding the network), nor ↑ ↓ unless the keyboard put the focus
-// there; Space on a focused button or box steps instead of pressing it again.
+// there, except a slider the user clicked into: its arrows, Home and End are its own.
+// Space on a focused button or box steps instead of pressing it again.
 const ACTIONS = {
   ArrowRight: "next", PageDown: "next", " ": "next", ArrowLeft: "prev", PageUp: "prev",
   Home: "first", End: "last", p: "phase", P: "prevphase", l: "layer", L: "prevlayer",
@@ -282,6 +283,10 @@ let keysInstalled = false, lastPointer = -1e9;
 function installKeys() {
   if (keysInstalled) return;
   keysInstalled = true;
+  // a new size or theme (the page's presenter mode): draw again, fitted to it
+  const again = () => { for (const p of players) if (visible(p)) p.render(); };
+  window.addEventListener("resize", again);
+  window.addEventListener("bp-theme", again);
   window.addEventListener("pointerdown", () => { lastPointer = performance.now(); }, true);
   window.addEventListener("focusin", e => {
     if (performance.now() - lastPointer < 800) byPointer.add(e.target);
@@ -311,6 +316,8 @@ function onKey(e) {
   const typing = t && (t.isContentEditable || tag === "TEXTAREA" || (tag === "INPUT" && TEXT_INPUTS.has(t.type)));
   if (typing && !paging) return;
   const setting = tag === "SELECT" || (tag === "INPUT" && t.type === "range");
+  // a slider the user clicked into takes its own arrow keys (Home, End too)
+  if (tag === "INPUT" && t.type === "range" && byPointer.has(t) && !paging && e.key !== " ") return;
   if (setting && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
     if (byPointer.has(t)) e.preventDefault();
     return;
@@ -350,7 +357,7 @@ export function dotView(drawing) {
       }
       // what the step writes new numbers into: a backward step's receivers, else its boxes
       const written = step.phase === "backward" && lit.input.length ? lit.input : lit.focus;
-      reveal([...lit.focus, ...lit.input], written);
+      if (!zoom(svg, [...lit.focus, ...lit.input], written)) reveal([...lit.focus, ...lit.input], written);
     },
   };
 }
@@ -370,6 +377,42 @@ function applyState(g, state) {
     const shape = g.querySelector("path, polygon");
     if (shape) shape.setAttribute("fill", state.fill);
   }
+}
+
+// A drawing inside a .bp-fit box (the live page's presenter mode) is scaled to fit it,
+// never scrolled. When that makes its type smaller than the page's --bp-label, its
+// viewBox zooms into the lit elements, just enough for that size; when they cannot all
+// fit, into those the step writes into, then the first of them (as `reveal` scrolls).
+// Returns whether the drawing is a fitted one (its full view restored outside a .bp-fit).
+function zoom(svg, elements, written) {
+  if (svg.dataset.fullView === undefined) svg.dataset.fullView = svg.getAttribute("viewBox") || "";
+  const full = svg.dataset.fullView.split(/[\s,]+/).map(Number);
+  const fitted = Boolean(svg.closest(".bp-fit"));
+  if (full.length === 4) svg.setAttribute("viewBox", svg.dataset.fullView);
+  if (!fitted || full.length !== 4 || !elements.length) return fitted;
+  const cw = svg.clientWidth, ch = svg.clientHeight;
+  const type = parseFloat((svg.querySelector("text") || svg).getAttribute("font-size"));
+  const want = parseFloat(getComputedStyle(svg).getPropertyValue("--bp-label"));
+  if (!(type > 0 && want > 0) || !cw || !ch || Math.min(cw / full[2], ch / full[3]) * type >= want) return true;
+  const w = (cw * type) / want, h = (ch * type) / want;  // the window, in drawing units
+  const toDrawing = svg.getScreenCTM().inverse();
+  const span = list => {
+    const corners = list.flatMap(e => {
+      const r = e.getBoundingClientRect();
+      return [new DOMPoint(r.left, r.top), new DOMPoint(r.right, r.bottom)].map(p => p.matrixTransform(toDrawing));
+    });
+    const xs = corners.map(p => p.x), ys = corners.map(p => p.y);
+    return { x: Math.min(...xs), y: Math.min(...ys), w: Math.max(...xs) - Math.min(...xs), h: Math.max(...ys) - Math.min(...ys) };
+  };
+  const fits = a => a.w <= w * 0.95 && a.h <= h * 0.95;
+  let area = span(elements);
+  if (!fits(area)) area = span(written.length ? written : elements);
+  if (!fits(area)) area = span([(written.length ? written : elements)[0]]);
+  const place = (centre, size, start, extent) =>
+    size >= extent ? start + (extent - size) / 2 : Math.max(start, Math.min(start + extent - size, centre - size / 2));
+  const x = place(area.x + area.w / 2, w, full[0], full[2]), y = place(area.y + area.h / 2, h, full[1], full[3]);
+  svg.setAttribute("viewBox", `${x} ${y} ${w} ${h}`);
+  return true;
 }
 
 // Scroll the nearest scrolling box so that the lit elements are all in view (the gradient's

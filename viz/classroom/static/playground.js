@@ -1,8 +1,11 @@
 // The Playground tab: TensorFlow Playground's controls. The server trains (nn, one epoch
 // a frame) and streams frames; this module only draws them: the boundary and points on a
-// canvas, a heatmap per neuron, edges coloured by weight or by gradient, loss curves.
+// canvas, a heatmap per neuron, edges coloured by weight or by gradient, loss curves, the
+// size of each layer's gradients. Paused, a click on a training point plays that point's
+// backprop through the network as it is (the Network tab's view and player).
 // Its controls, their defaults and the URL come from the Playground's settings schema.
 import { $, MID, NEG, POS, colour, el, fmt, rgb, svg } from "./common.js";
+import { cssSize, networkView } from "./network.js";
 import { build, defaults, fromUrl, parse, toUrl } from "./settings.js";
 
 // Three classes (the 3-arm spiral): the Playground's orange and blue, and a purple.
@@ -11,7 +14,8 @@ export const CLASS_RGB = [NEG, POS, [128, 72, 170]];
 let ctx = null, hello = null, schema = null, controls = {}, playing = false, link = null;
 let s = null;  // the settings, once the schema has come
 let lastGood = null, points = null, frame = null, curve = { train: [], test: [] }, selected = null;
-const NODE = 52, GAP_Y = 62;
+let backprop = null, picked = null;  // a training point's walk: its view, the point's number
+const NODE = 52, R = 6;  // the largest neuron (CSS px); the plane is [-R, R]²
 
 // Play and Pause as drawn icons: U+23F8 (pause) is missing from Debian's default fonts.
 export function icon(kind) {
@@ -58,9 +62,22 @@ function syncControls() {
 export function init(context) {
   ctx = context;
   showPlaying($("pg-play"), false);
-  $("pg-play").onclick = () => ctx.send({ type: playing ? "playground.pause" : "playground.play" });
-  $("pg-step").onclick = () => { if (playing) ctx.send({ type: "playground.pause" }); ctx.send({ type: "playground.step" }); };
-  $("pg-reset").onclick = () => send(true);
+  $("pg-play").onclick = () => {
+    if (!playing) closeBackprop();
+    ctx.send({ type: playing ? "playground.pause" : "playground.play" });
+  };
+  $("pg-step").onclick = () => {
+    closeBackprop();
+    if (playing) ctx.send({ type: "playground.pause" });
+    ctx.send({ type: "playground.step" });
+  };
+  $("pg-reset").onclick = () => { closeBackprop(); send(true); };
+  backprop = networkView($, "pgbp", $("pg-backprop"));
+  const again = () => { if (frame && hello) drawFrame(); };  // a new width: the network anew
+  window.addEventListener("resize", again);
+  window.addEventListener("bp-theme", again);
+  $("pgbp-close").onclick = closeBackprop;
+  $("pg-boundary").onclick = pickPoint;
   $("pg-problem").onchange = e => {
     const first = Object.keys(hello.datasets).find(d => hello.datasets[d] === e.target.value);
     change("dataset", first);
@@ -106,6 +123,7 @@ export function onMessage(m) {
       curve = { train: [], test: [] };
       selected = null;
       $("pg-inspect").replaceChildren();
+      closeBackprop();
     }
     syncControls();
     ctx.saveUrl();
@@ -122,7 +140,42 @@ export function onMessage(m) {
   } else if (m.type === "playground.playing") {
     playing = m.playing;
     showPlaying($("pg-play"), playing);
+  } else if (m.type === "playground.point") {
+    showBackprop(m);
   }
+}
+
+// ------------------------------------------------------------ one point's backprop
+// A click on the boundary: the nearest training point (within a few pixels) has its walk
+// played through the network as it is now (the run pauses first).
+function pickPoint(e) {
+  if (!points || !frame) return;
+  const canvas = $("pg-boundary"), box = canvas.getBoundingClientRect(), W = canvas.width;
+  const cx = ((e.clientX - box.left) * W) / box.width, cy = ((e.clientY - box.top) * W) / box.height;
+  const at = v => ((v + R) / (2 * R)) * W;
+  let best = -1, nearest = 8;
+  points.train.forEach(([x, y], k) => {
+    const d = Math.hypot(at(x) - cx, W - at(y) - cy);
+    if (d < nearest) { nearest = d; best = k; }
+  });
+  if (best < 0) return;
+  if (playing) ctx.send({ type: "playground.pause" });
+  ctx.send({ type: "playground.point", index: best });
+}
+
+function showBackprop(view) {
+  picked = view.index;
+  const [x, y, label] = view.point;
+  $("pgbp-what").textContent = `training point ${view.index + 1}: (${fmt(x)}, ${fmt(y)}), label ${fmt(label)}`;
+  $("pg-backprop").hidden = false;
+  backprop.load(view, { at: 0 });
+  $("pg-backprop").scrollIntoView({ block: "nearest" });  // a phone: it is below the boundary
+  if (frame) drawFrame();  // the point ringed
+}
+
+function closeBackprop() {
+  $("pg-backprop").hidden = true;
+  picked = null;
 }
 
 // Settings the server refused (say, from an edited link): back to the last good ones.
@@ -190,6 +243,23 @@ function drawFrame() {
   drawLegend();
   drawCurve();
   drawNetwork();
+  drawStrip();
+}
+
+// Each layer's mean |∂loss/∂w| on a log scale (1e-8 .. 1): vanishing gradients show as
+// the first layers' bars shrinking, orders of magnitude below the last's.
+function drawStrip() {
+  const sizes = frame.gradient_sizes || [];
+  const cells = sizes.map((v, i) => {
+    const cell = el("div", { class: "strip-layer", "data-layer": `L${i + 1}`, title: `L${i + 1}: mean |∂loss/∂w| = ${v}` });
+    const bar = el("div", { class: "strip-bar" }), fill = el("div", { class: "strip-fill" });
+    const t = Number.isFinite(v) && v > 0 ? Math.max(0, Math.min(1, (Math.log10(v) + 8) / 8)) : 0;
+    fill.style.width = `${(100 * t).toFixed(1)}%`;
+    bar.appendChild(fill);
+    cell.append(el("span", { class: "strip-name" }, `L${i + 1}`), bar, el("span", { class: "strip-value" }, fmt(v)));
+    return cell;
+  });
+  $("pg-strip").replaceChildren(el("div", { class: "strip-title" }, "gradient size per layer, mean |∂loss/∂w| (log scale)"), ...cells);
 }
 
 function drawLegend() {
@@ -205,13 +275,22 @@ function drawLegend() {
 }
 
 function drawPoints(canvas) {
-  if (points) paintPoints(canvas, points, Boolean(frame.boundary_classes), s.show_test);
+  if (!points) return;
+  paintPoints(canvas, points, Boolean(frame.boundary_classes), s.show_test);
+  if (picked === null || !points.train[picked]) return;
+  const [x, y] = points.train[picked], W = canvas.width, at = v => ((v + R) / (2 * R)) * W;
+  const c = canvas.getContext("2d");
+  c.beginPath();
+  c.arc(at(x), W - at(y), 8, 0, 2 * Math.PI);
+  c.lineWidth = 2.5;
+  c.strokeStyle = "#111";
+  c.stroke();
 }
 
 // The data set's points over the boundary: train points ringed white, test points (when
 // shown) ringed dark.
 export function paintPoints(canvas, data, classes, showTest = true) {
-  const c = canvas.getContext("2d"), W = canvas.width, R = 6;
+  const c = canvas.getContext("2d"), W = canvas.width;
   const at = v => ((v + R) / (2 * R)) * W;
   const dot = ([x, y, label], test) => {
     c.beginPath();
@@ -247,7 +326,11 @@ function drawCurve() {
   line(curve.train, "#999");
 }
 
-// The network: features (all seven, the used ones lit), hidden layers, the output.
+// The network: features (all seven, the used ones lit), hidden layers, the output. Its
+// size follows the width it is given (browser zoom, a phone, presenter mode): neurons
+// shrink to fit, a feature's name goes under its neuron when there is no room beside it,
+// and the layers' − n + controls go into a row above when they cannot sit over their
+// columns; nothing overlaps.
 function drawNetwork() {
   if (!frame || !hello) return;
   const box = $("pg-network");
@@ -257,10 +340,20 @@ function drawNetwork() {
   const last = outputs === 1 ? ["output"] : Array.from({ length: outputs }, (_, k) => `class ${k}`);
   const columns = [names, ...s.layers.map((n, i) => Array.from({ length: n }, (_, j) => `L${i + 1}.n${j + 1}`)), last];
   const width = box.clientWidth || 560;
-  const xs = columns.map((_, c) => 10 + (c * (width - NODE - 20)) / (columns.length - 1));
-  const height = 40 + Math.max(...columns.map(c => c.length)) * GAP_Y;
+  const small = cssSize(box, "--bp-small", 12);
+  const per = width / columns.length;
+  const node = Math.round(Math.max(24, Math.min(NODE, per * 0.5)));
+  const label = Math.max(...names.map(f => hello.features[f].length)) * small * 0.6 + 10;
+  const beside = per - node >= label + 8;  // the features' names right of their neurons
+  const touch = cssSize(box, "--touch", 32);
+  const ctlWidth = 2 * touch + small * 2;
+  const over = per >= ctlWidth + 8;  // each layer's controls over its column
+  const top = over ? touch + 6 : 4;
+  const gapY = node + (beside ? 10 : small * 1.3 + 8);
+  const xs = columns.map((_, c) => 2 + (c * (width - node - 4)) / (columns.length - 1));
+  const height = top + Math.max(...columns.map(c => c.length)) * gapY;
   box.style.height = `${height}px`;
-  const yOf = (c, j) => 36 + j * GAP_Y;
+  const yOf = (c, j) => top + j * gapY;
   const edges = svg("svg", { width, height, class: "pg-edges" });
   box.appendChild(edges);
   const byGrad = $("pg-edge-grad").checked;
@@ -268,12 +361,12 @@ function drawNetwork() {
   const rows = [s.features.map(f => names.indexOf(f)), ...s.layers.map(n => [...Array(n).keys()]), [...Array(outputs).keys()]];
   frame.layers.forEach((layer, li) => {
     const values = byGrad ? layer.grads : layer.weights;
-    const top = Math.max(...values.flat().map(Math.abs), 1e-12);
+    const most = Math.max(...values.flat().map(Math.abs), 1e-12);
     values.forEach((row, i) => row.forEach((v, j) => {
-      const y1 = yOf(li, rows[li][i]) + NODE / 2, y2 = yOf(li + 1, rows[li + 1][j]) + NODE / 2;
+      const y1 = yOf(li, rows[li][i]) + node / 2, y2 = yOf(li + 1, rows[li + 1][j]) + node / 2;
       const line = svg("line", {
-        x1: xs[li] + NODE, y1, x2: xs[li + 1], y2,
-        stroke: colour(byGrad ? v / top : v), "stroke-width": 1 + 5 * Math.min(1, Math.abs(byGrad ? v / top : v)),
+        x1: xs[li] + node, y1, x2: xs[li + 1], y2,
+        stroke: colour(byGrad ? v / most : v), "stroke-width": 1 + 5 * Math.min(1, Math.abs(byGrad ? v / most : v)),
         class: "pg-edge",
       });
       const name = `${columns[li + 1][j]}.w${i + 1}`;
@@ -283,8 +376,7 @@ function drawNetwork() {
   });
   columns.forEach((col, c) => col.forEach((name, j) => {
     const canvas = el("canvas", { width: NODE, height: NODE, class: "pg-node", "data-id": name });
-    canvas.style.left = `${xs[c]}px`;
-    canvas.style.top = `${yOf(c, j)}px`;
+    Object.assign(canvas.style, { left: `${xs[c]}px`, top: `${yOf(c, j)}px`, width: `${node}px`, height: `${node}px` });
     if (c === 0) {
       const k = s.features.indexOf(name);
       canvas.classList.toggle("off", k < 0);
@@ -294,10 +386,10 @@ function drawNetwork() {
         const next = k < 0 ? [...s.features, name] : s.features.filter(f => f !== name);
         if (next.length) change("features", names.filter(f => next.includes(f)));
       };
-      const label = el("span", { class: "pg-flabel" }, hello.features[name]);
-      label.style.top = `${yOf(c, j) + NODE / 2 - 9}px`;
-      label.style.left = `${xs[c] + NODE + 4}px`;
-      box.appendChild(label);
+      const text = el("span", { class: "pg-flabel" }, hello.features[name]);
+      text.style.top = `${beside ? yOf(c, j) + node / 2 - small * 0.6 : yOf(c, j) + node + 1}px`;
+      text.style.left = `${beside ? xs[c] + node + 4 : xs[c]}px`;
+      box.appendChild(text);
     } else {
       const layer = frame.layers[c - 1];
       paintHeat(canvas, layer.heat[j], frame.heat_size);
@@ -305,17 +397,26 @@ function drawNetwork() {
     }
     box.appendChild(canvas);
   }));
-  s.layers.forEach((n, i) => {
-    const controls = el("div", { class: "pg-layerctl" });
-    controls.style.left = `${xs[i + 1] - 8}px`;
-    const less = el("button", {}, "−"), more = el("button", {}, "+");
+  const controls = s.layers.map((n, i) => {
+    const ctl = el("div", { class: "pg-layerctl", "data-layer": `L${i + 1}` });
+    const less = el("button", { title: `one neuron fewer in L${i + 1}` }, "−");
+    const more = el("button", { title: `one neuron more in L${i + 1}` }, "+");
     less.onclick = () => { if (n > 1) change("layers", s.layers.map((m, k) => (k === i ? m - 1 : m))); };
     more.onclick = () => {
       if (n < schema.properties.layers.items.maximum) change("layers", s.layers.map((m, k) => (k === i ? m + 1 : m)));
     };
-    controls.append(less, el("span", {}, String(n)), more);
-    box.appendChild(controls);
+    ctl.append(...(over ? [] : [el("span", {}, `L${i + 1}`)]), less, el("span", {}, String(n)), more);
+    if (over) ctl.style.left = `${xs[i + 1] + node / 2 - ctlWidth / 2}px`;
+    return ctl;
   });
+  let row = box.parentElement.querySelector(".pg-layerrow");
+  if (over || !controls.length) {
+    if (row) row.remove();
+    box.append(...controls);
+  } else {
+    if (!row) box.before((row = el("div", { class: "pg-layerrow" })));
+    row.replaceChildren(...controls);
+  }
   if (selected) selected();
 }
 

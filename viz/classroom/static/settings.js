@@ -100,9 +100,13 @@ export function control(schema, key, value, onChange, prefix = schema.title.toLo
     const field = el("input", number
       ? { type: "number", id, min: String(prop.minimum ?? ""), max: String(prop.maximum ?? ""), step: prop.type === "integer" ? "1" : "any" }
       : { type: "text", id, spellcheck: "false" });
-    field.onchange = () => onChange(parse(prop, field.value));
+    // a reply that comes while the field is being typed in leaves it as typed
+    let typing = false;
+    field.oninput = () => { typing = true; };
+    field.onblur = () => { typing = false; };
+    field.onchange = () => { typing = false; onChange(parse(prop, field.value)); };
     field.onkeydown = e => { if (e.key === "Enter") field.onchange(); };
-    set = v => { field.value = format(prop, v); };
+    set = v => { if (!(typing && document.activeElement === field)) field.value = format(prop, v); };
     label.appendChild(field);
   }
   set(value);

@@ -6,12 +6,19 @@
 // in the browser (no build step).
 import { colour, el, fmt, importSvg, svg } from "./common.js";
 import { networkView } from "./network.js";
-import { neuronViews, slider } from "./neuron.js";
+import { nameParams, neuronViews, slider } from "./neuron.js";
 import { Player, dotView, nodeTable } from "./player.js";
 import { paintClasses, paintHeat, paintPoints, showPlaying } from "./playground.js";
 import { control } from "./settings.js";
 
 let count = 0;  // a prefix per widget: several may share one notebook page
+
+// A widget's root: its classes, and JupyterLab's notebook shortcuts kept off its keys
+// (its sliders and its player take them; Lumino stops at this attribute).
+function widgetRoot(root, ...classes) {
+  root.classList.add("bpl-widget", ...classes);
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+}
 
 function save(model, name, value) {
   model.set(name, value);
@@ -53,7 +60,7 @@ function params(model, prefix) {
 
 function renderNeuron({ model, el: root }) {
   const prefix = `bpl-neuron-${++count}`;
-  root.classList.add("bpl-widget");
+  widgetRoot(root);
   const { box, sync } = params(model, prefix);
   const select = el("select", { class: "activation" });
   for (const a of model.get("activations")) select.appendChild(el("option", { value: a }, a));
@@ -79,6 +86,7 @@ function renderNeuron({ model, el: root }) {
     const view = model.get("view");
     error.textContent = model.get("error");
     if (!view || !view.scene) return;
+    nameParams(box, view);
     player.views = neuronViews(view, { graph: () => graph, out, formula, table: grads });
     player.load(view.scene, { keep: Boolean(player.scene), at: "update" });
   };
@@ -98,7 +106,7 @@ function renderNeuron({ model, el: root }) {
 // draw_dot's drawing of any Value, its walk (the player starts at the end: the drawing
 // as it is) and a table of every labelled value's data and gradient.
 function renderGraph({ model, el: root }) {
-  root.classList.add("bpl-widget");
+  widgetRoot(root);
   const bar = el("div", { class: "stepbar" });
   const picture = el("div", { class: "graph" });
   const grads = el("table", { class: "numbers grads" });
@@ -125,7 +133,7 @@ function renderGraph({ model, el: root }) {
 function renderNetwork({ model, el: root }) {
   const prefix = `bpl-net-${++count}`;
   const id = name => `${prefix}-${name}`;
-  root.classList.add("bpl-widget", "bpl-network");
+  widgetRoot(root, "bpl-network");
   const row = el("div", { class: "row" });
   const updates = el("b", { class: "updates" });
   for (const [name, node] of [["output", el("b", { id: id("output"), class: "output" })],
@@ -161,7 +169,7 @@ function renderNetwork({ model, el: root }) {
 const PG_NODE = 40, PG_GAP = 48;
 
 function renderPlayground({ model, el: root }) {
-  root.classList.add("bpl-widget", "bpl-playground");
+  widgetRoot(root, "bpl-playground");
   const bar = el("div", { class: "row" });
   const buttons = {};
   for (const [name, text] of [["play", "Play"], ["step", "Step"], ["reset", "Reset"]]) {
