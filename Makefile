@@ -44,11 +44,11 @@ docs: $(VENV)/.installed  # the site (lessons, API) in site/, built offline in s
 	$(PIP) install --quiet -e ".[docs]"
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
-lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+lint: $(VENV)/.installed-dev  # style, then types (mypy: the settings in pyproject.toml)
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
 
 format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info site .cache
+	rm -rf $(VENV) out .pytest_cache .hypothesis .mypy_cache build *.egg-info site .cache

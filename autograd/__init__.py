@@ -6,7 +6,7 @@
 >>> a.grad, b.grad
 (-3.0, 2.0)
 
-Reading order for a newcomer: four files, about 1,130 lines, in one sitting.
+Reading order for a newcomer: four files, about 1,160 lines, in one sitting.
 
 1. ``ops/op.py``: ``Op``, an entry of the op table: an operation's forward and its
    vector-Jacobian products side by side, with how it reads in pictures and where else

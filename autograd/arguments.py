@@ -9,12 +9,17 @@ sorted tuple of non-negative ints, an index without lists or Values), or raises 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, overload
 
 import numpy as np
 
 
-def normalize_axis(axis: Any, ndim: int, op: str) -> tuple | None:
+@overload
+def normalize_axis(axis: None, ndim: int, op: str) -> None: ...
+@overload
+def normalize_axis(axis: int | Sequence[int], ndim: int, op: str) -> tuple[int, ...]: ...
+def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """``axis`` (an int, a sequence of ints or None) as a sorted tuple of axes in
     ``range(ndim)``; None stays None (every axis).
 

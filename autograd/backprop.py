@@ -32,14 +32,15 @@ if TYPE_CHECKING:  # for type hints only: value.py imports this module
     from .value import Value
 
 
-def topological_order(root: Value, leaves: bool = True) -> list[Value]:
+def topological_order(root: Value, leaves: bool = True, constants: bool = False) -> list[Value]:
     """Every value ``root`` depends on (with a gradient), parents before children.
 
     Iterative depth-first search. Expanding a value pushes it back with a ``None``
     marker above it, then its parents; when the marker pops, all of the parents have
     been emitted and the value under the marker is emitted too. A value can be pushed
     twice (by two children); the second time it pops it is already seen and skipped.
-    ``leaves=False`` leaves out the inputs (the chain rule only visits values made by ops).
+    ``leaves=False`` leaves out the inputs (the chain rule only visits values made by ops);
+    ``constants=True`` keeps the values that need no gradient too (the ONNX export).
     """
     order: list[Value] = []
     seen: set[Value] = set()
@@ -54,7 +55,8 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
         seen.add(node)
         stack += [node, None]
         for parent in node.parents:
-            if parent.requires_grad and (leaves or parent._op is not None) and parent not in seen:
+            wanted = parent.requires_grad or constants
+            if wanted and (leaves or parent._op is not None) and parent not in seen:
                 stack.append(parent)
     return order
 
@@ -79,6 +81,7 @@ def chain_rule(
         if g is None:  # nothing flows back through this node
             continue
         op, inputs = node._op, node.parents
+        assert op is not None  # (the order holds the values made by ops)
         args = [p if on_values else p._data for p in inputs]
         args.extend(op.params)
         out = node if on_values else node._data
@@ -110,7 +113,7 @@ class BackwardStep(NamedTuple):
 
     node: Value
     input: Value
-    index: int  # the input's position in node.parents
+    index: int  # type: ignore[assignment]  # the input's position in node.parents
     local: float | None
     upstream: Any
     contribution: Any
@@ -144,7 +147,9 @@ def _local(node: Value, i: int) -> float | None:
     """d(node)/d(input i) as a number, when the node and its inputs are scalars."""
     if type(node._data) is not float or any(type(p._data) is not float for p in node.parents):
         return None
-    op, args = node._op, [p._data for p in node.parents] + list(node._op.params)
+    op = node._op
+    assert op is not None  # (a node: made by an op)
+    args = [p._data for p in node.parents] + list(op.params)
     with quiet():
         if op.vjp_all is not None:
             return float(op.vjp_all(1.0, node._data, *args)[i])
@@ -171,7 +176,7 @@ def grad(
     18.0
     """
     single = isinstance(inputs, type(output))
-    targets = [inputs] if single else list(inputs)
+    targets: list[Value] = [inputs] if single else list(inputs)  # type: ignore[list-item]
     for t in targets:
         if not isinstance(t, type(output)):
             raise TypeError(f"grad(): inputs must be Values, got {type(t).__name__}")

@@ -21,7 +21,9 @@ class Copies:
 
     def __getstate__(self) -> tuple:
         slots = {
-            name: getattr(self, name) for name in _slot_names(type(self)) if hasattr(self, name)
+            name: getattr(self, name)
+            for name in _slot_names(type(self))  # type: ignore[arg-type]  # (a class is hashable)
+            if hasattr(self, name)
         }
         if "_stamp" in slots:  # a count of this process's writes: say which process
             slots["_stamp"] = (writes.epoch, slots["_stamp"])
@@ -40,12 +42,12 @@ class Copies:
             return
         epoch, stamp = stamp if type(stamp) is tuple else (None, stamp)
         if epoch == writes.epoch:  # a copy in this process: stale stays stale
-            self._stamp = stamp
+            object.__setattr__(self, "_stamp", stamp)  # (a slot of Value, not of this mixin)
         elif getattr(self, "_op", None) is not None:
             # Pickled in another process, whose write counts mean nothing here: a node
             # counts as computed now and a leaf as never assigned, so only writes made
             # here after loading can make a graph stale.
-            self._stamp = writes.now
+            object.__setattr__(self, "_stamp", writes.now)
 
 
 @cache

@@ -104,6 +104,7 @@ def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
     for node in order:  # gradients of intermediate values are recomputed, never stale
         node._g = 0.0 if type(node._data) is float else None
     _add_to(root, seed, None)
+    op: Any  # an Op: the order holds the values made by ops (no check in this loop)
     for node in reversed(order):
         op, g, parents = node._op, node._g, node._parents
         if type(g) is float and not op.params:

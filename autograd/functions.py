@@ -80,7 +80,7 @@ def linear(x: Any, W: Any, b: Any) -> Value:
     """
     if type(x) is np.ndarray:  # a batch into the first layer: the constant _lift_all makes
         x = _constant(x)  # (without its loop over all three: every step of an MLP)
-    parts = (x, W, b)
+    parts: tuple = (x, W, b)
     if set(map(type, parts)) != _JUST_VALUE:
         parts = tuple(_lift_all(parts, "linear"))
     return _apply(ops.LINEAR, parts)
@@ -366,12 +366,12 @@ def _ints(op: str, name: str, value: Any, n: int) -> tuple[int, ...]:
     return tuple(int(v) for v in items)
 
 
-def _geometry(op: str, stride: Any, padding: Any, dilation: Any) -> tuple:
+def _geometry(op: str, stride: Any, padding: Any, dilation: Any) -> Any:  # three pairs
     return tuple(_ints(op, name, v, 2) for name, v in _named(stride, padding, dilation))
 
 
 def _check_fits(
-    op: str, shape: tuple, kernel: tuple, padding: tuple, dilation: tuple, slack: tuple = (0, 0)
+    op: str, shape: tuple, kernel: tuple, padding: Any, dilation: Any, slack: tuple = (0, 0)
 ) -> None:
     for axis, n, k, p, d, extra in zip(
         ("height", "width"), shape[2:], kernel, padding, dilation, slack
@@ -386,7 +386,7 @@ def _check_fits(
 
 def _pool_geometry(
     op: str, x: Value, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool
-):
+) -> tuple:
     if x.ndim != 4:
         raise ValueError(f"{op}: x must be (N, C, H, W), got shape {x.shape}")
     kernel = _ints(op, "kernel_size", kernel_size, 2)

@@ -46,8 +46,8 @@ class _PerThread(_Defaults):
     """The switches while some block is open somewhere: each thread's own."""
 
     __slots__ = ()
-    grad_enabled = property(lambda self: _depths.mine.no_grad == 0)  # type: ignore[assignment]
-    detect_anomaly = property(lambda self: _depths.mine.anomaly > 0)  # type: ignore[assignment]
+    grad_enabled = property(lambda self: _depths.mine.no_grad == 0)
+    detect_anomaly = property(lambda self: _depths.mine.anomaly > 0)
 
 
 # This thread's switches, read by every operation (``flags.grad_enabled``). Reading a

@@ -39,7 +39,7 @@ try:  # numpy >= 2.0: np.errstate is a context variable holding an "extobj"
     finally:
         _extobj_contextvar.reset(_token)
 except Exception:  # pragma: no cover - another numpy: the public, slower way
-    _extobj_contextvar = None
+    _extobj_contextvar = None  # type: ignore[misc, assignment]
 
 # The last outer error state seen, and the same state with every warning ignored. One
 # tuple, replaced whole, so two threads never pair one's state with the other's twin.
@@ -102,6 +102,6 @@ if _extobj_contextvar is None:  # pragma: no cover
     def quiet() -> Any:  # type: ignore[no-redef]  # noqa: F811
         return np.errstate(all="ignore")
 
-    def quietly(fn: Callable, *args: Any) -> Any:  # type: ignore[no-redef]  # noqa: F811
+    def quietly(fn: Callable, *args: Any) -> Any:  # noqa: F811
         with np.errstate(all="ignore"):
             return fn(*args)

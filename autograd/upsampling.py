@@ -41,8 +41,8 @@ def conv_transpose2d(
             f"{name}: x must be (N, C_in, H, W) and weight (C_in, C_out/groups, kh, kw), "
             f"got x of shape {x.shape} and weight of shape {w.shape}"
         )
-    stride, padding, dilation = _geometry(name, stride, padding, dilation)
-    output_padding = _ints(name, "output_padding", output_padding, 2)
+    steps, padding, dilation = _geometry(name, stride, padding, dilation)
+    extra = _ints(name, "output_padding", output_padding, 2)
     groups = int(groups)
     if groups < 1 or w.shape[0] % groups:
         raise ValueError(f"{name}: groups={groups} must divide the input channels ({w.shape[0]})")
@@ -51,18 +51,16 @@ def conv_transpose2d(
             f"{name}: x of shape {x.shape} has {x.shape[1]} channels but weight of shape "
             f"{w.shape} takes {w.shape[0]}"
         )
-    if any(extra >= s for extra, s in zip(output_padding, stride)):
+    if any(e >= s for e, s in zip(extra, steps)):
         # (torch also takes it below the dilation at stride 1; that is not done here)
-        raise ValueError(
-            f"{name}: output_padding {output_padding} must be below the stride {stride}"
-        )
-    shape = transpose_shape(x.shape, w.shape, stride, padding, output_padding, dilation, groups)
+        raise ValueError(f"{name}: output_padding {extra} must be below the stride {steps}")
+    shape = transpose_shape(x.shape, w.shape, steps, padding, extra, dilation, groups)
     if min(shape[2:]) < 1:
         raise ValueError(
             f"{name}: the output would be {shape[2:]} (x of shape {x.shape}, weight {w.shape}, "
-            f"stride {stride}, padding {padding}); padding is too large"
+            f"stride {steps}, padding {padding}); padding is too large"
         )
-    params = (stride, padding, output_padding, dilation, groups)
+    params = (steps, padding, extra, dilation, groups)
     if bias is None:
         return _apply(ops.CONV_TRANSPOSE2D_NO_BIAS, (x, w), params)
     (b,) = _lift_all([bias], name)
@@ -99,8 +97,8 @@ def interpolate(
     if (size is None) == (scale_factor is None):
         raise ValueError(f"{name}: give size or scale_factor (one of them)")
     scale = None
-    if size is not None:
-        size = _ints(name, "size", size, 2)
+    if scale_factor is None:  # (size is given: exactly one of them is, checked above)
+        out_size = _ints(name, "size", size, 2)
     else:
         pair = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * 2
         scale = tuple(float(s) for s in pair)
@@ -108,9 +106,9 @@ def interpolate(
             raise ValueError(
                 f"{name}: scale_factor must be 1 or 2 numbers > 0, got {scale_factor!r}"
             )
-        size = tuple(math.floor(n * s) for n, s in zip(x.shape[2:], scale))
-        if min(size) < 1:
+        out_size = tuple(math.floor(n * s) for n, s in zip(x.shape[2:], scale))
+        if min(out_size) < 1:
             raise ValueError(
                 f"{name}: scale_factor {scale_factor!r} leaves no pixels of x of shape {x.shape}"
             )
-    return _apply(ops.INTERPOLATE, (x,), (size, scale, mode, bool(align_corners)))
+    return _apply(ops.INTERPOLATE, (x,), (out_size, scale, mode, bool(align_corners)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,11 +43,23 @@ class Value(MathMethods, ShapeMethods, Copies):
     __slots__ = ("_data", "_g", "_op", "_parents", "_label", "requires_grad", "_stamp")
     __array_ufunc__ = None  # `ndarray + Value` defers to Value.__radd__ instead of looping
 
+    if TYPE_CHECKING:  # for type checkers: the methods made from the op table (at the end)
+
+        def __getattr__(self, name: str) -> Any: ...  # tanh, exp, ... (Value -> Value)
+        def __add__(self, other: Any) -> Value: ...  # and the other operators of the table:
+
+        __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __add__
+        __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __rpow__ = __add__
+
+        def __neg__(self) -> Value: ...
+
+        __abs__ = __neg__
+
     def __init__(
         self, data: Any, label: str = "", requires_grad: bool = True, dtype: Any = None
     ) -> None:
         self._data = as_data(data, dtype)
-        self._g = 0.0 if type(self._data) is float else None
+        self._g: Any = 0.0 if type(self._data) is float else None  # None: zeros, not made yet
         self._op: ops.Op | None = None
         self._parents: tuple[Value, ...] = ()
         self._label = str(label)
@@ -91,6 +103,13 @@ class Value(MathMethods, ShapeMethods, Copies):
     def grad(self, value: Any) -> None:
         if value is None:
             self._g = 0.0 if type(self._data) is float else None
+            return
+        kind = type(value)
+        if (kind is float or kind is int or kind is bool) and type(self._data) is float:
+            # ``p.grad = 0`` on a scalar parameter: what as_data and the shape check would
+            # give, without them (they were ~5% of a microGPT step)
+            self._g = float(value)
+            watch_gradient(self._g)
             return
         g = as_data(value, dtype=self.dtype)
         if np.shape(g) != self.shape:
@@ -159,6 +178,7 @@ class Value(MathMethods, ShapeMethods, Copies):
     def detach(self) -> Value:
         """A new leaf with the same data (shared, not copied) and no graph behind it."""
         node = _constant(self._data)  # arrays of a Value's dtype are not copied
+        assert node is not None  # (a Value holds numbers)
         node.label = self.label
         return node
 
@@ -232,14 +252,13 @@ def record(out: Any, op: ops.Op, parents: tuple[Value, ...]) -> Value:
             out = float(out)
     result = _new(Value)
     result._data = out
-    result._op, result._parents, result.requires_grad = None, (), False
-    if flags.grad_enabled:
-        for p in parents:
-            if p.requires_grad:  # some input needs a gradient: remember how we got here
-                result._op, result._parents, result.requires_grad = op, parents, True
-                result._stamp = writes.now  # born now: see mode.check_unchanged
-                break
-    if not result.requires_grad:
+    for p in parents if flags.grad_enabled else ():
+        if p.requires_grad:  # some input needs a gradient: remember how we got here
+            result._op, result._parents, result.requires_grad = op, parents, True
+            result._stamp = writes.now  # born now: see mode.check_unchanged
+            break
+    else:  # a constant: no input needs a gradient, or gradients are off
+        result._op, result._parents, result.requires_grad = None, (), False
         result._g = 0.0 if type(out) is float else None
     if flags.detect_anomaly and not result.isfinite():
         _refuse_non_finite(result, op, parents)
@@ -369,4 +388,4 @@ def _methods_from_the_table() -> None:
 _new = object.__new__
 _data_of = operator.attrgetter("_data")
 _methods_from_the_table()
-Value.__abs__ = Value.abs  # abs(v)
+Value.__abs__ = Value.abs  # type: ignore[attr-defined]  # abs(v); .abs is made above

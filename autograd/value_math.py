@@ -18,6 +18,29 @@ if TYPE_CHECKING:
 Axis = int | Sequence[int] | None
 
 
+class ValueParts:
+    """What the method mixins (``MathMethods``, ``value_shape.ShapeMethods``) use of
+    ``Value``, told to type checkers (nothing at run time)."""
+
+    __slots__ = ()
+    if TYPE_CHECKING:
+        _data: Any
+
+        @property
+        def shape(self) -> tuple: ...
+
+        @property
+        def ndim(self) -> int: ...
+
+        @property
+        def size(self) -> int: ...
+
+        @property
+        def dtype(self) -> np.dtype: ...
+
+        def _apply_op(self, op: Any, others: Sequence[Any] = (), params: tuple = ()) -> Value: ...
+
+
 class Picked(NamedTuple):
     """What ``sort`` and ``topk`` return, as torch's: the ``values`` (a Value, whose
     gradient goes back to where each came from) and their ``indices`` along the axis
@@ -27,19 +50,16 @@ class Picked(NamedTuple):
     indices: np.ndarray
 
 
-class MathMethods:
+class MathMethods(ValueParts):
     """Mixed into ``Value``: activations with a parameter, elementwise comparisons as
     masks, the reductions and softmax."""
 
     __slots__ = ()
-    if TYPE_CHECKING:  # what these methods use of Value
-        _data: Any
-        shape: tuple
-        ndim: int
-        size: int
-        dtype: np.dtype
+    if TYPE_CHECKING:  # what these methods use of Value besides
 
-        def _apply_op(self, op: Any, others: Sequence[Any] = (), params: tuple = ()) -> Value: ...
+        def __init__(self, data: Any, requires_grad: bool = True) -> None: ...
+
+        def reshape(self, *shape: Any) -> Value: ...
 
     # ------------------------------------------------------------ with a parameter
     def leaky_relu(self, slope: float = 0.01) -> Value:
@@ -140,7 +160,7 @@ class MathMethods:
         """1.0 where greater than or equal to ``other``, else 0.0 (a constant)."""
         return self._mask(np.greater_equal, other)
 
-    def _mask(self, compare: Callable, other: Any) -> Value:
+    def _mask(self, compare: Callable, other: Any) -> Any:  # a Value
         other = other._data if isinstance(other, MathMethods) else other  # (a Value)
         mask = np.asarray(compare(self._data, other), dtype=self.dtype)
         return type(self)(mask, requires_grad=False)

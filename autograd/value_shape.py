@@ -11,22 +11,16 @@ import numpy as np
 
 from . import ops
 from .arguments import along_axis_index, clean_index, normalize_axis
+from .value_math import ValueParts
 
 if TYPE_CHECKING:
     from .value import Value
 
 
-class ShapeMethods:
+class ShapeMethods(ValueParts):
     """Mixed into ``Value``: every method that moves numbers around."""
 
     __slots__ = ()
-    if TYPE_CHECKING:  # what these methods use of Value
-        _data: Any
-        shape: tuple
-        ndim: int
-        size: int
-
-        def _apply_op(self, op: Any, others: Sequence[Any] = (), params: tuple = ()) -> Value: ...
 
     def reshape(self, *shape: Any) -> Value:
         """The same elements in a new shape: ``v.reshape(2, 3)`` or ``v.reshape((2, 3))``."""

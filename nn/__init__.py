@@ -18,28 +18,12 @@ from . import (
     names,
     playground,
 )
+from .activations import ACTIVATIONS, MODULES, Activation
 from .attention import CausalSelfAttention, RMSNorm, rms_norm, scaled_dot_product_attention
+from .callbacks import EarlyStopping, ReduceLROnPlateau
 from .conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
 from .interop import from_torch, to_torch
-from .layers import (
-    ACTIVATIONS,
-    ELU,
-    GELU,
-    MLP,
-    Dropout,
-    Embedding,
-    Flatten,
-    Layer,
-    LeakyReLU,
-    Linear,
-    Neuron,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    SiLU,
-    Softplus,
-    Tanh,
-)
+from .layers import MLP, Dropout, Embedding, Flatten, Layer, Linear, Neuron, Sequential
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -58,10 +42,8 @@ from .optim import (
     Adam,
     AdamW,
     CosineAnnealingLR,
-    EarlyStopping,
     ExponentialLR,
     Optimizer,
-    ReduceLROnPlateau,
     RMSprop,
     StepLR,
 )
@@ -75,15 +57,8 @@ __all__ = [
     "MLP",
     "Linear",
     "Sequential",
-    "Tanh",
-    "ReLU",
-    "Sigmoid",
+    "Activation",
     "Dropout",
-    "LeakyReLU",
-    "GELU",
-    "SiLU",
-    "Softplus",
-    "ELU",
     "Flatten",
     "Embedding",
     "Conv2d",
@@ -136,3 +111,8 @@ __all__ = [
     "from_torch",
     "export_onnx",
 ]
+
+# One Module class per activation (nn.Tanh, nn.LeakyReLU, ...), made from its registry
+# line in nn.activations. (__all__ above stays one literal list: the API pages read it.)
+globals().update({kind.__name__: kind for kind in MODULES.values()})
+__all__ += [kind.__name__ for kind in MODULES.values()]

@@ -159,6 +159,11 @@ class CausalSelfAttention(Module):
     (3, 5, 8)
     """
 
+    Wq: Value
+    Wk: Value
+    Wv: Value
+    Wo: Value
+
     def __init__(self, n_embd: int, n_head: int, rng: Any = None) -> None:
         self.n_embd, self.n_head = int(n_embd), int(n_head)
         if self.n_embd < 1 or self.n_head < 1 or self.n_embd % self.n_head:
@@ -180,9 +185,9 @@ class CausalSelfAttention(Module):
         *lead, t, c = x.shape
         heads = (*lead, t, self.n_head, c // self.n_head)
         order = (*range(len(lead)), len(lead) + 1, len(lead), len(lead) + 2)  # T <-> heads
-        q, k, v = ((x @ w).reshape(heads).transpose(order) for w in (self.Wq, self.Wk, self.Wv))
+        q, k, v = ((x @ w).reshape(heads).transpose(*order) for w in (self.Wq, self.Wk, self.Wv))
         y = scaled_dot_product_attention(q, k, v, causal=True)
-        return y.transpose(order).reshape(x.shape) @ self.Wo
+        return y.transpose(*order).reshape(x.shape) @ self.Wo
 
     def config(self) -> dict:
         return {"n_embd": self.n_embd, "n_head": self.n_head}

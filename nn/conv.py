@@ -18,10 +18,25 @@ from .random import get_rng
 
 
 def _pair(v: Any) -> tuple[int, int]:
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(n) for n in v)
+    pair = (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(n) for n in v)
+    return pair  # type: ignore[return-value]  # (conv2d and the pools check it is two)
 
 
-class Conv2d(Module):
+class _Conv(Module):
+    """What the conv layers share: their weights and settings, made by ``_set_weights``
+    (told to type checkers here)."""
+
+    in_channels: int
+    out_channels: int
+    groups: int
+    init: str
+    init_activation: str
+    dtype: str
+    weight: Value
+    b: Value | None
+
+
+class Conv2d(_Conv):
     """A 2-D convolution: ``weight`` ``(out_channels, in_channels // groups, kh, kw)``,
     ``b`` ``(out_channels,)``; stride, padding, dilation and groups as in PyTorch.
     Initial weights by ``init`` (``nn.init``) with fan-in ``in_channels/groups·kh·kw``.
@@ -143,7 +158,7 @@ def _ceil_config(ceil_mode: bool) -> dict:
     return {"ceil_mode": True} if ceil_mode else {}
 
 
-class Conv1d(Module):
+class Conv1d(_Conv):
     """A 1-D convolution of sequences ``(N, C, L)``: ``weight`` ``(out_channels,
     in_channels // groups, kernel_size)``, ``b`` ``(out_channels,)``; stride, padding,
     dilation and groups as in PyTorch (``autograd.conv1d``).
@@ -184,7 +199,7 @@ class Conv1d(Module):
         return _conv_config(self, "kernel_size", "stride", "padding", "dilation")
 
 
-class ConvTranspose2d(Module):
+class ConvTranspose2d(_Conv):
     """The transposed 2-D convolution (``autograd.conv_transpose2d``): each input pixel
     spreads the kernel over the output, so ``stride=2`` doubles an image's size.
     ``weight`` ``(in_channels, out_channels // groups, kh, kw)`` (torch's layout),
@@ -241,7 +256,7 @@ class ConvTranspose2d(Module):
 
 
 def _set_weights(
-    layer: Module,
+    layer: _Conv,
     shape: tuple,
     out_per_group: int,
     init: str,
@@ -262,7 +277,7 @@ def _set_weights(
     layer.b = Value(np.zeros(channels), label="b", dtype=dtype) if bias else None
 
 
-def _conv_config(layer: Module, *settings: str) -> dict:
+def _conv_config(layer: _Conv, *settings: str) -> dict:
     """A conv layer's config: its channels, its ``settings`` (pairs as lists) and what
     made its weights."""
     shown = {}

@@ -244,7 +244,8 @@ class ScalarGPT:
 
     def loss(self, tokens: list[int]) -> Value:
         n = min(self.block_size, len(tokens) - 1)
-        keys, values = [[] for _ in range(self.n_layer)], [[] for _ in range(self.n_layer)]
+        keys: list[list] = [[] for _ in range(self.n_layer)]
+        values: list[list] = [[] for _ in range(self.n_layer)]
         losses = []
         for pos in range(n):
             probs = _softmax(self.position(tokens[pos], pos, keys, values))
@@ -254,7 +255,8 @@ class ScalarGPT:
     def predictor(self, temperature: float) -> Callable[[int], np.ndarray]:
         """As MicroGPT's, one position per call: the keys and values of the positions
         before are kept in lists, as microGPT samples."""
-        keys, values = [[] for _ in range(self.n_layer)], [[] for _ in range(self.n_layer)]
+        keys: list[list] = [[] for _ in range(self.n_layer)]
+        values: list[list] = [[] for _ in range(self.n_layer)]
 
         def probs_after(token: int) -> np.ndarray:
             with no_grad():
@@ -336,7 +338,8 @@ def sample(net: GPT, tok: Tokenizer, count: int, seed: int, temperature: float =
     gen = np.random.default_rng(seed)
     names = []
     for _ in range(count):
-        probs_after, token, ids = net.predictor(temperature), tok.bos, []
+        probs_after, token = net.predictor(temperature), tok.bos
+        ids: list[int] = []
         while len(ids) < net.block_size:
             token = int(gen.choice(tok.vocab_size, p=probs_after(token)))
             if token == tok.bos:
@@ -362,6 +365,13 @@ def _microgpt_to_torch(model: MicroGPT, path: str) -> tuple[Any, list]:
             super().__init__()
             for name, part in parts.items():
                 setattr(self, name, part)
+
+        wte: Any  # (set from parts; typed for mypy, which sees torch's Tensor | Module)
+        wpe: Any
+        attn: Any
+        fc1: Any
+        fc2: Any
+        lm_head: Any
 
         def forward(self, ids: Any) -> Any:
             norm = lambda x: torch.nn.functional.rms_norm(x, x.shape[-1:], eps=NORM_EPS)

@@ -16,24 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from autograd.ops import Without
+
+from .activations import MODULES, Activation, TorchLayer
 from .attention import CausalSelfAttention, RMSNorm
 from .conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
-from .layers import (
-    ELU,
-    GELU,
-    MLP,
-    Dropout,
-    Embedding,
-    Flatten,
-    LeakyReLU,
-    Linear,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    SiLU,
-    Softplus,
-    Tanh,
-)
+from .layers import MLP, Dropout, Embedding, Flatten, Linear, Sequential
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .torch_import import FROM_TORCH, convert_from_torch  # noqa: F401  (the other half)
@@ -95,9 +83,8 @@ def from_torch(module: Any) -> Module:
 def _to_torch(model: Module, path: str) -> tuple[Any, list[Link]]:
     convert = TO_TORCH.get(type(model))
     if convert is None:
-        where = f" at {path.rstrip('.')!r}" if path else ""
         raise TypeError(
-            f"to_torch: {type(model).__name__}{where} has no PyTorch counterpart here; "
+            f"to_torch: {type(model).__name__}{_at(path)} has no PyTorch counterpart here; "
             f"supported: {', '.join(k.__name__ for k in TO_TORCH)}"
         )
     return convert(model, path)
@@ -125,31 +112,17 @@ def _mlp_to_torch(model: MLP, path: str) -> tuple[Any, list[Link]]:
         k = len(parts)
         parts.append(torch.nn.Linear(sizes[i], sizes[i + 1], dtype=_dtype(model.dtype)))
         if model.vectorized:
-            links.append((f"{k}.weight", lambda get, i=i: get(f"layers.{i}.W").T))
-            links.append((f"{k}.bias", lambda get, i=i: get(f"layers.{i}.b")))
+            links.append((f"{k}.weight", _read(f"layers.{i}.W", transposed=True)))
+            links.append((f"{k}.bias", _read(f"layers.{i}.b")))
         else:  # every weight is its own scalar: gather them into torch's (nout, nin)
-            nin, nout = sizes[i], sizes[i + 1]
-            links.append(
-                (
-                    f"{k}.weight",
-                    lambda get, i=i, nin=nin, nout=nout: np.array(
-                        [
-                            [get(f"layers.{i}.neurons.{j}.w.{m}") for m in range(nin)]
-                            for j in range(nout)
-                        ]
-                    ),
-                )
-            )
-            links.append(
-                (
-                    f"{k}.bias",
-                    lambda get, i=i, nout=nout: np.array(
-                        [get(f"layers.{i}.neurons.{j}.b") for j in range(nout)]
-                    ),
-                )
-            )
+            neurons = [f"layers.{i}.neurons.{j}" for j in range(sizes[i + 1])]
+            weights = [[f"{n}.w.{m}" for m in range(sizes[i])] for n in neurons]
+            links.append((f"{k}.weight", _gathered(weights)))
+            links.append((f"{k}.bias", _gathered([f"{n}.b" for n in neurons])))
         if act != "linear":
-            parts.append(_to_torch(_activation_module(act, path), path)[0])
+            if act not in MODULES:
+                raise TypeError(f"to_torch: activation {act!r}{_at(path)} has no Module class")
+            parts.append(_activation_to_torch(MODULES[act](), path)[0])
     return torch.nn.Sequential(*parts), links
 
 
@@ -160,28 +133,45 @@ def _sequential_to_torch(model: Sequential, path: str) -> tuple[Any, list[Link]]
     for k, (name, child) in enumerate(model._children()):  # a layer used twice: two copies
         part, child_links = _to_torch(child, f"{path}{name}.")
         parts.append(part)
-        for tname, read in child_links:
-            links.append((f"{k}.{tname}", lambda get, read=read, p=name: read(_prefixed(get, p))))
+        links += [(f"{k}.{tname}", _under(name, read)) for tname, read in child_links]
     return torch.nn.Sequential(*parts), links
 
 
-def _prefixed(get: Getter, prefix: str) -> Getter:
-    return lambda name: get(f"{prefix}.{name}")
+def _read(name: str, transposed: bool = False) -> Callable[[Getter], np.ndarray]:
+    """A link's reader: our state entry ``name`` (transposed: a (nin, nout) matrix)."""
+    return (lambda get: get(name).T) if transposed else (lambda get: get(name))
 
 
-def _activation_to_torch(model: Module, path: str) -> tuple[Any, list[Link]]:
+def _gathered(names: list) -> Callable[[Getter], np.ndarray]:
+    """A link's reader: scalar entries gathered into an array (``names``: a list of
+    names, or of rows of names)."""
+    return lambda get: np.array(
+        [[get(n) for n in r] if isinstance(r, list) else get(r) for r in names]
+    )
+
+
+def _under(prefix: str, read: Callable[[Getter], np.ndarray]) -> Callable[[Getter], np.ndarray]:
+    """A child's reader, reading the entries under ``prefix``."""
+    return lambda get: read(lambda name: get(f"{prefix}.{name}"))
+
+
+def _activation_to_torch(model: Activation, path: str) -> tuple[Any, list[Link]]:
+    """Its registry line's torch.nn layer (``nn.activations``), with our arguments."""
     import torch
 
-    return getattr(torch.nn, type(model).__name__)(), []  # torch.nn.Tanh for our Tanh, ...
+    layer = model.function.torch
+    if not isinstance(layer, TorchLayer):
+        why = f" ({layer.reason})" if isinstance(layer, Without) else ""
+        raise TypeError(
+            f"to_torch: activation {model.function.name!r}{_at(path)} has no PyTorch "
+            f"counterpart{why}"
+        )
+    args = {theirs: getattr(model, ours) for theirs, ours in layer.args.items()}
+    return getattr(torch.nn, layer.name)(**args), []
 
 
-def _activation_module(name: str, path: str) -> Module:
-    """Our activation layer called ``name`` (an MLP names its activations)."""
-    for kind in TO_TORCH:
-        if getattr(kind, "name", None) == name:
-            return kind()
-    where = f" in {path.rstrip('.')!r}" if path else ""
-    raise TypeError(f"to_torch: activation {name!r}{where} has no PyTorch counterpart here")
+def _at(path: str) -> str:
+    return f" at {path.rstrip('.')!r}" if path else ""
 
 
 def _dropout_to_torch(model: Dropout, path: str) -> tuple[Any, list[Link]]:
@@ -192,7 +182,7 @@ def _dropout_to_torch(model: Dropout, path: str) -> tuple[Any, list[Link]]:
 
 def _same(*names: str) -> list[Link]:
     """Links for state entries torch names as we do (``b`` is torch's ``bias``)."""
-    return [(n if n != "b" else "bias", lambda get, n=n: get(n)) for n in names]
+    return [(n if n != "b" else "bias", _read(n)) for n in names]
 
 
 def _conv_to_torch(model: Conv1d | Conv2d | ConvTranspose2d, path: str) -> tuple[Any, list[Link]]:
@@ -333,18 +323,11 @@ TO_TORCH: dict[type, Callable[[Any, str], tuple[Any, list[Link]]]] = {
     Embedding: _embedding_to_torch,
     RMSNorm: _rms_norm_to_torch,
     CausalSelfAttention: _causal_self_attention_to_torch,
-    Tanh: _activation_to_torch,
-    ReLU: _activation_to_torch,
-    Sigmoid: _activation_to_torch,
-    LeakyReLU: _torch_layer("LeakyReLU", negative_slope="slope"),
-    GELU: _torch_layer("GELU", approximate="approximate"),
-    SiLU: _activation_to_torch,
-    Softplus: _activation_to_torch,  # torch's threshold=20 differs from ours below 3e-9
-    ELU: _torch_layer("ELU", alpha="alpha"),
     Dropout: _dropout_to_torch,
     Conv1d: _conv_to_torch,
     ConvTranspose2d: _conv_to_torch,
     GroupNorm: _group_norm_to_torch,
+    **{kind: _activation_to_torch for kind in MODULES.values()},  # the registry's torch=
 }
 
 
@@ -352,7 +335,7 @@ def _accept_our_names(links: list[Link], ours: list[str]) -> Callable:
     """A load_state_dict pre-hook: a state dict with our names (a safetensors file
     written by ``save``) is rewritten into torch's names and layouts before loading."""
 
-    def hook(module, state_dict, prefix, *args) -> None:
+    def hook(module: Any, state_dict: dict, prefix: str, *args: Any) -> None:
         import torch
 
         if not ours or any(prefix + name not in state_dict for name in ours):

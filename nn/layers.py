@@ -146,119 +146,6 @@ def as_input(x: Any, dtype: Any = None) -> Value:
     return Value(np.asarray(x), requires_grad=False, dtype=dtype)
 
 
-class _Activation(Module):
-    name = "linear"
-
-    def forward(self, x: Any) -> Any:
-        if isinstance(x, (list, tuple)):
-            return [activate(v, self.name) for v in x]
-        return activate(x, self.name)
-
-    def config(self) -> dict:
-        return {}
-
-
-class Tanh(_Activation):
-    """Elementwise tanh, on a Value or a list of Values."""
-
-    name = "tanh"
-
-
-class ReLU(_Activation):
-    """Elementwise max(x, 0), on a Value or a list of Values."""
-
-    name = "relu"
-
-
-class Sigmoid(_Activation):
-    """Elementwise 1 / (1 + exp(-x)), on a Value or a list of Values."""
-
-    name = "sigmoid"
-
-
-class LeakyReLU(_Activation):
-    """Elementwise x if x > 0 else slope · x.
-
-    >>> LeakyReLU(0.1)(Value([-2.0, 3.0])).data
-    array([-0.2,  3. ])
-    """
-
-    name = "leaky_relu"
-
-    def __init__(self, slope: float = 0.01) -> None:
-        self.slope = float(slope)
-
-    def forward(self, x: Any) -> Any:
-        if isinstance(x, (list, tuple)):
-            return [v.leaky_relu(self.slope) for v in x]
-        return x.leaky_relu(self.slope)
-
-    def config(self) -> dict:
-        return {"slope": self.slope}
-
-
-class GELU(_Activation):
-    """Elementwise x · Φ(x) (``approximate="tanh"``: the tanh formula), as torch.nn.GELU.
-
-    >>> round(GELU()(Value(1.0)).data, 4)
-    0.8413
-    """
-
-    name = "gelu"
-
-    def __init__(self, approximate: str = "none") -> None:
-        self.approximate = approximate
-
-    def forward(self, x: Any) -> Any:
-        if isinstance(x, (list, tuple)):
-            return [v.gelu(self.approximate) for v in x]
-        return x.gelu(self.approximate)
-
-    def config(self) -> dict:
-        return {"approximate": self.approximate}
-
-
-class SiLU(_Activation):
-    """Elementwise x · sigmoid(x).
-
-    >>> round(SiLU()(Value(1.0)).data, 4)
-    0.7311
-    """
-
-    name = "silu"
-
-
-class Softplus(_Activation):
-    """Elementwise log(1 + e^x).
-
-    >>> round(Softplus()(Value(0.0)).data, 4)
-    0.6931
-    """
-
-    name = "softplus"
-
-
-class ELU(_Activation):
-    """Elementwise x if x > 0 else alpha · (e^x - 1).
-
-    >>> round(ELU()(Value(-1.0)).data, 4)
-    -0.6321
-    """
-
-    name = "elu"
-
-    def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = float(alpha)
-
-    def forward(self, x: Any) -> Any:
-        if isinstance(x, (list, tuple)):
-            return [v.elu(self.alpha) for v in x]
-        return x.elu(self.alpha)
-
-    def config(self) -> dict:
-        return {"alpha": self.alpha}
-
-
 class Flatten(Module):
     """Every axis after the first (the batch) flattened into one: (N, ...) -> (N, -1).
 
@@ -338,6 +225,7 @@ def dropout_mask(rng: np.random.Generator, shape: tuple, keep: float, dtype: Any
 class Sequential(Module):
     """Modules applied one after the other.
 
+    >>> from nn import Tanh
     >>> net = Sequential(Linear(2, 8), Tanh(), Linear(8, 1))
     >>> net(np.zeros((4, 2))).shape
     (4, 1)
@@ -393,7 +281,7 @@ class MLP(Module):
             )
         self.nin, self.nouts = int(nin), [int(n) for n in nouts]
         if isinstance(activation, str):
-            self.activation = check_activation(activation)
+            self.activation: str | list[str] = check_activation(activation)
         else:
             names = [check_activation(a) for a in activation]
             if len(names) == len(self.nouts):
@@ -412,7 +300,7 @@ class MLP(Module):
         sizes = [self.nin] + self.nouts
         acts = self.activations
         if self.vectorized:
-            self.layers = [
+            self.layers: list[Any] = [
                 Linear(
                     sizes[i], sizes[i + 1], init_activation=acts[i], rng=gen, dtype=dtype, init=init
                 )
@@ -431,7 +319,7 @@ class MLP(Module):
     @property
     def activations(self) -> list[str]:
         """The activation after each layer."""
-        hidden = self.activation
+        hidden: str | list[str] = self.activation
         if isinstance(hidden, str):
             hidden = [hidden] * (len(self.nouts) - 1)
         return [*hidden, self.output_activation]

@@ -218,12 +218,14 @@ def _embedding_size(c: dict) -> tuple[int, int]:
     return 1, _whole(c, "num_embeddings") * _whole(c, "embedding_dim")
 
 
-def _nothing(c: dict) -> tuple[int, int]:
+def holds_nothing(config: dict) -> tuple[int, int]:
+    """The size rule of a layer that holds no tensors (an activation, Dropout)."""
     return 0, 0
 
 
 # (number of tensors, number of elements) a class's config asks for, computed without
-# building it (buffers count as tensors): every layer type has one entry here.
+# building it (buffers count as tensors): every layer type of nn has one (an
+# activation's is added with its Module class, in nn.activations).
 SIZE_RULES: dict[str, Callable[[dict], tuple[int, int]]] = {
     "MLP": _mlp_size,
     "Linear": _linear_size,
@@ -236,16 +238,8 @@ SIZE_RULES: dict[str, Callable[[dict], tuple[int, int]]] = {
     "Embedding": _embedding_size,
     "RMSNorm": _rms_norm_size,
     "CausalSelfAttention": _attention_size,
-    "Tanh": _nothing,
-    "ReLU": _nothing,
-    "Sigmoid": _nothing,
-    "LeakyReLU": _nothing,
-    "GELU": _nothing,
-    "SiLU": _nothing,
-    "Softplus": _nothing,
-    "ELU": _nothing,
-    "Dropout": _nothing,
-    "Flatten": _nothing,
+    "Dropout": holds_nothing,
+    "Flatten": holds_nothing,
     "MaxPool2d": _pool_size("MaxPool2d"),
     "AvgPool2d": _pool_size("AvgPool2d"),
     "Conv1d": _conv1d_size,
@@ -262,14 +256,57 @@ def describe(module: Any) -> dict:
     {'class': 'Tanh', 'config': {}}
     """
     try:
-        return {"class": type(module).__name__, "config": module.config()}
+        return {"class": file_name(type(module)), "config": module.config()}
     except NotImplementedError:
         if not _takes_only_modules(type(module)):
             raise
     return {
-        "class": type(module).__name__,
+        "class": file_name(type(module)),
         "children": [describe(c) for _, c in module._children()],  # a layer twice: twice
     }
+
+
+# ------------------------------------------------------------------ the class names
+# Every Module class by the name a model file calls it: ours (the classes of ``nn``) by
+# their plain name, always; a user's class by its plain name while no other class holds
+# it, else by its module and qualified name (``__main__.Linear``), so that no user's class
+# can replace ours for ``Module.load``.
+CLASSES: dict[str, type] = {}
+_NAMES: dict[type, str] = {}
+
+
+def file_name(cls: type) -> str:
+    """The name a model file gives ``cls``: its plain name for our classes (``Linear``)
+    and for a user's class whose name is free, else its full name (``__main__.Linear``).
+
+    >>> from nn import Linear
+    >>> file_name(Linear)
+    'Linear'
+    """
+    return _NAMES[cls]
+
+
+def _ours(cls: type) -> bool:
+    return cls.__module__ == "nn" or cls.__module__.startswith("nn.")
+
+
+def _full_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def register(cls: type) -> None:
+    """Add a Module class to ``CLASSES`` (every subclass, as it is made)."""
+    name, held = cls.__name__, CLASSES.get(cls.__name__)
+    if held is not None and _full_name(held) != _full_name(cls):  # a different class
+        if _ours(held) and _ours(cls):
+            raise TypeError(f"nn defines two Module classes named {name!r}")
+        if not _ours(cls):  # ours keep the name: this one is known by its full name
+            name = _full_name(cls)
+        else:  # ours came later (a module of nn imported after the user's class)
+            CLASSES[_full_name(held)] = held
+            _NAMES[held] = _full_name(held)
+    CLASSES[name] = cls
+    _NAMES[cls] = name
 
 
 # ------------------------------------------------------------------ the description
@@ -341,17 +378,18 @@ def _check(description: Any, registry: dict[str, type], depth: int) -> type:
     config = description.get("config")
     if not isinstance(config, dict):
         raise ValueError(f"the config of {name} is not an object")
+    signature = inspect.signature(kind)  # the constructor's arguments
     accepted = {
         p.name
-        for p in inspect.signature(kind.__init__).parameters.values()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("self", "rng")
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "rng"
     }
     unknown = sorted(set(config) - accepted)
     if unknown:
         raise ValueError(f"{name} has no arguments {unknown}; it takes {sorted(accepted)}")
     defaults = {
         p.name: p.default
-        for p in inspect.signature(kind.__init__).parameters.values()
+        for p in signature.parameters.values()
         if p.default is not inspect.Parameter.empty
     }
     for key, value in config.items():
@@ -388,5 +426,5 @@ def _build(description: dict, registry: dict[str, type]) -> Any:
 
 
 def _takes_only_modules(kind: type) -> bool:
-    params = list(inspect.signature(kind.__init__).parameters.values())[1:]
+    params = list(inspect.signature(kind).parameters.values())
     return len(params) == 1 and params[0].kind == params[0].VAR_POSITIONAL

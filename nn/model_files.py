@@ -12,18 +12,16 @@ each other and against the limits *before* the model is built or a tensor read.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import stat
-import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable
 from typing import IO, Any
 
 import numpy as np
 
+from .atomic import atomic_write
 from .model_config import (
     MAX_ELEMENTS,
     MAX_META_BYTES,
@@ -36,7 +34,7 @@ from .model_config import (
 MAX_HEADER_BYTES = 16 * 2**20  # a safetensors header; 10,000 entries take about 1 MB
 SUFFIXES = (".safetensors", ".npz")
 
-_ST_DTYPES = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
+_ST_DTYPES: dict[str, np.dtype] = {"F64": np.dtype("<f8"), "F32": np.dtype("<f4")}
 _NPY_MAGIC = b"\x93NUMPY"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 # What zipfile and numpy's .npy reader raise on a damaged, encrypted or exotic archive.
@@ -77,52 +75,6 @@ def write_model(module: Any, path: str | os.PathLike) -> None:
         atomic_write(path, lambda f: f.write(data))
     else:
         atomic_write(path, lambda f: np.savez(f, __meta__=np.array(meta), **state))
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> None:
-    """Call ``write`` on a temporary file next to ``path``, fsync it, then rename it over
-    ``path``: a failure or a kill part-way leaves the old file as it was.
-
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
-    >>> atomic_write(p, lambda f: f.write(b"hi")); p.read_bytes()
-    b'hi'
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600; keep what a plain open() gives
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable where we can
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
-def _mode_for(path: str) -> int:
-    """The replaced file's permissions, or what ``open(path, "w")`` would give."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        pass
-    try:  # Linux reports the umask without changing it (os.umask would, for all threads)
-        with open("/proc/self/status") as status:
-            umask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
-    except (OSError, StopIteration, ValueError, IndexError):
-        umask = os.umask(0)
-        os.umask(umask)
-    return 0o666 & ~umask
 
 
 # ------------------------------------------------------------------ reading

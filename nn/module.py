@@ -12,9 +12,8 @@ import numpy as np
 
 from autograd import Value
 
+from .model_config import CLASSES, register
 from .names import short_name
-
-_REGISTRY: dict[str, type] = {}
 
 
 class Module:
@@ -29,7 +28,7 @@ class Module:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _REGISTRY[cls.__name__] = cls
+        register(cls)  # by the name its model files give it
         _label_when_built(cls)
 
     # ------------------------------------------------------------ structure
@@ -244,7 +243,7 @@ class Module:
         """
         from .model_files import read_model
 
-        return read_model(path, _REGISTRY, cls)
+        return read_model(path, CLASSES, cls)
 
     def __repr__(self) -> str:
         try:
@@ -275,4 +274,4 @@ def _label_when_built(cls: type) -> None:
         if depth == 0:  # the outermost constructor: the parts label nothing on their own
             self.name_parameters()
 
-    cls.__init__ = __init__
+    cls.__init__ = __init__  # type: ignore[misc]  # (wrapped on purpose)

@@ -100,7 +100,7 @@ class _BatchNorm(Module):
             mean = self.running_mean.reshape(shape).astype(x.dtype)
             scale = 1.0 / np.sqrt(self.running_var.reshape(shape) + self.eps)
             y = (x - mean) * scale.astype(x.dtype)
-        if self.weight is None:
+        if self.weight is None or self.b is None:  # (both or neither)
             return y
         return y * self.weight.reshape(shape) + self.b.reshape(shape)
 
@@ -172,7 +172,7 @@ class GroupNorm(Module):
         grouped = x.reshape(x.shape[0], self.num_groups, -1)
         centered = grouped - grouped.mean(axis=2, keepdims=True)
         y = (centered / (centered.var(axis=2, keepdims=True) + self.eps).sqrt()).reshape(x.shape)
-        if self.weight is None:
+        if self.weight is None or self.b is None:  # (both or neither)
             return y
         shape = (1, self.num_channels) + (1,) * (x.ndim - 2)
         return y * self.weight.reshape(shape) + self.b.reshape(shape)

@@ -16,10 +16,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd import Value, is_grad_enabled, ops
+from autograd import Value, is_grad_enabled, ops, topological_order
 
+from .atomic import atomic_write
 from .layers import MLP
-from .model_files import atomic_write
 from .module import Module
 
 OPSET = 18
@@ -142,7 +142,7 @@ class _Graph:
         return self.emit.initializers
 
     def name_of(self, root: Value) -> str:
-        for v in _order(root):
+        for v in topological_order(root, constants=True):  # the engine's order
             if id(v) not in self.names:
                 self._translate(v)
         return self.names[id(root)]
@@ -153,6 +153,7 @@ class _Graph:
             self.names[id(v)] = self.emit.constant(np.asarray(v.data, np.float32), name).name
             return
         op = v._op
+        assert op is not None  # (a value with parents was made by an op)
         translate = op.onnx
         if not callable(translate):
             why = f" ({translate.reason})" if isinstance(translate, ops.Without) else ""
@@ -174,22 +175,6 @@ def _translated() -> list[str]:
     """The names of the ops that have an ONNX translation (compositions are made of them)."""
     entries = ops.ENTRIES.values()
     return sorted({e.name for e in entries if isinstance(e, ops.Op) and callable(e.onnx)})
-
-
-def _order(root: Value) -> list[Value]:
-    """Every value ``root`` depends on, constants included, parents first (no recursion)."""
-    order, seen, stack = [], set(), [(root, False)]
-    while stack:
-        v, expanded = stack.pop()
-        if expanded:
-            order.append(v)
-            continue
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        stack.append((v, True))
-        stack.extend((p, False) for p in reversed(v.parents) if id(p) not in seen)
-    return order
 
 
 def _tensor_info(name: str, shape: list) -> Any:

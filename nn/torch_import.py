@@ -6,29 +6,18 @@ entry per ``torch.nn`` layer type in ``FROM_TORCH``, keyed by class name so impo
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from .activations import MODULES, REGISTRY, ActivationFunction, TorchLayer
 from .conv import AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d
-from .layers import (
-    ELU,
-    GELU,
-    Dropout,
-    Embedding,
-    Flatten,
-    LeakyReLU,
-    Linear,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    SiLU,
-    Softplus,
-    Tanh,
-)
+from .layers import Dropout, Embedding, Flatten, Linear, Sequential
 from .model_config import MAX_DEPTH, check_transpose_window, check_window
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+
+M = TypeVar("M", bound=Module)
 
 
 def convert_from_torch(module: Any, path: str, done: dict[int, Module]) -> Module:
@@ -114,14 +103,14 @@ def _array(tensor: Any) -> np.ndarray:
     return tensor.detach().cpu().numpy()
 
 
-def _load(model: Module, module: Any, path: str, names: dict[str, str]) -> Module:
+def _load(model: M, module: Any, path: str, names: dict[str, str]) -> M:
     """Copy torch's ``names`` (torch name -> ours) into ``model``, checked as any state."""
     torch_state = module.state_dict()
     state = {ours: _array(torch_state[theirs]) for theirs, ours in names.items()}
     return _checked_load(model, module, path, state)
 
 
-def _checked_load(model: Module, module: Any, path: str, numbers: dict) -> Module:
+def _checked_load(model: M, module: Any, path: str, numbers: dict) -> M:
     """``model.load_state_dict`` of its state with ``numbers`` in it; what it refuses
     (NaN, infinity, a wrong shape) is one line naming the torch layer."""
     state = model.state_dict()
@@ -309,11 +298,23 @@ def _embedding_from_torch(module: Any, path: str) -> Embedding:
     return _load(table, module, path, {"weight": "weight"})
 
 
-def _softplus_from_torch(module: Any, path: str) -> Softplus:
-    _refuse(module, path, beta=1.0)
-    if module.threshold < 20:  # torch is linear above the threshold; ours is exact
-        _refuse(module, path, threshold=20)
-    return Softplus()
+def _activation_from_torch(function: ActivationFunction) -> Callable[[Any, str], Module]:
+    """The entry for an activation's torch layer (its registry line, ``nn.activations``):
+    the settings it needs checked, our arguments read from torch's."""
+    layer, kind = function.torch, MODULES[function.name]
+    assert isinstance(layer, TorchLayer)
+
+    def convert(module: Any, path: str) -> Module:
+        for attr, needed in layer.needs.items():
+            value = getattr(module, attr)
+            if not (needed(value) if callable(needed) else value == needed):
+                raise TypeError(
+                    f"from_torch: torch.nn.{layer.name}{_where(path)} has {attr}={value!r}; "
+                    f"only {attr}={needed!r} is supported"
+                )
+        return kind(**{ours: getattr(module, theirs) for theirs, ours in layer.args.items()})
+
+    return convert
 
 
 # One entry per torch.nn layer type (by class name, so importing nn needs no torch).
@@ -327,18 +328,15 @@ FROM_TORCH: dict[str, Callable[[Any, str], Module]] = {
     "BatchNorm1d": _batch_norm_from_torch,
     "BatchNorm2d": _batch_norm_from_torch,
     "Embedding": _embedding_from_torch,
-    "Tanh": lambda m, path: Tanh(),
-    "ReLU": lambda m, path: ReLU(),
-    "Sigmoid": lambda m, path: Sigmoid(),
-    "LeakyReLU": lambda m, path: LeakyReLU(m.negative_slope),
-    "GELU": lambda m, path: GELU(m.approximate),
-    "SiLU": lambda m, path: SiLU(),
-    "Softplus": _softplus_from_torch,
-    "ELU": lambda m, path: ELU(m.alpha),
     "Dropout": lambda m, path: Dropout(m.p),
     "Conv1d": _conv1d_from_torch,
     "ConvTranspose2d": _conv_transpose2d_from_torch,
     "GroupNorm": _group_norm_from_torch,
+    **{  # each activation's registry line names its torch layer
+        f.torch.name: _activation_from_torch(f)
+        for f in REGISTRY.values()
+        if isinstance(f.torch, TorchLayer) and f.name in MODULES
+    },
 }
 
 # torch.nn containers: ours is built from their children, each converted in turn.

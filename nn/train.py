@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -25,9 +26,6 @@ LOSSES: dict[str, Callable] = {
     "cross_entropy": L.cross_entropy,
     "hinge": L.hinge_loss,
 }
-
-
-_LOSS_NAMES = {fn.__name__: name for name, fn in LOSSES.items()}  # mse_loss -> "mse", ...
 
 
 @dataclass
@@ -56,30 +54,84 @@ def predictions_array(out: Any) -> np.ndarray:
     return np.array([predictions_array(o) for o in out], dtype=np.float64)
 
 
-def accuracy(loss_name: str, out: Any, y: Any) -> float | None:
-    """Fraction classified right, read the way the loss reads the outputs; ``None`` for
-    a regression (an ``mse`` target that is not 0/1 or -1/+1)."""
-    pred = predictions_array(out)
-    y = np.asarray(y)
-    if loss_name == "cross_entropy":
-        return float(np.mean(pred.reshape(len(y), -1).argmax(axis=1) == y))
-    if loss_name in ("mse", "custom") and pred.ndim == 2 and pred.shape[1] > 1:
-        # several outputs per sample against class labels or one-hot rows: classes by argmax
-        if y.ndim == 1 and len(y) == len(pred):
-            return float(np.mean(pred.argmax(axis=1) == y))
-        if y.shape == pred.shape and np.all(y.sum(axis=1) == 1):
-            return float(np.mean(pred.argmax(axis=1) == y.argmax(axis=1)))
-    pred = pred.reshape(y.shape) if pred.size == y.size else pred
-    if loss_name == "hinge":
-        return float(np.mean(np.sign(pred) == np.sign(y)))
-    if loss_name == "bce_with_logits":
-        return float(np.mean((pred > 0) == (y > 0.5)))
-    values = set(np.unique(y).tolist())
+def _argmax(pred: np.ndarray, y: np.ndarray) -> float | None:
+    if y.ndim == 2 and y.shape == pred.shape:  # one-hot rows
+        return float(np.mean(pred.argmax(axis=1) == y.argmax(axis=1)))
+    return float(np.mean(pred.reshape(len(y), -1).argmax(axis=1) == y))
+
+
+def _as_targets(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return pred.reshape(y.shape) if pred.size == y.size else pred
+
+
+def _threshold(pred: np.ndarray, y: np.ndarray) -> float | None:
+    pred, values = _as_targets(pred, y), set(np.unique(y).tolist())
     if values <= {0, 1}:
         return float(np.mean((pred > 0.5) == (y > 0.5)))
     if values <= {-1, 1}:
         return float(np.mean(np.sign(pred) == y))
-    return None
+    return None  # a regression
+
+
+def _by_targets(pred: np.ndarray, y: np.ndarray) -> float | None:
+    if pred.ndim == 2 and pred.shape[1] > 1:  # several outputs against classes: argmax
+        if (y.ndim == 1 and len(y) == len(pred)) or (
+            y.shape == pred.shape and np.all(y.sum(axis=1) == 1)
+        ):
+            return _argmax(pred, y)
+    return _threshold(pred, y)
+
+
+# How to read a model's outputs as answers, by name (``fit(metric=...)``): each takes the
+# outputs as an array and the targets and gives the fraction right (None: a regression).
+READINGS: dict[str, Callable[[np.ndarray, np.ndarray], float | None]] = {
+    "argmax": _argmax,  # several outputs per sample: the largest is the class
+    "sign": lambda p, y: float(np.mean(np.sign(_as_targets(p, y)) == np.sign(y))),
+    "logits": lambda p, y: float(np.mean((_as_targets(p, y) > 0) == (y > 0.5))),
+    "threshold": _threshold,  # each output on its own: 0/1 targets at 0.5, ±1 by the sign
+    "targets": _by_targets,  # argmax if several outputs answer classes, else threshold
+}
+# Our losses read their outputs one way each; any other loss function is read by targets.
+LOSS_READINGS = {
+    "mse": "targets",
+    "bce": "threshold",
+    "bce_with_logits": "logits",
+    "cross_entropy": "argmax",
+    "hinge": "sign",
+}
+
+
+def accuracy(reading: str, out: Any, y: Any) -> float | None:
+    """The fraction of ``out`` (a model's outputs) that answers ``y`` right, the outputs
+    read as ``reading`` says (a name in ``READINGS``, or a loss's name: as that loss reads
+    them); ``None`` for a regression (read by targets that are not 0/1 or -1/+1).
+
+    >>> accuracy("sign", Value([0.3, -2.0, 0.1]), [1, -1, -1])
+    0.6666666666666666
+    """
+    pred, y = predictions_array(out), np.asarray(y)
+    return READINGS[LOSS_READINGS.get(reading, reading)](pred, y)
+
+
+def scorer(metric: str | Callable | None, loss: str | Callable) -> Callable | None:
+    """What ``fit(metric=...)`` scores each batch with: ``metric(out, y)`` if it is a
+    function; for ``"accuracy"``, the accuracy read as ``loss`` reads its outputs (one
+    of ours, by name or as the function itself; any other by the targets); for a name in
+    ``READINGS``, read that way; None for None."""
+    if metric is None or callable(metric):
+        return metric
+    if metric == "accuracy":
+        ours = loss if isinstance(loss, str) else _LOSS_OF.get(loss, "mse")
+        metric = LOSS_READINGS[ours]
+    if metric not in READINGS:
+        raise ValueError(
+            f"fit: unknown metric {metric!r}; give a function, None, 'accuracy' or a "
+            f"reading: {', '.join(READINGS)}"
+        )
+    return functools.partial(accuracy, metric)
+
+
+_LOSS_OF = {fn: name for name, fn in LOSSES.items()}  # our loss functions, by identity
 
 
 def fit(
@@ -99,15 +151,21 @@ def fit(
     seed: Any = None,
     l1: float = 0.0,
     transform: Callable | None = None,
+    metric: str | Callable | None = "accuracy",
     compile: bool | dict = False,
 ) -> History:
     """Train ``model`` on ``(X, y)`` and return a :class:`History`.
 
     ``loss`` is a name (``mse bce bce_with_logits cross_entropy hinge``) or a function
-    ``loss(output, y_batch) -> Value``. ``batch_size=None`` means the full batch. ``l2``
+    ``loss(output, y_batch) -> Value``. ``metric`` scores each batch besides the loss:
+    ``"accuracy"`` (read as the loss reads its outputs: ``cross_entropy`` by argmax,
+    ``hinge`` by sign, ...; any other loss function by the targets), the name of a way to
+    read them (``argmax sign logits threshold targets``), a function
+    ``metric(output, y_batch) -> float | None``, or None. ``batch_size=None`` means the full batch. ``l2``
     adds ``l2 * sum(w^2)`` to the loss (micrograd's regularization; optimizers also take
     ``weight_decay``). Each callback is called as ``cb(epoch, logs, model)`` after every
-    epoch and stops training by returning True. The progress bar shows only when
+    epoch and stops training by returning True (``nn.callbacks``: ``EarlyStopping``,
+    ``ReduceLROnPlateau``). The progress bar shows only when
     ``progress`` is on and stderr is a terminal. The training loss and accuracy of an
     epoch are averaged over its batches as they were seen (no second pass over the data);
     the validation numbers are computed after the epoch.
@@ -136,9 +194,7 @@ def fit(
         loss_fn = LOSSES[loss]
     else:
         loss_fn = loss
-    loss_name = (
-        loss if isinstance(loss, str) else _LOSS_NAMES.get(getattr(loss, "__name__", ""), "custom")
-    )
+    score = scorer(metric, loss)
     params = model.parameters()
     optimizer = optimizer or SGD(params, lr=0.1)
     size = len(X) if batch_size is None else int(batch_size)
@@ -149,7 +205,8 @@ def fit(
     epoch = 0
     try:
         for epoch in range(int(epochs)):
-            total, count, right = 0.0, 0, 0.0
+            total, count = 0.0, 0
+            right: float | None = 0.0  # None once a batch has no accuracy
             for xb, yb in batches(
                 X, y, size, shuffle=shuffle, seed=seed if seed is None else seed + epoch
             ):
@@ -157,16 +214,17 @@ def fit(
                 value, out = step(xb if transform is None else transform(xb), yb)
                 total += value * len(xb)
                 count += len(xb)
-                hits = accuracy(loss_name, out, yb)
+                hits = None if score is None else score(out, yb)
                 right = None if hits is None or right is None else right + hits * len(xb)
             # Loss and accuracy over the epoch's batches, as they were seen (as Keras
             # reports them): no second pass over the training set.
-            logs = {"loss": total / count, "accuracy": None if right is None else right / count}
+            logs: dict[str, Any] = {"loss": total / count}
+            logs["accuracy"] = None if right is None else right / count
             history.loss.append(logs["loss"])
             history.accuracy.append(logs["accuracy"])
             history.lr.append(optimizer.lr)
             if val is not None:
-                v = evaluate(model, val[0], val[1], loss_fn, loss_name)
+                v = evaluate(model, val[0], val[1], loss_fn, score)
                 logs["val_loss"], logs["val_accuracy"] = v["loss"], v["accuracy"]
             history.val_loss.append(logs.get("val_loss"))
             history.val_accuracy.append(logs.get("val_accuracy"))
@@ -244,8 +302,12 @@ def _batch_step(
     return made
 
 
-def evaluate(model: Any, X: Any, y: Any, loss_fn: Callable, loss_name: str) -> dict:
-    """Loss and accuracy on ``(X, y)`` without recording a graph (evaluation mode)."""
+def evaluate(
+    model: Any, X: Any, y: Any, loss: str | Callable, metric: str | Callable | None = "accuracy"
+) -> dict:
+    """Loss and accuracy on ``(X, y)`` without recording a graph (evaluation mode);
+    ``loss`` and ``metric`` as for :func:`fit`."""
+    loss_fn, score = (LOSSES[loss] if isinstance(loss, str) else loss), scorer(metric, loss)
     was_training = model.training
     model.eval()
     try:
@@ -254,7 +316,7 @@ def evaluate(model: Any, X: Any, y: Any, loss_fn: Callable, loss_name: str) -> d
             value = loss_fn(out, np.asarray(y)).item()
     finally:
         model.train(was_training)
-    return {"loss": value, "accuracy": accuracy(loss_name, out, y)}
+    return {"loss": value, "accuracy": None if score is None else score(out, y)}
 
 
 def predict(model: Any, X: Any) -> np.ndarray:

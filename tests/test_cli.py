@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from viz.cli import main
-from viz.expression import build
+from viz.classroom.cli import main
+from viz.classroom.expression import build
 
 
 def run(capsys, *argv):

@@ -834,3 +834,25 @@ def test_hinge_vjp_on_arrays_gives_the_general_rules_bits(dtype, shapes):
                 general = ops.sum_to(g * active * other, ops.shape_of(x))
                 assert fast.dtype == general.dtype and fast.shape == general.shape
                 assert fast.tobytes() == general.tobytes()
+
+
+def test_setting_a_number_as_the_gradient_of_a_scalar_takes_the_short_way(monkeypatch):
+    # ``p.grad = 0`` in a training loop: no array made, the same result as the long way
+    import autograd.value
+    from autograd.mode import writes
+
+    v = Value(2.0)
+    monkeypatch.setattr(writes, "negative_zero", False)
+    monkeypatch.setattr(autograd.value, "as_data", None)  # the long way would call it
+    for number, expected in ((0, 0.0), (3, 3.0), (True, 1.0), (-1.5, -1.5)):
+        v.grad = number
+        assert type(v.grad) is float and v.grad == expected
+    assert not writes.negative_zero
+    v.grad = -0.0
+    assert math.copysign(1.0, v.grad) == -1.0 and writes.negative_zero
+    with pytest.raises(OverflowError):
+        v.grad = 10**400  # as float(10**400) says
+    monkeypatch.undo()
+    t = Value([1.0, 2.0])
+    t.grad = 0  # a number on a tensor: spread to its shape (the long way)
+    assert t.grad.shape == (2,) and not t.grad.any()

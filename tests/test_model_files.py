@@ -761,3 +761,50 @@ def test_a_directory_given_to_load_is_one_clear_line(tmp_path):
 def test_load_state_dict_of_something_else_than_a_dict_says_so(state):
     with pytest.raises(TypeError, match=r"load_state_dict takes a dict .* Module\.load"):
         Linear(2, 1).load_state_dict(state)
+
+
+def test_a_users_class_named_as_ours_never_replaces_ours_for_load(tmp_path):
+    import nn
+
+    class Linear(Module):  # a user's own class that happens to share a name with ours
+        def __init__(self, n: int = 1) -> None:
+            self.n = n
+
+        def forward(self, x):
+            return x * self.n
+
+        def config(self) -> dict:
+            return {"n": self.n}
+
+    nn.Linear(3, 2, rng=0).save(tmp_path / "ours.safetensors")
+    Linear(5).save(tmp_path / "theirs.safetensors")
+    ours, theirs = (Module.load(tmp_path / f"{n}.safetensors") for n in ("ours", "theirs"))
+    assert type(ours) is nn.Linear and ours.nout == 2
+    assert type(theirs) is Linear and theirs.n == 5
+    # a user's class whose name is free keeps its plain name in the file (as before)
+    assert json.loads(_meta(tmp_path / "theirs.safetensors"))["class"].endswith(".Linear")
+    Sequential(Scale(3.0)).save(tmp_path / "scale.safetensors")
+    assert json.loads(_meta(tmp_path / "scale.safetensors"))["children"][0]["class"] == "Scale"
+
+
+def test_a_class_of_ours_defined_after_a_users_of_that_name_takes_the_name():
+    from nn.model_config import file_name
+
+    class Softmax2(Module):  # the user's, first
+        pass
+
+    assert file_name(Softmax2) == "Softmax2"
+
+    # then a module of nn defines one (as a module of nn imported later would)
+    ours = type("Softmax2", (Module,), {"__module__": "nn.later"})
+    assert file_name(ours) == "Softmax2"
+    assert file_name(Softmax2).endswith("<locals>.Softmax2")
+    with pytest.raises(TypeError, match="two Module classes named 'Softmax2'"):
+        type("Softmax2", (Module,), {"__module__": "nn.other"})
+
+
+def _meta(path) -> str:
+    from safetensors import safe_open
+
+    with safe_open(path, "np") as f:
+        return f.metadata()["backproplab"]

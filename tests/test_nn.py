@@ -461,6 +461,47 @@ def test_fit_learns_and_records_history():
     assert not model.training
 
 
+def test_fit_scores_accuracy_as_told_never_by_the_loss_functions_name():
+    X, y = datasets.make_gaussians(60, noise=0.0, seed=0)
+    signs = 2.0 * y - 1.0  # -1 / +1 targets, one output
+
+    def squared(out, target):
+        return ((out - target.reshape(-1, 1)) ** 2).mean()
+
+    squared.__name__ = "cross_entropy"  # a name fit once read as "score by argmax"
+
+    def run(**kw):
+        model = MLP(2, [4, 1], vectorized=True, rng=0)
+        opt = SGD(model.parameters(), lr=0.1)
+        return fit(model, X, signs, optimizer=opt, epochs=20, progress=False, seed=0, **kw)
+
+    # not our cross_entropy: read by the targets (the sign of one output), not by argmax
+    named = run(loss=squared)
+    assert named.accuracy[-1] >= 0.9
+    assert run(loss=squared, metric="sign").accuracy == named.accuracy
+    assert run(loss=squared, metric=None).accuracy == [None] * 20
+    half = run(loss=squared, metric=lambda out, target: 0.5, val=(X, signs))
+    assert half.accuracy[-1] == half.val_accuracy[-1] == 0.5
+    with pytest.raises(ValueError, match="unknown metric 'mse'.*argmax"):
+        run(loss="mse", metric="mse")
+    # our own losses are known by what they are: their reading of the outputs
+    three = np.arange(60) % 3
+    model = MLP(2, [3], vectorized=True, rng=0)
+    ours = fit(model, X, three, loss=cross_entropy, epochs=1, progress=False, seed=0)
+    model = MLP(2, [3], vectorized=True, rng=0)
+    told = fit(
+        model,
+        X,
+        three,
+        loss=lambda o, t: cross_entropy(o, t),
+        metric="argmax",
+        epochs=1,
+        progress=False,
+        seed=0,
+    )
+    assert ours.accuracy == told.accuracy and ours.accuracy[0] is not None
+
+
 def test_fit_stops_on_nan_naming_the_epoch():
     X, y = datasets.make_gaussians(20, seed=0)
     model = MLP(2, [8, 1], activation="relu", vectorized=True, rng=0)

@@ -5,10 +5,14 @@ one interpretation and fails naming the entry: its ``Value`` method applies it, 
 and vjps equal PyTorch's, ``backward`` equals ``trace_backward`` and ``grad``, the second
 derivative (``grad`` with ``create_graph``) equals finite differences of the first, the
 drawing shows it, the step-through page says its formula, the formula grammar reaches it
-(where it is exposed) and onnxruntime runs its ONNX translation. An entry declares an
-interpretation it cannot have with ``Without(why)``; leaving it out (None) fails.
+(where it is exposed) and onnxruntime runs its ONNX translation. An activation (an entry
+with a line in ``nn.activations.REGISTRY``) also has its Module (``nn.Tanh``, ...), which
+``to_torch`` / ``from_torch`` carry with the same values and gradients as PyTorch's and
+which model files save and load. An entry declares an interpretation it cannot have with
+``Without(why)``; leaving it out (None) fails.
 
-Adding an op: its entry in ``autograd/ops/`` and one row here.
+Adding an op: its entry in ``autograd/ops/`` and one row here (an activation: also its
+line in ``nn.activations.REGISTRY``).
 """
 
 from __future__ import annotations
@@ -156,6 +160,7 @@ ROWS: dict[str, Row] = {
     "silu": Row((X,)),
     "softplus": Row((X,)),
     "elu": Row((away(2, 3),), (0.7,)),
+    "softsign": Row((away(2, 3),)),
     # reductions
     "sum": Row((X,), (1,)),
     "mean": Row((X,), (0, True)),
@@ -474,7 +479,96 @@ def test_onnxruntime_runs_its_translation(key, tmp_path):
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5, err_msg=key)
 
 
-# ------------------------------------------------------------------ stage 2: nn
-# The interpretations that live in nn come next, one test each over the same entries:
-# an activation entry's Module (nn.Tanh, ...), to_torch / from_torch of that Module, and
-# save/load of a model that holds it.
+# ------------------------------------------------------------------ nn: the activations
+# An activation entry's Module (nn.Tanh, ...), to_torch / from_torch of it, and save/load
+# of a model that holds it, each reached from the entry's row (its args are the Module's).
+
+from nn import MLP, Linear, Module, Sequential, from_torch, to_torch  # noqa: E402
+from nn.activations import MODULES, REGISTRY  # noqa: E402
+
+ACTIVATIONS = [name for name, f in REGISTRY.items() if f.entry is not None]  # not linear
+
+
+def _activation_module(name):
+    if name not in MODULES:
+        pytest.fail(
+            f"activation {name!r} has no Module class: give module=... in its line of "
+            "nn.activations.REGISTRY"
+        )
+    return MODULES[name](*_row(name).args)  # the arguments its row gives the method
+
+
+def _torch_layer(name):
+    layer = REGISTRY[name].torch
+    if layer is None:
+        pytest.fail(
+            f"activation {name!r} has no PyTorch layer: give torch=TorchLayer(...) or "
+            "Without(why) in its line of nn.activations.REGISTRY"
+        )
+    return layer
+
+
+def test_every_activation_entry_has_a_line_in_the_registry():
+    # the entries made in autograd/ops/activations.py (not the ones it imports)
+    elsewhere = {id(v) for f in ops.FAMILIES if f is not ops.activations for v in vars(f).values()}
+    made = [
+        v
+        for v in vars(ops.activations).values()
+        if isinstance(v, ops.Op | ops.Composition) and id(v) not in elsewhere
+    ]
+    missing = [e.key for e in made if e.name not in REGISTRY]
+    assert not missing, f"activation entries without a line in nn.activations.REGISTRY: {missing}"
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_its_module_applies_it(name):
+    import nn
+
+    layer = _activation_module(name)
+    kind = type(layer)
+    assert getattr(nn, kind.__name__) is kind, f"nn.{kind.__name__} is not {name!r}'s Module"
+    x = Value(_row(name).inputs[0])
+    out, _ = _run(name, [x])
+    assert _bits(layer(x).data) == _bits(out.data), name
+    assert [v.data for v in layer([Value(0.5), Value(-0.5)])] == [
+        _run(name, [Value(v)])[0].data for v in (0.5, -0.5)
+    ], name
+    again = eval(repr(layer), {kind.__name__: kind})  # the repr is its constructor call
+    assert type(again) is kind and again.config() == layer.config(), name
+
+
+def _net(name):
+    return Sequential(Linear(3, 4, rng=0), _activation_module(name), Linear(4, 2, rng=1))
+
+
+X_NET = smooth(5, 3)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_to_torch_and_from_torch_keep_its_values_and_gradients(name):
+    if isinstance(_torch_layer(name), ops.Without):
+        return
+    for ours in (_net(name), MLP(3, [4, 2], activation=name, vectorized=True, rng=0)):
+        theirs = to_torch(ours)
+        x, tx = Value(X_NET), _tensor(X_NET)
+        out, tout = ours(x), theirs(tx)
+        _close(out.data, tout, name)
+        w = _weights(out.shape)
+        (out * w).sum().backward()
+        (tout * torch.as_tensor(w)).sum().backward()
+        _close(x.grad, tx.grad, name)
+        for (pname, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+            _close(p.grad, tp.grad.T if tp.ndim == 2 else tp.grad, (name, pname))
+    back = from_torch(to_torch(_net(name)))
+    assert type(back.modules[1]) is type(_activation_module(name)), name
+    assert back.modules[1].config() == _activation_module(name).config(), name
+    assert _bits(back(X_NET).data) == _bits(_net(name)(X_NET).data), name
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_save_and_load_keep_it(name, tmp_path):
+    for model in (_net(name), MLP(3, [4, 2], activation=name, vectorized=True, rng=0)):
+        model.save(tmp_path / "m.safetensors")
+        loaded = Module.load(tmp_path / "m.safetensors")
+        assert repr(loaded) == repr(model), name
+        assert _bits(loaded(X_NET).data) == _bits(model(X_NET).data), name

@@ -13,7 +13,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 from nn.activations import REGISTRY, check_activation
-from nn.model_files import atomic_write
+from nn.atomic import atomic_write
 
 from .theme import NEGATIVE, NEGATIVE_HEX, NEUTRAL_HEX, POSITIVE, POSITIVE_HEX, get_theme, mix
 

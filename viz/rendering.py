@@ -28,7 +28,7 @@ from typing import Any
 
 import graphviz
 
-from nn.model_files import atomic_write
+from nn.atomic import atomic_write
 
 try:
     import resource

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 from autograd import Value
-from nn.model_files import atomic_write
+from nn.atomic import atomic_write
 
 from .graph import draw_dot, plan
 from .rendering import to_svg

@@ -1,11 +1,11 @@
-"""Jupyter widgets: ``NeuronWidget``, ``GraphWidget`` and ``NetworkWidget`` (needs the ``widgets`` extra).
+"""Jupyter widgets: ``NeuronWidget``, ``GraphWidget``, ``NetworkWidget`` and
+``PlaygroundWidget`` (the ``widgets`` extra), the live classroom's tabs in a notebook.
 
-The widgets live in ``viz.classroom.widgets`` (they run the classroom's Neuron tab); this
-name stays an alias of that module, as ``viz.cli`` is of ``viz.classroom.cli``.
+They are made in ``viz.classroom.widgets``; this is their public name. Like the classroom,
+this module belongs to the application layer: it imports the classroom, and nothing in
+``viz`` imports it.
 """
 
-import sys
+from .classroom.widgets import GraphWidget, NetworkWidget, NeuronWidget, PlaygroundWidget
 
-from .classroom import widgets as _moved
-
-sys.modules[__name__] = _moved
+__all__ = ["NeuronWidget", "GraphWidget", "NetworkWidget", "PlaygroundWidget"]

@@ -1,5 +1,6 @@
-"""The activation functions of ``nn``: tanh, relu, sigmoid, leaky_relu, gelu, silu,
-softplus and elu.
+"""The entries of the activation functions (tanh, relu, sigmoid, ...). Each also has one
+line in ``nn.activations.REGISTRY``, which makes it an activation of ``nn`` (a name for
+``MLP``, a Module class, a torch layer); a test fails for an entry here without one.
 
 Each is one node even where a composition of other ops would do: an activation is one
 step of a neuron in every picture (the Neuron tab, the step-through page, a drawing
@@ -218,4 +219,16 @@ ELU = Op(
     grammar="elu",
     onnx=lambda emit, a, alpha: emit("Elu", a, alpha=alpha),
     torch=lambda t, a, alpha: t.nn.functional.elu(a, alpha),
+)
+# x / (1 + |x|): one node, as every activation here (composed it is three: abs, +, /).
+SOFTSIGN = Op(
+    "softsign",
+    lambda a: a / (1.0 + abs(a)),
+    lambda g, out, a: g / ((1.0 + abs(a)) * (1.0 + abs(a))),
+    local=("1 / (1 + |{a}|)²",),
+    method="softsign",
+    grammar="softsign",
+    onnx=lambda emit, a: emit("Softsign", a),
+    torch=lambda t, a: t.nn.functional.softsign(a),
+    doc="x / (1 + |x|): bounded as tanh is, with slower tails.",
 )

@@ -31,7 +31,7 @@ def _conv_dx(g, out, x, w, *rest):  # rest: (b,) and the four params, or the par
 
 def _conv_dw(g, out, x, w, *rest):
     if isinstance(g, _RAW):  # backward(): reuse the forward's columns of x
-        return im2col.weight_grad(g, x, *rest[-4:], shape_of(w), im2col.kept_columns(out))
+        return im2col.weight_grad(g, x, *rest[-4:], shape_of(w), im2col.kept_columns(out))  # type: ignore[call-arg]
     return _via(CONV2D_WEIGHT_GRAD, g, x, *rest[-4:], shape_of(w))
 
 
@@ -142,7 +142,7 @@ CONV2D_INPUT_GRAD = Op(
     onnx=_GRADIENT_ONLY,
     torch=lambda t, g, w, *p: t.nn.grad.conv2d_input(p[4], w, g, *p[:4]),
 )
-CONV2D_WEIGHT_GRAD = Op(
+CONV2D_WEIGHT_GRAD: Op = Op(
     "conv2d_weight_grad",
     im2col.weight_grad,
     lambda v, out, g, x, *p: _via(CONV2D_NO_BIAS, x, v, *p[:4]),
@@ -159,14 +159,14 @@ MAX_POOL2D = Op(
     torch=lambda t, x, *p: t.nn.functional.max_pool2d(x, *p),
 )
 # params: kernel, stride, padding, dilation, ceil_mode, then x and the window maxima (data)
-MAX_POOL2D_GRAD = Op(
+MAX_POOL2D_GRAD: Op = Op(
     "max_pool2d_grad",
     lambda g, *p: im2col.max_pool2d_grad(g, *p[-2:], *p[:-2]),
     lambda u, out, g, *p: _via(MAX_POOL2D_PICK, u, *p),
     onnx=_GRADIENT_ONLY,
     torch=_torch_max_pool_grad,
 )
-MAX_POOL2D_PICK = Op(
+MAX_POOL2D_PICK: Op = Op(
     "max_pool2d_pick",
     lambda u, *p: im2col.max_pool2d_pick(u, *p[-2:], *p[:-2]),
     lambda v, out, u, *p: _via(MAX_POOL2D_GRAD, v, *p),
@@ -182,7 +182,7 @@ AVG_POOL2D = Op(
         t.nn.functional.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad)
     ),
 )
-AVG_POOL2D_GRAD = Op(
+AVG_POOL2D_GRAD: Op = Op(
     "avg_pool2d_grad",
     im2col.avg_pool2d_grad,
     lambda u, out, g, *p: _via(AVG_POOL2D, u, *p[:-1]),

@@ -140,7 +140,7 @@ def weighted_sum_op(n: int, bias: bool) -> Op:
         return lambda names, params: names[(i + n) % (2 * n)]
 
     vjps = [vjp_weight(i) for i in range(n)] + [vjp_input(i) for i in range(n)]
-    local = [partner(i) for i in range(2 * n)]
+    local: list = [partner(i) for i in range(2 * n)]
     if bias:
         vjps.append(_identity_vjp)
         local.append("1")

@@ -194,7 +194,8 @@ def _fields(names: list[str], out: str, params: tuple) -> dict:
 # These work on raw data (float / ndarray) and on Values, so vjps can use them in both
 # modes. A Value is recognised by not being raw data (ops must not import Value).
 
-_RAW = (float, int, np.ndarray, np.generic)
+# (typed Any: a type checker then leaves a dual-mode argument Any after isinstance)
+_RAW: Any = (float, int, np.ndarray, np.generic)
 
 
 def raw(x: Any) -> Any:

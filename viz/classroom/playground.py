@@ -72,7 +72,7 @@ def run(
     )
     weights = [layer.W for layer in model.layers]
 
-    def mse_loss(out, y):  # named so that fit scores accuracy as for a squared error
+    def objective(out, y):
         return playground.objective(out, y, weights, s["reg"], s["rate"])
 
     regression = task == "regression"
@@ -91,7 +91,8 @@ def run(
         model,
         F_train,
         y_train,
-        loss=mse_loss,
+        loss=objective,
+        metric="targets",  # -1/+1 classes by the sign; a regression has no accuracy
         optimizer=SGD(model.parameters(), lr=s["lr"]),
         epochs=epochs,
         batch_size=min(s["batch"], len(X_train)),
@@ -103,8 +104,8 @@ def run(
     if history.interrupted and not history.epochs:  # Ctrl-C before one epoch: nothing to draw
         raise KeyboardInterrupt
     # After a Ctrl-C later on, the pictures show the model as far as it got (fit says so).
-    train = evaluate(model, F_train, y_train, playground.square_error, "mse")
-    test = evaluate(model, F_test, y_test, playground.square_error, "mse")
+    train = evaluate(model, F_train, y_train, playground.square_error, "targets")
+    test = evaluate(model, F_test, y_test, playground.square_error, "targets")
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
