@@ -90,7 +90,8 @@ class Compiled:
         if not callable(step):
             raise TypeError(f"compile: step must be a function, got {type(step).__name__}")
         self.step, self.max_traces, self.traces = step, int(max_traces), 0
-        self.fallback, self.refused = bool(fallback), None
+        self.fallback = bool(fallback)
+        self.refused: str | None = None
         self._replays: dict[tuple, Replay] = {}
         self._last: Replay | None = None
         functools.update_wrapper(self, step, updated=())

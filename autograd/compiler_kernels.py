@@ -74,7 +74,7 @@ def _linear_backward(prog, node, g, out, args):
         return None
     needs = [p.requires_grad for p in node._parents]
     matmul = prog.numpy("matmul")
-    grads = []
+    grads: list = []
     for i, (need, data) in enumerate(zip(needs, (x, W, b))):
         if not need:
             grads.append(None)
@@ -128,7 +128,7 @@ def _relu_backward(prog, node, g, out, args):
     (a,) = _inputs(node)
     if not (_arrays(a.dtype, a) and a.dtype in _BITS and node._parents[0].requires_grad):
         return None
-    bits = _BITS[a.dtype]
+    bits: Any = _BITS[a.dtype]
     into = prog.buffer(a)
     keep = prog.bind(np.empty(a.shape, bits), "b")
     g_bits = prog.space.get(g)
@@ -268,7 +268,8 @@ def _sum_of_squares_backward(prog, node, g, out, args):
     xs = _inputs(node)
     if not all(type(x) is np.ndarray for x in xs):
         return None
-    multiply, grads = prog.numpy("multiply"), []
+    multiply = prog.numpy("multiply")
+    grads: list = []
     for x, name, parent in zip(xs, args, node._parents):
         if not parent.requires_grad:
             grads.append(None)

@@ -131,6 +131,7 @@ def backward(prog: Program, root: Value, seed: str, params: dict) -> dict[Value,
     _add(prog, grads, root, seed, fitted=False, owned=False)
     for node in reversed(order_of_ops(root)):
         op, parents = node._op, node._parents
+        assert op is not None  # (order_of_ops lists the nodes an op made)
         scalar = type(node._data) is float
         g = grads.get(node)
         if g is None and not scalar:
@@ -155,6 +156,7 @@ def _vjps(prog: Program, node: Value, g: str, args: list[str], needs: list[bool]
     ``vjp_all`` call for an n-ary op, else one vjp per input that needs a gradient
     (as ``backward()``'s scalar path does for one or two float inputs)."""
     op, parents = node._op, node._parents
+    assert op is not None  # (a leaf has no vjps to call)
     out = prog.slot[node]
     floats = type(node._data) is float and all(type(p._data) is float for p in parents)
     scalar_path = floats and not op.params and len(parents) in (1, 2)
@@ -163,7 +165,7 @@ def _vjps(prog: Program, node: Value, g: str, args: list[str], needs: list[bool]
         every = prog.name("t")
         prog.emit(f"{every} = {prog.bind(op.vjp_all, 'd')}{call}  # {op.name}'s vjps")
         return [(f"{every}[{i}]", False, False) if need else None for i, need in enumerate(needs)]
-    found = []
+    found: list = []
     for i, (vjp, need) in enumerate(zip(op.vjps, needs)):
         if not need:
             found.append(None)

@@ -16,8 +16,8 @@ from . import value as value_module
 from .compiler_inputs import named, refuse
 from .value import Value
 
-_READS = ("item", "__float__", "isfinite", "__lt__", "__le__", "__gt__", "__ge__", "_mask")
-_READS += ("argmax", "argmin", "__repr__")  # the methods that read a value's numbers
+# the methods that read a value's numbers
+_READS = "item __float__ isfinite __lt__ __le__ __gt__ __ge__ _mask argmax argmin __repr__".split()
 
 
 class Recorded(NamedTuple):
@@ -201,9 +201,9 @@ class watching:  # noqa: N801 (a context manager)
         original_chain_rule = backprop.chain_rule
         self._swap(value_module, "record", watched_record)
         self._swap(backprop, "chain_rule", chain_rule)
-        data = Value.data
+        data: Any = Value.data  # (a property: mypy reads the class's overloads)
         self._swap(Value, "data", property(_reading(data.fget, ".data", tracer), data.fset))
-        grad = Value.grad
+        grad: Any = Value.grad
         self._swap(
             Value,
             "grad",
