@@ -226,9 +226,16 @@ def max_pool2d_grad(g, x, out, kernel, stride, padding, dilation, ceil_mode=Fals
     win = windows(xp, kernel, stride, dilation)
     dxp = np.zeros(xp.shape, dtype=np.result_type(g, x))
     dwin = windows(dxp, kernel, stride, dilation)  # writes land in dxp
-    pick = _peaks(win, out, kernel)
-    for k, (i, j) in enumerate(_positions(kernel)):
-        dwin[..., i, j] += g * (pick == k)
+    if np.isnan(out).any():
+        pick = _peaks(win, out, kernel)
+        for k, (i, j) in enumerate(_positions(kernel)):
+            dwin[..., i, j] += g * (pick == k)
+    else:  # each window's first maximum, without _peaks' index array (~0.25 ms a CNN step)
+        free = np.ones(out.shape, dtype=bool)
+        for i, j in _positions(kernel):
+            hit = (win[..., i, j] == out) & free
+            dwin[..., i, j] += g * hit
+            free &= ~hit
     ph, pw = padding
     return dxp[:, :, ph : ph + x.shape[2], pw : pw + x.shape[3]]
 
