@@ -172,6 +172,9 @@ class watching:  # noqa: N801 (a context manager)
         record = value_module.record
 
         def watched_record(out: Any, op: Any, parents: tuple) -> Value:
+            # A number kept as a float among the parents (``y * 2.0``) becomes its
+            # constant now: the compiler reads every input as a Value.
+            parents = tuple(map(value_module._operand_of, parents))
             node = record(out, op, parents)
             tracer.recorded(node, op, parents)
             return node

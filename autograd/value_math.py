@@ -51,8 +51,8 @@ class Picked(NamedTuple):
 
 
 class MathMethods(ValueParts):
-    """Mixed into ``Value``: activations with a parameter, elementwise comparisons as
-    masks, the reductions and softmax."""
+    """Mixed into ``Value``: activations with a parameter, comparisons (as bools and as
+    masks), the reductions and softmax."""
 
     __slots__ = ()
     if TYPE_CHECKING:  # what these methods use of Value besides
@@ -121,6 +121,20 @@ class MathMethods(ValueParts):
         2.3562
         """
         return self._apply_op(ops.ATAN2, (other,))
+
+    # ------------------------------------------------------------ comparisons
+    # ``<`` and friends look at the numbers only: they return bools, not Values.
+    def __lt__(self, other: Any) -> Any:
+        return self._data < (other._data if isinstance(other, MathMethods) else other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._data <= (other._data if isinstance(other, MathMethods) else other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._data > (other._data if isinstance(other, MathMethods) else other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._data >= (other._data if isinstance(other, MathMethods) else other)
 
     # ------------------------------------------------------------ comparisons as masks
     # A constant 0/1 mask (a Value with no gradient), for masking and counting. ``==``

@@ -2,6 +2,7 @@
 peak memory and the goal ratios.
 
     make bench    (or: python -m benchmarks [--quick] [--json PATH] [--markdown PATH] [workload ...])
+    python -m benchmarks --against REV [workload ...]    (before and after a change, one run)
 
 Each (round, workload, engine) runs in a fresh process (``benchmarks.measure``): one
 untimed warm-up step, a dtype check of every array, then several timed steps. Rounds
@@ -11,19 +12,28 @@ over rounds of each process's median step is reported, by the wall clock and in 
 time; ratios and goals use CPU time, which a busy shared machine disturbs far less (every
 engine is held to one thread, so on a quiet machine the two agree), with the spread of the
 round medians. Before anything is reported, every engine's first loss from the same starting
-weights must agree with ours. Engines that are not installed are skipped."""
+weights must agree with ours. Engines that are not installed are skipped.
+
+``--against REV`` adds the engine ``before``: backproplab as it was at the git revision
+REV (its ``autograd/``, ``nn/`` and ``viz/`` exported to a temporary folder that the
+process imports first), timed in the same rounds as today's code on the same workloads,
+so a change's cost is read from one run."""
 
 from __future__ import annotations
 
 import argparse
 import datetime
 import importlib.metadata
+import io
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 
 from . import report
 from .workloads import FLOORS, WORKLOADS, engine_available
@@ -36,6 +46,7 @@ THREADS = {
     "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
     "JAX_PLATFORMS": "cpu",
 }
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STEPS = {
     "scalar_moons": 5,
     "chain_1e4": 10,
@@ -46,9 +57,14 @@ STEPS = {
 }  # the least number of timed steps per process (others: 30, and at least 0.5 s of them)
 
 
-def run_one(name: str, engine: str, steps: int, min_seconds: float) -> dict:
-    """Time at least ``steps`` steps and ``min_seconds`` of one engine in a fresh process."""
+def run_one(
+    name: str, engine: str, steps: int, min_seconds: float, before: str | None = None
+) -> dict:
+    """Time at least ``steps`` steps and ``min_seconds`` of one engine in a fresh process
+    (``before``: the folder holding the code the engine ``before`` imports)."""
     env = {**os.environ, **THREADS}
+    if before is not None:
+        env["BENCHMARK_BEFORE"] = before
     cmd = [sys.executable, "-m", "benchmarks.measure", name, engine, str(steps), str(min_seconds)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1200)
     if out.returncode != 0:
@@ -71,9 +87,56 @@ def check_agreement(name: str, firsts: dict) -> None:
             )
 
 
-def run(names: list[str], rounds: int, quick: bool) -> dict:
+def export_revision(rev: str) -> tuple[str, str]:
+    """``autograd/``, ``nn/`` and ``viz/`` as they were at git revision ``rev``, in a new
+    temporary folder; returns the folder and the revision's short name."""
+    short = subprocess.run(
+        ["git", "rev-parse", "--short", f"{rev}^{{commit}}"],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+    )
+    if short.returncode != 0:
+        raise SystemExit(f"--against: {rev!r} is not a git revision of this checkout")
+    tar = subprocess.run(
+        ["git", "archive", "--format=tar", rev, "autograd", "nn", "viz"],
+        capture_output=True,
+        check=True,
+        cwd=REPOSITORY,
+    ).stdout
+    folder = tempfile.mkdtemp(prefix="backproplab-before-")
+    with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        if hasattr(tarfile, "data_filter"):  # (Python 3.10.12+, 3.11.4+)
+            archive.extractall(folder, filter="data")
+        else:
+            archive.extractall(folder)  # noqa: S202 (git's own archive of this repository)
+    return folder, short.stdout.strip()
+
+
+def run(names: list[str], rounds: int, quick: bool, against: str | None = None) -> dict:
     load_before = os.getloadavg()[0]
     plan = {n: [e for e in WORKLOADS[n].engines if engine_available(e)] for n in names}
+    before, before_name = export_revision(against) if against else (None, None)
+    if before is not None:  # the old code beside ours, wherever ours runs eagerly
+        for n in names:
+            if "backproplab" in plan[n]:
+                plan[n].insert(plan[n].index("backproplab") + 1, "before")
+    try:
+        return _rounds(names, plan, rounds, quick, before, before_name, load_before)
+    finally:
+        if before is not None:
+            shutil.rmtree(before, ignore_errors=True)
+
+
+def _rounds(
+    names: list[str],
+    plan: dict[str, list[str]],
+    rounds: int,
+    quick: bool,
+    before: str | None,
+    before_name: str | None,
+    load_before: float,
+) -> dict:
     results: dict[tuple[str, str], list[dict]] = {(n, e): [] for n in names for e in plan[n]}
     for r in range(rounds):
         for name in names:
@@ -82,7 +145,7 @@ def run(names: list[str], rounds: int, quick: bool) -> dict:
             if quick:
                 steps = min(steps, 5)
             for engine in engines:
-                res = run_one(name, engine, steps, 0.1 if quick else 0.5)
+                res = run_one(name, engine, steps, 0.1 if quick else 0.5, before)
                 if "wrong" in res:
                     raise SystemExit(f"{name}: {res['wrong']}: not timing a wrong dtype")
                 results[name, engine].append(res)
@@ -123,6 +186,8 @@ def run(names: list[str], rounds: int, quick: bool) -> dict:
                 }
             )
     info = {**meta(rounds, quick), "load_average": [load_before, os.getloadavg()[0]]}
+    if before_name is not None:
+        info["against"] = before_name
     return {"meta": info, "rows": rows, "goals": report.goals(rows)}
 
 
@@ -171,12 +236,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, help="rounds of fresh processes (default 3)")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     parser.add_argument("--markdown", metavar="PATH", help="write README's table (markdown)")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also time backproplab as it was at git revision REV (the engine 'before')",
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.workloads if n not in WORKLOADS]
     if unknown:
         parser.error(f"unknown workload {unknown[0]!r}; choose from {', '.join(WORKLOADS)}")
     rounds = args.rounds or (1 if args.quick else 3)
-    result = run(args.workloads or list(WORKLOADS), rounds, args.quick)
+    result = run(args.workloads or list(WORKLOADS), rounds, args.quick, args.against)
     print("\n" + report.text(result))
     if args.json:
         with open(args.json, "w") as f:

@@ -2,6 +2,9 @@
 
     python -m benchmarks.measure WORKLOAD ENGINE STEPS MIN_SECONDS
 
+(The engine ``before`` is backproplab imported from the folder ``$BENCHMARK_BEFORE``:
+``python -m benchmarks --against REV``.)
+
 The runner starts one such process per (round, workload, engine). It builds the step, runs
 it once untimed (the warm-up, which gives the first loss and compiles what JAX compiles),
 checks the dtype of every array, then times ``STEPS`` steps, more (up to 1,000) while
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import resource
 import sys
 import time
@@ -48,7 +52,7 @@ def children_cpu() -> float:
 
 def measure(name: str, engine: str, steps: int, min_seconds: float = 0.0) -> dict:
     workload = WORKLOADS[name]
-    step = workload.setup(engine)
+    step = workload.setup("backproplab" if engine == "before" else engine)
     setup_rss = max_rss_mb()
     first = step()
     try:
@@ -79,4 +83,6 @@ def measure(name: str, engine: str, steps: int, min_seconds: float = 0.0) -> dic
 
 if __name__ == "__main__":
     name, engine, steps, min_seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    if engine == "before":  # an older autograd/nn/viz, imported before today's
+        sys.path.insert(0, os.environ["BENCHMARK_BEFORE"])
     print(json.dumps(measure(name, engine, steps, float(min_seconds))))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 
 from .workloads import WORKLOADS
 
@@ -28,6 +29,14 @@ NAMES = {
     "autograd_value": "autograd.Value in microGPT's code",
     "microgpt_value": "microGPT's own Value (no library)",
 }
+
+
+def engine_name(engine: str, meta: dict) -> str:
+    """How a row names its engine (``before``: the revision ``--against`` named)."""
+    if engine == "before":
+        return f"backproplab at {meta.get('against', 'an earlier revision')} (before)"
+    return NAMES[engine]
+
 
 # The ratios later engine work aims at: (workload, reference engine) pairs, each read as
 # "backproplab's time / the reference's time" (below 1: we are faster).
@@ -154,17 +163,18 @@ def _cpu_cell(r: dict) -> str:
 
 def text(run: dict) -> str:
     """The table the runner prints: every row, then the goal ratios."""
+    name = partial(engine_name, meta=run["meta"])
     lines = [
         f"{'workload':15} {'engine':32} {'wall':>9} {'CPU':>22} {'spread':>7}"
         f" {'backproplab is':>15} {'peak RSS':>9} {'+steps':>7}"
     ]
     for r in run["rows"]:
         if r["median_s"] is None:
-            lines.append(f"{r['workload']:15} {NAMES[r['engine']]:32} failed: {r['error'][:70]}")
+            lines.append(f"{r['workload']:15} {name(r['engine']):32} failed: {r['error'][:70]}")
             continue
         spread = f"{r['spread'] * 100:.0f}%" if len(r["round_cpu_s"]) > 1 else ""
         lines.append(
-            f"{r['workload']:15} {NAMES[r['engine']]:32} {seconds(r['median_s']):>9}"
+            f"{r['workload']:15} {name(r['engine']):32} {seconds(r['median_s']):>9}"
             f" {_cpu_cell(r):>22}"
             f" {spread:>7} {compared(r['ratio']):>15}"
             f" {r['peak_rss_mb']:6.0f} MB {r['step_rss_mb']:4.0f} MB"
@@ -177,6 +187,7 @@ def text(run: dict) -> str:
 def markdown(run: dict) -> str:
     """README's benchmark table, with the date and the machine of the run."""
     m = run["meta"]
+    name = partial(engine_name, meta=m)
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
     load = m["load_average"]
     quick = "`--quick` (few steps per process), " if m.get("quick") else ""
@@ -198,10 +209,10 @@ def markdown(run: dict) -> str:
         title = WORKLOADS[r["workload"]].title if r["workload"] != previous else ""
         previous = r["workload"]
         if r["median_s"] is None:
-            lines.append(f"| {title} | {NAMES[r['engine']]} | failed: {r['error'][:60]} | | | |")
+            lines.append(f"| {title} | {name(r['engine'])} | failed: {r['error'][:60]} | | | |")
             continue
         lines.append(
-            f"| {title} | {NAMES[r['engine']]} | {seconds(r['median_s'])} | {_cpu_cell(r)} "
+            f"| {title} | {name(r['engine'])} | {seconds(r['median_s'])} | {_cpu_cell(r)} "
             f"| {compared(r['ratio'])} "
             f"| {r['peak_rss_mb']:.0f} MB |"
         )

@@ -199,3 +199,30 @@ def test_the_microgpt_goals_are_reported():
     assert scalar["value"] == pytest.approx(8)
     assert report.goal_value(goals["microgpt: tensor-mode step (goal 0.5 ms)"]) == "900 µs"
     assert goals["microgpt: backproplab / PyTorch (1 thread)"]["value"] == pytest.approx(0.5)
+
+
+def test_against_times_the_code_of_a_revision_beside_todays(tmp_path):
+    # `python -m benchmarks --against REV`: the engine "before" imports autograd/nn/viz as
+    # they were at REV (here HEAD, which CI's clone has) and must compute our first loss.
+    import subprocess
+    import sys
+
+    out = tmp_path / "run.json"
+    args = ["--quick", "--rounds", "1", "--against", "HEAD", "--json", str(out), "chain_400"]
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = json.loads(out.read_text())
+    rows = {r["engine"]: r for r in run["rows"]}
+    assert rows["before"]["first_loss"] == rows["backproplab"]["first_loss"]
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    assert run["meta"]["against"] == head.stdout.strip()
+    assert f"backproplab at {run['meta']['against']} (before)" in report.text(run)
+    bad = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--against", "no-such-rev", "chain_400"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 1 and "'no-such-rev' is not a git revision" in bad.stderr

@@ -693,6 +693,39 @@ def test_numbers_in_ops_are_constant_values_among_the_parents():
     assert x.tanh().parents == (x,)
 
 
+def test_a_number_beside_a_scalar_is_no_object_until_the_parents_are_read():
+    # y = y * 1.0001 + 0 records two objects per op for the garbage collector (the result
+    # and its inputs' tuple), not three: the number stays a float among the parents until
+    # ``parents`` is read (autograd/fast_backward.py says what that saves).
+    import gc
+
+    x = Value(1.5, label="x")
+    y = x
+    gc.collect()
+    before = len(gc.get_objects())
+    for _ in range(1000):
+        y = y * 1.0001 + 0
+    assert len(gc.get_objects()) - before <= 2 * 2000 + 50
+    assert type(y.parents[1]) is Value and y.parents[0].parents[1].data == 1.0001
+    # backward() before the parents are read and after: the same gradient, to the bit
+    makers = [
+        lambda: x * 2.0,
+        lambda: 2.0 * x,
+        lambda: 3 - x,
+        lambda: 4.0 / x,
+        lambda: 2.5**x,
+        lambda: (x * x - 1) / 3,
+    ]
+    for make in makers:
+        kept, read = make() * x, make() * x
+        assert all(type(p) is Value for p in read.parents[0].parents)
+        kept.backward()
+        first, x.grad = x.grad, None
+        read.backward()
+        assert x.grad == first == grad(make() * x, x)
+        x.grad = None
+
+
 def test_a_graph_pickled_when_inputs_were_slots_loads_with_its_parents():
     # An older version kept one or two inputs in slots ``_a`` and ``_b`` (a number as a
     # plain float); such a pickle loads with ``parents`` as today.

@@ -73,11 +73,11 @@ def _tensor_graph(choices, rng):
 
 
 def _same_gradients(leaves, root):
+    root.backward()  # first: on the graph as recorded, its numbers kept as floats
     totals = {}
     for step in trace_backward(root):
         totals[step.input] = step.total
     exact = grad(root, leaves)
-    root.backward()
     for leaf, g in zip(leaves, exact):
         if not leaf.requires_grad:
             continue
