@@ -221,7 +221,7 @@ class Value(MathMethods, ShapeMethods, Copies):
         _backward(self, grad)
 
 
-def record(out: Any, op: ops.Op, parents: tuple[Value, ...]) -> Value:
+def record(out: Any, op: ops.Op, parents: tuple) -> Value:
     """The one place a result becomes a Value: ``out`` (what ``op``'s forward returned
     for ``parents``) wrapped in a new node that remembers ``op`` and ``parents``.
 
