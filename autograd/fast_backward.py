@@ -89,10 +89,14 @@ def order_of_ops(root: Value) -> list[Value]:
         mark(node)
         push(node)
         push(None)
-        for parent in node._parents:
-            if type(parent) is float or parent in seen:
-                continue
-            if parent._op is not None and parent.requires_grad:
+        parents = node._parents
+        if len(parents) == 2:  # a binary op: one input may be a number kept as a float
+            if type(parents[1]) is float:  # (checked per node, not per input: a neuron
+                parents = parents[:1]  # has many inputs, and only a binary op a float)
+            elif type(parents[0]) is float:
+                parents = parents[1:]
+        for parent in parents:
+            if parent._op is not None and parent.requires_grad and parent not in seen:
                 push(parent)
     chain.reverse()
     order.extend(chain)
@@ -115,7 +119,10 @@ def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
         op, g, parents = node._op, node._g, node._parents
         if type(g) is float and not op.params:
             # The scalar engine: floats in, a float out, plain accumulation.
-            if len(parents) == 2:
+            if op.add_floats is not None:  # (first: a neuron's sum, the commonest node)
+                if op.add_floats(g, parents):
+                    continue
+            elif len(parents) == 2:
                 a, b = parents
                 if type(b) is float:  # y * 2.0: the number kept as a float (see record)
                     if type(a._data) is float and a.requires_grad:
@@ -138,11 +145,14 @@ def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
                 if type(a._data) is float and a.requires_grad:
                     a._g += op.vjps[0](g, node._data, a._data)
                     continue
-            elif op.add_floats is not None and op.add_floats(g, parents):
-                continue
         if g is None:  # nothing flows back through this node
             continue
-        args = [p._data for p in parents]
+        if len(parents) == 1:  # one or two inputs: no list comprehension (a call each)
+            args = [parents[0]._data]
+        elif len(parents) == 2:
+            args = [parents[0]._data, parents[1]._data]
+        else:
+            args = [p._data for p in parents]
         args.extend(op.params)
         out = node._data
         if op.vjp_all is not None:  # an n-ary op: all of its inputs' gradients at once
@@ -157,7 +167,21 @@ def _backward_pass(root: Value, seed: Any, order: list[Value]) -> None:
             if not parent.requires_grad:
                 continue
             gp = vjp(g, out, *args)
-            if type(gp) is float and type(parent._data) is float:
+            data = parent._data
+            # _add_to's commonest case inline: a first gradient that is an array of the
+            # input's shape and dtype is kept as it is, unless the input is a leaf and the
+            # array is not its own (the incoming gradient itself, or a view). ``is`` on
+            # dtypes: numpy's built-in ones are shared objects (others go to _add_to).
+            if (
+                type(gp) is np.ndarray
+                and parent._g is None
+                and type(data) is np.ndarray
+                and gp.dtype is data.dtype
+                and gp.shape == data.shape
+                and (parent._op is not None or (gp is not g and gp.base is None))
+            ):
+                parent._g = gp
+            elif type(gp) is float and type(data) is float:
                 parent._g += gp
             else:
                 _add_to(parent, gp, g)

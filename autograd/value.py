@@ -260,8 +260,10 @@ def _apply(op: ops.Op, parents: tuple[Value, ...], params: tuple = ()) -> Value:
     """Run ``op``'s forward on the parents' data (and ``params``) and make the node."""
     if params:
         op = op.with_params(*params)
-    try:
-        out = quietly(op.forward, *map(_data_of, parents), *params)
+    data = tuple(map(_data_of, parents))
+    try:  # (floats never warn, as in the methods below: only arrays need quietly)
+        floats = not params and _FLOATS.issuperset(map(type, data))
+        out = op.forward(*data) if floats else quietly(op.forward, *data, *params)
     except ValueError as err:
         raise shape_error(op, parents, err) from None
     return record(out, op, parents)
@@ -390,6 +392,7 @@ def _methods_from_the_table() -> None:
                 setattr(Value, method_name, method)
 
 
+_FLOATS = frozenset({float})
 _new = object.__new__
 _data_of = operator.attrgetter("_data")
 _methods_from_the_table()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -85,7 +86,7 @@ class ActivationFunction:
         """What ``MLP(activation=...)`` calls it: the entry's name."""
         return self.entry.name if self.entry is not None else "linear"
 
-    @property
+    @cached_property  # (looked up once: a scalar network applies it to every neuron)
     def apply(self) -> Callable[..., Value]:
         """The ``Value`` method that applies it (the identity for ``linear``)."""
         if self.entry is None:
