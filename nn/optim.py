@@ -245,7 +245,8 @@ class SGD(Optimizer):
                 None if g is None else _descent(p.data, g, lr, scratch, i)
                 for i, (p, g) in enumerate(zip(self.params, grads))
             ], {}
-        new, buffers = [], list(self._buffers)
+        new: list[Any] = []
+        buffers = list(self._buffers)
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if g is None:  # no gradient: skipped, its buffer as it was (torch's)
                 new.append(None)
@@ -306,7 +307,8 @@ class Adam(Optimizer):
     def _updates(self) -> tuple[list, dict]:
         (b1, b2), eps, decay = self.betas, self.eps, self.weight_decay
         shrink = self.lr * self.decoupled_decay
-        new, ms, vs, steps = [], list(self._m), list(self._v), list(self._steps)
+        new: list[Any] = []
+        ms, vs, steps = list(self._m), list(self._v), list(self._steps)
         for i, (p, g) in enumerate(zip(self.params, self._gradients())):
             if g is None:  # no gradient: skipped, its moments and count as they were
                 new.append(None)
@@ -409,7 +411,8 @@ class RMSprop(Optimizer):
 
     def _updates(self) -> tuple[list, dict]:
         a, eps, decay, momentum = self.alpha, self.eps, self.weight_decay, self.momentum
-        new, squares, means, buffers = [], list(self._square), list(self._mean), list(self._buffers)
+        new: list[Any] = []
+        squares, means, buffers = list(self._square), list(self._mean), list(self._buffers)
         for i, (p, g) in enumerate(zip(self.params, self._gradients())):
             if g is None:  # no gradient: skipped, its averages as they were
                 new.append(None)
@@ -459,7 +462,8 @@ class Adagrad(Optimizer):
         self.t = 0
 
     def _updates(self) -> tuple[list, dict]:
-        new, sums, steps = [], list(self._sum), list(self._steps)
+        new: list[Any] = []
+        sums, steps = list(self._sum), list(self._steps)
         for i, (p, g) in enumerate(zip(self.params, self._gradients())):
             if g is None:  # no gradient: skipped, its sum and count as they were
                 new.append(None)
