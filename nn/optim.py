@@ -309,6 +309,7 @@ class Adam(Optimizer):
         shrink = self.lr * self.decoupled_decay
         new: list[Any] = []
         ms, vs, steps = list(self._m), list(self._v), list(self._steps)
+        corrections: dict[int, tuple[float, float]] = {}  # by step count (most share one)
         for i, (p, g) in enumerate(zip(self.params, self._gradients())):
             if g is None:  # no gradient: skipped, its moments and count as they were
                 new.append(None)
@@ -321,8 +322,9 @@ class Adam(Optimizer):
                 w = w * (1 - shrink)
             m = ms[i] = b1 * ms[i] + (1 - b1) * g
             v = vs[i] = b2 * vs[i] + (1 - b2) * g * g
-            step_size = self.lr / (1 - b1**t)
-            sqrt_bias2 = math.sqrt(1 - b2**t)
+            if t not in corrections:
+                corrections[t] = (self.lr / (1 - b1**t), math.sqrt(1 - b2**t))
+            step_size, sqrt_bias2 = corrections[t]
             new.append(_minus(w, step_size * m / (np.sqrt(v) / sqrt_bias2 + eps)))
         return new, {"t": self.t + 1, "_m": ms, "_v": vs, "_steps": steps}
 
