@@ -146,7 +146,8 @@ class SGD(Optimizer):
         checks, which hold from call to call (the compiled step keeps each gradient in
         an array of its own, of its parameter's shape and dtype, and checks that every
         parameter keeps its array): the tiny MLP's update 110k -> 30k instructions
-        (callgrind). Any other case, or momentum or decay set later: ``step()``."""
+        (callgrind). Any other case, or momentum or decay set later, or a parameter
+        frozen later: ``step()``."""
         params, scratch = self.params, self._scratch
         ws = [p._data for p in params]
         grads = [getattr(p, "_g", None) for p in params]
@@ -171,8 +172,8 @@ class SGD(Optimizer):
         multiply, gradient = np.multiply, _gradient
 
         def update() -> None:
-            if self.momentum or self.weight_decay:
-                self.step()
+            if self.momentum or self.weight_decay or not all(map(_trained, params)):
+                self.step()  # (a parameter frozen since: the general step skips it)
                 return
             with quiet():
                 list(map(multiply, map(gradient, params), repeat(self.lr), deltas))
@@ -547,6 +548,7 @@ def _descent(w: Any, g: Any, lr: float, scratch: list, i: int) -> Any:
 
 
 _gradient = operator.attrgetter("_g")  # a parameter's gradient array, read in C
+_trained = operator.attrgetter("requires_grad")
 
 
 def _scratch_like(w: np.ndarray, scratch: list, i: int) -> np.ndarray:

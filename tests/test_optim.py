@@ -186,3 +186,31 @@ def test_reading_an_unset_gradient_makes_it_a_zero_gradient():
     topt.step()
     assert c.data[0] < 3.0 and opt._steps == [1, 1]
     _assert_state_like_torch(opt, topt, [w, c], [tw, tc], CASES[6][2])
+
+
+@pytest.mark.parametrize("name, kwargs, keys", CASES, ids=[c[0] for c in CASES])
+def test_a_parameter_frozen_after_compiling_is_left_as_the_eager_step_leaves_it(
+    name, kwargs, keys
+):
+    """Plain SGD's compiled update (``compiled_update``) wrote every parameter it was
+    made with, a parameter frozen since included."""
+    xs = [np.random.default_rng(20 + k).normal(size=(5, 3)) for k in range(5)]
+    runs = []
+    for compiled in (False, True):
+        params, _ = _model(np.random.default_rng(2))
+        opt = _pair(name, kwargs, params, [torch.zeros(1, requires_grad=True)])[0]
+
+        def step(x, params=params, opt=opt):
+            opt.zero_grad()
+            loss = _loss(Value(x), *params, True, Value)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = compile(step) if compiled else step
+        for k, x in enumerate(xs):
+            params[0].requires_grad = k < 2  # W frozen from the third step on
+            run(x)
+        runs.append([p.data for p in params])
+    for eager, replayed in zip(*runs):
+        np.testing.assert_array_equal(eager, replayed)
