@@ -189,9 +189,7 @@ def test_reading_an_unset_gradient_makes_it_a_zero_gradient():
 
 
 @pytest.mark.parametrize("name, kwargs, keys", CASES, ids=[c[0] for c in CASES])
-def test_a_parameter_frozen_after_compiling_is_left_as_the_eager_step_leaves_it(
-    name, kwargs, keys
-):
+def test_a_parameter_frozen_after_compiling_is_left_as_the_eager_step_leaves_it(name, kwargs, keys):
     """Plain SGD's compiled update (``compiled_update``) wrote every parameter it was
     made with, a parameter frozen since included."""
     xs = [np.random.default_rng(20 + k).normal(size=(5, 3)) for k in range(5)]
@@ -210,6 +208,35 @@ def test_a_parameter_frozen_after_compiling_is_left_as_the_eager_step_leaves_it(
         run = compile(step) if compiled else step
         for k, x in enumerate(xs):
             params[0].requires_grad = k < 2  # W frozen from the third step on
+            run(x)
+        runs.append([p.data for p in params])
+    for eager, replayed in zip(*runs):
+        np.testing.assert_array_equal(eager, replayed)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the compiled replay grades the leaves that required a gradient when it was "
+    "traced: a parameter unfrozen later gets none, and the step skips it (autograd's "
+    "compiler: requires_grad is not among its guards)",
+)
+def test_a_parameter_unfrozen_after_compiling_steps_as_the_eager_step():
+    xs = [np.random.default_rng(30 + k).normal(size=(5, 3)) for k in range(4)]
+    runs = []
+    for compiled in (False, True):
+        params, _ = _model(np.random.default_rng(3))
+        opt = Adam(params, lr=0.05)
+
+        def step(x, params=params, opt=opt):
+            opt.zero_grad()
+            loss = _loss(Value(x), *params, True, Value)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = compile(step) if compiled else step
+        for k, x in enumerate(xs):
+            params[0].requires_grad = k >= 2  # W frozen when traced, trained from step 3
             run(x)
         runs.append([p.data for p in params])
     for eager, replayed in zip(*runs):
