@@ -7,6 +7,10 @@ params: ``onnx=lambda emit, x: emit("Tanh", x)``; an op without one (an entry th
 ``Without(reason)``) is a clear error naming it. The exported model computes in float32
 (what ONNX tools expect), takes a batch of any size (``input``, first axis ``batch``)
 and names every weight by its ``named_parameters()`` name.
+
+A model of integer ids (a GPT: ``Embedding`` first) is traced on the ids array itself:
+the lookup ``table[ids]`` records that very array as its index, which the export
+writes as a ``Gather`` of the graph's int64 ``input``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ def export_onnx(model: Module, example_input: Any, path: str | os.PathLike) -> N
     ``input`` and its output ``output``, both with a first axis ``batch`` of any size; the
     weights are named by ``named_parameters()``. Dropout is traced in
     evaluation mode; a scalar-mode MLP is exported as its vectorized twin
-    (``layers.0.W`` ...).
+    (``layers.0.W`` ...). An integer ``example_input`` is token ids: ``input`` is then
+    int64, and its other axes (a GPT's sequence length) keep the example's sizes.
 
     >>> import tempfile, pathlib, numpy as np
     >>> from nn import MLP
@@ -46,20 +51,23 @@ def export_onnx(model: Module, example_input: Any, path: str | os.PathLike) -> N
         raise RuntimeError("export_onnx traces the recorded graph; call it outside no_grad()")
     if isinstance(model, MLP) and not model.vectorized:
         model = model.vectorize()
-    was_training = model.training
-    model.eval()
-    try:
+    example = np.asarray(example_input)
+    if example.ndim < 1:
+        raise ValueError("export_onnx: example_input must be a batch, shape (N, ...)")
+    traced = None
+    if example.dtype.kind in "iu":  # token ids, if a table looks them up (see the module)
+        traced = _traced(model, example.astype(np.int64))
+    if traced is None or not traced[0].reads_input():  # numbers, as any other model's
         dtype = next((p.dtype for p in model.parameters()), np.dtype(np.float64))
-        x = Value(np.array(example_input, dtype=dtype), requires_grad=True, label="input")
-        if x.ndim < 1:
-            raise ValueError("export_onnx: example_input must be a batch, shape (N, ...)")
-        out = model(x)
-    finally:
-        model.train(was_training)
-    if not isinstance(out, Value):
-        raise TypeError(f"export_onnx: the model returned {type(out).__name__}, not one Value")
-    graph = _Graph({id(p): name for name, p in model.named_parameters()}, x)
-    last = graph.name_of(out)
+        x = Value(np.array(example, dtype=dtype), requires_grad=True, label="input")
+        traced = _traced(model, x)
+        if example.dtype.kind in "iu" and not traced[0].reads_input():
+            raise ValueError(
+                "export_onnx: the model's output does not depend on its integer input: ids "
+                "are exported where a table is indexed by them as given (Embedding(ids))"
+            )
+    graph, x, out, last = traced
+    kind = "INT64" if isinstance(x, np.ndarray) else "FLOAT"
     if graph.nodes and graph.nodes[-1].output[0] == last:  # the root's node comes last
         graph.nodes[-1].output[0] = "output"
     else:  # the model passes its input through (Dropout, say) or returns a constant
@@ -69,8 +77,8 @@ def export_onnx(model: Module, example_input: Any, path: str | os.PathLike) -> N
     onnx_graph = onnx.helper.make_graph(
         graph.nodes,
         type(model).__name__,
-        [_tensor_info("input", ["batch", *x.shape[1:]])],
-        [_tensor_info("output", out_shape)],
+        [_tensor_info("input", ["batch", *x.shape[1:]], kind)],
+        [_tensor_info("output", out_shape, "FLOAT")],
         graph.initializers,
     )
     opset = [onnx.helper.make_opsetid("", OPSET)]
@@ -80,6 +88,21 @@ def export_onnx(model: Module, example_input: Any, path: str | os.PathLike) -> N
     onnx.checker.check_model(proto, full_check=True)
     data = proto.SerializeToString()
     atomic_write(path, lambda f: f.write(data))
+
+
+def _traced(model: Module, x: Value | np.ndarray) -> tuple[_Graph, Any, Value, str]:
+    """The ONNX graph of one forward pass of ``model`` (in evaluation mode) on ``x``, the
+    input, and the output Value and its name in the graph."""
+    was_training = model.training
+    model.eval()
+    try:
+        out = model(x)
+    finally:
+        model.train(was_training)
+    if not isinstance(out, Value):
+        raise TypeError(f"export_onnx: the model returned {type(out).__name__}, not one Value")
+    graph = _Graph({id(p): name for name, p in model.named_parameters()}, x)
+    return graph, x, out, graph.name_of(out)
 
 
 class Tensor(NamedTuple):
@@ -93,12 +116,14 @@ class Tensor(NamedTuple):
 class Emitter:
     """What an op's translation writes with: ``emit("Tanh", x)`` adds one ONNX node and
     returns its output; ``emit.constant(0.5)`` adds a float32 (or bool) constant and
-    ``emit.ints([0, 1])`` an int64 one. ``None`` among a node's inputs is ONNX's
+    ``emit.ints([0, 1])`` an int64 one (or the graph's input, when the ints are the very
+    ids array the model was traced with). ``None`` among a node's inputs is ONNX's
     "left out" (an optional input, such as Clip's bound)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ids: np.ndarray | None = None) -> None:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
+        self.ids = ids
 
     def __call__(self, op_type: str, *inputs: Tensor | None, **attrs: Any) -> Tensor:
         from onnx import helper
@@ -113,8 +138,11 @@ class Emitter:
         return self._initializer(array if array.dtype == bool else array.astype(np.float32), name)
 
     def ints(self, values: Any) -> Tensor:
-        """An int64 constant: 0-d for one int, else 1-d."""
-        shaped = values if isinstance(values, (int, np.integer)) else list(values)
+        """An int64 constant: 0-d for one int, an array's shape for an array, else 1-d;
+        the graph's ``input`` for the ids the model was traced with."""
+        if self.ids is not None and values is self.ids:
+            return Tensor("input", self.ids.shape)
+        shaped = values if isinstance(values, (int, np.integer, np.ndarray)) else list(values)
         return self._initializer(np.asarray(shaped, dtype=np.int64), None)
 
     def _initializer(self, array: np.ndarray, name: str | None) -> Tensor:
@@ -128,10 +156,13 @@ class Emitter:
 class _Graph:
     """The ONNX nodes and initializers for a recorded Value graph, built in one walk."""
 
-    def __init__(self, param_names: dict[int, str], x: Value) -> None:
+    def __init__(self, param_names: dict[int, str], x: Value | np.ndarray) -> None:
         self.param_names = param_names
         self.names: dict[int, str] = {id(x): "input"}
-        self.emit = Emitter()
+        self.emit = Emitter(x if isinstance(x, np.ndarray) else None)
+
+    def reads_input(self) -> bool:
+        return any("input" in node.input for node in self.nodes)
 
     @property
     def nodes(self) -> list[Any]:
@@ -177,7 +208,7 @@ def _translated() -> list[str]:
     return sorted({e.name for e in entries if isinstance(e, ops.Op) and callable(e.onnx)})
 
 
-def _tensor_info(name: str, shape: list) -> Any:
+def _tensor_info(name: str, shape: list, kind: str) -> Any:
     from onnx import TensorProto, helper
 
-    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+    return helper.make_tensor_value_info(name, getattr(TensorProto, kind), shape)

@@ -54,7 +54,9 @@ class Optimizer:
         self.initial_lr = self.lr
 
     def zero_grad(self) -> None:
-        """Set every parameter's gradient to zero."""
+        """Clear every parameter's gradient, as torch's ``zero_grad()`` (``set_to_none``):
+        a tensor parameter the next ``backward()`` does not reach then has none, and
+        ``step()`` skips it (a scalar's gradient is 0.0 again: it counts as a zero one)."""
         for p in self.params:
             p.grad = None
 
@@ -81,9 +83,16 @@ class Optimizer:
         parameter from its ``.grad`` as ``step()`` does, the same numbers."""
         return self.step
 
+    def _gradients(self) -> list[Any]:
+        """Each parameter's gradient, or None where torch's would be None and its step
+        skips the parameter (no update, no decay, no state advanced): a frozen parameter
+        (whatever its ``.grad``), and a tensor parameter backward did not reach since
+        ``zero_grad()``. Read from ``_g``, not ``.grad``, which would make the zeros."""
+        return [getattr(p, "_g", None) if p.requires_grad else None for p in self.params]
+
     def _write(self, new: list, state: dict) -> None:
         for p, data in zip(self.params, new):
-            if not p.requires_grad:  # frozen: left as it is, as torch leaves it (no grad)
+            if data is None:  # skipped: no gradient (see _gradients)
                 continue
             array = p.data
             if type(array) is float:
@@ -94,8 +103,8 @@ class Optimizer:
         vars(self).update(state)
 
     def _updates(self) -> tuple[list, dict]:
-        """Every parameter's new data and the optimizer's new state (attribute name ->
-        value), computed without changing anything."""
+        """Every parameter's new data (None: left as it is) and the optimizer's new state
+        (attribute name -> value), computed without changing anything."""
         raise NotImplementedError
 
 
@@ -137,7 +146,8 @@ class SGD(Optimizer):
         checks, which hold from call to call (the compiled step keeps each gradient in
         an array of its own, of its parameter's shape and dtype, and checks that every
         parameter keeps its array): the tiny MLP's update 110k -> 30k instructions
-        (callgrind). Any other case, or momentum or decay set later: ``step()``."""
+        (callgrind). Any other case, or momentum or decay set later, or a parameter
+        frozen later: ``step()``."""
         params, scratch = self.params, self._scratch
         ws = [p._data for p in params]
         grads = [getattr(p, "_g", None) for p in params]
@@ -162,8 +172,8 @@ class SGD(Optimizer):
         multiply, gradient = np.multiply, _gradient
 
         def update() -> None:
-            if self.momentum or self.weight_decay:
-                self.step()
+            if self.momentum or self.weight_decay or not all(map(_trained, params)):
+                self.step()  # (a parameter frozen since: the general step skips it)
                 return
             with quiet():
                 list(map(multiply, map(gradient, params), repeat(self.lr), deltas))
@@ -230,12 +240,19 @@ class SGD(Optimizer):
 
     def _updates(self) -> tuple[list, dict]:
         lr, momentum, decay = self.lr, self.momentum, self.weight_decay
+        grads, scratch = self._gradients(), self._scratch
         if not (momentum or decay):
-            scratch = self._scratch
-            return [_descent(p.data, p.grad, lr, scratch, i) for i, p in enumerate(self.params)], {}
-        new, buffers = [], list(self._buffers)
-        for i, p in enumerate(self.params):
-            w, g = p.data, p.grad
+            return [
+                None if g is None else _descent(p.data, g, lr, scratch, i)
+                for i, (p, g) in enumerate(zip(self.params, grads))
+            ], {}
+        new: list[Any] = []
+        buffers = list(self._buffers)
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if g is None:  # no gradient: skipped, its buffer as it was (torch's)
+                new.append(None)
+                continue
+            w = p.data
             if decay:
                 g = g + decay * w
             if momentum:
@@ -251,7 +268,20 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), with bias correction and L2 ``weight_decay`` added to the
-    gradient, as ``torch.optim.Adam``."""
+    gradient, as ``torch.optim.Adam``.
+
+    ``t`` counts the steps taken; the bias correction of each parameter uses its own
+    count of the steps that updated it (torch's ``state[p]["step"]``), which a frozen
+    parameter's does not advance:
+
+    >>> w, v = Value([1.0]), Value([1.0]); opt = Adam([w, v], lr=0.1)
+    >>> v.requires_grad = False; w.grad = [2.0]; opt.step(); opt.t, opt._steps
+    (1, [1, 0])
+    >>> v.requires_grad = True; v.grad = [2.0]; opt.step(); w.data, v.data
+    (array([0.8]), array([0.9]))
+    """
+
+    decoupled_decay = 0.0  # AdamW's
 
     def __init__(
         self,
@@ -272,22 +302,32 @@ class Adam(Optimizer):
         self.weight_decay = _checked("Adam", "weight_decay", weight_decay)
         self._m: list[Any] = [0.0] * len(self.params)
         self._v: list[Any] = [0.0] * len(self.params)
+        self._steps = [0] * len(self.params)
         self.t = 0
 
     def _updates(self) -> tuple[list, dict]:
         (b1, b2), eps, decay = self.betas, self.eps, self.weight_decay
-        t = self.t + 1
-        step_size = self.lr / (1 - b1**t)
-        sqrt_bias2 = math.sqrt(1 - b2**t)
-        new, ms, vs = [], list(self._m), list(self._v)
-        for i, p in enumerate(self.params):
-            w, g = p.data, p.grad
+        shrink = self.lr * self.decoupled_decay
+        new: list[Any] = []
+        ms, vs, steps = list(self._m), list(self._v), list(self._steps)
+        corrections: dict[int, tuple[float, float]] = {}  # by step count (most share one)
+        for i, (p, g) in enumerate(zip(self.params, self._gradients())):
+            if g is None:  # no gradient: skipped, its moments and count as they were
+                new.append(None)
+                continue
+            w = p.data
+            t = steps[i] = steps[i] + 1
             if decay:
                 g = g + decay * w
+            if shrink:  # AdamW's decay, first, as torch's
+                w = w * (1 - shrink)
             m = ms[i] = b1 * ms[i] + (1 - b1) * g
             v = vs[i] = b2 * vs[i] + (1 - b2) * g * g
+            if t not in corrections:
+                corrections[t] = (self.lr / (1 - b1**t), math.sqrt(1 - b2**t))
+            step_size, sqrt_bias2 = corrections[t]
             new.append(_minus(w, step_size * m / (np.sqrt(v) / sqrt_bias2 + eps)))
-        return new, {"t": t, "_m": ms, "_v": vs}
+        return new, {"t": self.t + 1, "_m": ms, "_v": vs, "_steps": steps}
 
 
 class StepLR:
@@ -339,13 +379,6 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, 0.0)
         self.decoupled_decay = _checked("AdamW", "weight_decay", weight_decay)
 
-    def _updates(self) -> tuple[list, dict]:
-        new, state = super()._updates()
-        shrink = self.lr * self.decoupled_decay
-        if shrink:
-            new = [_minus(w, shrink * p.data) for w, p in zip(new, self.params)]
-        return new, state
-
 
 class RMSprop(Optimizer):
     """RMSprop (Hinton): divide the gradient by a running root-mean-square of recent
@@ -381,9 +414,13 @@ class RMSprop(Optimizer):
 
     def _updates(self) -> tuple[list, dict]:
         a, eps, decay, momentum = self.alpha, self.eps, self.weight_decay, self.momentum
-        new, squares, means, buffers = [], list(self._square), list(self._mean), list(self._buffers)
-        for i, p in enumerate(self.params):
-            w, g = p.data, p.grad
+        new: list[Any] = []
+        squares, means, buffers = list(self._square), list(self._mean), list(self._buffers)
+        for i, (p, g) in enumerate(zip(self.params, self._gradients())):
+            if g is None:  # no gradient: skipped, its averages as they were
+                new.append(None)
+                continue
+            w = p.data
             if decay:
                 g = g + decay * w
             sq = squares[i] = a * squares[i] + (1 - a) * g * g
@@ -424,19 +461,24 @@ class Adagrad(Optimizer):
         start = _checked("Adagrad", "initial_accumulator_value", initial_accumulator_value)
         self.eps = _checked("Adagrad", "eps", eps)
         self._sum: list[Any] = [start] * len(self.params)
+        self._steps = [0] * len(self.params)  # each parameter's, for lr_decay (torch's)
         self.t = 0
 
     def _updates(self) -> tuple[list, dict]:
-        t = self.t + 1
-        lr = self.lr / (1 + (t - 1) * self.lr_decay)
-        new, sums = [], list(self._sum)
-        for i, p in enumerate(self.params):
-            w, g = p.data, p.grad
+        new: list[Any] = []
+        sums, steps = list(self._sum), list(self._steps)
+        for i, (p, g) in enumerate(zip(self.params, self._gradients())):
+            if g is None:  # no gradient: skipped, its sum and count as they were
+                new.append(None)
+                continue
+            w = p.data
+            t = steps[i] = steps[i] + 1
+            lr = self.lr / (1 + (t - 1) * self.lr_decay)
             if self.weight_decay:
                 g = g + self.weight_decay * w
             total = sums[i] = sums[i] + g * g
             new.append(_minus(w, lr * g / (np.sqrt(total) + self.eps)))
-        return new, {"t": t, "_sum": sums}
+        return new, {"t": self.t + 1, "_sum": sums, "_steps": steps}
 
 
 # ---------------------------------------------------------------- more schedules
@@ -506,6 +548,7 @@ def _descent(w: Any, g: Any, lr: float, scratch: list, i: int) -> Any:
 
 
 _gradient = operator.attrgetter("_g")  # a parameter's gradient array, read in C
+_trained = operator.attrgetter("requires_grad")
 
 
 def _scratch_like(w: np.ndarray, scratch: list, i: int) -> np.ndarray:

@@ -171,17 +171,41 @@ def test_save_load_to_torch_and_gradients(tmp_path):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="export_onnx has no translation for '[]' (an Embedding's lookup: ONNX Gather, "
-    "with the ids as an int64 input); when it has, this passes: drop the mark",
-)
-def test_the_gpt_exports_to_onnx(tmp_path):
+def test_the_gpt_exports_to_onnx_and_onnxruntime_gives_our_logits(tmp_path):
+    """The ids go in as int64 and each table lookup is one Gather (the token embedding's
+    of the input, the positions' of a constant); traced on one name, run on a batch."""
+    onnx = pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from nn import export_onnx
+
+    model = tiny_model()
+    gpt.train(model, NAMES, TOK, 2)  # trained weights, not only the initial ones
+    export_onnx(model, np.array([TOK.encode("ava")[:-1]]), tmp_path / "gpt.onnx")
+    graph = onnx.load(tmp_path / "gpt.onnx").graph
+    gathers = [n for n in graph.node if n.op_type == "Gather"]
+    assert len(gathers) == 2 and sorted(g.input[1] == "input" for g in gathers) == [False, True]
+    assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+    batch = np.array([TOK.encode(name)[:4] for name in NAMES])  # 5 names of 4 tokens
+    session = ort.InferenceSession(str(tmp_path / "gpt.onnx"))
+    (logits,) = session.run(None, {"input": batch})
+    expected = model(batch).data
+    assert logits.shape == expected.shape == (5, 4, TOK.vocab_size)
+    # float32 against our float64, as every export test
+    np.testing.assert_allclose(logits, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_an_export_whose_output_does_not_look_up_its_ids_is_refused(tmp_path):
     pytest.importorskip("onnx")
     from nn import export_onnx
 
-    export_onnx(tiny_model(), np.array([TOK.encode("ava")[:-1]]), tmp_path / "gpt.onnx")
+    class Shifted(gpt.MicroGPT):
+        def forward(self, ids):
+            return super().forward(ids + 1)  # a new array: the lookup no longer sees the input
+
+    model = Shifted(TOK.vocab_size, **TINY, rng=0)
+    with pytest.raises(ValueError, match="does not depend on its integer input"):
+        export_onnx(model, np.array([[0, 1, 2]]), tmp_path / "never.onnx")
+    assert not (tmp_path / "never.onnx").exists()
 
 
 # ------------------------------------------------------------------ the names

@@ -15,6 +15,7 @@ from nn import (
     Conv2d,
     ConvTranspose2d,
     Dropout,
+    Embedding,
     Flatten,
     GroupNorm,
     LayerNorm,
@@ -107,6 +108,25 @@ def test_onnxruntime_reproduces_our_outputs(tmp_path, name):
     assert got.shape == expected.shape
     # float32 against our float64: 1e-6 relative, with a 1e-6 floor for numbers near zero
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_an_embedding_of_int64_ids_is_a_gather_of_the_input(tmp_path):
+    model = Sequential(Embedding(10, 4, rng=0), Tanh(), Linear(4, 3, rng=1))
+    export_onnx(model, np.array([[1, 2, 9]]), tmp_path / "e.onnx")
+    ids = np.random.default_rng(3).integers(0, 10, size=(6, 3))  # another batch size
+    session = ort.InferenceSession(str(tmp_path / "e.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.type for i in session.get_inputs()] == ["tensor(int64)"]
+    (got,) = session.run(["output"], {"input": ids})
+    np.testing.assert_allclose(got, model(ids).data, rtol=1e-6, atol=1e-6)
+
+
+def test_integer_numbers_for_a_model_of_numbers_are_a_float_input(tmp_path):
+    model = MLP(2, [3, 1], vectorized=True, rng=0)
+    export_onnx(model, np.array([[0, 1], [1, 0]]), tmp_path / "m.onnx")  # ints, not ids
+    x = RNG.normal(size=(5, 2))
+    np.testing.assert_allclose(
+        run_onnx(tmp_path / "m.onnx", x), model(x).data, rtol=1e-6, atol=1e-6
+    )
 
 
 def test_an_unsupported_op_is_named():

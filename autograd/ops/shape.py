@@ -72,6 +72,8 @@ def _broadcast_onnx(emit, a, shape):
 
 
 def _getitem_onnx(emit, a, idx):
+    if isinstance(idx, np.ndarray) and idx.dtype.kind in "iu" and idx.ndim:
+        return emit("Gather", a, emit.ints(idx), axis=0)  # rows of a table (an Embedding)
     items = idx if isinstance(idx, tuple) else (idx,)
     if not all(isinstance(i, (int, np.integer, slice)) for i in items):
         raise NotImplementedError("an index other than ints and slices")
