@@ -1,5 +1,7 @@
 """The live classroom as a teacher presents it, in a real browser (headless Chromium,
-Playwright): every neuron's value readable in the Playground's walk of one point.
+Playwright): the class teacher's panel beside the drawings, never over them; the join card
+full-screen for the back row; every neuron's value readable in the Playground's walk of one
+point; the Neuron tab's table at 150 % zoom.
 
 Skips cleanly without the classroom extra, Playwright or Debian's `chromium`."""
 
@@ -15,7 +17,8 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium binary (apt install chromium)"
 )
 
-from test_classroom_layout import NETWORK_PARTS, OVERLAPS, ready  # noqa: E402
+from conftest import serving  # noqa: E402
+from test_classroom_layout import NETWORK_PARTS, OVERLAPS, PROJECTOR, ready  # noqa: E402
 
 # Each neuron's value in a drawing: [values, nodes, problems]; a value is inside its own
 # neuron, or outside every neuron and off every line (an edge, or a line to the loss).
@@ -73,3 +76,127 @@ def test_every_neurons_value_in_a_points_walk_is_readable_off_the_edges(opened, 
         assert min(sizes) >= 20, sizes
         page.keyboard.press("ArrowRight")
     page.screenshot(path="/tmp/classroom_present_point_walk.png")
+
+
+# ------------------------------------------------------------------ the class teacher's page
+@pytest.fixture
+def teacher(browser):
+    """teacher(present): the teacher's page of a class at 1280×720 (its secret link, as
+    `backproplab class` prints it), with the join code shown; page errors fail the test."""
+    pytest.importorskip("segno")
+    from viz.classroom.room import Room
+
+    room = Room()
+    pages, errors = [], []
+    with serving(room=room) as address:
+        room.url = f"{address}#join={room.code}"
+
+        def open_(present=True):
+            page = browser.new_page(viewport={"width": PROJECTOR[0], "height": PROJECTOR[1]})
+            page.set_default_timeout(30_000)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            pages.append(page)
+            page.goto(f"{address}#teach={room.token}" + "&present=true" * present)
+            page.wait_for_function(
+                f"() => document.querySelector('.class-code')?.textContent === '{room.code}'"
+            )
+            page.room = room
+            return page
+
+        yield open_
+        for page in pages:
+            page.close()
+    assert errors == []
+
+
+BOX = "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }"
+DRAWINGS = {"neuron": "#neuron-graph", "expression": "#expr-graph", "network": "#net-svg",
+            "playground": "#pg-network"}  # fmt: skip
+
+
+def apart(a, b):
+    """Two boxes [left, top, right, bottom] share no area (half a pixel allowed)."""
+    return a[2] <= b[0] + 0.5 or b[2] <= a[0] + 0.5 or a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_the_teachers_panel_sits_beside_the_drawings_never_over_them(teacher, present):
+    page = teacher(present)
+    for tab in ("network", "neuron", "expression", "playground"):
+        page.click(f'nav button[data-tab="{tab}"]')
+        page.wait_for_selector(f"{DRAWINGS[tab]}:is(svg, div:has(svg, canvas))")
+        if tab == "network":
+            page.wait_for_selector("#net-player .bp-counter:has-text('step 1 /')")
+            page.locator("#net-player").click(position={"x": 2, "y": 2})
+            page.keyboard.press("End")  # every number drawn
+        page.wait_for_timeout(200)
+        panel = page.eval_on_selector("#class-panel", BOX)
+        assert panel[2] <= PROJECTOR[0] + 0.5 and panel[3] <= PROJECTOR[1] + 0.5, panel
+        for sel in (f"#tab-{tab}", DRAWINGS[tab], "#pg-boundary" if tab == "playground" else None):
+            if sel:
+                assert apart(page.eval_on_selector(sel, BOX), panel), (tab, sel)
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth"), tab
+        if tab == "network":  # laid out in the width it is given, every label inside it
+            svg = page.eval_on_selector(
+                "#net-svg", "s => [s.clientWidth, +s.getAttribute('viewBox').split(' ')[2]]"
+            )
+            assert abs(svg[0] - svg[1]) <= 1, svg
+            assert page.evaluate(OVERLAPS, NETWORK_PARTS.format(svg="net-svg")) == []
+            page.screenshot(path=f"/tmp/classroom_teacher_network{'_present' * present}.png")
+    # folded: a narrow column, and the drawing takes the width it gave back
+    page.click('nav button[data-tab="network"]')
+    wide = page.eval_on_selector("#net-svg", "s => s.clientWidth")
+    page.click("#class-fold")
+    page.wait_for_function(f"() => document.getElementById('net-svg').clientWidth > {wide}")
+    page.wait_for_function(
+        "() => { const s = document.getElementById('net-svg');"
+        " return +s.getAttribute('viewBox').split(' ')[2] === s.clientWidth; }"
+    )
+    assert apart(page.eval_on_selector("#net-svg", BOX), page.eval_on_selector("#class-panel", BOX))
+    assert page.is_visible("#class-reveal") and page.inner_text("#class-fold") == "Unfold"
+    assert page.is_hidden("#class-ask") and page.is_visible(".class-code")
+    page.click("#class-fold")
+    page.wait_for_function(f"() => document.getElementById('net-svg').clientWidth === {wide}")
+
+
+def test_the_join_card_fills_the_window_from_its_key_and_a_menu_never_takes_it(teacher):
+    page = teacher(present=True)
+    page.click('nav button[data-tab="network"]')
+    page.wait_for_selector("#net-player .bp-counter:has-text('step 1 /')")
+    counter = page.inner_text("#net-player .bp-counter")
+    assert page.is_hidden("#class-card")
+    for menu in ("#net-activation", "#class-kind"):  # a focused menu: J is the card's
+        chosen = page.input_value(menu)
+        page.focus(menu)
+        page.keyboard.press("j")
+        assert page.is_visible("#class-card"), menu
+        assert page.input_value(menu) == chosen
+        page.keyboard.press("j")  # the same key closes it
+        assert page.is_hidden("#class-card"), menu
+    assert page.inner_text("#net-player .bp-counter") == counter  # no step taken
+    page.keyboard.press("J")
+    card = page.evaluate(
+        """() => { const q = document.querySelector('#class-card .class-card-qr svg').getBoundingClientRect();
+          const c = document.querySelector('#class-card .class-card-code');
+          return [q.width, q.height, q.right <= innerWidth && q.bottom <= innerHeight, c.textContent,
+                  parseFloat(getComputedStyle(c).fontSize), c.getBoundingClientRect().right <= innerWidth,
+                  document.querySelector('#class-card .class-card-url').textContent]; }"""
+    )
+    qr_w, qr_h, qr_inside, code, code_px, code_inside, url = card
+    assert qr_h >= 0.6 * PROJECTOR[1] and qr_w >= 0.6 * PROJECTOR[1] and qr_inside, card
+    assert code == page.room.code and code_px >= 100 and code_inside, card
+    assert url.endswith(f"#join={page.room.code}"), url
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    page.screenshot(path="/tmp/classroom_join_card.png")
+    page.keyboard.press("Escape")
+    assert page.is_hidden("#class-card")
+    # typing a j in a field is typing; the button and the QR code show the card too
+    page.click("#class-target")
+    page.keyboard.type("j")
+    assert page.input_value("#class-target") == "j" and page.is_hidden("#class-card")
+    page.click("#class-show-join")
+    assert page.is_visible("#class-card")
+    page.click("#class-card")
+    assert page.is_hidden("#class-card")
+    page.click("#class-join .class-qr")
+    assert page.is_visible("#class-card")
