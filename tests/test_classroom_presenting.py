@@ -81,7 +81,7 @@ def test_every_neurons_value_in_a_points_walk_is_readable_off_the_edges(opened, 
 # ------------------------------------------------------------------ the class teacher's page
 @pytest.fixture
 def teacher(browser):
-    """teacher(present): the teacher's page of a class at 1280×720 (its secret link, as
+    """teacher(present, zoom=1): the teacher's page of a class at 1280×720 (its secret link, as
     `backproplab class` prints it), with the join code shown; page errors fail the test."""
     pytest.importorskip("segno")
     from viz.classroom.room import Room
@@ -91,8 +91,14 @@ def teacher(browser):
     with serving(room=room) as address:
         room.url = f"{address}#join={room.code}"
 
-        def open_(present=True):
-            page = browser.new_page(viewport={"width": PROJECTOR[0], "height": PROJECTOR[1]})
+        def open_(present=True, zoom=1.0):
+            page = browser.new_page(
+                viewport={
+                    "width": round(PROJECTOR[0] / zoom),
+                    "height": round(PROJECTOR[1] / zoom),
+                },
+                device_scale_factor=zoom,
+            )
             page.set_default_timeout(30_000)
             page.on("pageerror", lambda e: errors.append(str(e)))
             pages.append(page)
@@ -200,3 +206,28 @@ def test_the_join_card_fills_the_window_from_its_key_and_a_menu_never_takes_it(t
     assert page.is_hidden("#class-card")
     page.click("#class-join .class-qr")
     assert page.is_visible("#class-card")
+
+
+def test_zoomed_to_150_percent_the_network_takes_the_width_beside_the_panel(teacher):
+    page = teacher(present=True, zoom=1.5)  # 853x480 CSS px
+    page.click('nav button[data-tab="network"]')
+    page.wait_for_selector("#net-player .bp-counter:has-text('step 1 /')")
+    page.wait_for_timeout(200)
+    panel, svg = (page.eval_on_selector(s, BOX) for s in ("#class-panel", "#net-svg"))
+    assert apart(panel, svg) and svg[2] - svg[0] >= 0.5 * (panel[0] - 0), (panel, svg)
+    assert svg[3] - svg[1] >= 200, svg
+    assert page.evaluate(OVERLAPS, NETWORK_PARTS.format(svg="net-svg")) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_a_phone_in_presenter_mode_shows_one_tab_and_scrolls(opened):
+    page = opened("tab=network&present=true", size=(390, 844))
+    ready(page, "network")
+    shown = page.eval_on_selector_all(
+        ".tab", "ts => ts.filter(t => t.getClientRects().length).map(t => t.id)"
+    )
+    assert shown == ["tab-network"]
+    boxes = [
+        page.eval_on_selector(s, BOX) for s in ("#tab-network .bp-panel", "#tab-network .side")
+    ]
+    assert apart(*boxes), boxes  # the walk's text and the settings: one under the other
