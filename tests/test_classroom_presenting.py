@@ -231,3 +231,35 @@ def test_a_phone_in_presenter_mode_shows_one_tab_and_scrolls(opened):
         page.eval_on_selector(s, BOX) for s in ("#tab-network .bp-panel", "#tab-network .side")
     ]
     assert apart(*boxes), boxes  # the walk's text and the settings: one under the other
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_the_neuron_tables_after_column_fits_its_panel_at_150_percent(opened, present):
+    page = opened("tab=neuron" + "&present=true" * present, zoom=1.5)  # 853x480 CSS px
+    ready(page, "neuron")
+    page.keyboard.press("End")  # every column filled, the "after" one too
+    page.wait_for_timeout(100)
+    side = page.eval_on_selector(
+        "#tab-neuron .side", "s => [s.scrollWidth - s.clientWidth, s.getBoundingClientRect().right]"
+    )
+    assert side[0] <= 0, side  # nothing to scroll sideways
+    table = page.eval_on_selector("#neuron-grads", BOX)
+    assert table[2] <= side[1], (table, side)
+    after = page.eval_on_selector_all(
+        "#neuron-grads tr[data-name] td:last-child", "ts => ts.map(t => t.textContent)"
+    )
+    assert "-0.003638" in after, after
+    if present:
+        sizes = page.eval_on_selector_all(
+            "#neuron-grads td", "ts => ts.map(t => parseFloat(getComputedStyle(t).fontSize))"
+        )
+        assert min(sizes) >= 20, sizes
+    # the big number on one line, whole, inside its column
+    lines = page.evaluate(
+        """() => { const e = document.getElementById('neuron-out'), r = document.createRange();
+          r.selectNodeContents(e); const m = e.closest('.main').getBoundingClientRect();
+          const b = e.getBoundingClientRect();
+          return [new Set([...r.getClientRects()].map(x => Math.round(x.top))).size, b.left >= m.left - 1 && b.right <= m.right + 1]; }"""
+    )
+    assert lines == [1, True], lines
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
