@@ -263,3 +263,15 @@ def test_the_neuron_tables_after_column_fits_its_panel_at_150_percent(opened, pr
     )
     assert lines == [1, True], lines
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_on_a_phone_the_boundary_sits_under_the_loss_numbers_the_curve_below_it(opened):
+    page = opened("tab=playground", size=(390, 844))
+    ready(page, "playground")
+    numbers, boundary, curve = (
+        page.eval_on_selector(s, BOX) for s in (".lossline", "#pg-boundary", "#pg-curve")
+    )
+    assert 0 <= boundary[1] - numbers[3] <= 16, (numbers, boundary)  # no empty chart between
+    assert curve[1] >= boundary[3], (boundary, curve)
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    page.screenshot(path="/tmp/classroom_phone_playground_epoch0.png")
