@@ -231,6 +231,11 @@ def test_a_phone_in_presenter_mode_shows_one_tab_and_scrolls(opened):
         page.eval_on_selector(s, BOX) for s in ("#tab-network .bp-panel", "#tab-network .side")
     ]
     assert apart(*boxes), boxes  # the walk's text and the settings: one under the other
+    # small circles: a value that fits one is still inside it (x1 = 2, x2 = 3)
+    inside = page.eval_on_selector_all(
+        "#net-svg text.nvalue.inside", "ts => ts.map(t => t.textContent)"
+    )
+    assert "2" in inside and "3" in inside, inside
 
 
 @pytest.mark.parametrize("present", [True, False])

@@ -151,7 +151,7 @@ export function networkDrawing(root, layout) {
         : svg("rect", { x: x - a, y: y - ry, width: 2 * a, height: 2 * ry, rx: ry, ...look }));
       labels.take(x - a, y - ry, 2 * a, 2 * ry);
       const text = v ? v.text : "?";
-      const size = [L, S].find(z => z <= inner && labels.width(text, "nvalue", z) <= 2 * a - 6);  // the small type before outside
+      const size = [L, S].find(z => z <= (inner ?? L) && labels.width(text, "nvalue", z) <= 2 * a - 6);  // the small type before outside
       if (size) {
         root.appendChild(svg("text", { x, y: y + size * 0.35, class: "nvalue inside", "data-id": n.name, "font-size": size }, text));
       } else {
