@@ -65,6 +65,13 @@ def test_every_neurons_value_in_a_points_walk_is_readable_off_the_edges(opened, 
     page = opened(f"tab=playground&{fragment}")
     ready(page, "playground")
     open_walk(page)
+    assert_every_value_readable(page)
+    page.screenshot(path="/tmp/classroom_present_point_walk.png")
+
+
+def assert_every_value_readable(page):
+    """At every step of the open walk: each neuron's value drawn, inside it or off every
+    line, at >= 20 px, no label on another."""
     total = int(page.inner_text("#pg-backprop .bp-counter").split("/ ")[1])
     for k in range(total):
         values, nodes, problems = page.evaluate(VALUES_OFF_EDGES, "pgbp-svg")
@@ -75,7 +82,6 @@ def test_every_neurons_value_in_a_points_walk_is_readable_off_the_edges(opened, 
         )
         assert min(sizes) >= 20, sizes
         page.keyboard.press("ArrowRight")
-    page.screenshot(path="/tmp/classroom_present_point_walk.png")
 
 
 # ------------------------------------------------------------------ the class teacher's page
@@ -206,6 +212,16 @@ def test_the_join_card_fills_the_window_from_its_key_and_a_menu_never_takes_it(t
     assert page.is_hidden("#class-card")
     page.click("#class-join .class-qr")
     assert page.is_visible("#class-card")
+
+
+def test_beside_the_panel_a_points_walk_still_draws_every_neurons_value(teacher):
+    page = teacher(present=True)
+    page.click('nav button[data-tab="playground"]')
+    page.wait_for_selector("#pg-network canvas")
+    open_walk(page)
+    walk, panel = (page.eval_on_selector(s, BOX) for s in ("#pgbp-svg", "#class-panel"))
+    assert apart(walk, panel), (walk, panel)
+    assert_every_value_readable(page)
 
 
 def test_zoomed_to_150_percent_the_network_takes_the_width_beside_the_panel(teacher):

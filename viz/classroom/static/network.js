@@ -83,31 +83,34 @@ export function networkDrawing(root, layout) {
     const top = L * 1.8, bottom = S * 2.8;
     const gap = Math.min(L * 7, (H - top - bottom) / Math.max(widest - 0.2, 1));
     const valueWidth = labels.width("0.9526", "nvalue", L);
-    const x0 = 12 + Math.max(L * 1.6, labels.width("L1.n1", "nname", L) / 2);
+    let x0 = 12 + Math.max(L * 1.6, labels.width("L1.n1", "nname", L) / 2);
     // right of the last layer: its outputs' names, or a value beside a small neuron (a
     // narrow drawing keeps room for the names only)
-    const beside = Math.max(labels.width("out2", "oname", S), W > 600 ? valueWidth : 0);
-    const x1 = W - 12 - lossWidth - beside - 16 - Math.min(valueWidth / 2 + 8, gap * 0.4);
-    const spacing = (x1 - x0) / Math.max(columns.length - 1, 1);
+    const oname = labels.width("out2", "oname", S);
+    const spacingFor = (beside, half, left = x0) =>
+      (W - 12 - lossWidth - beside - 16 - half - left) / Math.max(columns.length - 1, 1);
+    let spacing = spacingFor(Math.max(oname, W > 600 ? valueWidth : 0), Math.min(valueWidth / 2 + 8, gap * 0.4));
     const r = Math.max(6, Math.min(valueWidth / 2 + 8, gap * 0.4, spacing * 0.3));
-    const pos = {};
-    columns.forEach((col, c) => {
-      const x = x0 + c * spacing;
-      col.forEach((n, j) => { pos[n.out] = [x, top + (H - top - bottom) / 2 + (j - (col.length - 1) / 2) * gap]; });
-    });
     const roomy = gap >= 2 * r + L * 1.6 + S * 2.6 && widest <= 4;
     // Each neuron's value inside it: a circle when the widest value of the walk fits one,
-    // else a pill as wide as that value (names over it), if the columns leave the room;
-    // failing both, circles with the values beside them, off the edges.
+    // else a pill as wide as that value (names over it, no value beside the last layer), if
+    // the columns leave the room; failing both, circles with the values beside them, off
+    // the edges.
     const nodes = new Set(columns.flat().map(n => n.out));
     const texts = ["?", ...player.steps.flatMap(st => (st.reveal || []).filter(v => v.field === "data" && nodes.has(v.node)).map(v => v.text))];
     const widestText = z => Math.max(...texts.map(t => labels.width(t, "nvalue", z)));
     let a = r, ry = r, inner = [L, S].find(z => widestText(z) <= 2 * r - 6);
     if (!inner) {
       const half = Math.max(S * 0.75, Math.min(r, (gap - L * 1.6) / 2)), text = S * 0.6;
-      const wide = widestText(S) / 2 - Math.sqrt(Math.max(half * half - text * text, 0)) + half + 4;
-      if (wide <= spacing * 0.36 && 2 * half <= gap - 4) [a, ry, inner] = [Math.max(wide, half), half, S];
+      const wide = Math.max(half, widestText(S) / 2 - Math.sqrt(Math.max(half * half - text * text, 0)) + half + 4);
+      const left = Math.max(x0, wide + 4), pills = spacingFor(oname, wide, left);
+      if (wide <= pills * 0.4 && 2 * half <= gap - 4) [a, ry, inner, spacing, x0] = [wide, half, S, pills, left];
     }
+    const pos = {};
+    columns.forEach((col, c) => {
+      const x = x0 + c * spacing;
+      col.forEach((n, j) => { pos[n.out] = [x, top + (H - top - bottom) / 2 + (j - (col.length - 1) / 2) * gap]; });
+    });
 
     // ---- edges, coloured by their gradient once the backward pass reaches them
     const edges = [];
