@@ -171,3 +171,28 @@ def browser():
         b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()
+
+
+@pytest.fixture
+def opened(browser, url):
+    """open(fragment, size=(1280, 720), zoom=1): a new page on the classroom at that
+    window size and browser zoom, live; page errors fail the test."""
+    pages, errors = [], []
+
+    def open_(fragment, size=(1280, 720), zoom=1.0):
+        w, h = size
+        page = browser.new_page(
+            viewport={"width": round(w / zoom), "height": round(h / zoom)},
+            device_scale_factor=zoom,
+        )
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        pages.append(page)
+        page.goto(f"{url}#{fragment}")
+        page.wait_for_function("() => document.getElementById('status').textContent === 'live'")
+        return page
+
+    yield open_
+    for page in pages:
+        page.close()
+    assert errors == []

@@ -4,7 +4,7 @@
 // the page rewrites its URL; kept in sessionStorage so a reload rejoins as the same
 // student. Every name and number goes in as text; the QR code is parsed as SVG.
 import { $, el, svg, fmt, importSvg, rgb } from "./common.js";
-import { playerIn } from "./player.js";
+import { KEYS, playerIn } from "./player.js";
 import { toUrl } from "./settings.js";
 
 const PLAYERS = { neuron: "neuron-player", expression: "expr-player", network: "net-player" };
@@ -24,7 +24,7 @@ export function init(context) {
   if (!invited) return;
   document.head.appendChild(el("link", { rel: "stylesheet", href: "/static/class.css" }));
   panel = el("aside", { id: "class-panel", class: teaching ? "teacher" : "student" });
-  if (teaching) document.body.appendChild(panel);  // the projector's corner
+  if (teaching) dock();  // the projector's right-hand column
   else document.body.prepend(panel);  // a phone: on top, in the page's flow
   document.addEventListener("classroom:tab", e => {
     tab = e.detail;
@@ -63,6 +63,49 @@ export function onMessage(m) {
 }
 
 // ------------------------------------------------------------ the teacher's screen
+// The panel is a column at the window's right, under the top bar; the tabs take the width
+// it leaves (class.css: html.class-docked), and their drawings lay themselves out again in
+// it, so the panel never covers a drawing. Folded, the column is narrow.
+function dock() {
+  document.body.appendChild(panel);
+  const root = document.documentElement, header = document.querySelector("header");
+  root.classList.add("class-docked");
+  const below = () => root.style.setProperty("--class-top", `${Math.max(0, header.getBoundingClientRect().bottom)}px`);
+  below();
+  if (typeof ResizeObserver !== "undefined") new ResizeObserver(below).observe(header);
+  window.addEventListener("resize", below);
+  window.addEventListener("scroll", below, { passive: true });
+  KEYS.push([["J"], "the join code full-screen, for the back row (J or Esc closes it)"]);
+  window.addEventListener("keydown", joinKey);
+}
+
+function fold() {
+  const folded = document.documentElement.classList.toggle("class-folded");
+  panel.classList.toggle("folded", folded);
+  $("class-fold").textContent = folded ? "Unfold" : "Fold";
+  window.dispatchEvent(new Event("resize"));  // the drawings that follow the window's size
+}
+
+// J (a key no player, menu or field takes: typing in a field is typing) shows the join
+// card, the QR code, the code and the URL as large as the window holds; J or Esc hides it.
+function joinKey(e) {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.defaultPrevented) return;
+  const card = $("class-card");
+  if (e.key === "Escape" && card && !card.hidden) { e.preventDefault(); showCard(false); return; }
+  if (e.key !== "j" && e.key !== "J") return;
+  const t = e.target;
+  const typing = t && (t.isContentEditable || t.tagName === "TEXTAREA" ||
+    (t.tagName === "INPUT" && !["checkbox", "radio", "range", "button", "file"].includes(t.type)));
+  if (typing) return;
+  e.preventDefault();  // a focused menu's type-to-select never sees it
+  showCard(!card || card.hidden);
+}
+
+function showCard(on) {
+  const card = $("class-card");
+  if (card) card.hidden = !on;
+}
+
 function teacherPanel() {
   const kind = el("select", { id: "class-kind" });
   for (const [v, t] of [["grad", "∂loss/∂ a value"], ["sign", "its sign"], ["output", "the output"], ["most", "which weight changes most"]]) {
@@ -84,17 +127,32 @@ function teacherPanel() {
     button("class-close", "Close", () => ctx.send({ type: "class.close" })),
     button("class-export", "Answers (CSV)", () => ctx.send({ type: "class.export" })),
     button("class-race", "Start a race", () => ctx.send({ type: "class.race", on: !racing })),
-    button("class-fold", "Fold", () => panel.classList.toggle("folded")),
+    button("class-show-join", "Show join code (J)", () => showCard(true)),
+    button("class-fold", "Fold", fold),
   );
   panel.appendChild(el("div", { id: "class-wall", class: "class-wall" }));
 }
 
 function welcome(m) {
   const box = $("class-join");
-  const qr = el("div", { class: "class-qr" });
+  const qr = el("div", { class: "class-qr", title: "the join code, full-screen (J)" });
   importSvg(qr, m.qr);
-  qr.onclick = () => box.classList.toggle("big");
+  qr.onclick = () => showCard(true);
   box.replaceChildren(qr, el("div", { class: "class-code" }, m.code), el("div", { class: "class-url" }, m.url));
+  // the join card: over the whole window, closed by a click, J or Esc
+  const card = $("class-card") || document.body.appendChild(el("div", { id: "class-card", class: "class-card", role: "dialog", "aria-label": "join the class", hidden: "" }));
+  const big = el("div", { class: "class-card-qr" });
+  importSvg(big, m.qr);
+  const words = el("div", { class: "class-card-words" });
+  words.append(
+    el("div", { class: "class-card-title" }, "Join the class: scan, or open"),
+    el("div", { class: "class-card-url" }, m.url.replace(/^http:\/\//, "")),
+    el("div", { class: "class-card-title" }, "with the code"),
+    el("div", { class: "class-card-code" }, m.code),
+    el("div", { class: "class-card-hint" }, "J or Esc closes this"),
+  );
+  card.replaceChildren(big, words);
+  card.onclick = () => showCard(false);
 }
 
 function roster(m) {

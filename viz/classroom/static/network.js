@@ -83,19 +83,34 @@ export function networkDrawing(root, layout) {
     const top = L * 1.8, bottom = S * 2.8;
     const gap = Math.min(L * 7, (H - top - bottom) / Math.max(widest - 0.2, 1));
     const valueWidth = labels.width("0.9526", "nvalue", L);
-    const x0 = 12 + Math.max(L * 1.6, labels.width("L1.n1", "nname", L) / 2);
+    let x0 = 12 + Math.max(L * 1.6, labels.width("L1.n1", "nname", L) / 2);
     // right of the last layer: its outputs' names, or a value beside a small neuron (a
     // narrow drawing keeps room for the names only)
-    const beside = Math.max(labels.width("out2", "oname", S), W > 600 ? valueWidth : 0);
-    const x1 = W - 12 - lossWidth - beside - 16 - Math.min(valueWidth / 2 + 8, gap * 0.4);
-    const spacing = (x1 - x0) / Math.max(columns.length - 1, 1);
+    const oname = labels.width("out2", "oname", S);
+    const spacingFor = (beside, half, left = x0) =>
+      (W - 12 - lossWidth - beside - 16 - half - left) / Math.max(columns.length - 1, 1);
+    let spacing = spacingFor(Math.max(oname, W > 600 ? valueWidth : 0), Math.min(valueWidth / 2 + 8, gap * 0.4));
     const r = Math.max(6, Math.min(valueWidth / 2 + 8, gap * 0.4, spacing * 0.3));
+    const roomy = gap >= 2 * r + L * 1.6 + S * 2.6 && widest <= 4;
+    // Each neuron's value inside it: a circle when the widest value of the walk fits one,
+    // else a pill as wide as that value (names over it, no value beside the last layer), if
+    // the columns leave the room; failing both, circles with the values beside them, off
+    // the edges.
+    const nodes = new Set(columns.flat().map(n => n.out));
+    const texts = ["?", ...player.steps.flatMap(st => (st.reveal || []).filter(v => v.field === "data" && nodes.has(v.node)).map(v => v.text))];
+    const widestText = z => Math.max(...texts.map(t => labels.width(t, "nvalue", z)));
+    let a = r, ry = r, inner = [L, S].find(z => widestText(z) <= 2 * r - 6);
+    if (!inner) {
+      const half = Math.max(S * 0.75, Math.min(r, (gap - L * 1.6) / 2)), text = S * 0.6;
+      const wide = Math.max(half, widestText(S) / 2 - Math.sqrt(Math.max(half * half - text * text, 0)) + half + 4);
+      const left = Math.max(x0, wide + 4), pills = spacingFor(oname, wide, left);
+      if (wide <= pills * 0.4 && 2 * half <= gap - 4) [a, ry, inner, spacing, x0] = [wide, half, S, pills, left];
+    }
     const pos = {};
     columns.forEach((col, c) => {
       const x = x0 + c * spacing;
       col.forEach((n, j) => { pos[n.out] = [x, top + (H - top - bottom) / 2 + (j - (col.length - 1) / 2) * gap]; });
     });
-    const roomy = gap >= 2 * r + L * 1.6 + S * 2.6 && widest <= 4;
 
     // ---- edges, coloured by their gradient once the backward pass reaches them
     const edges = [];
@@ -106,13 +121,15 @@ export function networkDrawing(root, layout) {
     const grads = edges.map(e => Math.abs((known(e.w, "grad") || {}).value ?? 0));
     const biggest = Math.max(...grads, 1e-12);
     for (const e of edges) {
-      const a = pos[e.from], b = pos[e.to];
+      const [p, q] = [pos[e.from], pos[e.to]];
       const g = known(e.w, "grad");
       const value = g ? g.value ?? 0 : 0;
       // square-root scale, never paler than a quarter: small gradients keep their sign
       const strength = !g || value === 0 ? 0 : 0.25 + 0.75 * Math.sqrt(Math.abs(value) / biggest);
+      const width = (g ? 2 + 8 * strength : 2) * Math.sqrt(thick);
+      labels.line(p, q, width);
       root.appendChild(svg("line", {
-        x1: a[0], y1: a[1], x2: b[0], y2: b[1], "stroke-width": (g ? 2 + 8 * strength : 2) * Math.sqrt(thick),
+        x1: p[0], y1: p[1], x2: q[0], y2: q[1], "stroke-width": width,
         stroke: g ? colour(Math.sign(value) * strength) : "#c8c8c8",
         class: `edge${focus === e.w ? " focus" : ""}`, "data-id": player.name(e.w),
       }));
@@ -120,21 +137,24 @@ export function networkDrawing(root, layout) {
     const [lx, ly] = [W - 12 - lossWidth / 2, top + (H - top - bottom) / 2];
     for (const n of layout.layers[layout.layers.length - 1]) {
       const [x, y] = pos[n.out];
+      labels.line([x, y], [lx - lossWidth / 2, ly]);
       root.appendChild(svg("line", { x1: x, y1: y, x2: lx - lossWidth / 2, y2: ly, stroke: "#999", "stroke-width": 2 }));
     }
 
-    // ---- neurons and the loss box: fixed; a value inside its circle when it fits
+    // ---- neurons and the loss box: fixed; a value inside its neuron when it fits
     const outside = [];
     for (const n of columns.flat()) {
       const [x, y] = pos[n.out];
       const v = known(n.out);
-      root.appendChild(svg("circle", {
-        cx: x, cy: y, r, class: `neuron${focus === n.out ? " focus" : ""}`, "data-id": n.name,
+      const look = {
+        class: `neuron${focus === n.out ? " focus" : ""}`, "data-id": n.name,
         fill: v && typeof v.value === "number" ? colour(0.4 * Math.tanh(v.value)) : "#ffffff",
-      }));
-      labels.take(x - r, y - r, 2 * r, 2 * r);
+      };
+      root.appendChild(a === r ? svg("circle", { cx: x, cy: y, r, ...look })
+        : svg("rect", { x: x - a, y: y - ry, width: 2 * a, height: 2 * ry, rx: ry, ...look }));
+      labels.take(x - a, y - ry, 2 * a, 2 * ry);
       const text = v ? v.text : "?";
-      const size = [L, S].find(z => labels.width(text, "nvalue", z) <= 2 * r - 6);  // the small type before outside
+      const size = [L, S].find(z => z <= (inner ?? L) && labels.width(text, "nvalue", z) <= 2 * a - 6);  // the small type before outside
       if (size) {
         root.appendChild(svg("text", { x, y: y + size * 0.35, class: "nvalue inside", "data-id": n.name, "font-size": size }, text));
       } else {
@@ -149,32 +169,35 @@ export function networkDrawing(root, layout) {
 
     // ---- labels, the step's own first
     const edgeLabel = e => {
-      const [a, b] = [pos[e.from], pos[e.to]];
+      const [p, q] = [pos[e.from], pos[e.to]];
       const w = known(e.w), after = known(e.w, "after");
       const text = `${player.name(e.w).split(".").pop()}=${w ? w.text : "?"}${after ? ` → ${after.text}` : ""}`;
       const t0 = 0.2 + (0.5 * e.j) / Math.max(1, e.targets - 1);
-      const places = [t0, 0.5, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6].map(t => [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t - 4]);
+      const places = [t0, 0.5, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6].map(t => [p[0] + (q[0] - p[0]) * t, p[1] + (q[1] - p[1]) * t - 4]);
       labels.place(text, "wlabel", S, places);
     };
     const name = n => {
       const [x, y] = pos[n.out];
-      const right = [x + r + 4, y - r * 0.5, "start"], left = [x - r - 4, y - r * 0.5, "end"];
+      const right = [x + a + 4, y - ry * 0.5, "start"], left = [x - a - 4, y - ry * 0.5, "end"];
       const sides = columns[0].includes(n) ? [left, right] : [right, left];  // an input's left has no edges
-      return labels.place(n.name, "nname", L, [[x, y - r - L * 0.35]]) ||
-        labels.place(n.name, "nname side", L, sides) ||
-        labels.place(n.name, "nname side", S, [right, [x + r + 2, y + S * 0.35, "start"], left]);
+      return labels.place(n.name, "nname", L, [[x, y - ry - L * 0.35]], "prefer") ||
+        labels.place(n.name, "nname side", L, sides, "prefer") ||
+        labels.place(n.name, "nname side", S, [right, [x + a + 2, y + S * 0.35, "start"], left], "prefer");
     };
     const details = n => {
       const [x, y] = pos[n.out];
       const b = n.b && known(n.b), g = n.b && known(n.out, "grad");
-      if (b) labels.place(`b=${b.text}`, "nbias", S, [[x, y + r + S * 1.1], [x + r + 4, y + r, "start"]]);
-      if (g) labels.place(`grad ${g.text}`, "ngrad", S, [[x, y + r + S * 2.3], [x + r + 4, y + r + S * 1.2, "start"]]);
+      if (b) labels.place(`b=${b.text}`, "nbias", S, [[x, y + ry + S * 1.1], [x + a + 4, y + ry, "start"]], "prefer");
+      if (g) labels.place(`grad ${g.text}`, "ngrad", S, [[x, y + ry + S * 2.3], [x + a + 4, y + ry + S * 1.2, "start"]], "prefer");
     };
-    const value = ([n, text], overOrUnder = false) => {
+    // a value outside its neuron: off the edges if it can be, where it would read as an
+    // edge's (under, over, beside, at a corner), else under or over it
+    const value = ([n, text]) => {
       const [x, y] = pos[n.out];
-      const sides = [[x + r + 4, y + L * 0.35, "start"], [x - r - 4, y + L * 0.35, "end"]];
-      const ends = [[x, y + r + L], [x, y - r - L * 0.35]];
-      labels.place(text, "nvalue", L, overOrUnder ? ends : [...sides, ...ends]);
+      const sides = [[x + a + 4, y + L * 0.35, "start"], [x - a - 4, y + L * 0.35, "end"]];
+      const ends = [[x, y + ry + L], [x, y - ry - L * 0.35]];
+      const corners = [[x + a, y - ry, "start"], [x - a, y - ry, "end"], [x + a, y + ry + L * 0.8, "start"], [x - a, y + ry + L * 0.8, "end"]];
+      labels.place(text, "nvalue", L, [...ends, ...sides, ...corners], "avoid") || labels.place(text, "nvalue", L, ends);
     };
     const hot = columns.flat().find(n => n.out === focus);
     const last = layout.layers[layout.layers.length - 1];
@@ -186,14 +209,13 @@ export function networkDrawing(root, layout) {
     }
     const hotEdge = edges.find(e => e.w === focus);
     if (hotEdge) edgeLabel(hotEdge);
+    outside.forEach(v => { if (v[0] !== hot) value(v); });
     columns.flat().forEach(n => { if (n !== hot) name(n); });
     for (const n of last) {  // the network's outputs by name, beside their neuron
       const [x, y] = pos[n.out];
       labels.place(player.name(n.out), "oname", S,
-        [[x + r + 6, y + S * 1.3, "start"], [x + r + 6, y - r * 0.6, "start"], [x, y + r + S * 1.2], [x - r - 4, y + r, "end"]]);
+        [[x + a + 6, y + S * 1.3, "start"], [x + a + 6, y - ry * 0.6, "start"], [x, y + ry + S * 1.2], [x - a - 4, y + ry, "end"]], "prefer");
     }
-    // small neurons: the others' values under or over them (beside, one would read as an edge's)
-    outside.forEach(v => { if (v[0] !== hot) value(v, true); });
     if (roomy) columns.slice(1).flat().forEach(n => { if (n !== hot) details(n); });
     if (edges.length <= 24) edges.forEach(e => { if (e !== hotEdge) edgeLabel(e); });
   }
@@ -209,12 +231,16 @@ export function cssSize(element, name, otherwise) {
 }
 
 // Labels placed one by one into the free parts of a drawing: `take` marks a box as used,
-// `place` puts a text at the first of its places ([x, y], or [x, y, anchor]: "middle"
-// unless said) where its box is free and inside the drawing (returns its element, or null).
+// `line` a line (p to q, as wide as `width`) to keep off, `place` puts a text at the first
+// of its places ([x, y], or [x, y, anchor]: "middle" unless said) where its box is free and
+// inside the drawing (returns its element, or null); off every line ("avoid"), off them if
+// one of its places is ("prefer"), or across them ("ignore", a weight's label on its edge).
 class Labels {
-  constructor(root, W, H) { this.root = root; this.W = W; this.H = H; this.used = []; this.sizes = new Map(); }
+  constructor(root, W, H) { this.root = root; this.W = W; this.H = H; this.used = []; this.lines = []; this.sizes = new Map(); }
 
   take(x, y, w, h) { this.used.push({ x, y, w, h }); }
+
+  line(p, q, width = 2) { this.lines.push([p[0], p[1], q[0], q[1], width / 2]); }
 
   // the box of `text` around its anchor (0, 0): measured once per text, class and size
   box(text, cls, size, anchor) {
@@ -231,13 +257,15 @@ class Labels {
 
   width(text, cls, size) { return this.box(text, cls, size, "middle").w; }
 
-  place(text, cls, size, places) {
+  place(text, cls, size, places, lines = "ignore") {
+    if (lines === "prefer") return this.place(text, cls, size, places, "avoid") || this.place(text, cls, size, places);
     const pad = 1;
     for (const [x, y, anchor = "middle"] of places) {
       const b = this.box(text, cls, size, anchor);
       const r = { x: x + b.x - pad, y: y + b.y - pad, w: b.w + 2 * pad, h: b.h + 2 * pad };
       if (r.x < 0 || r.y < 0 || r.x + r.w > this.W || r.y + r.h > this.H) continue;
       if (this.used.some(u => r.x < u.x + u.w && u.x < r.x + r.w && r.y < u.y + u.h && u.y < r.y + r.h)) continue;
+      if (lines === "avoid" && this.lines.some(l => crosses(l, r))) continue;
       this.used.push(r);
       const t = svg("text", { x, y, class: cls, "font-size": size, "text-anchor": anchor }, text);
       this.root.appendChild(t);
@@ -245,6 +273,18 @@ class Labels {
     }
     return null;
   }
+}
+
+// Whether a line [x1, y1, x2, y2, half its width] crosses a box (clipped to it, Liang-Barsky).
+function crosses([x1, y1, x2, y2, half], r) {
+  const dx = x2 - x1, dy = y2 - y1;
+  let t0 = 0, t1 = 1;
+  for (const [p, q] of [[-dx, x1 - r.x + half], [dx, r.x + r.w + half - x1], [-dy, y1 - r.y + half], [dy, r.y + r.h + half - y1]]) {
+    if (p === 0) { if (q < 0) return false; continue; }
+    const t = q / p;
+    if (p < 0) { if (t > t1) return false; t0 = Math.max(t0, t); } else { if (t < t0) return false; t1 = Math.min(t1, t); }
+  }
+  return true;
 }
 
 // The network's outputs and loss, for the numbers beside the drawing: each once revealed.

@@ -76,6 +76,13 @@ export function init(context) {
   const again = () => { if (frame && hello) drawFrame(); };  // a new width: the network anew
   window.addEventListener("resize", again);
   window.addEventListener("bp-theme", again);
+  if (typeof ResizeObserver !== "undefined") {  // a width the page gives (the class panel's column)
+    let width = 0;
+    new ResizeObserver(() => {
+      const now = $("pg-network").clientWidth;
+      if (now !== width) { width = now; again(); }
+    }).observe($("pg-network"));
+  }
   $("pgbp-close").onclick = closeBackprop;
   $("pg-boundary").onclick = pickPoint;
   $("pg-problem").onchange = e => {
