@@ -231,15 +231,20 @@ def write(rec: Any) -> Replay:
         name = inputs.find(data, derive=not leaf.requires_grad or leaf in rec.created)
         if name is not None:
             prog.slot[leaf] = name
-        elif leaf.requires_grad and type(data) is float:
+            continue
+        # A parameter frozen or unfrozen since the trace is another step: trace again.
+        owner = prog.bind(leaf, "p")
+        if leaf.requires_grad and type(data) is float:
             prog.slot[leaf] = prog.name("w")
             floats_read.append(leaf)
+            guards.append(f"not {owner}.requires_grad")
         elif leaf.requires_grad:
-            owner, array = prog.bind(leaf, "p"), prog.bind(data, "w")
-            guards.append(f"{owner}._data is not {array}")
+            array = prog.bind(data, "w")
+            guards.append(f"not {owner}.requires_grad or {owner}._data is not {array}")
             prog.slot[leaf] = array
-        else:
-            prog.slot[leaf] = prog.bind(data, "k")
+        else:  # (its numbers too: a frozen parameter may be assigned new ones)
+            prog.slot[leaf] = constant = prog.bind(data, "k")
+            guards.append(f"{owner}.requires_grad or {owner}._data is not {constant}")
     params = {
         node: [inputs.find(p, derive=True) or prog.bind(p, "q") for p in made[node][0].params]
         for node in ops

@@ -14,6 +14,8 @@ benchmarks/workloads.py; the scalar moons step, a chain of 2e4 ops, the vectoriz
   (``Value.parents`` makes it a constant when read), so this walk reads it as it is:
   without it the chain makes three objects per op for the collector where it makes two,
   and takes ~35% longer (CPU time; instructions +21% with the collector on);
+- a first gradient that is an array of its input's shape and dtype is kept as it is,
+  ``_add_to``'s commonest case written inline (twelve calls per tiny MLP step);
 - an n-ary op may add its inputs' gradients itself, ``Op.add_floats`` (a neuron's
   weighted sum, ``ops.fused``), and skip them all when they are zero (without either:
   the scalar moons +20%; without the skip alone, +11%).
