@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -51,9 +52,12 @@ def free_port() -> int:
 def server_process(script: str = _SERVER, stderr=None):  # noqa: ANN001 (a file or None)
     """The classroom in a child process on 127.0.0.1 (loopback only), its log to
     ``stderr``: yields ``(url, pid)``; the server is stopped on leaving, whatever
-    happens."""
+    happens, with every process it started (its worker processes outlive a SIGTERM:
+    uvicorn re-raises it, so no exit handler stops them)."""
     port = free_port()
-    child = subprocess.Popen([sys.executable, "-c", script, str(port)], stderr=stderr)
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(port)], stderr=stderr, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -69,6 +73,8 @@ def server_process(script: str = _SERVER, stderr=None):  # noqa: ANN001 (a file 
             child.wait(10)
         except subprocess.TimeoutExpired:
             child.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # the server's group: its workers
 
 
 def cpu_seconds(pid: int) -> float:
