@@ -251,6 +251,11 @@ class Trainer:
             "features": [playground.FEATURE_LABELS[f] for f in self.settings["features"]],
         }
 
+    def walk(self, index: int) -> dict:
+        """Training point ``index``'s backprop through the network as it is now
+        (:func:`point_walk`)."""
+        return point_walk(self, index)
+
     def step(self, epochs: int = 1) -> dict:
         """Train ``epochs`` epochs (mini-batch SGD, shuffled) and return the frame."""
         if self.diverged is None and self.epoch < MAX_EPOCHS:
