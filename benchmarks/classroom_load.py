@@ -4,10 +4,11 @@
 
 Starts the server (``server.config``, 127.0.0.1, a free port) in a process of its own, so
 its CPU time can be read apart from the clients'; opens N WebSocket sessions, each sends
-the Playground's default settings and presses Play; meanwhile a fresh tab joins every
-half second (hello, then a Neuron reply). Prints epochs a second per session, the
-server's CPU time per frame (frames a second per core: what a quiet machine could serve),
-and the fresh joins' p50 / p95. Bounded: it stops by itself after ``--seconds`` (at most
+the Playground's default settings and presses Play; one fresh tab joins while they start
+and, once all play, a fresh tab every quarter second (hello, then a Neuron reply: 40
+joins, so their p95 is not just the slowest). Prints epochs a second per session, the
+server's CPU time per frame, its worker processes' included (frames a second per core:
+what a quiet machine could serve), and the fresh joins' p50 / p95. Bounded: it stops by itself after ``--seconds`` (at most
 120) and ``--sessions`` (at most 200). Loopback only. Needs the classroom extra.
 """
 
@@ -77,13 +78,21 @@ def server_process(script: str = _SERVER, stderr=None):  # noqa: ANN001 (a file 
             os.killpg(child.pid, signal.SIGKILL)  # the server's group: its workers
 
 
-def cpu_seconds(pid: int) -> float:
-    """A process's CPU time so far (user + system), from /proc (Linux); NaN elsewhere."""
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """A process's CPU time so far (user + system), with its child processes' (the
+    server's training and layout workers) if ``children``, from /proc (Linux); NaN
+    elsewhere."""
     try:
         fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     except OSError:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    if children:
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{pid}/task"):
+                for child in open(f"/proc/{pid}/task/{task}/children").read().split():
+                    seconds += cpu_seconds(int(child), children=True)
+    return seconds
 
 
 def rss_mb(pid: int) -> float:
@@ -110,27 +119,37 @@ async def receive(ws, kind: str, timeout: float) -> dict:  # noqa: ANN001
             return message
 
 
-async def fresh_joins(url: str, seconds: float, every: float = 0.5) -> list[float]:
-    """A new tab every ``every`` seconds: time from connecting to its Neuron numbers."""
+async def fresh_join(url: str) -> float | None:
+    """A new tab: seconds from connecting to its Neuron numbers (None if it failed)."""
     import websockets
 
+    start = time.perf_counter()
+    try:
+        async with websockets.connect(url, max_size=2**22, open_timeout=30) as ws:
+            await receive(ws, "hello", 30)
+            await ws.send(json.dumps({"type": "neuron", "state": {}}))
+            await receive(ws, "neuron", 30)
+            return time.perf_counter() - start
+    except (OSError, asyncio.TimeoutError) as err:
+        print(f"  a fresh join failed: {err}")
+        return None
+
+
+async def fresh_joins(url: str, seconds: float, every: float = 0.25) -> list[float]:
+    """A new tab every ``every`` seconds for ``seconds``: each one's :func:`fresh_join`."""
     times = []
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         start = time.perf_counter()
-        try:
-            async with websockets.connect(url, max_size=2**22, open_timeout=30) as ws:
-                await receive(ws, "hello", 30)
-                await ws.send(json.dumps({"type": "neuron", "state": {}}))
-                await receive(ws, "neuron", 30)
-                times.append(time.perf_counter() - start)
-        except (OSError, asyncio.TimeoutError) as err:
-            print(f"  a fresh join failed: {err}")
+        if (took := await fresh_join(url)) is not None:
+            times.append(took)
         await asyncio.sleep(max(0.0, every - (time.perf_counter() - start)))
     return times
 
 
-async def _playground(url: str, seconds: float, fps: int, rates: list, counts: list) -> None:
+async def _playground(
+    url: str, seconds: float, fps: int, rates: list, counts: list, playing: list
+) -> None:
     import websockets
 
     async with websockets.connect(url, max_size=2**22, open_timeout=60) as ws:
@@ -145,6 +164,8 @@ async def _playground(url: str, seconds: float, fps: int, rates: list, counts: l
             except asyncio.TimeoutError:
                 break
             if message["type"] == "playground.frame":
+                if first is None:
+                    playing.append(time.perf_counter())
                 first = first or message["epoch"]
                 frames += 1
                 last = message["epoch"]
@@ -157,12 +178,18 @@ async def _playground(url: str, seconds: float, fps: int, rates: list, counts: l
 async def _run(url: str, pid: int, sessions: int, seconds: float, fps: int) -> None:
     rates: list[float] = []
     counts: list[int] = []
-    cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
-    playing = [_playground(url, seconds, fps, rates, counts) for _ in range(sessions)]
-    joins = asyncio.ensure_future(fresh_joins(url, seconds))
-    await asyncio.gather(*playing)
+    cpu0, all0, wall0 = cpu_seconds(pid), cpu_seconds(pid, True), time.perf_counter()
+    started: list[float] = []  # when each session's first frame of Play came
+    playing = asyncio.gather(
+        *(_playground(url, seconds, fps, rates, counts, started) for _ in range(sessions))
+    )
+    first_join = await fresh_join(url)  # while the sessions start (their first frames)
+    while len(started) < sessions and not playing.done():
+        await asyncio.sleep(0.05)
+    joins = await fresh_joins(url, max(0.5, seconds - (time.perf_counter() - min(started))))
+    await playing
     cpu, wall = cpu_seconds(pid) - cpu0, time.perf_counter() - wall0
-    times = await joins
+    every = cpu_seconds(pid, True) - all0
     frames = sum(counts)
     print(f"{sessions} Playgrounds playing at up to {fps} epochs/s for {seconds:g} s:")
     if rates:
@@ -171,15 +198,18 @@ async def _run(url: str, pid: int, sessions: int, seconds: float, fps: int) -> N
             f"min {min(rates):.1f}; {frames} frames in all"
         )
     print(
-        f"  server CPU: {cpu:.1f} s in {wall:.1f} s ({cpu / wall:.2f} cores), "
-        f"{1000 * cpu / max(frames, 1):.2f} ms a frame = {frames / cpu:.0f} frames/s per core"
+        f"  server CPU with its workers: {every:.1f} s in {wall:.1f} s ({every / wall:.2f} "
+        f"cores), {1000 * every / max(frames, 1):.2f} ms a frame = {frames / every:.0f} "
+        f"frames/s per core; its own process {cpu:.1f} s ({cpu / wall:.2f} cores)"
     )
-    if times:
+    if joins:
         print(
-            f"  a fresh join (connect, hello, Neuron numbers): p50 "
-            f"{1000 * quantile(times, 0.5):.0f} ms, p95 {1000 * quantile(times, 0.95):.0f} ms "
-            f"({len(times)} joins)"
+            f"  a fresh join while all play (connect, hello, Neuron numbers): p50 "
+            f"{1000 * quantile(joins, 0.5):.0f} ms, p95 {1000 * quantile(joins, 0.95):.0f} ms, "
+            f"max {1000 * max(joins):.0f} ms ({len(joins)} joins)"
         )
+    if first_join is not None:
+        print(f"  a fresh join while the {sessions} start: {1000 * first_join:.0f} ms")
 
 
 def main() -> None:
