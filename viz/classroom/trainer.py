@@ -197,6 +197,8 @@ class Trainer:
         self.diverged: str | None = None
         self.boundary_features = self.features(_grid(BOUNDARY))
         self.heat_features = self.features(_grid(HEATMAP))
+        # the features over the plane change only with a new run: encoded once
+        self.heat_inputs = _bytes(_scaled(self.heat_features))
 
     def update(self, settings: dict) -> None:
         """Take new live settings (learning rate, regularization and its rate, activation,
@@ -354,7 +356,7 @@ class Trainer:
         """Each feature's and each neuron's value over the plane, one list per layer;
         unbounded outputs (relu, linear, x²) are scaled by their largest size."""
         h = self.heat_features
-        out = [_bytes(_scaled(h))]
+        out = [self.heat_inputs]
         for layer, act in zip(self.model.layers, self.model.activations):
             h = activate(layer(h), act).data
             out.append(_bytes(_scaled(h)))
