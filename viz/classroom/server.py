@@ -320,6 +320,7 @@ async def websocket(ws: WebSocket) -> None:
         state.layouts.forget(conn)
         if state.room is not None:
             state.room.leave(conn)
+        conn.session.trainer = None  # its run in a training process goes now, not at a GC
 
 
 def _error(about: str, text: str) -> dict:

@@ -27,6 +27,7 @@ import itertools
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import weakref
 from collections import deque
@@ -46,13 +47,16 @@ def _serve(conn: Any, nice: int) -> None:
     its runs by id. Ends when the server's end of the pipe closes."""
     with contextlib.suppress(OSError, AttributeError):  # not on every system
         os.nice(nice)
+    # Ctrl-C in the terminal reaches the whole process group: the server stops, and its
+    # closed pipe ends this loop, rather than a traceback from every worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from .trainer import Trainer
 
     runs: dict[int, Trainer] = {}
     while True:
         try:
             drops, run, method, args = conn.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
+        except (EOFError, OSError):
             return
         for gone in drops:
             runs.pop(gone, None)
