@@ -4,12 +4,13 @@
 
 Starts the server (``server.config``, 127.0.0.1, a free port) in a process of its own, so
 its CPU time can be read apart from the clients'; opens N WebSocket sessions, each sends
-the Playground's default settings and presses Play; one fresh tab joins while they start
-and, once all play, a fresh tab every quarter second (hello, then a Neuron reply: 40
-joins, so their p95 is not just the slowest). Prints epochs a second per session, the
-server's CPU time per frame, its worker processes' included (frames a second per core:
-what a quiet machine could serve), and the fresh joins' p50 / p95. Bounded: it stops by itself after ``--seconds`` (at most
-120) and ``--sessions`` (at most 200). Loopback only. Needs the classroom extra.
+the Playground's default settings and presses Play; one fresh tab joins while they start.
+Once all play, for ``--seconds``: a fresh tab every quarter second (hello, then a Neuron
+reply: 40 joins, so their p95 is not just the slowest). Prints, for that window, epochs a
+second per session, the server's CPU time per frame, its worker processes' included
+(frames a second per core: what a quiet machine could serve), and the fresh joins' p50 /
+p95. Bounded: it stops by itself after ``--seconds`` (at most 120) and ``--sessions`` (at
+most 200). Loopback only. Needs the classroom extra.
 """
 
 from __future__ import annotations
@@ -147,9 +148,9 @@ async def fresh_joins(url: str, seconds: float, every: float = 0.25) -> list[flo
     return times
 
 
-async def _playground(
-    url: str, seconds: float, fps: int, rates: list, counts: list, playing: list
-) -> None:
+async def _playground(url: str, fps: int, playing: list, seen: list, stop: asyncio.Event) -> None:
+    """One tab: a new Playground, Play, then every frame's (time, epoch) into ``seen``
+    until ``stop``; ``playing`` gets the time of its first frame of Play."""
     import websockets
 
     async with websockets.connect(url, max_size=2**22, open_timeout=60) as ws:
@@ -157,46 +158,53 @@ async def _playground(
         await ws.send(json.dumps({"type": "playground", "settings": {}}))
         await receive(ws, "playground.frame", 60)
         await ws.send(json.dumps({"type": "playground.play", "fps": fps}))
-        frames, first, end = 0, None, time.perf_counter() + seconds
-        while (now := time.perf_counter()) < end:
+        frames: list[tuple[float, int]] = []
+        while not stop.is_set():
             try:
-                message = json.loads(await asyncio.wait_for(ws.recv(), end - now))
+                message = json.loads(await asyncio.wait_for(ws.recv(), 0.2))
             except asyncio.TimeoutError:
-                break
+                continue
             if message["type"] == "playground.frame":
-                if first is None:
+                if not frames:
                     playing.append(time.perf_counter())
-                first = first or message["epoch"]
-                frames += 1
-                last = message["epoch"]
-        if frames > 1:
-            rates.append((last - first) / seconds)
-        counts.append(frames)
+                frames.append((time.perf_counter(), message["epoch"]))
+        seen.append(frames)
         await ws.send(json.dumps({"type": "playground.pause"}))
 
 
+def _rate(frames: list[tuple[float, int]], start: float, end: float) -> tuple[float, int]:
+    """Epochs a second between the first and last frame in [start, end], and the frames."""
+    inside = [(t, epoch) for t, epoch in frames if start <= t <= end]
+    if len(inside) < 2:
+        return 0.0, len(inside)
+    (t0, e0), (t1, e1) = inside[0], inside[-1]
+    return (e1 - e0) / (t1 - t0), len(inside)
+
+
 async def _run(url: str, pid: int, sessions: int, seconds: float, fps: int) -> None:
-    rates: list[float] = []
-    counts: list[int] = []
-    cpu0, all0, wall0 = cpu_seconds(pid), cpu_seconds(pid, True), time.perf_counter()
     started: list[float] = []  # when each session's first frame of Play came
-    playing = asyncio.gather(
-        *(_playground(url, seconds, fps, rates, counts, started) for _ in range(sessions))
-    )
+    seen: list[list] = []
+    stop = asyncio.Event()
+    playing = asyncio.gather(*(_playground(url, fps, started, seen, stop) for _ in range(sessions)))
     first_join = await fresh_join(url)  # while the sessions start (their first frames)
     while len(started) < sessions and not playing.done():
         await asyncio.sleep(0.05)
-    joins = await fresh_joins(url, max(0.5, seconds - (time.perf_counter() - min(started))))
+    # The window: from when every session plays, for ``seconds``; the server's start (its
+    # worker processes' imports) and the sessions' setup fall before it.
+    cpu0, all0, start = cpu_seconds(pid), cpu_seconds(pid, True), time.perf_counter()
+    joins = await fresh_joins(url, seconds)
+    cpu, every = cpu_seconds(pid) - cpu0, cpu_seconds(pid, True) - all0
+    end = time.perf_counter()
+    wall = end - start
+    stop.set()
     await playing
-    cpu, wall = cpu_seconds(pid) - cpu0, time.perf_counter() - wall0
-    every = cpu_seconds(pid, True) - all0
+    rates, counts = zip(*(_rate(frames, start, end) for frames in seen))
     frames = sum(counts)
-    print(f"{sessions} Playgrounds playing at up to {fps} epochs/s for {seconds:g} s:")
-    if rates:
-        print(
-            f"  epochs/s per session: median {statistics.median(rates):.1f}, "
-            f"min {min(rates):.1f}; {frames} frames in all"
-        )
+    print(f"{sessions} Playgrounds playing at up to {fps} epochs/s, {wall:.1f} s all at once:")
+    print(
+        f"  epochs/s per session: median {statistics.median(rates):.1f}, "
+        f"min {min(rates):.1f}; {frames} frames in all"
+    )
     print(
         f"  server CPU with its workers: {every:.1f} s in {wall:.1f} s ({every / wall:.2f} "
         f"cores), {1000 * every / max(frames, 1):.2f} ms a frame = {frames / every:.0f} "
