@@ -192,8 +192,10 @@ async def _run(url: str, pid: int, sessions: int, seconds: float, fps: int) -> N
     # The window: from when every session plays, for ``seconds``; the server's start (its
     # worker processes' imports) and the sessions' setup fall before it.
     cpu0, all0, start = cpu_seconds(pid), cpu_seconds(pid, True), time.perf_counter()
+    ours0 = time.process_time()
     joins = await fresh_joins(url, seconds)
     cpu, every = cpu_seconds(pid) - cpu0, cpu_seconds(pid, True) - all0
+    ours = time.process_time() - ours0
     end = time.perf_counter()
     wall = end - start
     stop.set()
@@ -203,13 +205,15 @@ async def _run(url: str, pid: int, sessions: int, seconds: float, fps: int) -> N
     print(f"{sessions} Playgrounds playing at up to {fps} epochs/s, {wall:.1f} s all at once:")
     print(
         f"  epochs/s per session: median {statistics.median(rates):.1f}, "
-        f"min {min(rates):.1f}; {frames} frames in all"
+        f"min {min(rates):.1f}; {frames} frames in all ({frames / wall / sessions:.1f} a "
+        "second each)"
     )
     print(
         f"  server CPU with its workers: {every:.1f} s in {wall:.1f} s ({every / wall:.2f} "
         f"cores), {1000 * every / max(frames, 1):.2f} ms a frame = {frames / every:.0f} "
         f"frames/s per core; its own process {cpu:.1f} s ({cpu / wall:.2f} cores)"
     )
+    print(f"  the simulated tabs (this process): {ours / wall:.2f} cores")
     if joins:
         print(
             f"  a fresh join while all play (connect, hello, Neuron numbers): p50 "

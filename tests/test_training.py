@@ -155,3 +155,16 @@ def test_a_fresh_student_is_answered_while_every_training_process_is_frozen():
             for pid in workers:
                 os.kill(pid, signal.SIGCONT)
         assert json.loads(player.recv(timeout=60))["epoch"] == 1
+
+
+def test_a_play_frame_that_catches_up_shows_the_same_run_as_one_frame_an_epoch(pool):
+    """A busy server's Play trains the epochs it owes before one frame (server.epochs_owed):
+    the run is the same, bit for bit, as with a frame for every epoch."""
+    settings = {"type": "playground", "settings": {"dataset": "spiral", "layers": [5, 3]}}
+    each, caught_up = Session(), Session(pool.trainer)
+    each.handle(settings)
+    caught_up.handle(settings)
+    frames = [each.tick() for _ in range(5)]
+    late = [caught_up.tick(2), caught_up.tick(3)]
+    assert [f["epoch"] for f in late] == [2, 5]
+    assert json.dumps(late) == json.dumps([frames[1], frames[4]])

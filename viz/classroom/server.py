@@ -56,6 +56,7 @@ _CLOSED = object()  # put in the inbox when the socket closes
 # each busy; more would only hold threads the Neuron / Network tabs' messages need.
 _TRAINING = asyncio.Semaphore(2 * max(2, os.cpu_count() or 1))
 _NO_WAIT = contextlib.nullcontext()
+MAX_CATCH_UP = 4  # epochs in one Play frame at most: a frame still shows every 4th
 log = logging.getLogger("backproplab.serve")
 
 
@@ -250,10 +251,11 @@ class Connection:
 
     async def _play(self) -> None:
         try:
+            epochs = 1
             while True:
                 start = time.perf_counter()
                 async with _TRAINING, self.lock:
-                    frame = await run_in_threadpool(self.session.tick)
+                    frame = await run_in_threadpool(self.session.tick, epochs)
                 await self.send(frame)
                 if self.closed:
                     return
@@ -262,6 +264,7 @@ class Connection:
                     return
                 wait = 1.0 / self.fps - (time.perf_counter() - start)
                 await asyncio.sleep(max(wait, 0.001))
+                epochs = epochs_owed(time.perf_counter() - start, self.fps)
         except asyncio.CancelledError:
             raise
         except Exception:  # a closed socket or a bug: stop playing, keep the server up
@@ -274,6 +277,18 @@ class Connection:
         self.player.cancel()
         self.player = None
         return True
+
+
+def epochs_owed(seconds: float, fps: float) -> int:
+    """Epochs the play loop trains before its next frame, ``seconds`` after the last
+    began: Play's speed is ``fps`` epochs a second, and a server too busy to send a frame
+    for every epoch trains the ones it owes and sends the last one's frame (a frame costs
+    more than an epoch; the page plots the loss by epoch). At most ``MAX_CATCH_UP``.
+
+    >>> epochs_owed(0.05, 20), epochs_owed(0.11, 20), epochs_owed(5.0, 20)
+    (1, 2, 4)
+    """
+    return max(1, min(MAX_CATCH_UP, round(seconds * fps)))
 
 
 class _Refusal:

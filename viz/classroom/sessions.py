@@ -266,12 +266,13 @@ class Session:
             raise SettingsError("no playground yet: send its settings first")
         return [self.trainer.step()]
 
-    def tick(self) -> dict:
-        """One epoch of playground training and the frame after it (the play loop)."""
+    def tick(self, epochs: int = 1) -> dict:
+        """``epochs`` epochs of playground training and the frame after the last (the
+        play loop)."""
         with self._lock:
             if self.trainer is None:
                 raise SettingsError("no playground yet: send its settings first")
-            return self.trainer.step()
+            return self.trainer.step(epochs)
 
 
 def _theme(message: dict) -> str:

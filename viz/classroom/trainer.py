@@ -263,7 +263,7 @@ class Trainer:
         if self.diverged is None and self.epoch < MAX_EPOCHS:
             try:
                 with np.errstate(all="ignore"):
-                    for _ in range(epochs):
+                    for _ in range(min(epochs, MAX_EPOCHS - self.epoch)):
                         self._epoch()
                         self.epoch += 1
             except FloatingPointError:
