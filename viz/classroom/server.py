@@ -45,7 +45,7 @@ from .guard import (
 from .layouts import LayoutPool
 from .room import Room
 from .sessions import Later, Session, SettingsError, decode, encode
-from .settings import MAX_FRAME, MAX_MESSAGE, MAX_WAITING, Limits, Play
+from .settings import MAX_CATCH_UP, MAX_FRAME, MAX_MESSAGE, MAX_WAITING, Limits, Play
 from .trainer import Trainer
 from .training import TrainingPool, shared_pool
 
@@ -56,7 +56,6 @@ _CLOSED = object()  # put in the inbox when the socket closes
 # each busy; more would only hold threads the Neuron / Network tabs' messages need.
 _TRAINING = asyncio.Semaphore(2 * max(2, os.cpu_count() or 1))
 _NO_WAIT = contextlib.nullcontext()
-MAX_CATCH_UP = 4  # epochs in one Play frame at most: a frame still shows every 4th
 log = logging.getLogger("backproplab.serve")
 
 
