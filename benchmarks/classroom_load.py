@@ -4,11 +4,13 @@
 
 Starts the server (``server.config``, 127.0.0.1, a free port) in a process of its own, so
 its CPU time can be read apart from the clients'; opens N WebSocket sessions, each sends
-the Playground's default settings and presses Play; meanwhile a fresh tab joins every
-half second (hello, then a Neuron reply). Prints epochs a second per session, the
-server's CPU time per frame (frames a second per core: what a quiet machine could serve),
-and the fresh joins' p50 / p95. Bounded: it stops by itself after ``--seconds`` (at most
-120) and ``--sessions`` (at most 200). Loopback only. Needs the classroom extra.
+the Playground's default settings and presses Play; one fresh tab joins while they start.
+Once all play, for ``--seconds``: a fresh tab every quarter second (hello, then a Neuron
+reply: 40 joins, so their p95 is not just the slowest). Prints, for that window, epochs a
+second per session, the server's CPU time per frame, its worker processes' included
+(frames a second per core: what a quiet machine could serve), and the fresh joins' p50 /
+p95. Bounded: it stops by itself after ``--seconds`` (at most 120) and ``--sessions`` (at
+most 200). Loopback only. Needs the classroom extra.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -51,9 +54,12 @@ def free_port() -> int:
 def server_process(script: str = _SERVER, stderr=None):  # noqa: ANN001 (a file or None)
     """The classroom in a child process on 127.0.0.1 (loopback only), its log to
     ``stderr``: yields ``(url, pid)``; the server is stopped on leaving, whatever
-    happens."""
+    happens, with every process it started (its worker processes outlive a SIGTERM:
+    uvicorn re-raises it, so no exit handler stops them)."""
     port = free_port()
-    child = subprocess.Popen([sys.executable, "-c", script, str(port)], stderr=stderr)
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(port)], stderr=stderr, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -69,15 +75,25 @@ def server_process(script: str = _SERVER, stderr=None):  # noqa: ANN001 (a file 
             child.wait(10)
         except subprocess.TimeoutExpired:
             child.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # the server's group: its workers
 
 
-def cpu_seconds(pid: int) -> float:
-    """A process's CPU time so far (user + system), from /proc (Linux); NaN elsewhere."""
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """A process's CPU time so far (user + system), with its child processes' (the
+    server's training and layout workers) if ``children``, from /proc (Linux); NaN
+    elsewhere."""
     try:
         fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     except OSError:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    if children:
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{pid}/task"):
+                for child in open(f"/proc/{pid}/task/{task}/children").read().split():
+                    seconds += cpu_seconds(int(child), children=True)
+    return seconds
 
 
 def rss_mb(pid: int) -> float:
@@ -104,27 +120,37 @@ async def receive(ws, kind: str, timeout: float) -> dict:  # noqa: ANN001
             return message
 
 
-async def fresh_joins(url: str, seconds: float, every: float = 0.5) -> list[float]:
-    """A new tab every ``every`` seconds: time from connecting to its Neuron numbers."""
+async def fresh_join(url: str) -> float | None:
+    """A new tab: seconds from connecting to its Neuron numbers (None if it failed)."""
     import websockets
 
+    start = time.perf_counter()
+    try:
+        async with websockets.connect(url, max_size=2**22, open_timeout=30) as ws:
+            await receive(ws, "hello", 30)
+            await ws.send(json.dumps({"type": "neuron", "state": {}}))
+            await receive(ws, "neuron", 30)
+            return time.perf_counter() - start
+    except (OSError, asyncio.TimeoutError) as err:
+        print(f"  a fresh join failed: {err}")
+        return None
+
+
+async def fresh_joins(url: str, seconds: float, every: float = 0.25) -> list[float]:
+    """A new tab every ``every`` seconds for ``seconds``: each one's :func:`fresh_join`."""
     times = []
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         start = time.perf_counter()
-        try:
-            async with websockets.connect(url, max_size=2**22, open_timeout=30) as ws:
-                await receive(ws, "hello", 30)
-                await ws.send(json.dumps({"type": "neuron", "state": {}}))
-                await receive(ws, "neuron", 30)
-                times.append(time.perf_counter() - start)
-        except (OSError, asyncio.TimeoutError) as err:
-            print(f"  a fresh join failed: {err}")
+        if (took := await fresh_join(url)) is not None:
+            times.append(took)
         await asyncio.sleep(max(0.0, every - (time.perf_counter() - start)))
     return times
 
 
-async def _playground(url: str, seconds: float, fps: int, rates: list, counts: list) -> None:
+async def _playground(url: str, fps: int, playing: list, seen: list, stop: asyncio.Event) -> None:
+    """One tab: a new Playground, Play, then every frame's (time, epoch) into ``seen``
+    until ``stop``; ``playing`` gets the time of its first frame of Play."""
     import websockets
 
     async with websockets.connect(url, max_size=2**22, open_timeout=60) as ws:
@@ -132,48 +158,70 @@ async def _playground(url: str, seconds: float, fps: int, rates: list, counts: l
         await ws.send(json.dumps({"type": "playground", "settings": {}}))
         await receive(ws, "playground.frame", 60)
         await ws.send(json.dumps({"type": "playground.play", "fps": fps}))
-        frames, first, end = 0, None, time.perf_counter() + seconds
-        while (now := time.perf_counter()) < end:
+        frames: list[tuple[float, int]] = []
+        while not stop.is_set():
             try:
-                message = json.loads(await asyncio.wait_for(ws.recv(), end - now))
+                message = json.loads(await asyncio.wait_for(ws.recv(), 0.2))
             except asyncio.TimeoutError:
-                break
+                continue
             if message["type"] == "playground.frame":
-                first = first or message["epoch"]
-                frames += 1
-                last = message["epoch"]
-        if frames > 1:
-            rates.append((last - first) / seconds)
-        counts.append(frames)
+                if not frames:
+                    playing.append(time.perf_counter())
+                frames.append((time.perf_counter(), message["epoch"]))
+        seen.append(frames)
         await ws.send(json.dumps({"type": "playground.pause"}))
 
 
+def _rate(frames: list[tuple[float, int]], start: float, end: float) -> tuple[float, int]:
+    """Epochs a second between the first and last frame in [start, end], and the frames."""
+    inside = [(t, epoch) for t, epoch in frames if start <= t <= end]
+    if len(inside) < 2:
+        return 0.0, len(inside)
+    (t0, e0), (t1, e1) = inside[0], inside[-1]
+    return (e1 - e0) / (t1 - t0), len(inside)
+
+
 async def _run(url: str, pid: int, sessions: int, seconds: float, fps: int) -> None:
-    rates: list[float] = []
-    counts: list[int] = []
-    cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
-    playing = [_playground(url, seconds, fps, rates, counts) for _ in range(sessions)]
-    joins = asyncio.ensure_future(fresh_joins(url, seconds))
-    await asyncio.gather(*playing)
-    cpu, wall = cpu_seconds(pid) - cpu0, time.perf_counter() - wall0
-    times = await joins
+    started: list[float] = []  # when each session's first frame of Play came
+    seen: list[list] = []
+    stop = asyncio.Event()
+    playing = asyncio.gather(*(_playground(url, fps, started, seen, stop) for _ in range(sessions)))
+    first_join = await fresh_join(url)  # while the sessions start (their first frames)
+    while len(started) < sessions and not playing.done():
+        await asyncio.sleep(0.05)
+    # The window: from when every session plays, for ``seconds``; the server's start (its
+    # worker processes' imports) and the sessions' setup fall before it.
+    cpu0, all0, start = cpu_seconds(pid), cpu_seconds(pid, True), time.perf_counter()
+    ours0 = time.process_time()
+    joins = await fresh_joins(url, seconds)
+    cpu, every = cpu_seconds(pid) - cpu0, cpu_seconds(pid, True) - all0
+    ours = time.process_time() - ours0
+    end = time.perf_counter()
+    wall = end - start
+    stop.set()
+    await playing
+    rates, counts = zip(*(_rate(frames, start, end) for frames in seen))
     frames = sum(counts)
-    print(f"{sessions} Playgrounds playing at up to {fps} epochs/s for {seconds:g} s:")
-    if rates:
-        print(
-            f"  epochs/s per session: median {statistics.median(rates):.1f}, "
-            f"min {min(rates):.1f}; {frames} frames in all"
-        )
+    print(f"{sessions} Playgrounds playing at up to {fps} epochs/s, {wall:.1f} s all at once:")
     print(
-        f"  server CPU: {cpu:.1f} s in {wall:.1f} s ({cpu / wall:.2f} cores), "
-        f"{1000 * cpu / max(frames, 1):.2f} ms a frame = {frames / cpu:.0f} frames/s per core"
+        f"  epochs/s per session: median {statistics.median(rates):.1f}, "
+        f"min {min(rates):.1f}; {frames} frames in all ({frames / wall / sessions:.1f} a "
+        "second each)"
     )
-    if times:
+    print(
+        f"  server CPU with its workers: {every:.1f} s in {wall:.1f} s ({every / wall:.2f} "
+        f"cores), {1000 * every / max(frames, 1):.2f} ms a frame = {frames / every:.0f} "
+        f"frames/s per core; its own process {cpu:.1f} s ({cpu / wall:.2f} cores)"
+    )
+    print(f"  the simulated tabs (this process): {ours / wall:.2f} cores")
+    if joins:
         print(
-            f"  a fresh join (connect, hello, Neuron numbers): p50 "
-            f"{1000 * quantile(times, 0.5):.0f} ms, p95 {1000 * quantile(times, 0.95):.0f} ms "
-            f"({len(times)} joins)"
+            f"  a fresh join while all play (connect, hello, Neuron numbers): p50 "
+            f"{1000 * quantile(joins, 0.5):.0f} ms, p95 {1000 * quantile(joins, 0.95):.0f} ms, "
+            f"max {1000 * max(joins):.0f} ms ({len(joins)} joins)"
         )
+    if first_join is not None:
+        print(f"  a fresh join while the {sessions} start: {1000 * first_join:.0f} ms")
 
 
 def main() -> None:

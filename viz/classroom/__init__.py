@@ -5,8 +5,8 @@
 - ``playground``: TensorFlow Playground's training loop and its pictures;
 - ``server`` (``backproplab serve``): the live classroom, a Starlette app whose WebSocket
   messages ``sessions`` answers, with ``lessons`` (Neuron, Expression, Network tabs),
-  ``trainer`` (the Playground tab) and ``settings`` (one schema per tab: every setting
-  and bound, checked before work);
+  ``trainer`` (the Playground tab; its runs live in ``training``'s worker processes) and
+  ``settings`` (one schema per tab: every setting and bound, checked before work);
   the page is ``static/`` (plain ES modules, no build step).
 
 Imports flow one way, ``viz.classroom -> viz -> nn -> autograd``: nothing in ``viz``'s

@@ -3,9 +3,11 @@
 ``GET /`` is the page; ``/static/...`` its scripts and styles (package data, nothing from
 a CDN); ``/ws`` is one WebSocket per browser tab, carrying JSON messages that
 :class:`~viz.classroom.sessions.Session` answers. The engine's work runs in a worker
-thread so one busy tab never stalls the others; the playground's Play loop is a task per
-WebSocket, capped at ``settings.MAX_FPS`` frames a second; every epoch, Play's or a Step's,
-waits for one of the few training slots.
+thread so one busy tab never stalls the others; Playground runs live in worker processes
+(``training.py``) and graph layouts in others (``layouts.py``), so the server's own
+process answers a fresh student while 30 Playgrounds play. The Play loop is a task per
+WebSocket, capped at ``settings.MAX_FPS`` frames a second; every epoch, Play's or a
+Step's, waits for one of the few training slots.
 """
 
 from __future__ import annotations
@@ -43,14 +45,16 @@ from .guard import (
 from .layouts import LayoutPool
 from .room import Room
 from .sessions import Later, Session, SettingsError, decode, encode
-from .settings import MAX_FRAME, MAX_MESSAGE, MAX_WAITING, Limits, Play
+from .settings import MAX_CATCH_UP, MAX_FRAME, MAX_MESSAGE, MAX_WAITING, Limits, Play
+from .trainer import Trainer
+from .training import TrainingPool, shared_pool
 
 STATIC = Path(__file__).resolve().parent / "static"
 ROOM = Limits()  # the default limits of one server
 _CLOSED = object()  # put in the inbox when the socket closes
-# Playground epochs running at once, all tabs together: more only fight over the GIL, and
-# the Neuron / Network tabs' messages (one at a time per tab) would wait behind them.
-_TRAINING = asyncio.Semaphore(os.cpu_count() or 1)
+# Playground epochs asked for at once, all tabs together: two per training process keep
+# each busy; more would only hold threads the Neuron / Network tabs' messages need.
+_TRAINING = asyncio.Semaphore(2 * max(2, os.cpu_count() or 1))
 _NO_WAIT = contextlib.nullcontext()
 log = logging.getLogger("backproplab.serve")
 
@@ -89,8 +93,9 @@ class Connection:
         layouts: LayoutPool,
         room: Room | None = None,
         address: str = "",
+        training: TrainingPool | None = None,
     ) -> None:
-        self.ws, self.session = ws, Session()
+        self.ws, self.session = ws, Session(training.trainer if training else Trainer)
         self.limits, self.layouts = limits, layouts
         self.room, self.address = room, address  # the class session, if this is one
         self.rate = Rate(limits.messages_per_second, limits.burst)
@@ -245,10 +250,11 @@ class Connection:
 
     async def _play(self) -> None:
         try:
+            epochs = 1
             while True:
                 start = time.perf_counter()
                 async with _TRAINING, self.lock:
-                    frame = await run_in_threadpool(self.session.tick)
+                    frame = await run_in_threadpool(self.session.tick, epochs)
                 await self.send(frame)
                 if self.closed:
                     return
@@ -257,6 +263,7 @@ class Connection:
                     return
                 wait = 1.0 / self.fps - (time.perf_counter() - start)
                 await asyncio.sleep(max(wait, 0.001))
+                epochs = epochs_owed(time.perf_counter() - start, self.fps)
         except asyncio.CancelledError:
             raise
         except Exception:  # a closed socket or a bug: stop playing, keep the server up
@@ -269,6 +276,18 @@ class Connection:
         self.player.cancel()
         self.player = None
         return True
+
+
+def epochs_owed(seconds: float, fps: float) -> int:
+    """Epochs the play loop trains before its next frame, ``seconds`` after the last
+    began: Play's speed is ``fps`` epochs a second, and a server too busy to send a frame
+    for every epoch trains the ones it owes and sends the last one's frame (a frame costs
+    more than an epoch; the page plots the loss by epoch). At most ``MAX_CATCH_UP``.
+
+    >>> epochs_owed(0.05, 20), epochs_owed(0.11, 20), epochs_owed(5.0, 20)
+    (1, 2, 4)
+    """
+    return max(1, min(MAX_CATCH_UP, round(seconds * fps)))
 
 
 class _Refusal:
@@ -297,7 +316,7 @@ async def websocket(ws: WebSocket) -> None:
         await ws.send_text(encode(_error("connection", refused)))
         await ws.close(code=1013)  # try again later
         return
-    conn = Connection(ws, state.limits, state.layouts, state.room, address)
+    conn = Connection(ws, state.limits, state.layouts, state.room, address, state.training)
     try:
         await ws.accept()
         await ws.send_text(_hello())
@@ -315,6 +334,7 @@ async def websocket(ws: WebSocket) -> None:
         state.layouts.forget(conn)
         if state.room is not None:
             state.room.leave(conn)
+        conn.session.trainer = None  # its run in a training process goes now, not at a GC
 
 
 def _error(about: str, text: str) -> dict:
@@ -326,17 +346,21 @@ def create_app(
     limits: Limits = ROOM,
     layouts: LayoutPool | None = None,
     room: Room | None = None,
+    training: TrainingPool | None = None,
 ) -> Starlette:
     """The classroom app: the page, its static files and the WebSocket, answering only
     requests addressed to one of ``hosts`` (``guard.allowed_hosts``), each client within
-    ``limits``; graph layouts run in ``layouts`` (a pool of worker processes); with a
-    ``room``, a class session (``class.*`` messages)."""
+    ``limits``; graph layouts run in ``layouts`` (a pool of worker processes), Playground
+    runs in ``training`` (another); with a ``room``, a class session (``class.*``
+    messages)."""
     layouts = layouts or LayoutPool()
+    training = training or shared_pool()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):  # noqa: ANN202
         calm_accept_errors(asyncio.get_running_loop())
         layouts.warm()
+        training.warm()
         yield
 
     app = Starlette(
@@ -350,7 +374,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.limits, app.state.layouts, app.state.door = limits, layouts, Door(limits)
-    app.state.room = room
+    app.state.room, app.state.training = room, training
     return app
 
 

@@ -56,7 +56,7 @@ from .settings import (
     schemas,
     show,
 )
-from .trainer import DATASETS, Trainer, point_walk, read_csv
+from .trainer import DATASETS, Trainer, read_csv
 
 __all__ = ["Session", "SettingsError", "MAX_MESSAGE", "Later", "decode", "encode"]
 
@@ -127,10 +127,13 @@ class Later:
 
 class Session:
     """The state of one browser tab: the network being stepped through and the
-    playground being trained (the other tabs send their whole state with each message)."""
+    playground being trained (the other tabs send their whole state with each message).
+    ``trainers`` makes each Playground run (``training.TrainingPool.trainer``: in a
+    worker process); by default a :class:`~viz.classroom.trainer.Trainer` here."""
 
-    def __init__(self) -> None:
+    def __init__(self, trainers: Callable[..., Trainer] = Trainer) -> None:
         self.network: lessons.NetworkLesson | None = None
+        self.new_trainer = trainers
         self.trainer: Trainer | None = None
         self.upload: tuple | None = None  # the last CSV's points, labels and task
         # The server runs messages and the play loop in worker threads: one at a time.
@@ -233,7 +236,7 @@ class Session:
             or message.get("reset")
             or Playground.restarts(trainer.settings, settings)
         ):
-            self.trainer = Trainer(settings, self.upload)
+            self.trainer = self.new_trainer(settings, self.upload)
             return [self.trainer.points(), self.trainer.frame()]
         trainer.update(settings)  # the same run goes on, as in TensorFlow Playground
         return [{"type": "playground.settings", "settings": trainer.settings}, trainer.frame()]
@@ -247,14 +250,14 @@ class Session:
     def _playground_point(self, message: dict) -> list[dict]:
         if self.trainer is None:
             raise SettingsError("no playground yet: send its settings first")
-        return [point_walk(self.trainer, message.get("index"))]
+        return [self.trainer.walk(message.get("index"))]
 
     def _playground_csv(self, message: dict) -> list[dict]:
         text = message.get("text")
         if not isinstance(text, str):
             raise SettingsError("the CSV must be text")
         upload = read_csv(text)
-        self.trainer = Trainer(dict(_dict(message, "settings"), dataset="csv"), upload)
+        self.trainer = self.new_trainer(dict(_dict(message, "settings"), dataset="csv"), upload)
         self.upload = upload  # kept only once it trains
         return [self.trainer.points(), self.trainer.frame()]
 
@@ -263,12 +266,13 @@ class Session:
             raise SettingsError("no playground yet: send its settings first")
         return [self.trainer.step()]
 
-    def tick(self) -> dict:
-        """One epoch of playground training and the frame after it (the play loop)."""
+    def tick(self, epochs: int = 1) -> dict:
+        """``epochs`` epochs of playground training and the frame after the last (the
+        play loop)."""
         with self._lock:
             if self.trainer is None:
                 raise SettingsError("no playground yet: send its settings first")
-            return self.trainer.step()
+            return self.trainer.step(epochs)
 
 
 def _theme(message: dict) -> str:

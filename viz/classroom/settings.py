@@ -42,6 +42,7 @@ MAX_DEPTH = 16  # nesting of a message's lists and objects; the page sends 3 lev
 MAX_CSV_ROWS = 2000
 MAX_CSV_BYTES = 160 * 1024  # a file the page may send: 2,000 quoted rows of long numbers
 MAX_FPS = 30  # frames a second the playground streams at most
+MAX_CATCH_UP = 4  # epochs one Play frame trains at most when the server is behind
 MAX_EPOCHS = 100_000  # epochs of one live playground run
 MAX_GRAPH_VALUES = 200  # values one drawing or step-through page shows
 BIG_FORMULA = 120  # characters past which a formula's layout may take seconds (its own queue)

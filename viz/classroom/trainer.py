@@ -197,6 +197,8 @@ class Trainer:
         self.diverged: str | None = None
         self.boundary_features = self.features(_grid(BOUNDARY))
         self.heat_features = self.features(_grid(HEATMAP))
+        # the features over the plane change only with a new run: encoded once
+        self.heat_inputs = _bytes(_scaled(self.heat_features))
 
     def update(self, settings: dict) -> None:
         """Take new live settings (learning rate, regularization and its rate, activation,
@@ -251,12 +253,17 @@ class Trainer:
             "features": [playground.FEATURE_LABELS[f] for f in self.settings["features"]],
         }
 
+    def walk(self, index: int) -> dict:
+        """Training point ``index``'s backprop through the network as it is now
+        (:func:`point_walk`)."""
+        return point_walk(self, index)
+
     def step(self, epochs: int = 1) -> dict:
         """Train ``epochs`` epochs (mini-batch SGD, shuffled) and return the frame."""
         if self.diverged is None and self.epoch < MAX_EPOCHS:
             try:
                 with np.errstate(all="ignore"):
-                    for _ in range(epochs):
+                    for _ in range(min(epochs, MAX_EPOCHS - self.epoch)):
                         self._epoch()
                         self.epoch += 1
             except FloatingPointError:
@@ -349,7 +356,7 @@ class Trainer:
         """Each feature's and each neuron's value over the plane, one list per layer;
         unbounded outputs (relu, linear, x²) are scaled by their largest size."""
         h = self.heat_features
-        out = [_bytes(_scaled(h))]
+        out = [self.heat_inputs]
         for layer, act in zip(self.model.layers, self.model.activations):
             h = activate(layer(h), act).data
             out.append(_bytes(_scaled(h)))
