@@ -185,7 +185,8 @@ def text(run: dict) -> str:
 
 
 def markdown(run: dict) -> str:
-    """README's benchmark table, with the date and the machine of the run."""
+    """README's benchmark table, with the date and the machine of the run: today's code
+    (the rows of ``--against``'s older code are in the printed table only)."""
     m = run["meta"]
     name = partial(engine_name, meta=m)
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
@@ -199,13 +200,21 @@ def markdown(run: dict) -> str:
         "programs on a shared machine); a floor is the least work the step needs; peak RSS is the whole process's "
         "(interpreter and imports included). The machine's 1-minute load average was "
         f"{load[0]:.1f} at the start and {load[1]:.1f} at the end. SVG renderer: "
-        f"{m.get('svg_renderer', 'not recorded')}.",
+        f"{m.get('svg_renderer', 'not recorded')}."
+        + (
+            f" The run also timed backproplab as it was at {m['against']} (`--against`); "
+            "those rows are in the table the run prints."
+            if m.get("against")
+            else ""
+        ),
         "",
         "| workload | engine | median (wall) | median (CPU) | backproplab is | peak RSS |",
         "|---|---|---:|---:|---:|---:|",
     ]
     previous = None
     for r in run["rows"]:
+        if r["engine"] == "before":
+            continue
         title = WORKLOADS[r["workload"]].title if r["workload"] != previous else ""
         previous = r["workload"]
         if r["median_s"] is None:

@@ -219,6 +219,7 @@ def test_against_times_the_code_of_a_revision_beside_todays(tmp_path):
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     assert run["meta"]["against"] == head.stdout.strip()
     assert f"backproplab at {run['meta']['against']} (before)" in report.text(run)
+    assert "(before)" not in report.markdown(run).split("\n", 1)[1]  # README's: today's code
     bad = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--against", "no-such-rev", "chain_400"],
         capture_output=True,
