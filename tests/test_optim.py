@@ -85,6 +85,19 @@ def _loss(x, W, b, c, with_c, lib):
     return loss
 
 
+def _training_step(params, opt, with_c):
+    """One eager training step of ``_loss`` (to compile, or to run as it is)."""
+
+    def step(x):
+        opt.zero_grad()
+        loss = _loss(Value(x), *params, with_c, Value)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 # step -> (frozen parameters, is c in the loss)
 SCHEDULE = [
     ({1}, True),  # b frozen from the start: torch has no state for it yet
@@ -129,13 +142,7 @@ def test_a_compiled_step_skips_an_unreached_parameter_as_the_eager_step(name, kw
         params, _ = _model(np.random.default_rng(1))
         opt = _pair(name, kwargs, params, [torch.zeros(1, requires_grad=True)])[0]
 
-        def step(x, params=params, opt=opt):
-            opt.zero_grad()
-            loss = _loss(Value(x), *params, False, Value)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _training_step(params, opt, with_c=False)
         run = compile(step) if compiled else step
         losses = [np.asarray(getattr(loss, "data", loss)) for loss in map(run, xs)]
         state = [
@@ -198,13 +205,7 @@ def test_a_parameter_frozen_after_compiling_is_left_as_the_eager_step_leaves_it(
         params, _ = _model(np.random.default_rng(2))
         opt = _pair(name, kwargs, params, [torch.zeros(1, requires_grad=True)])[0]
 
-        def step(x, params=params, opt=opt):
-            opt.zero_grad()
-            loss = _loss(Value(x), *params, True, Value)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _training_step(params, opt, with_c=True)
         run = compile(step) if compiled else step
         for k, x in enumerate(xs):
             params[0].requires_grad = k < 2  # W frozen from the third step on
@@ -223,13 +224,7 @@ def test_a_parameter_unfrozen_after_compiling_steps_as_the_eager_step():
         params, _ = _model(np.random.default_rng(3))
         opt = Adam(params, lr=0.05)
 
-        def step(x, params=params, opt=opt):
-            opt.zero_grad()
-            loss = _loss(Value(x), *params, True, Value)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _training_step(params, opt, with_c=True)
         run = compile(step) if compiled else step
         for k, x in enumerate(xs):
             params[0].requires_grad = k >= 2  # W frozen when traced, trained from step 3
@@ -249,13 +244,7 @@ def test_new_numbers_for_a_frozen_parameter_reach_the_compiled_step():
         params[0].requires_grad = False
         opt = Adam(params, lr=0.05)
 
-        def step(x, params=params, opt=opt):
-            opt.zero_grad()
-            loss = _loss(Value(x), *params, True, Value)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _training_step(params, opt, with_c=True)
         run = compile(step) if compiled else step
         losses = [float(run(xs[0]))]
         params[0].data = params[0].data * 2.0  # W frozen, given new numbers
