@@ -195,61 +195,61 @@ def test_reading_an_unset_gradient_makes_it_a_zero_gradient():
     _assert_state_like_torch(opt, topt, [w, c], [tw, tc], CASES[6][2])
 
 
+def _eager_and_compiled(make_opt, seed, xs, before_step):
+    """The losses and every parameter's numbers after the steps on ``xs``, run eagerly
+    and compiled, the same ``before_step(k, params)`` before step k of each."""
+    runs = []
+    for compiled in (False, True):
+        params, _ = _model(np.random.default_rng(seed))
+        step = _training_step(params, make_opt(params), with_c=True)
+        run = compile(step) if compiled else step
+        losses = []
+        for k, x in enumerate(xs):
+            before_step(k, params)
+            losses.append(float(run(x)))
+        runs.append((losses, [p.data for p in params]))
+    (eager_losses, eager), (replayed_losses, replayed) = runs
+    assert eager_losses == replayed_losses
+    for ours, theirs in zip(eager, replayed):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def _inputs(seed, n):
+    return [np.random.default_rng(seed + k).normal(size=(5, 3)) for k in range(n)]
+
+
 @pytest.mark.parametrize("name, kwargs, keys", CASES, ids=[c[0] for c in CASES])
 def test_a_parameter_frozen_after_compiling_is_left_as_the_eager_step_leaves_it(name, kwargs, keys):
     """Plain SGD's compiled update (``compiled_update``) wrote every parameter it was
     made with, a parameter frozen since included."""
-    xs = [np.random.default_rng(20 + k).normal(size=(5, 3)) for k in range(5)]
-    runs = []
-    for compiled in (False, True):
-        params, _ = _model(np.random.default_rng(2))
-        opt = _pair(name, kwargs, params, [torch.zeros(1, requires_grad=True)])[0]
 
-        step = _training_step(params, opt, with_c=True)
-        run = compile(step) if compiled else step
-        for k, x in enumerate(xs):
-            params[0].requires_grad = k < 2  # W frozen from the third step on
-            run(x)
-        runs.append([p.data for p in params])
-    for eager, replayed in zip(*runs):
-        np.testing.assert_array_equal(eager, replayed)
+    def make_opt(params):
+        return _pair(name, kwargs, params, [torch.zeros(1, requires_grad=True)])[0]
+
+    def freeze(k, params):
+        params[0].requires_grad = k < 2  # W frozen from the third step on
+
+    _eager_and_compiled(make_opt, 2, _inputs(20, 5), freeze)
 
 
 def test_a_parameter_unfrozen_after_compiling_steps_as_the_eager_step():
     # A leaf's requires_grad is among a compiled step's guards: unfreezing (or freezing)
     # a parameter traces the step again, as does new data for a frozen one.
-    xs = [np.random.default_rng(30 + k).normal(size=(5, 3)) for k in range(4)]
-    runs = []
-    for compiled in (False, True):
-        params, _ = _model(np.random.default_rng(3))
-        opt = Adam(params, lr=0.05)
+    def unfreeze(k, params):
+        params[0].requires_grad = k >= 2  # W frozen when traced, trained from step 3
 
-        step = _training_step(params, opt, with_c=True)
-        run = compile(step) if compiled else step
-        for k, x in enumerate(xs):
-            params[0].requires_grad = k >= 2  # W frozen when traced, trained from step 3
-            run(x)
-        runs.append([p.data for p in params])
-    for eager, replayed in zip(*runs):
-        np.testing.assert_array_equal(eager, replayed)
+    _eager_and_compiled(lambda params: Adam(params, lr=0.05), 3, _inputs(30, 4), unfreeze)
 
 
 def test_new_numbers_for_a_frozen_parameter_reach_the_compiled_step():
     # A replay held a frozen parameter's array as a constant: numbers assigned to it
     # after the trace (a checkpoint loaded, a hand edit) were not seen.
-    xs = [np.random.default_rng(40 + k).normal(size=(5, 3)) for k in range(3)]
-    runs = []
-    for compiled in (False, True):
-        params, _ = _model(np.random.default_rng(4))
-        params[0].requires_grad = False
-        opt = Adam(params, lr=0.05)
+    def frozen_then_changed(k, params):
+        if k == 0:
+            params[0].requires_grad = False
+        if k == 1:
+            params[0].data = params[0].data * 2.0  # W frozen, given new numbers
 
-        step = _training_step(params, opt, with_c=True)
-        run = compile(step) if compiled else step
-        losses = [float(run(xs[0]))]
-        params[0].data = params[0].data * 2.0  # W frozen, given new numbers
-        losses += [float(run(x)) for x in xs[1:]]
-        runs.append((losses, [p.data for p in params]))
-    assert runs[0][0] == runs[1][0]
-    for eager, replayed in zip(runs[0][1], runs[1][1]):
-        np.testing.assert_array_equal(eager, replayed)
+    _eager_and_compiled(
+        lambda params: Adam(params, lr=0.05), 4, _inputs(40, 3), frozen_then_changed
+    )
