@@ -92,16 +92,19 @@ def check_agreement(name: str, firsts: dict) -> None:
 def export_revision(rev: str) -> tuple[str, str]:
     """``autograd/``, ``nn/`` and ``viz/`` as they were at git revision ``rev``, in a new
     temporary folder; returns the folder and the revision's short name."""
-    short = subprocess.run(
-        ["git", "rev-parse", "--short", f"{rev}^{{commit}}"],
+    # --verify: exactly one object name (a REV that reads as an option is refused), and
+    # archive then takes the commit it names, never REV itself
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
         capture_output=True,
         text=True,
         cwd=REPOSITORY,
     )
-    if short.returncode != 0:
+    if rev.startswith("-") or commit.returncode != 0:
         raise SystemExit(f"--against: {rev!r} is not a git revision of this checkout")
+    full = commit.stdout.strip()
     tar = subprocess.run(
-        ["git", "archive", "--format=tar", rev, "autograd", "nn", "viz"],
+        ["git", "archive", "--format=tar", full, "autograd", "nn", "viz"],
         capture_output=True,
         check=True,
         cwd=REPOSITORY,
@@ -112,7 +115,7 @@ def export_revision(rev: str) -> tuple[str, str]:
             archive.extractall(folder, filter="data")
         else:
             archive.extractall(folder)  # noqa: S202 (git's own archive of this repository)
-    return folder, short.stdout.strip()
+    return folder, full[:7]
 
 
 def run(names: list[str], rounds: int, quick: bool, against: str | None = None) -> dict:

@@ -216,14 +216,15 @@ def test_against_times_the_code_of_a_revision_beside_todays(tmp_path):
     run = json.loads(out.read_text())
     rows = {r["engine"]: r for r in run["rows"]}
     assert rows["before"]["first_loss"] == rows["backproplab"]["first_loss"]
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    assert run["meta"]["against"] == head.stdout.strip()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
+    assert run["meta"]["against"] == head.stdout.strip()[:7]
     assert f"backproplab at {run['meta']['against']} (before)" in report.text(run)
     assert "(before)" not in report.markdown(run).split("\n", 1)[1]  # README's: today's code
-    bad = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--against", "no-such-rev", "chain_400"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert bad.returncode == 1 and "'no-such-rev' is not a git revision" in bad.stderr
+    for rev in ("no-such-rev", "--output=stolen"):
+        bad = subprocess.run(
+            [sys.executable, "-m", "benchmarks", f"--against={rev}", "chain_400"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert bad.returncode == 1 and f"{rev!r} is not a git revision" in bad.stderr
