@@ -20,10 +20,10 @@ Reading order for a newcomer: four files, about 1,160 lines, in one sitting.
 Then, as needed: the other families of ``ops/`` (whose docstring says how to add an op),
 ``fast_backward.py`` (``backward()``, the walk's fast twin, where every speed trick is),
 ``value_math.py`` and ``value_shape.py`` (the methods that take arguments),
-``functions.py`` (n-ary ops such as ``weighted_sum``, and ``conv2d``), ``contraction.py``
-(``einsum``), ``upsampling.py`` (``conv_transpose2d``, ``interpolate``), ``mode.py``
-(``no_grad`` and the stale-graph check), ``gradcheck.py`` (finite differences),
-``copies.py`` (pickling), ``arguments.py`` and ``data.py`` (what comes in, checked) and
+``functions.py`` (n-ary ops such as ``weighted_sum``), ``convolution.py`` (``conv2d`` and
+pooling), ``contraction.py`` (``einsum``), ``upsampling.py`` (``conv_transpose2d``,
+``interpolate``), ``mode.py`` (``no_grad`` and the stale-graph check), ``gradcheck.py``
+(finite differences), ``copies.py`` (pickling), ``arguments.py`` and ``data.py`` (what comes in, checked) and
 ``quiet.py`` (numpy's floating-point warnings off, cheaply: inf and nan propagate
 silently, as in torch). ``compiler.py`` (``compile``: a training step traced once and
 replayed as flat numpy calls; its parts are ``compiler_*.py`` and ``tracing.py``).
@@ -32,15 +32,12 @@ replayed as flat numpy calls; its parts are ``compiler_*.py`` and ``tracing.py``
 from .backprop import BackwardStep, grad, topological_order, trace_backward
 from .compiler import Compiled, compile
 from .contraction import einsum
+from .convolution import avg_pool2d, conv1d, conv2d, max_pool2d
 from .functions import (
     add_n,
     apply,
-    avg_pool2d,
     concat,
-    conv1d,
-    conv2d,
     linear,
-    max_pool2d,
     maximum,
     minimum,
     one_hot,

@@ -8,7 +8,8 @@ import math
 from typing import Any
 
 from . import ops
-from .functions import _geometry, _ints, _lift_all
+from .convolution import _geometry, _ints
+from .functions import _lift_all
 from .ops.conv import transpose_shape
 from .value import Value, _apply
 

@@ -613,6 +613,33 @@ def test_weighted_sum_in_place_backward_matches_the_trace_even_with_shared_input
     assert [a.grad, b.grad, c.grad] == [totals[a], totals[b], totals[c]]
 
 
+@pytest.mark.parametrize("bias", [False, True])
+def test_forward_floats_gives_the_forwards_bits_and_leaves_arrays_to_it(bias):
+    # weighted_sum runs Op.forward_floats before looking at its inputs: on floats it must
+    # give the forward's number to the bit, and refuse an array wherever it sits, which
+    # then reaches the quiet forward (no numpy warning, the same numbers).
+    import warnings
+
+    op = ops.weighted_sum_op(3, bias)
+    rng = np.random.default_rng(7)
+    floats = [float(v) for v in rng.normal(size=7 if bias else 6)]
+    assert op.forward_floats(*floats) == op.forward(*floats)
+    for where in range(len(floats)):
+        with pytest.raises(TypeError):
+            op.forward_floats(*floats[:where], np.array([1.0, 2.0]), *floats[where + 1 :])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for where in range(len(floats)):
+            parts = [Value(v) for v in floats]
+            parts[where] = Value(np.array([floats[where], np.inf, 1e308]))
+            n = len(floats) // 2
+            out = weighted_sum(parts[:n], parts[n : 2 * n], parts[2 * n] if bias else None)
+            with np.errstate(all="ignore"):
+                expected = op.forward(*(p.data for p in parts))
+            assert type(out.data) is np.ndarray
+            np.testing.assert_array_equal(out.data, expected)
+
+
 def test_weighted_sum_backward_falls_back_when_an_input_became_an_array():
     w, x = Value(2.0), Value(3.0)
     out = weighted_sum([w, Value(1.0)], [x, Value(1.0)])

@@ -95,6 +95,13 @@ def weighted_sum_op(n: int, bias: bool) -> Op:
         total = sum(map(operator.mul, args[:n], args[n : 2 * n]))
         return total + args[2 * n] if bias else total
 
+    # The forward when every input is a float, refusing any other with a TypeError
+    # (float's own methods, before numpy could warn about an array's inf or nan), so that
+    # ``weighted_sum`` need not look at 2n + 1 types first: 5% of the scalar moons step.
+    def forward_floats(*args):
+        total = sum(map(float.__mul__, args[:n], args[n : 2 * n]))
+        return total + float.__pos__(args[2 * n]) if bias else total
+
     def vjp_weight(i: int) -> Callable:
         return lambda g, out, *args: g * args[n + i]
 
@@ -163,7 +170,7 @@ def weighted_sum_op(n: int, bias: bool) -> Op:
         torch=torch,
         key="weighted_sum",
     )
-    op.vjp_all, op.add_floats = vjp_all, add_floats
+    op.vjp_all, op.add_floats, op.forward_floats = vjp_all, add_floats, forward_floats
     return op
 
 

@@ -62,7 +62,9 @@ class Op:
     Optional, for speed: ``vjp_all(g, out, *inputs, *params)`` gives every input's
     gradient in one call (an n-ary op would otherwise cost n calls that each take n
     inputs); ``add_floats(g, parents)`` is the scalar engine's shortcut, see
-    ``fused.weighted_sum_op``.
+    ``fused.weighted_sum_op``; ``forward_floats(*inputs)`` is the forward for float
+    inputs that raises TypeError for any other, so it can run before anyone asks what
+    the inputs are (``functions.weighted_sum``).
 
     >>> from autograd.ops import MUL
     >>> MUL.formula(["x", "w"]), MUL.derivative(0, ["x", "w"], "y")
@@ -84,6 +86,7 @@ class Op:
         "doc",
         "vjp_all",
         "add_floats",
+        "forward_floats",
     )
 
     def __init__(
@@ -114,6 +117,7 @@ class Op:
         self.doc = doc
         self.vjp_all: Callable | None = None
         self.add_floats: Callable | None = None
+        self.forward_floats: Callable | None = None
 
     def with_params(self, *params: Any) -> Op:
         """This op with ``params`` passed after the inputs to its forward and vjps."""
