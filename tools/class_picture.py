@@ -25,23 +25,10 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent.parent / "docs" / "classroom-class.png"
 CODE, LAN = "K7Q2XM", "http://192.168.1.20:8000/"
 NAMES = "Ada Grace Alan Emmy Kurt Rosalind Niels Lise Dorothy Marie Paul Hedy Linus Mary Carl Sofia Srinivasa Barbara".split()
-ANSWERS = (
-    -0.3,
-    -0.2,
-    -0.15,
-    -0.12,
-    -0.11,
-    -0.11,
-    -0.1,
-    -0.1,
-    -0.1,
-    -0.09,
-    -0.05,
-    0,
-    0.05,
-    0.1,
-    0.2,
-)
+ANSWERS = [
+    float(a)
+    for a in "-0.3 -0.2 -0.15 -0.12 -0.11 -0.11 -0.1 -0.1 -0.1 -0.09 -0.05 0 0.05 0.1 0.2".split()
+]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WAIT = 30  # seconds for any one thing
 
