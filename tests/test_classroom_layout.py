@@ -173,6 +173,24 @@ def test_a_phone_uses_every_tab_without_scrolling_sideways(opened, tab):
     page.screenshot(path=f"/tmp/classroom_phone_{tab}.png", full_page=True)
 
 
+@pytest.mark.parametrize("present", [False, True])
+def test_a_phone_shows_every_tab_of_the_nav_whole_and_apart(opened, present):
+    page = opened("tab=network" + "&present=true" * present, size=PHONE)
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('nav button')].map(b => {
+          const r = b.getBoundingClientRect();
+          return [b.textContent, r.left, r.top, r.right, r.bottom]; })"""
+    )
+    assert len(boxes) == len(TABS)
+    for name, left, top, right, bottom in boxes:
+        assert 0 <= left < right <= PHONE[0] and 0 <= top < bottom <= PHONE[1], (name, left, right)
+    for i, (a, *p) in enumerate(boxes):
+        for b, *q in boxes[i + 1 :]:
+            apart = p[2] <= q[0] or q[2] <= p[0] or p[3] <= q[1] or q[3] <= p[1]
+            assert apart, (a, b)
+    assert page.evaluate("(n => n.scrollWidth <= n.clientWidth)(document.querySelector('nav'))")
+
+
 def text_height(page, selector):
     """The rendered height of the first element matching selector, in device pixels."""
     return page.eval_on_selector(

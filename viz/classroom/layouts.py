@@ -30,6 +30,8 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from .lifeline import hold_on
+
 log = logging.getLogger("backproplab.serve")
 
 
@@ -46,9 +48,10 @@ class InlineExecutor(concurrent.futures.Executor):
 
 
 def _start_worker() -> None:
-    """A worker's start: below the server in priority (a layout may wait; a page's
-    numbers and the play loop should not), then its first job: compile the in-process
-    Graphviz (1-2 s) before any student waits for it."""
+    """A worker's start: it ends with the server (``lifeline``), runs below the server
+    in priority (a layout may wait; a page's numbers and the play loop should not), then
+    its first job: compile the in-process Graphviz (1-2 s) before any student waits."""
+    hold_on()
     with contextlib.suppress(OSError, AttributeError):  # not on every system
         os.nice(5)
     _warm()

@@ -43,6 +43,7 @@ from .guard import (
     raise_descriptor_limit,
 )
 from .layouts import LayoutPool
+from .lifeline import exit_on_sigterm
 from .room import Room
 from .sessions import Later, Session, SettingsError, decode, encode
 from .settings import MAX_CATCH_UP, MAX_FRAME, MAX_MESSAGE, MAX_WAITING, Limits, Play
@@ -416,4 +417,5 @@ def serve(
 
         where = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         threading.Timer(1.0, webbrowser.open, [page or f"http://{where}:{port}/"]).start()
+    exit_on_sigterm()  # so the exit handlers stop the worker pools, as after Ctrl+C
     uvicorn.Server(config(host, port, allow_hosts, room=room)).run()

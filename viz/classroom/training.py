@@ -9,8 +9,8 @@ that asks its worker through a pipe and waits with the GIL released. A worker se
 request at a time, in the order asked; a run stays in its worker (its compiled step and
 weights never cross the pipe), new runs go to the worker with the fewest.
 
-A worker ends when the server's end of its pipe closes (even if the server is killed),
-so none outlives the server.
+A worker ends when the server's end of its pipe closes, or when the server process is
+gone (even killed mid-job: ``lifeline``), so none outlives the server.
 
 >>> pool = TrainingPool(workers=1)
 >>> run = pool.trainer({"layers": [2]})
@@ -27,12 +27,12 @@ import itertools
 import logging
 import multiprocessing
 import os
-import signal
 import threading
 import weakref
 from collections import deque
 from typing import Any
 
+from .lifeline import hold_on
 from .settings import SettingsError
 
 log = logging.getLogger("backproplab.serve")
@@ -47,9 +47,7 @@ def _serve(conn: Any, nice: int) -> None:
     its runs by id. Ends when the server's end of the pipe closes."""
     with contextlib.suppress(OSError, AttributeError):  # not on every system
         os.nice(nice)
-    # Ctrl-C in the terminal reaches the whole process group: the server stops, and its
-    # closed pipe ends this loop, rather than a traceback from every worker.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    hold_on()  # ends with the server, even mid-job; Ctrl+C is the server's to answer
     from .trainer import Trainer
 
     runs: dict[int, Trainer] = {}

@@ -271,20 +271,25 @@ function drawTally(m, withTruth) {
   if (!box || !question) return;
   const head = el("div", { class: "class-count" }, `${m.count} of ${m.of} answered`);
   const bars = m.bins ? m.bins.map(([a, b, c]) => [`${fmt(a)}…${fmt(b)}`, c, a, b]) : Object.entries(m.counts || {}).map(([k, c]) => [k, c]);
-  const W = 640, H = 220, pad = 30, n = Math.max(bars.length, 1), top = Math.max(1, ...bars.map(b => b[1]));
-  const chart = svg("svg", { viewBox: `0 0 ${W} ${H + 40}`, class: "class-histogram", role: "img" });
+  // drawn at the box's own width, so its type is the size class.css says (in the docked
+  // column a 640-wide chart shrank its labels to 5 px); a bin's label where there is room
+  const W = Math.max(240, Math.round(box.clientWidth) || 640), H = Math.min(220, Math.round(0.6 * W));
+  const pad = 30, n = Math.max(bars.length, 1), top = Math.max(1, ...bars.map(b => b[1]));
+  const every = Math.max(2, Math.ceil(64 / ((W - 2 * pad) / n)));
+  // a line above the bars for the engine's number at the reveal (not on the top count)
+  const chart = svg("svg", { viewBox: `0 -26 ${W} ${H + 66}`, class: "class-histogram", role: "img" });
   bars.forEach(([label, c], i) => {
     const w = (W - 2 * pad) / n, h = (H - pad) * c / top, x = pad + i * w;
     chart.appendChild(svg("rect", { x: x + 2, y: H - h, width: w - 4, height: h, class: "bar" }));
     if (c) chart.appendChild(svg("text", { x: x + w / 2, y: H - h - 6, class: "num" }, String(c)));
-    if (!m.bins || i % 2 === 0) chart.appendChild(svg("text", { x: x + w / 2, y: H + 22, class: "lab" }, m.bins ? fmt(bars[i][2]) : label));
+    if (!m.bins || i % every === 0) chart.appendChild(svg("text", { x: x + w / 2, y: H + 22, class: "lab" }, m.bins ? fmt(bars[i][2]) : label));
   });
   if (withTruth && m.bins && m.bins.length && typeof m.truth === "number") {
     const lo = m.bins[0][0], hi = m.bins[m.bins.length - 1][1];
     const x = pad + (W - 2 * pad) * (m.truth - lo) / (hi - lo || 1);
     chart.appendChild(svg("line", { x1: x, x2: x, y1: 0, y2: H, class: "truth" }));
     const at = Math.min(W - 90, Math.max(90, x));  // the label stays inside the chart
-    chart.appendChild(svg("text", { x: at, y: 16, class: "truthlab" }, `engine: ${fmt(m.truth)}`));
+    chart.appendChild(svg("text", { x: at, y: -8, class: "truthlab" }, `engine: ${fmt(m.truth)}`));
   }
   box.replaceChildren(head, ...(m.count ? [chart] : []));  // no empty chart over the drawing
 }

@@ -1,0 +1,94 @@
+"""The class panel on the projector, in a real browser: the teacher's page as `class` opens
+it (presenter mode, 1280×720, the panel a column beside the tabs), students answering over
+WebSockets; the answers' histogram must be readable from the back of the room.
+
+Skips cleanly without the classroom extra, Playwright or Debian's `chromium`."""
+
+import json
+import shutil
+
+import pytest
+from conftest import serving
+
+pytest.importorskip("segno")
+pytest.importorskip("uvicorn")
+ws_client = pytest.importorskip("websockets.sync.client")
+pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(
+    (shutil.which("chromium") or shutil.which("chromium-browser")) is None,
+    reason="no chromium binary (apt install chromium)",
+)
+
+from viz.classroom.room import Room  # noqa: E402
+
+BOXES = """sel => [...document.querySelectorAll(sel)].map(e => {
+  const r = e.getBoundingClientRect(); return [e.textContent, r.left, r.top, r.right, r.bottom]; })"""
+
+
+def _until(ws, kind):
+    while True:
+        message = json.loads(ws.recv(timeout=30))
+        assert message["type"] != "error", message
+        if message["type"] == kind and message.get("question", True):
+            return message
+
+
+def _overlap(a, b):
+    return not (a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2])
+
+
+def test_the_docked_panels_histogram_is_readable_and_its_labels_apart(browser):
+    room = Room()
+    with serving(room=room) as address:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.set_default_timeout(30_000)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            page.goto(f"{address}#teach={room.token}&present=true")
+            page.wait_for_selector(f".class-code:has-text('{room.code}')")
+            page.click('nav button[data-tab="network"]')
+            page.wait_for_selector("#net-player .bp-counter:has-text('step 1 /')")
+            ws_address = address.replace("http", "ws") + "ws"
+            with (
+                ws_client.connect(ws_address) as ada,
+                ws_client.connect(ws_address) as grace,
+                ws_client.connect(ws_address) as alan,
+            ):
+                students = (ada, grace, alan)
+                for ws, name in zip(students, ("Ada", "Grace", "Alan")):
+                    ws.send(json.dumps({"type": "class.join", "code": room.code, "name": name}))
+                    _until(ws, "class.joined")
+                page.fill("#class-target", "L2.n1.w1")
+                page.click("#class-ask")
+                for ws, value in zip(students, (-0.3, -0.1, 0.2)):
+                    asked = _until(ws, "class.question")["question"]
+                    ws.send(
+                        json.dumps(
+                            {"type": "class.answer", "question": asked["id"], "value": value}
+                        )
+                    )
+                page.wait_for_selector(".class-count:has-text('3 of 3 answered')")
+                page.click("#class-reveal")
+                page.wait_for_selector(".class-histogram .truthlab")
+            labels = page.evaluate(BOXES, ".class-histogram .lab")
+            counts = page.evaluate(BOXES, ".class-histogram .num")
+            truth = page.evaluate(BOXES, ".class-histogram .truthlab")
+            assert len(labels) >= 2 and len(counts) == 3
+            # as tall on the screen as class.css's sizes (15 px labels, 20 px counts): the
+            # chart is not drawn wide and shrunk into the column
+            assert min(b[4] - b[2] for b in labels) >= 14, labels
+            assert min(b[4] - b[2] for b in counts) >= 18, counts
+            assert not [
+                (a[0], b[0])
+                for i, a in enumerate(labels)
+                for b in labels[i + 1 :]
+                if _overlap(a, b)
+            ]
+            assert not [c[0] for c in counts if _overlap(truth[0], c)], (truth, counts)
+            panel = page.evaluate(BOXES, "#class-panel")[0]
+            for box in labels + truth:  # inside the column
+                assert panel[1] <= box[1] and box[3] <= panel[3], (box, panel)
+            assert errors == []
+        finally:
+            page.close()
