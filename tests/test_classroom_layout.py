@@ -62,6 +62,13 @@ OVERLAPS = """(sel) => {
   }
   return out; }"""
 NETWORK_PARTS = "#{svg} circle, #{svg} rect, #{svg} text:not(.inside)"
+# What the label walk reads of the Network tab at one step, in one evaluation (the walk's
+# time is its round trips): the overlapping parts, the drawing's [bottom, height], whether
+# the page fits the window's height, and how many weights are written on the edges.
+NETWORK_STEP = f"""(sel) => {{ const r = document.getElementById("net-svg").getBoundingClientRect();
+  return {{ overlaps: ({OVERLAPS})(sel), box: [r.bottom, r.height],
+    fits: document.documentElement.scrollHeight <= innerHeight,
+    weights: document.querySelectorAll("#net-svg .wlabel").length }}; }}"""
 PLAYGROUND_PARTS = "#pg-network .pg-node, #pg-network .pg-flabel, #pg-network .pg-layerctl, .pg-layerrow .pg-layerctl"
 
 
@@ -223,17 +230,14 @@ def test_no_label_of_the_network_sits_on_another_at_any_step(opened, present):
         total = int(page.inner_text("#tab-network .bp-counter").split("/ ")[1])
         page.locator("body").click(position={"x": 5, "y": 700})
         for k in range(total):
-            overlaps = page.evaluate(OVERLAPS, NETWORK_PARTS.format(svg="net-svg"))
-            assert overlaps == [], (sizes, k, overlaps)
+            shown = page.evaluate(NETWORK_STEP, NETWORK_PARTS.format(svg="net-svg"))
+            assert shown["overlaps"] == [], (sizes, k, shown["overlaps"])
             if sizes == "2,8,8,1":  # the drawing stays above the fold, whole, at every step
-                box = page.eval_on_selector(
-                    "#net-svg",
-                    "e => { const r = e.getBoundingClientRect(); return [r.bottom, r.height]; }",
-                )
+                box = shown["box"]
                 assert box[0] <= 720 and box[1] >= 250, (k, box)
-                assert page.evaluate("document.documentElement.scrollHeight <= innerHeight"), k
+                assert shown["fits"], k
             if k == total // 2 and sizes == "2,2,1":  # the weights are written on the edges
-                assert page.evaluate("document.querySelectorAll('#net-svg .wlabel').length") == 6
+                assert shown["weights"] == 6
             page.keyboard.press("ArrowRight")
 
 

@@ -45,6 +45,14 @@ VALUES_OFF_EDGES = """(id) => {
   }
   return [values.length, nodes.length, problems]; }"""
 
+# One step of a point's walk as assert_every_value_readable reads it, in one evaluation
+# (the walk's time is its round trips): VALUES_OFF_EDGES, the parts that overlap, and the
+# font size of each neuron's value.
+WALK_STEP = f"""() => [
+  ({VALUES_OFF_EDGES})("pgbp-svg"),
+  ({OVERLAPS})("{NETWORK_PARTS.format(svg="pgbp-svg")}"),
+  [...document.querySelectorAll("#pgbp-svg text.nvalue")].map(t => parseFloat(getComputedStyle(t).fontSize))]"""
+
 
 def open_walk(page, point=(0.3, 0.3)):
     """Click the training point nearest `point` (fractions of the boundary's box) and wait
@@ -74,12 +82,9 @@ def assert_every_value_readable(page):
     line, at >= 20 px, no label on another."""
     total = int(page.inner_text("#pg-backprop .bp-counter").split("/ ")[1])
     for k in range(total):
-        values, nodes, problems = page.evaluate(VALUES_OFF_EDGES, "pgbp-svg")
+        (values, nodes, problems), overlaps, sizes = page.evaluate(WALK_STEP)
         assert values == nodes and problems == [], (k, values, nodes, problems)
-        assert page.evaluate(OVERLAPS, NETWORK_PARTS.format(svg="pgbp-svg")) == [], k
-        sizes = page.eval_on_selector_all(
-            "#pgbp-svg text.nvalue", "ts => ts.map(t => parseFloat(getComputedStyle(t).fontSize))"
-        )
+        assert overlaps == [], k
         assert min(sizes) >= 20, sizes
         page.keyboard.press("ArrowRight")
 
