@@ -1,4 +1,4 @@
-"""The optimizers (nn/optim.py) against torch.optim's, step by step in float64: parameters
+"""The optimizers (nn/optim/) against torch.optim's, step by step in float64: parameters
 frozen and unfrozen, parameters a step's backward does not reach, and the state each
 optimizer keeps (momentum buffers, moments, per-parameter step counts)."""
 
