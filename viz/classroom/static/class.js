@@ -282,7 +282,7 @@ function drawTally(m, withTruth) {
     const w = (W - 2 * pad) / n, h = (H - pad) * c / top, x = pad + i * w;
     chart.appendChild(svg("rect", { x: x + 2, y: H - h, width: w - 4, height: h, class: "bar" }));
     if (c) chart.appendChild(svg("text", { x: x + w / 2, y: H - h - 6, class: "num" }, String(c)));
-    if (!m.bins || i % every === 0) chart.appendChild(svg("text", { x: x + w / 2, y: H + 22, class: "lab" }, m.bins ? fmt(bars[i][2]) : label));
+    if (!m.bins || i % every === 0) chart.appendChild(svg("text", { x: x + w / 2, y: H + 22, class: "lab" }, m.bins ? tick(bars[i][2]) : label));
   });
   if (withTruth && m.bins && m.bins.length && typeof m.truth === "number") {
     const lo = m.bins[0][0], hi = m.bins[m.bins.length - 1][1];
@@ -292,6 +292,13 @@ function drawTally(m, withTruth) {
     chart.appendChild(svg("text", { x: at, y: -8, class: "truthlab" }, `engine: ${fmt(m.truth)}`));
   }
   box.replaceChildren(head, ...(m.count ? [chart] : []));  // no empty chart over the drawing
+}
+
+// An axis label: two significant digits (-0.092, not -0.09167); the counts and the
+// engine's number keep fmt's four.
+function tick(x) {
+  const a = Math.abs(x);
+  return a === 0 || a >= 1e5 || a < 1e-4 ? fmt(x) : String(Number(x.toPrecision(2)));
 }
 
 function download(m) {
