@@ -13,8 +13,8 @@ needs, and everything else reads it:
 - the drawings, plots and classroom menus (its name, ``display`` and ``formula``, and its
   curve and derivative computed by the engine itself).
 
->>> ACTIVATIONS
-('tanh', 'relu', 'sigmoid', 'leaky_relu', 'linear', 'gelu', 'silu', 'softplus', 'elu', 'softsign')
+>>> ACTIVATIONS[:4]
+('tanh', 'relu', 'sigmoid', 'leaky_relu')
 >>> REGISTRY["sigmoid"](Value(0.0)).data
 0.5
 >>> REGISTRY["relu"].curve([-1.0, 2.0])
@@ -91,7 +91,12 @@ class ActivationFunction:
         """The ``Value`` method that applies it (the identity for ``linear``)."""
         if self.entry is None:
             return _identity
-        return getattr(Value, self.entry.method or self.entry.name)
+        if self.entry.method is None or not hasattr(Value, self.entry.method):
+            raise TypeError(
+                f"activation {self.name!r}: its op entry needs method=... (the Value "
+                "method nn applies)"
+            )
+        return getattr(Value, self.entry.method)
 
     def __call__(self, v: Value, *args: Any) -> Value:
         return self.apply(v, *args)

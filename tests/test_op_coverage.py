@@ -520,6 +520,26 @@ def test_every_activation_entry_has_a_line_in_the_registry():
     assert not missing, f"activation entries without a line in nn.activations.REGISTRY: {missing}"
 
 
+def test_an_activation_whose_entry_has_no_method_is_refused_by_name():
+    from nn.activations import ActivationFunction
+
+    line = ActivationFunction(ops.Op("mystery", abs, lambda g, out, a: g), "mystery", "y = |x|")
+    with pytest.raises(TypeError, match="'mystery': its op entry needs method="):
+        line(Value(1.0))
+
+
+@pytest.mark.parametrize("name", [n for n in ACTIVATIONS if REGISTRY[n].entry is not None])
+def test_an_activation_is_in_the_grammar_and_its_derivative_is_written(name):
+    # What a neuron's picture and the classroom's formulas need of every activation:
+    # for another op these are a choice (grammar=None hides it from formulas).
+    entry = REGISTRY[name].entry
+    assert entry.grammar is not None, f"activation {name!r} needs grammar=... in its op entry"
+    assert entry.local is not None, f"activation {name!r} needs local=... in its op entry"
+    node = REGISTRY[name](Value(0.3), *_row(name).args)
+    text = node._op.derivative(0, ["x"], "y")
+    assert text and ("x" in text or "y" in text), (name, text)  # over its input or output
+
+
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_its_module_applies_it(name):
     import nn

@@ -20,7 +20,8 @@ a :class:`Composition` instead: ``SQUARE = Composition("square", lambda x: x * x
 needs no rule, drawing text or ONNX translation; its parts have them.
 
 **Adding an op** is one entry in the family file it belongs to, plus one row in
-``tests/test_op_coverage.py``. The entry makes the ``Value`` method (when it is a
+``tests/test_op_coverage.py`` (an activation also gets one line in
+``nn.activations.REGISTRY``: its Module, PyTorch layer and model-file rule). The entry makes the ``Value`` method (when it is a
 one-input op without params, or an operator), the formula grammar's function (with
 ``grammar=``) and the ONNX node; drawings and the step-through page read its ``show``
 and ``local``. The coverage test then takes it through every interpretation (forward,

@@ -175,6 +175,14 @@ GELU = Op(
     _gelu,
     _gelu_vjp,
     show="gelu({a})",
+    local=(
+        lambda names, params: (
+            f"Φ({names[0]}) + {names[0]}·φ({names[0]})"
+            if params[0] == "none"
+            else f"½(1 + tanh u) + ½·{names[0]}·(1 − tanh² u)·u′, "
+            f"u = √(2/π)·({names[0]} + 0.044715·{names[0]}³)"
+        ),
+    ),
     method="gelu",
     grammar="gelu",
     onnx=_gelu_onnx,
