@@ -96,3 +96,81 @@ def test_the_docked_panels_histogram_is_readable_and_its_labels_apart(browser):
             assert errors == []
         finally:
             page.close()
+
+
+FITS = """() => { const p = document.getElementById('class-panel'); const r = p.getBoundingClientRect();
+  return { scroll: p.scrollHeight, client: p.clientHeight, top: p.scrollTop,
+           box: [r.left, r.top, r.right, r.bottom], height: innerHeight }; }"""
+
+
+def _inside(box, panel, height):
+    """``box`` (BOXES' row) is in the panel column and in the 720-px-high window."""
+    return panel[0] <= box[1] and box[3] <= panel[2] and 0 <= box[2] and box[4] <= height
+
+
+def test_an_open_question_fits_the_docked_column_without_scrolling(browser):
+    """While a question is open the column holds what the teacher needs for it, the
+    question, Reveal and Close, the count and the histogram, with no scrolling at 1280×720;
+    the ask controls fold away and are back once the question is closed."""
+    room = Room()
+    with serving(room=room) as address:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.set_default_timeout(30_000)
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def fits(*selectors, whole=True):
+            state = page.evaluate(FITS)
+            assert state["top"] == 0, state  # nothing scrolled
+            assert not whole or state["scroll"] <= state["client"] + 1, state
+            for sel in selectors:
+                boxes = page.evaluate(BOXES, sel)
+                assert boxes and all(_inside(b, state["box"], state["height"]) for b in boxes), (
+                    sel,
+                    boxes,
+                    state,
+                )
+
+        try:
+            page.goto(f"{address}#teach={room.token}&present=true")
+            page.wait_for_selector(f".class-code:has-text('{room.code}')")
+            page.click('nav button[data-tab="network"]')
+            page.wait_for_selector("#net-player .bp-counter:has-text('step 1 /')")
+            ws_address = address.replace("http", "ws") + "ws"
+            with (
+                ws_client.connect(ws_address) as ada,
+                ws_client.connect(ws_address) as grace,
+                ws_client.connect(ws_address) as alan,
+            ):
+                students = (ada, grace, alan)
+                for ws, name in zip(students, ("Ada", "Grace", "Alan")):
+                    ws.send(json.dumps({"type": "class.join", "code": room.code, "name": name}))
+                    _until(ws, "class.joined")
+                page.fill("#class-target", "L2.n1.w1")
+                page.click("#class-ask")
+                page.wait_for_selector(".class-prompt")
+                fits(".class-prompt", "#class-reveal", "#class-close")
+                for ws, value in zip(students, (-0.3, -0.1, 0.2)):
+                    asked = _until(ws, "class.question")["question"]
+                    ws.send(
+                        json.dumps(
+                            {"type": "class.answer", "question": asked["id"], "value": value}
+                        )
+                    )
+                page.wait_for_selector(".class-count:has-text('3 of 3 answered')")
+                page.wait_for_selector(".class-histogram")
+                fits(".class-prompt", "#class-reveal", ".class-count", ".class-histogram")
+                page.click("#class-reveal")  # Playwright clicks where it is, no scrolling
+                page.wait_for_selector(".class-histogram .truthlab")
+                fits(
+                    ".class-prompt", "#class-truth", "#class-close", ".class-count",
+                    ".class-histogram",
+                )  # fmt: skip
+                page.click("#class-close")
+                page.wait_for_selector(".class-prompt", state="detached")
+            for sel in ("#class-target", "#class-ask", "#class-race", "#class-show-join"):
+                assert page.is_visible(sel), sel
+            fits("#class-target", "#class-ask", whole=False)  # the ask row, on top again
+            assert errors == []
+        finally:
+            page.close()

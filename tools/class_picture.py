@@ -2,7 +2,7 @@
 page as ``backproplab class`` opens it (presenter mode, 1280×720), the Network tab, the
 class panel beside it after 15 of 18 students answered "What is ∂loss/∂L2.n1.w1?".
 
-    PYTHONPATH=. python tools/class_picture.py [OUT.png]
+    PYTHONPATH=. python tools/class_picture.py [OUT.png] [--reveal]
 
 The classroom runs in this process on 127.0.0.1 (a free port); the students are 18
 WebSocket clients, the teacher is headless Chromium (Playwright with Debian's chromium).
@@ -73,8 +73,9 @@ def _until(ws, kind: str, question: bool = False) -> dict:  # noqa: ANN001
             return message
 
 
-def take(out: Path = OUT) -> Path:
-    """Run a class of 18 to its answers and write the teacher's page to ``out``."""
+def take(out: Path = OUT, reveal: bool = False) -> Path:
+    """Run a class of 18 to its answers (and the engine's, if ``reveal``) and write the
+    teacher's page to ``out``."""
     from playwright.sync_api import sync_playwright
 
     from viz.classroom.room import Room
@@ -100,12 +101,9 @@ def take(out: Path = OUT) -> Path:
                     json.dumps({"type": "class.answer", "question": asked["id"], "value": value})
                 )
             teacher.wait_for_selector(f".class-count:has-text('{len(ANSWERS)} of {len(NAMES)}')")
-            # the panel column is taller than 720 px: scroll it to the question, as the
-            # teacher would, so the picture holds the whole histogram
-            teacher.eval_on_selector(
-                "#class-panel",
-                "p => { p.scrollTop = document.getElementById('class-question').offsetTop - 8; }",
-            )
+            if reveal:
+                teacher.click("#class-reveal")
+                teacher.wait_for_selector(".class-histogram .truthlab")
             teacher.wait_for_timeout(500)  # the histogram's last bars drawn
             with tempfile.NamedTemporaryFile(dir=out.parent, suffix=".png", delete=False) as f:
                 temp = f.name
@@ -118,4 +116,5 @@ def take(out: Path = OUT) -> Path:
 
 
 if __name__ == "__main__":  # the classroom's workers are spawned: they import this module
-    print(f"wrote {take(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)}")
+    args = [a for a in sys.argv[1:] if a != "--reveal"]
+    print(f"wrote {take(Path(args[0]) if args else OUT, reveal='--reveal' in sys.argv)}")

@@ -117,20 +117,35 @@ function teacherPanel() {
     el("div", { id: "class-join", class: "class-join" }),
     el("div", { id: "class-roster", class: "class-roster" }, "no students yet"),
     el("div", { class: "class-ask" }),
+    el("div", { class: "class-now" }),
     el("div", { id: "class-question", class: "class-question" }),
     el("div", { id: "class-tally", class: "class-tally" }),
   );
   panel.querySelector(".class-ask").append(
     el("span", {}, "Ask:"), kind, target,
     button("class-ask", "Ask the room", () => ctx.send({ type: "class.ask", kind: kind.value, tab: tab === "playground" ? "network" : tab, target: target.value.trim() })),
-    button("class-reveal", "Reveal", () => ctx.send({ type: "class.reveal" })),
-    button("class-close", "Close", () => ctx.send({ type: "class.close" })),
     button("class-export", "Answers (CSV)", () => ctx.send({ type: "class.export" })),
     button("class-race", "Start a race", () => ctx.send({ type: "class.race", on: !racing })),
     button("class-show-join", "Show join code (J)", () => showCard(true)),
     button("class-fold", "Fold", fold),
   );
+  // while a question is open (class.css: .asking) only this row and the question show,
+  // so the column fits the window; "More" brings the rest back for the question's length
+  const more = button("class-more", "More", () => showMore(!panel.classList.contains("more")));
+  more.setAttribute("aria-expanded", "false");
+  panel.querySelector(".class-now").append(
+    button("class-reveal", "Reveal", () => ctx.send({ type: "class.reveal" })),
+    button("class-close", "Close", () => ctx.send({ type: "class.close" })),
+    more,
+  );
   panel.appendChild(el("div", { id: "class-wall", class: "class-wall" }));
+}
+
+function showMore(on) {
+  panel.classList.toggle("more", on);
+  const more = $("class-more");
+  more.textContent = on ? "Less" : "More";
+  more.setAttribute("aria-expanded", String(on));
 }
 
 function welcome(m) {
@@ -213,7 +228,11 @@ function asked(m) {
   question = m.question;
   answered = null;
   showQuestion();
-  if (teaching) drawTally({ count: 0, of: 0, bins: [], counts: {} }, false);
+  if (!teaching) return;
+  panel.classList.toggle("asking", Boolean(question));
+  showMore(false);
+  if (question) drawTally({ count: 0, of: 0, bins: [], counts: {} }, false);
+  else $("class-tally").replaceChildren();  // closed: its answers go with it
 }
 
 function showQuestion() {
@@ -250,7 +269,8 @@ function revealed(m) {
   const box = $("class-question");
   box.appendChild(el("div", { id: "class-truth", class: "class-truth" }, `The engine: ${truth}`));
   if (teaching) {
-    box.appendChild(el("div", { class: "class-close" }, `${m.right} of ${m.count} close${m.close.length ? ": " + m.close.join(", ") : ""}`));
+    const close = `${m.right} of ${m.count} close${m.close.length ? ": " + m.close.join(", ") : ""}`;
+    box.appendChild(el("div", { class: "class-close", title: close }, close));
     drawTally(m, true);
   } else if (answered !== null) {
     const right = m.close.length >= 0 && isClose(answered, m.truth);
@@ -273,7 +293,7 @@ function drawTally(m, withTruth) {
   const bars = m.bins ? m.bins.map(([a, b, c]) => [`${fmt(a)}…${fmt(b)}`, c, a, b]) : Object.entries(m.counts || {}).map(([k, c]) => [k, c]);
   // drawn at the box's own width, so its type is the size class.css says (in the docked
   // column a 640-wide chart shrank its labels to 5 px); a bin's label where there is room
-  const W = Math.max(240, Math.round(box.clientWidth) || 640), H = Math.min(220, Math.round(0.6 * W));
+  const W = Math.max(240, Math.round(box.clientWidth) || 640), H = Math.min(220, Math.round(0.75 * W));
   const pad = 30, n = Math.max(bars.length, 1), top = Math.max(1, ...bars.map(b => b[1]));
   const every = Math.max(2, Math.ceil(64 / ((W - 2 * pad) / n)));
   // a line above the bars for the engine's number at the reveal (not on the top count)
