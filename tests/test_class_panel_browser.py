@@ -98,6 +98,13 @@ def test_the_docked_panels_histogram_is_readable_and_its_labels_apart(browser):
         # answers' and the truth's range cut in twelve, rarely round numbers)
         ticks = [float(b[0]) for b in labels]
         assert ticks == [float(f"{t:.2g}") for t in ticks], ticks
+        # the engine's line runs under the counts, never over a number (SVG paints in
+        # document order: the line comes before every count)
+        assert page.evaluate(
+            """() => { const line = document.querySelector('.class-histogram .truth');
+              return [...document.querySelectorAll('.class-histogram .num')].every(n =>
+                line.compareDocumentPosition(n) & Node.DOCUMENT_POSITION_FOLLOWING); }"""
+        )
         panel = page.evaluate(BOXES, "#class-panel")[0]
         for box in labels + truth:  # inside the column
             assert panel[1] <= box[1] and box[3] <= panel[3], (box, panel)

@@ -308,6 +308,7 @@ function drawTally(m, withTruth) {
     const lo = m.bins[0][0], hi = m.bins[m.bins.length - 1][1];
     const x = pad + (W - 2 * pad) * (m.truth - lo) / (hi - lo || 1);
     chart.appendChild(svg("line", { x1: x, x2: x, y1: 0, y2: H, class: "truth" }));
+    chart.querySelectorAll(".num").forEach(n => chart.appendChild(n));  // over the bars, under the counts
     const at = Math.min(W - 90, Math.max(90, x));  // the label stays inside the chart
     chart.appendChild(svg("text", { x: at, y: -8, class: "truthlab" }, `engine: ${fmt(m.truth)}`));
   }
