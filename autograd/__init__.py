@@ -20,13 +20,14 @@ Reading order for a newcomer: four files, about 1,160 lines, in one sitting.
 Then, as needed: the other families of ``ops/`` (whose docstring says how to add an op),
 ``fast_backward.py`` (``backward()``, the walk's fast twin, where every speed trick is),
 ``value_math.py`` and ``value_shape.py`` (the methods that take arguments),
-``functions.py`` (n-ary ops such as ``weighted_sum``), ``convolution.py`` (``conv2d`` and
-pooling), ``contraction.py`` (``einsum``), ``upsampling.py`` (``conv_transpose2d``,
+``functions.py`` (n-ary ops such as ``weighted_sum``), ``convolution.py`` (``conv2d``
+and pooling), ``contraction.py`` (``einsum``), ``upsampling.py`` (``conv_transpose2d``,
 ``interpolate``), ``mode.py`` (``no_grad`` and the stale-graph check), ``gradcheck.py``
-(finite differences), ``copies.py`` (pickling), ``arguments.py`` and ``data.py`` (what comes in, checked) and
-``quiet.py`` (numpy's floating-point warnings off, cheaply: inf and nan propagate
-silently, as in torch). ``compiler.py`` (``compile``: a training step traced once and
-replayed as flat numpy calls; its parts are ``compiler_*.py`` and ``tracing.py``).
+(finite differences), ``copies.py`` (pickling), ``arguments.py`` and ``data.py`` (what
+comes in, checked) and ``quiet.py`` (numpy's floating-point warnings off, cheaply: inf
+and nan propagate silently, as in torch). ``compiler.py`` (``compile``: a training step
+traced once and replayed as flat numpy calls; its parts are ``compiler_*.py`` and
+``tracing.py``).
 """
 
 from .backprop import BackwardStep, grad, topological_order, trace_backward

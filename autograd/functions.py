@@ -62,11 +62,10 @@ def weighted_sum(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None
     # a number among the parts has no ``_data``, and an array refuses ``forward_floats``
     # (which ``weighted_sum_op`` always sets).
     try:
-        data = tuple(map(_data_of, parts))
-        # (value.record, not record: a compiled step's trace swaps it for a watched one)
-        return value.record(op.forward_floats(*data), op, parts)  # type: ignore[misc]
+        out = op.forward_floats(*map(_data_of, parts))  # type: ignore[misc]
     except (AttributeError, TypeError):
         return _apply(op, tuple(_lift_all(parts, "weighted_sum")))
+    return value.record(out, op, parts)  # (a compiled step's trace swaps value.record)
 
 
 def apply(op: ops.Op, *inputs: Any, params: tuple = ()) -> Value:

@@ -21,15 +21,15 @@ needs no rule, drawing text or ONNX translation; its parts have them.
 
 **Adding an op** is one entry in the family file it belongs to, plus one row in
 ``tests/test_op_coverage.py`` (an activation also gets one line in
-``nn.activations.REGISTRY``: its Module, PyTorch layer and model-file rule). The entry makes the ``Value`` method (when it is a
-one-input op without params, or an operator), the formula grammar's function (with
-``grammar=``) and the ONNX node; drawings and the step-through page read its ``show``
-and ``local``. The coverage test then takes it through every interpretation (forward,
-backward, second derivative, ``trace_backward``, drawing, step-through page, grammar,
-PyTorch, ONNX) and fails naming the entry and the one it misses; an interpretation it
-cannot have is declared with ``Without("why")``. Compose before you add a rule: a
-composition needs no vjp of its own, unless one node is measurably faster or reads
-better (then its comment says which, with the number).
+``nn.activations.REGISTRY``: its Module, PyTorch layer and model-file rule). The entry
+makes the ``Value`` method (when it is a one-input op without params, or an operator),
+the formula grammar's function (with ``grammar=``) and the ONNX node; drawings and the
+step-through page read its ``show`` and ``local``. The coverage test then takes it
+through every interpretation (forward, backward, second derivative, ``trace_backward``,
+drawing, step-through page, grammar, PyTorch, ONNX) and fails naming the entry and the
+one it misses; an interpretation it cannot have is declared with ``Without("why")``.
+Compose before you add a rule: a composition needs no vjp of its own, unless one node is
+measurably faster or reads better (then its comment says which, with the number).
 
 Reading order: ``op.py`` (the entry and the dual-mode helpers), ``arithmetic.py``, then
 any family: ``elementwise.py``, ``rounding.py``, ``activations.py``, ``reductions.py``,

@@ -97,7 +97,8 @@ def weighted_sum_op(n: int, bias: bool) -> Op:
 
     # The forward when every input is a float, refusing any other with a TypeError
     # (float's own methods, before numpy could warn about an array's inf or nan), so that
-    # ``weighted_sum`` need not look at 2n + 1 types first: 5% of the scalar moons step.
+    # ``weighted_sum`` need not look at 2n + 1 types first (with the check it replaced,
+    # the scalar moons step took 286M instructions, 262M without; callgrind).
     def forward_floats(*args):
         total = sum(map(float.__mul__, args[:n], args[n : 2 * n]))
         return total + float.__pos__(args[2 * n]) if bias else total
